@@ -1,0 +1,382 @@
+//! A private PostgreSQL cluster under a directory of ours: the demo database, and the server the
+//! authentication and TLS tests need (the machine's own server may trust every loopback login).
+//!
+//! It runs the distribution's `initdb` and `postgres` binaries: password logins over TCP
+//! (`scram-sha-256`), socket logins only for the owner of the directory, optionally TLS with a CA and server
+//! certificate made with `openssl`. The server is a child of this process and is told to stop when the thread
+//! that started it ends ([`Running`] stops it on drop too), so a test run or a demo leaves no server behind.
+//! PostgreSQL refuses to run as root: when we are root (containers), the server runs as the `postgres` user.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// How to create a cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// Serve TLS with a certificate for `localhost` and `127.0.0.1`, signed by a CA made for this cluster.
+    pub tls: bool,
+    /// The password of the `postgres` superuser for TCP logins.
+    pub superuser_password: String,
+}
+
+/// An initialised cluster directory (not necessarily running).
+#[derive(Clone, Debug)]
+pub struct LocalCluster {
+    pub dir: PathBuf,
+    bindir: PathBuf,
+    /// (uid, gid) to run as when we are root.
+    run_as: Option<(u32, u32)>,
+}
+
+/// A running server. Dropping it stops the server (fast shutdown) and waits for it.
+pub struct Running {
+    child: Option<Child>,
+    pub port: u16,
+    /// The socket directory (inside the cluster directory).
+    pub socket_dir: PathBuf,
+    /// The CA certificate that signed the server's certificate, when TLS is on.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Finds PostgreSQL's server binaries: `$PG_BINDIR`, else the newest `/usr/lib/postgresql/*/bin`, else `$PATH`.
+pub fn bindir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("PG_BINDIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Ok(bin);
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        if dir.join("initdb").exists() {
+            return Ok(dir);
+        }
+    }
+    Err(Error::Cluster(
+        "PostgreSQL's server programs (initdb, postgres) were not found; install the postgresql package or set PG_BINDIR".into(),
+    ))
+}
+
+fn postgres_user_when_root() -> Result<Option<(u32, u32)>> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let name = std::ffi::CString::new("postgres").expect("no NUL");
+    // SAFETY: getpwnam returns NULL or a pointer to a static record, read at once.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(Error::Cluster(
+            "running as root, and there is no 'postgres' user to run the server as".into(),
+        ));
+    }
+    // SAFETY: pw is non-null and points to a valid passwd record.
+    Ok(Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) }))
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Cluster(format!("could not run {what}: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Cluster(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+fn chown_tree(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
+            .map_err(|e| Error::io("changing the owner of", path, e))?;
+        if path.is_dir() {
+            for e in std::fs::read_dir(path).map_err(|e| Error::io("reading", path, e))? {
+                let e = e.map_err(|e| Error::io("reading", path, e))?;
+                chown_tree(&e.path(), owner)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Asks the OS for a free TCP port on loopback.
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
+    Ok(l.local_addr().expect("bound").port())
+}
+
+impl LocalCluster {
+    /// Opens the cluster in `dir`, creating it with `initdb` first when the directory holds none.
+    pub fn open_or_init(dir: &Path, opts: &ClusterOptions) -> Result<Self> {
+        let bindir = bindir()?;
+        let run_as = postgres_user_when_root()?;
+        let c = LocalCluster {
+            dir: dir.to_path_buf(),
+            bindir,
+            run_as,
+        };
+        if dir.join("PG_VERSION").exists() {
+            return Ok(c);
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("protecting", dir, e))?;
+        let pwfile = dir.with_extension("pw.tmp");
+        {
+            let mut f =
+                std::fs::File::create(&pwfile).map_err(|e| Error::io("writing", &pwfile, e))?;
+            std::fs::set_permissions(&pwfile, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| Error::io("protecting", &pwfile, e))?;
+            f.write_all(opts.superuser_password.as_bytes())
+                .map_err(|e| Error::io("writing", &pwfile, e))?;
+        }
+        chown_tree(dir, run_as)?;
+        chown_tree(&pwfile, run_as)?;
+        let mut cmd = c.command("initdb");
+        cmd.arg("-D")
+            .arg(dir)
+            .args([
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
+            .args(["--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
+            .arg(format!("--pwfile={}", pwfile.display()));
+        let result = run(&mut cmd, "initdb");
+        std::fs::remove_file(&pwfile).ok();
+        result?;
+        if opts.tls {
+            c.make_certificates()?;
+        }
+        Ok(c)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bindir.join(program));
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        cmd.env_remove("PGPASSWORD").env("LC_ALL", "C.UTF-8");
+        cmd
+    }
+
+    fn tls_dir(&self) -> PathBuf {
+        self.dir.join("tls")
+    }
+
+    /// Makes a CA and a server certificate for localhost/127.0.0.1 with openssl, and turns ssl on.
+    fn make_certificates(&self) -> Result<()> {
+        let d = self.tls_dir();
+        std::fs::create_dir_all(&d).map_err(|e| Error::io("creating", &d, e))?;
+        let ext = d.join("server.ext");
+        std::fs::write(
+            &ext,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|e| Error::io("writing", &ext, e))?;
+        let openssl = |args: &[&str]| {
+            run(
+                Command::new("openssl").current_dir(&d).args(args),
+                "openssl (install the openssl package)",
+            )
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-days",
+                    "3650",
+                    "-subj",
+                    "/CN=Tenant Console local CA",
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.crt",
+                ],
+            ]
+            .concat(),
+        )?;
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-subj",
+                    "/CN=localhost",
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                ],
+            ]
+            .concat(),
+        )?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "3650",
+            "-out",
+            "server.crt",
+            "-extfile",
+            "server.ext",
+        ])?;
+        let key = d.join("server.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("protecting", &key, e))?;
+        chown_tree(&d, self.run_as)?;
+        let conf = self.dir.join("postgresql.conf");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&conf)
+            .map_err(|e| Error::io("writing", &conf, e))?;
+        writeln!(
+            f,
+            "\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'",
+            d.join("server.crt").display(),
+            key.display()
+        )
+        .map_err(|e| Error::io("writing", &conf, e))?;
+        Ok(())
+    }
+
+    /// Starts the server on `port` (loopback only) and waits until it accepts connections.
+    ///
+    /// The server is asked to stop when the calling thread ends; callers that share one server between
+    /// threads start it from a thread that lives as long as the process.
+    pub fn start(&self, port: u16) -> Result<Running> {
+        let socket_dir = self.dir.clone();
+        let log = self.dir.join("server.log");
+        let log_file = std::fs::File::create(&log).map_err(|e| Error::io("creating", &log, e))?;
+        chown_tree(&log, self.run_as)?;
+        let mut cmd = self.command("postgres");
+        cmd.arg("-D")
+            .arg(&self.dir)
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .arg("-k")
+            .arg(&socket_dir)
+            .args(["-c", "fsync=off", "-c", "max_connections=60"])
+            .stdin(Stdio::null())
+            .stdout(
+                log_file
+                    .try_clone()
+                    .map_err(|e| Error::io("opening", &log, e))?,
+            )
+            .stderr(log_file);
+        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal (SIGINT: fast
+        // shutdown), so the server cannot outlive whoever started it.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| Error::Cluster(format!("could not start postgres: {e}")))?;
+        let mut running = Running {
+            child: Some(child),
+            port,
+            socket_dir,
+            ca_file: self
+                .tls_dir()
+                .join("ca.crt")
+                .exists()
+                .then(|| self.tls_dir().join("ca.crt")),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = running
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let tail = std::fs::read_to_string(&log).unwrap_or_default();
+                running.child = None;
+                return Err(Error::Cluster(format!(
+                    "postgres exited ({status}) while starting: {}",
+                    tail.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+                )));
+            }
+            let ready = Command::new(self.bindir.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if ready {
+                return Ok(running);
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Cluster(
+                    "postgres did not become ready within 60 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Running {
+    /// Stops the server now (fast shutdown) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: sending a signal to our own child's pid.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGINT);
+            }
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server abruptly (SIGKILL), as a crash would: for tests of a database dying mid-work.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,433 @@
+//! Connecting: a pool for a profile (or a URL), who the login is, and the door to tenant scopes.
+//!
+//! [`ConnectSpec`] says where to connect and how (TLS mode, CA file); [`Db::connect`] makes one probe connection
+//! first, so a failure gets the doctor's diagnosis instead of a pool time-out, binds the mapping to the catalog,
+//! reads who the login is, and then hands out a lazily-filled pool. [`Db::scope`] is the only way to read as a
+//! tenant; it refuses when the login bypasses row-level security, unless the caller accepted that explicitly.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+use crate::doctor::{diagnose, Diagnosis, Target};
+use crate::error::{Error, Result};
+use crate::mapping::{Mapping, Schema};
+use crate::scope::{Tenant, TenantScope};
+
+/// How the connection is protected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Plain TCP (a trusted network or loopback only).
+    Disable,
+    /// Encrypted, but the server's certificate is not checked.
+    Require,
+    /// Encrypted, the certificate checked against the CA file or the system trust store, and the host name.
+    #[default]
+    VerifyFull,
+}
+
+impl std::str::FromStr for TlsMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "disable" => Ok(TlsMode::Disable),
+            "require" => Ok(TlsMode::Require),
+            "verify-full" => Ok(TlsMode::VerifyFull),
+            other => Err(Error::InvalidInput(format!(
+                "unknown TLS mode {other:?}: use disable, require or verify-full"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsMode::Disable => "disable",
+            TlsMode::Require => "require",
+            TlsMode::VerifyFull => "verify-full",
+        })
+    }
+}
+
+/// Everything needed to open a connection. The password is a [`SecretString`]: it cannot be printed by accident.
+#[derive(Clone)]
+pub struct ConnectSpec {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    pub password: Option<SecretString>,
+    pub tls: TlsMode,
+    pub ca_file: Option<PathBuf>,
+    pub connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for ConnectSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.redacted_url())
+    }
+}
+
+impl ConnectSpec {
+    /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=...]`. A password in the URL is accepted
+    /// but callers should prefer `PGPASSWORD` or standard input (a URL ends up in shell history).
+    pub fn from_url(url: &str) -> Result<Self> {
+        let u = url::Url::parse(url)
+            .map_err(|e| Error::InvalidInput(format!("not a postgres:// URL: {e}")))?;
+        if u.scheme() != "postgres" && u.scheme() != "postgresql" {
+            return Err(Error::InvalidInput(format!(
+                "not a postgres:// URL (scheme {:?})",
+                u.scheme()
+            )));
+        }
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let host = u
+            .host_str()
+            .ok_or_else(|| Error::InvalidInput("the URL names no host".into()))?
+            .trim_matches(|c| c == '[' || c == ']')
+            .to_owned();
+        let user = if u.username().is_empty() {
+            "postgres".to_owned()
+        } else {
+            decode(u.username())
+        };
+        let database = u.path().trim_start_matches('/');
+        let database = if database.is_empty() {
+            user.clone()
+        } else {
+            decode(database)
+        };
+        let mut tls = TlsMode::Disable;
+        let mut ca_file = None;
+        for (k, v) in u.query_pairs() {
+            match k.as_ref() {
+                "sslmode" => {
+                    tls = match v.as_ref() {
+                        "disable" | "allow" | "prefer" => TlsMode::Disable,
+                        "require" | "verify-ca" => TlsMode::Require,
+                        "verify-full" => TlsMode::VerifyFull,
+                        other => {
+                            return Err(Error::InvalidInput(format!("unknown sslmode {other:?}")))
+                        }
+                    }
+                }
+                "sslrootcert" => ca_file = Some(PathBuf::from(v.as_ref())),
+                _ => {}
+            }
+        }
+        Ok(ConnectSpec {
+            host,
+            port: u.port().unwrap_or(5432),
+            database,
+            user,
+            password: u.password().map(|p| SecretString::from(decode(p))),
+            tls,
+            ca_file,
+            connect_timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// The URL with no password in it: safe for logs and messages.
+    pub fn redacted_url(&self) -> String {
+        format!(
+            "postgres://{}@{}:{}/{} (tls {})",
+            self.user, self.host, self.port, self.database, self.tls
+        )
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            host: self.host.clone(),
+            port: self.port,
+            database: self.database.clone(),
+            user: self.user.clone(),
+        }
+    }
+
+    fn options(&self) -> PgConnectOptions {
+        let mut o = PgConnectOptions::new_without_pgpass()
+            .host(&self.host)
+            .port(self.port)
+            .database(&self.database)
+            .username(&self.user)
+            .application_name("tenant-console")
+            // Statement text may quote user data: keep it out of the driver's own log lines.
+            .disable_statement_logging();
+        if let Some(p) = &self.password {
+            o = o.password(p.expose_secret());
+        }
+        o = match self.tls {
+            TlsMode::Disable => o.ssl_mode(PgSslMode::Disable),
+            TlsMode::Require => o.ssl_mode(PgSslMode::Require),
+            TlsMode::VerifyFull => o.ssl_mode(PgSslMode::VerifyFull),
+        };
+        if let Some(ca) = &self.ca_file {
+            o = o.ssl_root_cert(ca);
+        }
+        o
+    }
+
+    /// Opens one connection, with the doctor's diagnosis on failure.
+    pub async fn connect_once(&self) -> Result<PgConnection> {
+        let opts = self.options();
+        let secs = self.connect_timeout.as_secs().max(1);
+        match tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts)).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(Error::Connect(diagnose(&e, &self.target()))),
+            Err(_) => Err(Error::Connect(Diagnosis::timeout(&self.target(), secs))),
+        }
+    }
+}
+
+/// Who the console is connected as, and whether row-level security applies to it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LoginInfo {
+    pub user: String,
+    pub database: String,
+    pub server_version: String,
+    pub superuser: bool,
+    pub bypassrls: bool,
+    /// Mapped tenant tables this login owns whose RLS is not FORCED: RLS does not apply to it there.
+    pub owns_unforced: Vec<String>,
+}
+
+impl LoginInfo {
+    /// Why RLS does not apply to this login, one reason per line; empty when it does apply.
+    pub fn bypass_reasons(&self) -> Vec<String> {
+        let mut r = Vec::new();
+        if self.superuser {
+            r.push(format!("login {:?} is a superuser", self.user));
+        }
+        if self.bypassrls {
+            r.push(format!("login {:?} has the BYPASSRLS attribute", self.user));
+        }
+        for t in &self.owns_unforced {
+            r.push(format!(
+                "login {:?} owns {t}, whose row-level security is not FORCED",
+                self.user
+            ));
+        }
+        r
+    }
+
+    async fn read(conn: &mut PgConnection, schema: &Schema) -> Result<Self> {
+        let (user, database, server_version, superuser, bypassrls): (String, String, String, bool, bool) =
+            sqlx::query_as(
+                "SELECT current_user::text, current_database()::text, current_setting('server_version'),
+                        r.rolsuper, r.rolbypassrls
+                   FROM pg_roles r WHERE r.rolname = current_user",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut tables = vec![
+            schema.tables.members.name.to_string(),
+            schema.tables.audit.name.to_string(),
+        ];
+        if let Some(r) = &schema.tables.roles {
+            tables.push(r.name.to_string());
+        }
+        if let Some(a) = &schema.tables.access_log {
+            tables.push(a.name.to_string());
+        }
+        let owns_unforced: Vec<String> = sqlx::query_scalar(
+            "SELECT c.oid::regclass::text FROM pg_class c
+              WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
+                AND pg_has_role(current_user, c.relowner, 'USAGE')
+                AND NOT c.relforcerowsecurity
+              ORDER BY 1",
+        )
+        .bind(&tables)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(LoginInfo {
+            user,
+            database,
+            server_version,
+            superuser,
+            bypassrls,
+            owns_unforced,
+        })
+    }
+}
+
+/// Options of a connected database handle.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// Statement timeout inside tenant scopes.
+    pub statement_timeout: Duration,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Read as tenants even though the login bypasses RLS (isolation then rests on the console's predicates).
+    pub allow_bypass: bool,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            statement_timeout: Duration::from_secs(30),
+            max_connections: 8,
+            allow_bypass: false,
+        }
+    }
+}
+
+/// A connected database: pool, bound mapping, and who the login is. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    schema: Arc<Schema>,
+    login: LoginInfo,
+    options: DbOptions,
+    target: String,
+}
+
+impl Db {
+    /// Connects, with a diagnosis on failure, and binds the mapping to the database.
+    #[tracing::instrument(skip_all, fields(target = %spec.redacted_url()))]
+    pub async fn connect(spec: &ConnectSpec, mapping: Mapping, options: DbOptions) -> Result<Self> {
+        let mut probe = spec.connect_once().await?;
+        let schema = Schema::bind(&mut probe, mapping).await?;
+        let login = LoginInfo::read(&mut probe, &schema).await?;
+        probe.close().await.ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(spec.connect_timeout)
+            .connect_lazy_with(spec.options());
+        tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, "connected");
+        Ok(Db {
+            inner: Arc::new(Inner {
+                pool,
+                schema: Arc::new(schema),
+                login,
+                options,
+                target: spec.redacted_url(),
+            }),
+        })
+    }
+
+    /// Wraps an existing pool (tests, and callers that manage their own pool).
+    pub async fn from_pool(pool: PgPool, mapping: Mapping, options: DbOptions) -> Result<Self> {
+        let mut conn = pool.acquire().await?;
+        let schema = Schema::bind(&mut conn, mapping).await?;
+        let login = LoginInfo::read(&mut conn, &schema).await?;
+        drop(conn);
+        Ok(Db {
+            inner: Arc::new(Inner {
+                pool,
+                schema: Arc::new(schema),
+                login,
+                options,
+                target: "pool".into(),
+            }),
+        })
+    }
+
+    /// Opens a read-only scope for `tenant`. Refuses when the login bypasses RLS and bypass was not allowed.
+    pub async fn scope(&self, tenant: &Tenant) -> Result<TenantScope> {
+        self.ensure_isolated()?;
+        TenantScope::open(self, tenant).await
+    }
+
+    /// Fails with [`Error::IsolationNotEnforced`] when RLS does not apply to this login and that was not accepted.
+    pub fn ensure_isolated(&self) -> Result<()> {
+        let reasons = self.inner.login.bypass_reasons();
+        if reasons.is_empty() || self.inner.options.allow_bypass {
+            Ok(())
+        } else {
+            Err(Error::IsolationNotEnforced(format!(
+                "{}; refusing to read as a tenant (--allow-bypass overrides, and then isolation rests on the console's own predicates only)",
+                reasons.join("; ")
+            )))
+        }
+    }
+
+    /// True when RLS does not apply to this login but the caller chose to go on (every output must say so).
+    pub fn bypass_accepted(&self) -> bool {
+        self.inner.options.allow_bypass && !self.inner.login.bypass_reasons().is_empty()
+    }
+
+    /// The pool, for the cross-tenant reads (tenant list) and the access-log write.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    /// The pool, for tests and the isolation check's catalog queries (never for tenant data).
+    pub fn catalog_pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    pub(crate) fn schema_arc(&self) -> Arc<Schema> {
+        self.inner.schema.clone()
+    }
+
+    pub fn login(&self) -> &LoginInfo {
+        &self.inner.login
+    }
+
+    pub fn options(&self) -> &DbOptions {
+        &self.inner.options
+    }
+
+    pub(crate) fn statement_timeout_ms(&self) -> u128 {
+        self.inner.options.statement_timeout.as_millis()
+    }
+
+    /// Where this handle is connected, without secrets.
+    pub fn target(&self) -> &str {
+        &self.inner.target
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_and_never_print_their_password() {
+        let s = ConnectSpec::from_url(
+            "postgres://console:s3cr%40t@db.example:6543/app?sslmode=verify-full",
+        )
+        .unwrap();
+        assert_eq!(s.host, "db.example");
+        assert_eq!(s.port, 6543);
+        assert_eq!(s.database, "app");
+        assert_eq!(s.user, "console");
+        assert_eq!(s.tls, TlsMode::VerifyFull);
+        assert_eq!(s.password.as_ref().unwrap().expose_secret(), "s3cr@t");
+        let shown = format!("{s:?} {}", s.redacted_url());
+        assert!(!shown.contains("s3cr"), "{shown}");
+    }
+
+    #[test]
+    fn bad_urls_are_clear_errors() {
+        for bad in [
+            "",
+            "mysql://x@y/z",
+            "postgres:///db",
+            "postgres://u@h/db?sslmode=maybe",
+        ] {
+            let e = ConnectSpec::from_url(bad).unwrap_err();
+            assert_eq!(e.kind(), "invalid_input", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The connection doctor: why a connection failed, in one line, with what to try.
+//!
+//! Connecting can fail for a dozen reasons that the driver reports in a dozen shapes. [`diagnose`] turns each into
+//! a [`Diagnosis`] with a stable kind, a cause a support engineer understands and a hint. It never includes the
+//! password or a connection string in what it says.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// What went wrong while connecting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosisKind {
+    /// The host name does not resolve.
+    Dns,
+    /// Nothing listens on that host and port.
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// The TLS handshake or the server's certificate failed.
+    Tls,
+    /// The server refused the user name or password.
+    Auth,
+    /// The server has no database of that name.
+    DatabaseMissing,
+    /// The login lacks a privilege it needs (CONNECT, USAGE, SELECT).
+    Privileges,
+    /// The server is starting up, shutting down, or full.
+    ServerUnavailable,
+    /// Anything else.
+    Other,
+}
+
+impl DiagnosisKind {
+    /// The stable error code for this kind.
+    pub fn code(self) -> &'static str {
+        match self {
+            DiagnosisKind::Dns => "connect_dns",
+            DiagnosisKind::Refused => "connect_refused",
+            DiagnosisKind::Timeout => "connect_timeout",
+            DiagnosisKind::Tls => "connect_tls",
+            DiagnosisKind::Auth => "connect_auth",
+            DiagnosisKind::DatabaseMissing => "connect_database_missing",
+            DiagnosisKind::Privileges => "connect_privileges",
+            DiagnosisKind::ServerUnavailable => "connect_server_unavailable",
+            DiagnosisKind::Other => "connect_failed",
+        }
+    }
+}
+
+/// One failed connection, explained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub kind: DiagnosisKind,
+    /// What happened, in one line.
+    pub cause: String,
+    /// What to try.
+    pub hint: String,
+}
+
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.cause, self.hint)
+    }
+}
+
+/// Where the connection was going, for the words of the diagnosis (never the password).
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+}
+
+impl Diagnosis {
+    fn new(kind: DiagnosisKind, cause: String, hint: &str) -> Self {
+        Diagnosis {
+            kind,
+            cause,
+            hint: hint.to_owned(),
+        }
+    }
+
+    /// The connection attempt ran out of time.
+    pub fn timeout(t: &Target, secs: u64) -> Self {
+        Diagnosis::new(
+            DiagnosisKind::Timeout,
+            format!("{}:{} did not answer within {secs} s", t.host, t.port),
+            "check the host and port, a firewall or VPN in between, and that the server is not overloaded",
+        )
+    }
+}
+
+/// Explains a failed connection attempt.
+pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
+    use DiagnosisKind::*;
+    let at = format!("{}:{}", t.host, t.port);
+    match err {
+        sqlx::Error::Io(io) => {
+            let text = io.to_string();
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => Diagnosis::new(
+                    Refused,
+                    format!("connection refused by {at}"),
+                    "is PostgreSQL running there, and listening on that port (listen_addresses, port)?",
+                ),
+                std::io::ErrorKind::TimedOut => Diagnosis::timeout(t, 0),
+                _ if text.contains("lookup address")
+                    || text.contains("Name or service not known")
+                    || text.contains("nodename nor servname")
+                    || text.contains("No such host") =>
+                {
+                    Diagnosis::new(
+                        Dns,
+                        format!("the host name {:?} does not resolve", t.host),
+                        "check the spelling of the host, and your DNS or VPN",
+                    )
+                }
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                    Diagnosis::new(
+                        Tls,
+                        format!("{at} closed the connection during the handshake"),
+                        "the server may require TLS (try --tls require) or refuse this client in pg_hba.conf",
+                    )
+                }
+                _ => Diagnosis::new(
+                    Other,
+                    format!("could not reach {at}: {}", io.kind()),
+                    "check the host, port and network",
+                ),
+            }
+        }
+        sqlx::Error::Tls(e) => {
+            let text = e.to_string();
+            let (cause, hint) = if text.contains("UnknownIssuer") || text.contains("unknown issuer")
+            {
+                (
+                    format!("the certificate of {at} is not signed by a trusted authority"),
+                    "give the server's CA file (--ca FILE) or add it to the system trust store",
+                )
+            } else if text.contains("NotValidForName") || text.contains("not valid for name") {
+                (
+                    format!(
+                        "the certificate of {at} is not issued for the host name {:?}",
+                        t.host
+                    ),
+                    "connect with the host name in the certificate",
+                )
+            } else if text.contains("Expired") {
+                (
+                    format!("the certificate of {at} has expired"),
+                    "renew the server certificate",
+                )
+            } else if text.contains("not support") || text.contains("does not support") {
+                (
+                    format!("{at} does not accept TLS connections"),
+                    "turn ssl on at the server, or use --tls disable on a trusted network",
+                )
+            } else {
+                (
+                    format!("the TLS handshake with {at} failed"),
+                    "check the TLS mode, the CA file and the server's certificate",
+                )
+            };
+            tracing::info!(error = %text, "TLS failure");
+            Diagnosis::new(Tls, cause, hint)
+        }
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            tracing::info!(sqlstate = %code, error = %db.message(), "connection refused by the server");
+            match code.as_str() {
+                "28P01" => Diagnosis::new(
+                    Auth,
+                    format!("password authentication failed for user {:?}", t.user),
+                    "check the password (tenantctl profile set-password NAME) and the user name",
+                ),
+                "28000" => Diagnosis::new(
+                    Auth,
+                    format!("the server does not let user {:?} connect to {:?}", t.user, t.database),
+                    "check that the role exists, can LOGIN, and that pg_hba.conf allows this host",
+                ),
+                "3D000" => Diagnosis::new(
+                    DatabaseMissing,
+                    format!("the server at {at} has no database {:?}", t.database),
+                    "check the database name",
+                ),
+                "42501" => Diagnosis::new(
+                    Privileges,
+                    format!("user {:?} lacks a privilege on {:?}", t.user, t.database),
+                    "GRANT CONNECT on the database, USAGE on the schema and SELECT on the tenant tables",
+                ),
+                "53300" | "57P03" | "57P01" => Diagnosis::new(
+                    ServerUnavailable,
+                    format!("{at} is not accepting connections right now (SQLSTATE {code})"),
+                    "the server is starting, shutting down or full; try again shortly",
+                ),
+                _ => Diagnosis::new(
+                    Other,
+                    format!("the server refused the connection (SQLSTATE {code})"),
+                    "the log has the server's message",
+                ),
+            }
+        }
+        sqlx::Error::PoolTimedOut => Diagnosis::timeout(t, 0),
+        other => {
+            tracing::info!(error = %other, "connection failed");
+            Diagnosis::new(
+                Other,
+                format!("could not connect to {at}"),
+                "the log has the details",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            host: "db.example".into(),
+            port: 5432,
+            database: "app".into(),
+            user: "console".into(),
+        }
+    }
+
+    #[test]
+    fn refused_connections_say_where() {
+        let err = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let d = diagnose(&err, &target());
+        assert_eq!(d.kind, DiagnosisKind::Refused);
+        assert!(d.cause.contains("db.example:5432"), "{}", d.cause);
+    }
+
+    #[test]
+    fn dns_failures_name_the_host() {
+        let err = sqlx::Error::Io(std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        ));
+        let d = diagnose(&err, &target());
+        assert_eq!(d.kind, DiagnosisKind::Dns);
+        assert!(d.cause.contains("db.example"));
+    }
+}

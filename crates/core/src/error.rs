@@ -1,0 +1,199 @@
+//! The core's error, in the user's terms.
+//!
+//! Every variant says what went wrong so a support engineer can act on it; [`Error::kind`] gives a stable code
+//! that the app and `tenantctl --format json` put beside the message. Database internals (SQL text, server
+//! messages that may quote data) never go into the message: they go to `tracing` where the error is made.
+//! Secrets never go anywhere: no variant carries a password or a connection string with one.
+
+use std::path::PathBuf;
+
+/// The core's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything the core can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The tenant named (by id or slug) does not exist in the tenants table.
+    #[error("unknown tenant {0:?}: no tenant has that id or slug")]
+    UnknownTenant(String),
+
+    /// A value given by the user is not acceptable (bad tenant id, bad time, bad cursor, ...).
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// The mapping file, or the database it describes, is not usable.
+    #[error("mapping: {0}")]
+    Mapping(String),
+
+    /// Connecting failed; the diagnosis says why and what to try.
+    #[error("{0}")]
+    Connect(crate::doctor::Diagnosis),
+
+    /// A write was attempted inside a read-only tenant scope.
+    #[error("writes are not allowed while reading as a tenant (the tenant scope is a read-only transaction)")]
+    ReadOnly,
+
+    /// The statement timeout of the profile cut a query short.
+    #[error("the query took longer than the profile's statement timeout and was cancelled by the server")]
+    QueryTimeout,
+
+    /// The login may not read an object it needs.
+    #[error("permission denied: the database login may not {0}")]
+    PermissionDenied(String),
+
+    /// The connection dropped or the server went away in the middle of the work.
+    #[error("the connection to the database was lost: {0}")]
+    ConnectionLost(String),
+
+    /// Any other database failure. The message names only the SQLSTATE; the detail is in the log.
+    #[error("the database refused the request (SQLSTATE {code}); the log has the details")]
+    Database { code: String },
+
+    /// Isolation is not enforced for this login and the caller did not accept that.
+    #[error("row-level security is not enforced for this login: {0}")]
+    IsolationNotEnforced(String),
+
+    /// The profile requires an access reason and none (or a malformed one) was given.
+    #[error("{0}")]
+    ReasonRequired(String),
+
+    /// The profile store could not be read or written.
+    #[error("profile: {0}")]
+    Profile(String),
+
+    /// No profile has that name.
+    #[error("no profile named {0:?} (tenantctl profile list shows the names)")]
+    UnknownProfile(String),
+
+    /// The system keyring failed.
+    #[error("{0}")]
+    Keyring(#[from] crate::secret::SecretError),
+
+    /// The user cancelled a long operation.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// The output file exists and overwriting was not asked for.
+    #[error("{} exists; choose another name or allow overwriting", .0.display())]
+    FileExists(PathBuf),
+
+    /// A file could not be read or written.
+    #[error("{action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The private demo/test cluster could not be created or started.
+    #[error("local PostgreSQL: {0}")]
+    Cluster(String),
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error (documented in the README; the UI branches on it).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::UnknownTenant(_) => "unknown_tenant",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::Mapping(_) => "mapping",
+            Error::Connect(d) => d.kind.code(),
+            Error::ReadOnly => "read_only",
+            Error::QueryTimeout => "query_timeout",
+            Error::PermissionDenied(_) => "permission_denied",
+            Error::ConnectionLost(_) => "connection_lost",
+            Error::Database { .. } => "database",
+            Error::IsolationNotEnforced(_) => "isolation_not_enforced",
+            Error::ReasonRequired(_) => "reason_required",
+            Error::Profile(_) => "profile",
+            Error::UnknownProfile(_) => "unknown_profile",
+            Error::Keyring(e) => e.kind(),
+            Error::Cancelled => "cancelled",
+            Error::FileExists(_) => "file_exists",
+            Error::Io { .. } => "io",
+            Error::Cluster(_) => "cluster",
+        }
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Turns a database error into one a user can act on; the raw error goes to the log, not into the message.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+                tracing::warn!(sqlstate = %code, error = %db, "database error");
+                match code.as_str() {
+                    // read_only_sql_transaction
+                    "25006" => Error::ReadOnly,
+                    // query_canceled (statement_timeout)
+                    "57014" => Error::QueryTimeout,
+                    // insufficient_privilege
+                    "42501" => Error::PermissionDenied(
+                        "read or write one of the objects this needs (check its GRANTs)".into(),
+                    ),
+                    // admin_shutdown, crash_shutdown, cannot_connect_now
+                    "57P01" | "57P02" | "57P03" => {
+                        Error::ConnectionLost("the server is shutting down".into())
+                    }
+                    _ => Error::Database { code },
+                }
+            }
+            sqlx::Error::Io(io) => {
+                tracing::warn!(error = %io, "database connection I/O error");
+                Error::ConnectionLost(io.kind().to_string())
+            }
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("pool timed out");
+                Error::ConnectionLost("no connection became available in time".into())
+            }
+            sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                Error::ConnectionLost("the connection pool is closed".into())
+            }
+            sqlx::Error::Protocol(p) => {
+                tracing::warn!(error = %p, "protocol error");
+                Error::ConnectionLost("the server sent an unexpected message".into())
+            }
+            other => {
+                tracing::warn!(error = %other, "database error");
+                Error::Database {
+                    code: "none".into(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_exists_message_names_the_file_and_the_way_out() {
+        let e = Error::FileExists(PathBuf::from("/tmp/audit.csv"));
+        assert_eq!(e.kind(), "file_exists");
+        assert_eq!(
+            e.to_string(),
+            "/tmp/audit.csv exists; choose another name or allow overwriting"
+        );
+    }
+
+    #[test]
+    fn pool_timeout_is_reported_as_a_lost_connection() {
+        let e: Error = sqlx::Error::PoolTimedOut.into();
+        assert_eq!(e.kind(), "connection_lost");
+    }
+}

@@ -1,0 +1,38 @@
+//! Tenant Console's core: everything the app and `tenantctl` do, with no window attached.
+//!
+//! - [`db`]: connect for a profile or URL (TLS, diagnosis), who the login is, the door to tenant scopes.
+//! - [`scope`]: [`scope::TenantScope`], the read-only, tenant-set transaction every tenant read runs in.
+//! - [`mapping`]: where tenant data lives (the reference schema, or a mapping file), bound to the catalog.
+//! - [`ident`]: validated, quoted identifiers: the only way a mapped name becomes SQL.
+//! - [`tenants`], [`members`], [`roles`], [`audit`]: the queries, keyset-paginated through [`cursor`].
+//! - [`doctor`]: why a connection failed, and what to try.
+//! - [`secret`]: passwords in the OS keyring, and nowhere else.
+//! - [`seed`]: demo and benchmark data for the reference schema.
+//! - [`cluster`]: a private PostgreSQL cluster for the demo and for tests of authentication and TLS.
+//! - [`error`]: the core's error, with stable kinds.
+//!
+//! The core never imports Tauri: it takes plain values (a pool, a profile), so tests and the CLI use it
+//! without a window.
+
+pub mod audit;
+pub mod cluster;
+pub mod cursor;
+pub mod db;
+pub mod doctor;
+pub mod error;
+pub mod ident;
+pub mod mapping;
+pub mod members;
+pub mod roles;
+pub mod scope;
+pub mod secret;
+pub mod seed;
+pub mod tenants;
+
+pub use db::{ConnectSpec, Db, DbOptions, TlsMode};
+pub use error::{Error, Result};
+pub use mapping::Mapping;
+pub use scope::{Tenant, TenantScope};
+
+/// The reference schema's migrations (`migrations/` at the top of the repository).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

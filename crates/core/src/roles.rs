@@ -1,0 +1,103 @@
+//! A tenant's roles: built-in and custom, their permissions, and how many members hold each.
+//!
+//! With a mapped roles table, roles come from it (a null tenant there is a global role, shown to every tenant).
+//! Without one, the roles are the distinct roles of the tenant's members.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::Result;
+use crate::mapping::{col, PermType};
+use crate::scope::TenantScope;
+
+/// One role of a tenant.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Role {
+    /// The role's name (roles are identified by name within a tenant).
+    pub id: String,
+    pub description: Option<String>,
+    pub permissions: Vec<String>,
+    pub builtin: bool,
+    /// Whether the role is global (a null tenant in the roles table) rather than the tenant's own.
+    pub global: bool,
+    pub members: i64,
+}
+
+/// The tenant's roles, with a permission matrix' worth of data: sorted built-in first, then by name.
+#[tracing::instrument(skip(scope), fields(tenant = %scope.tenant().id))]
+pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
+    let s = scope.schema().clone();
+    let m = &s.mapping.members;
+    let cast = s.tenant_id_type.cast();
+    let member_count = |role_expr: &str| {
+        format!(
+            "(SELECT count(*) FROM {} mm WHERE mm.{} = CAST($1 AS {cast}) AND mm.{}::text = {role_expr})",
+            s.tables.members.name,
+            col(&m.tenant_id),
+            col(&m.role)
+        )
+    };
+    let sql = match (&s.mapping.roles, &s.tables.roles, s.perm_type) {
+        (Some(r), Some(rt), Some(perm)) => {
+            let name = format!("r.{}::text", col(&r.name));
+            let perms = match perm {
+                PermType::TextArray => format!("r.{}::text[]", col(&r.permissions)),
+                PermType::Json => format!(
+                    "ARRAY(SELECT jsonb_array_elements_text(to_jsonb(r.{})))",
+                    col(&r.permissions)
+                ),
+            };
+            let desc = r
+                .description
+                .as_ref()
+                .map(|d| format!("r.{}::text", col(d)))
+                .unwrap_or_else(|| "NULL::text".into());
+            let builtin = r
+                .builtin
+                .as_ref()
+                .map(|b| format!("coalesce(r.{}::boolean, false)", col(b)))
+                .unwrap_or_else(|| "false".into());
+            let (global, where_tenant) = match &r.tenant_id {
+                Some(tc) => (
+                    format!("(r.{} IS NULL)", col(tc)),
+                    format!(
+                        "(r.{tc} = CAST($1 AS {cast}) OR r.{tc} IS NULL)",
+                        tc = col(tc)
+                    ),
+                ),
+                None => ("true".into(), "true".into()),
+            };
+            format!(
+                "SELECT {name}, {desc}, {perms}, {builtin}, {global}, {count} FROM {table} r
+                  WHERE {where_tenant} ORDER BY {builtin} DESC, {name}",
+                count = member_count(&name),
+                table = rt.name,
+            )
+        }
+        _ => format!(
+            "SELECT role, NULL::text, ARRAY[]::text[], false, false, count(*) FROM
+               (SELECT {}::text AS role FROM {} WHERE {} = CAST($1 AS {cast})) m
+              GROUP BY role ORDER BY role",
+            col(&m.role),
+            s.tables.members.name,
+            col(&m.tenant_id)
+        ),
+    };
+    let tenant = scope.tenant().id.clone();
+    let rows = sqlx::query(&sql)
+        .bind(&tenant)
+        .fetch_all(scope.conn())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Role {
+                id: r.try_get(0)?,
+                description: r.try_get(1)?,
+                permissions: r.try_get::<Option<Vec<String>>, _>(2)?.unwrap_or_default(),
+                builtin: r.try_get(3)?,
+                global: r.try_get(4)?,
+                members: r.try_get(5)?,
+            })
+        })
+        .collect()
+}

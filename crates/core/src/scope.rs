@@ -1,0 +1,103 @@
+//! The tenant scope: the only door to tenant-scoped tables.
+//!
+//! A [`TenantScope`] is a transaction that is `READ ONLY`, has the tenant setting set with
+//! `set_config(setting, tenant, true)` (transaction-local, so a pooled connection never carries it into its next
+//! use) and a statement timeout. It can only be opened for a [`Tenant`], and a `Tenant` can only be made by
+//! resolving it against the tenants table ([`crate::tenants::resolve`]), so every tenant-scoped query function,
+//! which takes `&mut TenantScope`, is unreachable without a real tenant. The queries carry the explicit tenant
+//! predicate as well (defence in depth: a policy that is wrong still cannot show another tenant's rows).
+//!
+//! This module never writes. The one write the console makes (the support-access log) lives in
+//! [`crate::access`] and runs in its own short transaction.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::mapping::Schema;
+
+/// A tenant that exists: made only by resolving an id or slug against the tenants table.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Tenant {
+    /// The tenant id as text (uuid, text or integer in the database).
+    pub id: String,
+    pub slug: Option<String>,
+    pub name: String,
+    #[serde(skip)]
+    _resolved: Resolved,
+}
+
+/// Proof of resolution: private, so no code outside this crate can make a [`Tenant`] out of thin air.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+struct Resolved;
+
+impl Tenant {
+    pub(crate) fn resolved(id: String, slug: Option<String>, name: String) -> Self {
+        Tenant {
+            id,
+            slug,
+            name,
+            _resolved: Resolved,
+        }
+    }
+
+    /// How the tenant reads in messages: its slug when it has one, otherwise its id.
+    pub fn label(&self) -> &str {
+        self.slug.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A read-only transaction scoped to one tenant. Dropping it rolls back; [`TenantScope::finish`] ends it.
+pub struct TenantScope {
+    tx: Transaction<'static, Postgres>,
+    tenant: Tenant,
+    schema: Arc<Schema>,
+}
+
+impl TenantScope {
+    /// Opens a scope for `tenant` on a connection from the pool.
+    #[tracing::instrument(skip(db), fields(tenant = %tenant.id))]
+    pub(crate) async fn open(db: &Db, tenant: &Tenant) -> Result<Self> {
+        let mut tx = db.pool().begin_with("BEGIN READ ONLY").await?;
+        sqlx::query("SELECT set_config($1, $2, true), set_config('statement_timeout', $3, true)")
+            .bind(db.schema().setting())
+            .bind(&tenant.id)
+            .bind(format!("{}ms", db.statement_timeout_ms()))
+            .execute(&mut *tx)
+            .await?;
+        Ok(TenantScope {
+            tx,
+            tenant: tenant.clone(),
+            schema: db.schema_arc(),
+        })
+    }
+
+    /// The tenant this scope reads as.
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    /// The bound mapping, for building the tenant's queries.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The scoped connection. Crate-private: only the query modules run SQL in a scope.
+    pub(crate) fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Runs arbitrary SQL inside the scope. For tests and the isolation probe, which must show that the
+    /// database (not the console's predicates) refuses what it should: a write fails, a foreign row stays hidden.
+    pub fn raw(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Ends the scope. The transaction is read-only, so ending it changes nothing in the database.
+    pub async fn finish(self) -> Result<()> {
+        self.tx.commit().await.map_err(Error::from)
+    }
+}

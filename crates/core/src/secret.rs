@@ -1,0 +1,209 @@
+//! Passwords in the OS keyring, and nowhere else.
+//!
+//! Service `tenant-console`, account = the profile id: Secret Service on Linux, Keychain on macOS, Credential
+//! Manager on Windows (keyring 3, sync stores). Every keyring call blocks (an unlock prompt waits for a person),
+//! so [`Secrets`] runs them on the blocking pool, one at a time (the Secret Service misbehaves under concurrent
+//! access). A keyring build without a persistent store silently keeps secrets in memory only; [`Keyring::open`]
+//! checks for that and refuses, so a password can never vanish at exit unnoticed. Secrets travel as
+//! [`SecretString`], which never prints its value.
+
+use std::sync::{Arc, Mutex};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The keyring service name under which every profile's password is stored.
+pub const SERVICE: &str = "tenant-console";
+
+/// What can go wrong with a secret, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// No password is stored for this profile.
+    #[error("no password is stored in the system keyring for profile {0:?}; enter it again (tenantctl profile set-password {0})")]
+    Missing(String),
+    /// The keyring is locked, absent, or refused access.
+    #[error("the system keyring is locked or unavailable; unlock it (or start a keyring daemon), or give the password for this session only with --password-stdin")]
+    Unavailable,
+    /// The keyring library has no persistent store on this system.
+    #[error("no persistent system keyring is available here: passwords would be forgotten at exit, so none are stored")]
+    NotPersistent,
+    /// Any other keyring failure (details in the log).
+    #[error("the system keyring failed; the log has the details")]
+    Other,
+}
+
+impl SecretError {
+    /// The stable error code.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SecretError::Missing(_) => "secret_missing",
+            SecretError::Unavailable => "keyring_unavailable",
+            SecretError::NotPersistent => "keyring_not_persistent",
+            SecretError::Other => "keyring",
+        }
+    }
+}
+
+/// A place to keep secrets: the real keyring, or memory for unit tests.
+pub trait SecretStore: Send + Sync + 'static {
+    fn set(&self, account: &str, secret: &SecretString) -> Result<(), SecretError>;
+    fn get(&self, account: &str) -> Result<SecretString, SecretError>;
+    /// Deleting a secret that is not there is not an error.
+    fn delete(&self, account: &str) -> Result<(), SecretError>;
+}
+
+/// The OS keyring.
+pub struct Keyring {
+    _private: (),
+}
+
+impl Keyring {
+    /// The OS keyring, after checking that it keeps secrets beyond this process.
+    pub fn open() -> Result<Self, SecretError> {
+        use keyring::credential::CredentialPersistence as P;
+        match keyring::default::default_credential_builder().persistence() {
+            P::ProcessOnly | P::EntryOnly => Err(SecretError::NotPersistent),
+            _ => Ok(Keyring { _private: () }),
+        }
+    }
+
+    fn entry(account: &str) -> Result<keyring::Entry, SecretError> {
+        keyring::Entry::new(SERVICE, account).map_err(|e| map_err(e, account))
+    }
+}
+
+fn map_err(e: keyring::Error, account: &str) -> SecretError {
+    match e {
+        keyring::Error::NoEntry => SecretError::Missing(account.to_owned()),
+        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
+            tracing::warn!(error = %inner, "keyring unavailable");
+            SecretError::Unavailable
+        }
+        other => {
+            tracing::warn!(error = %other, "keyring failure");
+            SecretError::Other
+        }
+    }
+}
+
+impl SecretStore for Keyring {
+    fn set(&self, account: &str, secret: &SecretString) -> Result<(), SecretError> {
+        Self::entry(account)?
+            .set_password(secret.expose_secret())
+            .map_err(|e| map_err(e, account))
+    }
+
+    fn get(&self, account: &str) -> Result<SecretString, SecretError> {
+        Self::entry(account)?
+            .get_password()
+            .map(SecretString::from)
+            .map_err(|e| map_err(e, account))
+    }
+
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        match Self::entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_err(e, account)),
+        }
+    }
+}
+
+/// An in-memory store, for unit tests that are not about the keyring.
+#[derive(Default)]
+pub struct MemoryStore {
+    items: Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl SecretStore for MemoryStore {
+    fn set(&self, account: &str, secret: &SecretString) -> Result<(), SecretError> {
+        self.items
+            .lock()
+            .expect("not poisoned")
+            .insert(account.to_owned(), secret.expose_secret().to_owned());
+        Ok(())
+    }
+    fn get(&self, account: &str) -> Result<SecretString, SecretError> {
+        self.items
+            .lock()
+            .expect("not poisoned")
+            .get(account)
+            .map(|s| SecretString::from(s.clone()))
+            .ok_or_else(|| SecretError::Missing(account.to_owned()))
+    }
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        self.items.lock().expect("not poisoned").remove(account);
+        Ok(())
+    }
+}
+
+/// Async access to a secret store: calls on the blocking pool, serialised.
+#[derive(Clone)]
+pub struct Secrets {
+    store: Arc<dyn SecretStore>,
+    serial: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Secrets {
+    /// Wraps a store.
+    pub fn new(store: impl SecretStore) -> Self {
+        Secrets {
+            store: Arc::new(store),
+            serial: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// The OS keyring, checked for persistence.
+    pub fn system() -> Result<Self, SecretError> {
+        Ok(Self::new(Keyring::open()?))
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
+    ) -> Result<T, SecretError> {
+        let _one_at_a_time = self.serial.lock().await;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .unwrap_or_else(|_| Err(SecretError::Other))
+    }
+
+    /// Stores the password of a profile.
+    pub async fn set(&self, account: &str, secret: SecretString) -> Result<(), SecretError> {
+        let account = account.to_owned();
+        self.run(move |s| s.set(&account, &secret)).await
+    }
+
+    /// Reads the password of a profile.
+    pub async fn get(&self, account: &str) -> Result<SecretString, SecretError> {
+        let account = account.to_owned();
+        self.run(move |s| s.get(&account)).await
+    }
+
+    /// Deletes the password of a profile (absent is fine).
+    pub async fn delete(&self, account: &str) -> Result<(), SecretError> {
+        let account = account.to_owned();
+        self.run(move |s| s.delete(&account)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_secret_asks_for_the_password_again() {
+        let s = Secrets::new(MemoryStore::default());
+        let e = s.get("p1").await.unwrap_err();
+        assert_eq!(e.kind(), "secret_missing");
+        assert!(e.to_string().contains("enter it again"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn deleting_an_absent_secret_is_fine() {
+        let s = Secrets::new(MemoryStore::default());
+        s.set("p1", "pw".to_owned().into()).await.unwrap();
+        s.delete("p1").await.unwrap();
+        s.delete("p1").await.unwrap();
+        assert!(s.get("p1").await.is_err());
+    }
+}
