@@ -204,15 +204,27 @@ pub(crate) fn select_list(s: &Schema, alias: &str, with_email: bool) -> String {
         Some(m) => format!("{}::text", c(m)),
         None => "NULL::text".to_owned(),
     };
+    // inet renders as "10.0.0.1/32" with ::text; host() gives the address people expect.
+    let ip = match &a.ip {
+        Some(n)
+            if s.tables
+                .audit
+                .columns
+                .get(n)
+                .is_some_and(|i| i.typname == "inet") =>
+        {
+            format!("host({})", c(n))
+        }
+        other => opt(other),
+    };
     format!(
-        "{}::text, {}, {}::text, {email}, {}::text, {}, {}, {}, {}, {meta}",
+        "{}::text, {}, {}::text, {email}, {}::text, {}, {}, {ip}, {}, {meta}",
         c(&a.id),
         s.audit_ts.select(&c(&a.created_at)),
         c(&a.actor_id),
         c(&a.action),
         opt(&a.resource_type),
         opt(&a.resource_id),
-        opt(&a.ip),
         opt(&a.user_agent),
     )
 }

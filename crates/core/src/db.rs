@@ -222,7 +222,7 @@ impl LoginInfo {
         r
     }
 
-    async fn read(conn: &mut PgConnection, schema: &Schema) -> Result<Self> {
+    pub(crate) async fn read(conn: &mut PgConnection, schema: &Schema) -> Result<Self> {
         let (user, database, server_version, superuser, bypassrls): (String, String, String, bool, bool) =
             sqlx::query_as(
                 "SELECT current_user::text, current_database()::text, current_setting('server_version'),
@@ -342,6 +342,13 @@ impl Db {
     pub async fn scope(&self, tenant: &Tenant) -> Result<TenantScope> {
         self.ensure_isolated()?;
         TenantScope::open(self, tenant).await
+    }
+
+    /// Resolves a tenant by id or slug and opens its scope: the usual first step of every tenant read.
+    pub async fn open_scope(&self, tenant_key: &str) -> Result<TenantScope> {
+        self.ensure_isolated()?;
+        let tenant = crate::tenants::resolve(self, tenant_key).await?;
+        TenantScope::open(self, &tenant).await
     }
 
     /// Fails with [`Error::IsolationNotEnforced`] when RLS does not apply to this login and that was not accepted.

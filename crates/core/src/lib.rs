@@ -5,6 +5,10 @@
 //! - [`mapping`]: where tenant data lives (the reference schema, or a mapping file), bound to the catalog.
 //! - [`ident`]: validated, quoted identifiers: the only way a mapped name becomes SQL.
 //! - [`tenants`], [`members`], [`roles`], [`audit`]: the queries, keyset-paginated through [`cursor`].
+//! - [`profile`]: connection profiles (no secrets) in the OS config directory.
+//! - [`access`]: support access transparency: reasons, the access log (the console's only write).
+//! - [`export`]: audit CSV export through COPY, streamed, atomic, cancellable.
+//! - [`isolation`]: the isolation check: catalog findings and a live leak probe.
 //! - [`doctor`]: why a connection failed, and what to try.
 //! - [`secret`]: passwords in the OS keyring, and nowhere else.
 //! - [`seed`]: demo and benchmark data for the reference schema.
@@ -14,15 +18,19 @@
 //! The core never imports Tauri: it takes plain values (a pool, a profile), so tests and the CLI use it
 //! without a window.
 
+pub mod access;
 pub mod audit;
 pub mod cluster;
 pub mod cursor;
 pub mod db;
 pub mod doctor;
 pub mod error;
+pub mod export;
 pub mod ident;
+pub mod isolation;
 pub mod mapping;
 pub mod members;
+pub mod profile;
 pub mod roles;
 pub mod scope;
 pub mod secret;

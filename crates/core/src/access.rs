@@ -1,0 +1,350 @@
+//! Support access transparency: why a person at the vendor opened a tenant, recorded where the tenant can read it.
+//!
+//! A profile's [`ReasonPolicy`] says whether opening a tenant needs a reason. [`record`] writes one row to the
+//! support-access log in its own short transaction with the tenant set (the log is tenant-scoped under RLS, so
+//! the tenant's own admins can read it): the only write the console's role is granted, and the only write the
+//! console makes. If recording fails, the caller must not open the tenant. [`history`] reads the log back,
+//! inside the tenant scope like every other tenant read.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use crate::cursor;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::mapping::col;
+use crate::scope::{Tenant, TenantScope};
+
+/// Whether opening a tenant needs a reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasonPolicy {
+    /// Never asked; accesses are still recorded when a log exists.
+    #[default]
+    Off,
+    /// Asked, may be left empty.
+    Optional,
+    /// Required: no tenant opens without one.
+    Required,
+}
+
+impl std::str::FromStr for ReasonPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "off" => Ok(ReasonPolicy::Off),
+            "optional" => Ok(ReasonPolicy::Optional),
+            "required" => Ok(ReasonPolicy::Required),
+            other => Err(Error::InvalidInput(format!(
+                "unknown access-reason policy {other:?}: use off, optional or required"
+            ))),
+        }
+    }
+}
+
+/// The kind of reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonCategory {
+    SupportTicket,
+    Incident,
+    AuditRequest,
+    Other,
+}
+
+impl ReasonCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCategory::SupportTicket => "support-ticket",
+            ReasonCategory::Incident => "incident",
+            ReasonCategory::AuditRequest => "audit-request",
+            ReasonCategory::Other => "other",
+        }
+    }
+}
+
+/// Why a tenant is opened: a category and a detail (a ticket id, an incident number, free text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReason {
+    pub category: ReasonCategory,
+    pub detail: String,
+}
+
+impl std::str::FromStr for AccessReason {
+    type Err = Error;
+    /// Parses `category:detail`, e.g. `support-ticket:ZD-1234`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::ReasonRequired(format!(
+                "cannot read the reason {:?}: write CATEGORY:DETAIL with CATEGORY one of support-ticket, incident, audit-request, other (e.g. support-ticket:ZD-1234)",
+                s.chars().take(80).collect::<String>()
+            ))
+        };
+        let (cat, detail) = s.split_once(':').ok_or_else(bad)?;
+        let category = match cat.trim() {
+            "support-ticket" => ReasonCategory::SupportTicket,
+            "incident" => ReasonCategory::Incident,
+            "audit-request" => ReasonCategory::AuditRequest,
+            "other" => ReasonCategory::Other,
+            _ => return Err(bad()),
+        };
+        let detail = detail.trim();
+        if detail.is_empty() || detail.len() > 500 || detail.contains('\0') {
+            return Err(Error::ReasonRequired(
+                "the reason's detail must be 1-500 characters (a ticket id, an incident number, a sentence)".into(),
+            ));
+        }
+        Ok(AccessReason {
+            category,
+            detail: detail.to_owned(),
+        })
+    }
+}
+
+/// Checks a reason against the profile's policy before a tenant is opened.
+pub fn require(policy: ReasonPolicy, reason: Option<&AccessReason>) -> Result<()> {
+    if policy == ReasonPolicy::Required && reason.is_none() {
+        return Err(Error::ReasonRequired(
+            "this profile requires a reason to open a tenant: give one as CATEGORY:DETAIL, e.g. --reason support-ticket:ZD-1234".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What was done to the tenant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AccessAction {
+    /// Opened the tenant to browse it.
+    View,
+    /// Exported its audit log (filters, row count and file name, never the path).
+    Export { details: serde_json::Value },
+}
+
+/// Whether an access was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recorded {
+    Yes,
+    /// The mapped database has no support-access log table.
+    NoLogTable,
+}
+
+/// Who is acting, as recorded: the OS user and the client host (the database login is the row's `db_user`).
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn client_host() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "unknown".to_owned()
+    }
+}
+
+/// Records an access in the tenant's support-access log, in its own short write transaction.
+#[tracing::instrument(skip(db, action), fields(tenant = %tenant.id))]
+pub async fn record(
+    db: &Db,
+    tenant: &Tenant,
+    reason: Option<&AccessReason>,
+    action: &AccessAction,
+) -> Result<Recorded> {
+    let s = db.schema();
+    let Some(log) = &s.tables.access_log else {
+        return Ok(Recorded::NoLogTable);
+    };
+    let (action_name, details) = match action {
+        AccessAction::View => ("view", serde_json::json!({})),
+        AccessAction::Export { details } => ("export", details.clone()),
+    };
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("SELECT set_config($1, $2, true)")
+        .bind(s.setting())
+        .bind(&tenant.id)
+        .execute(&mut *tx)
+        .await?;
+    let sql = format!(
+        "INSERT INTO {} (tenant_id, os_user, client_host, category, detail, action, details)
+         VALUES (CAST($1 AS {}), $2, $3, $4, $5, $6, $7::jsonb)",
+        log.name,
+        s.tenant_id_type.cast()
+    );
+    sqlx::query(&sql)
+        .bind(&tenant.id)
+        .bind(os_user())
+        .bind(client_host())
+        .bind(reason.map(|r| r.category.as_str()).unwrap_or("none"))
+        .bind(reason.map(|r| r.detail.as_str()).unwrap_or(""))
+        .bind(action_name)
+        .bind(details.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match Error::from(e) {
+            Error::PermissionDenied(_) => Error::PermissionDenied(format!(
+                "write to the support-access log {} (GRANT INSERT ON it TO the console's role)",
+                log.name
+            )),
+            other => other,
+        })?;
+    tx.commit().await?;
+    Ok(Recorded::Yes)
+}
+
+/// Opens a tenant for `action`: checks the profile's reason policy, resolves the tenant and, when the policy
+/// asks for reasons (or one is given, or this is an export), records the access before anything is read.
+/// If recording fails, the tenant is not opened. Browsing under the policy `off` writes nothing.
+pub async fn open_tenant(
+    db: &Db,
+    key: &str,
+    policy: ReasonPolicy,
+    reason: Option<&AccessReason>,
+    action: &AccessAction,
+) -> Result<(Tenant, Option<Recorded>)> {
+    db.ensure_isolated()?;
+    require(policy, reason)?;
+    let tenant = crate::tenants::resolve(db, key).await?;
+    let must_record = policy != ReasonPolicy::Off
+        || reason.is_some()
+        || matches!(action, AccessAction::Export { .. });
+    if !must_record {
+        return Ok((tenant, None));
+    }
+    let recorded = record(db, &tenant, reason, action).await?;
+    if recorded == Recorded::NoLogTable && policy == ReasonPolicy::Required {
+        return Err(Error::ReasonRequired(
+            "this profile requires access reasons, but the database has no support-access log to record them in (the isolation check prints the SQL that adds one)".into(),
+        ));
+    }
+    Ok((tenant, Some(recorded)))
+}
+
+/// One recorded access.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AccessEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub db_user: String,
+    pub os_user: String,
+    pub client_host: String,
+    pub category: String,
+    pub detail: String,
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
+/// A page of the access history, newest first.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccessPage {
+    pub items: Vec<AccessEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Reads the tenant's support-access history, newest first.
+pub async fn history(
+    scope: &mut TenantScope,
+    limit: u32,
+    after: Option<&str>,
+) -> Result<AccessPage> {
+    let s = scope.schema().clone();
+    let Some(log) = &s.tables.access_log else {
+        return Err(Error::Mapping(
+            "this database has no support-access log table (the isolation check prints the SQL that adds one)".into(),
+        ));
+    };
+    let limit = limit.clamp(1, 1000) as i64;
+    let mut qb = QueryBuilder::<Postgres>::new(format!(
+        "SELECT id::text, created_at, db_user, os_user, client_host, category, detail, action, details::text
+           FROM {} WHERE {} = CAST(",
+        log.name,
+        col("tenant_id")
+    ));
+    qb.push_bind(scope.tenant().id.clone())
+        .push(format!(" AS {})", s.tenant_id_type.cast()));
+    if let Some(after) = after {
+        let parts = cursor::decode(after, "access", 2)?;
+        let ts = DateTime::parse_from_rfc3339(&parts[0])
+            .map_err(|_| Error::InvalidInput("invalid cursor: bad time in it".into()))?;
+        let id: i64 = parts[1]
+            .parse()
+            .map_err(|_| Error::InvalidInput("invalid cursor: bad id in it".into()))?;
+        qb.push(" AND (created_at, id) < (CAST(")
+            .push_bind(ts.to_rfc3339())
+            .push(" AS timestamptz), ")
+            .push_bind(id)
+            .push(")");
+    }
+    qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(limit + 1);
+    let rows = qb.build().fetch_all(scope.conn()).await?;
+    let mut items = rows
+        .iter()
+        .map(|r| {
+            let details: String = r.try_get(8)?;
+            Ok(AccessEntry {
+                id: r.try_get(0)?,
+                at: r.try_get(1)?,
+                db_user: r.try_get(2)?,
+                os_user: r.try_get(3)?,
+                client_host: r.try_get(4)?,
+                category: r.try_get(5)?,
+                detail: r.try_get(6)?,
+                action: r.try_get(7)?,
+                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        let last = items.last().expect("limit >= 1");
+        Some(cursor::encode(
+            "access",
+            &[
+                &last.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                &last.id,
+            ],
+        ))
+    } else {
+        None
+    };
+    Ok(AccessPage { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_parse_as_category_and_detail() {
+        let r: AccessReason = "support-ticket:ZD-1234".parse().unwrap();
+        assert_eq!(r.category, ReasonCategory::SupportTicket);
+        assert_eq!(r.detail, "ZD-1234");
+        let r: AccessReason = "other: customer asked on the phone, call 2"
+            .parse()
+            .unwrap();
+        assert_eq!(r.detail, "customer asked on the phone, call 2");
+    }
+
+    #[test]
+    fn malformed_reasons_say_how_to_write_one() {
+        for bad in ["", "ZD-1234", "gossip:ZD-1", "incident:", "incident:   "] {
+            let e = bad.parse::<AccessReason>().unwrap_err();
+            assert_eq!(e.kind(), "reason_required", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_required_reason_is_required() {
+        assert!(require(ReasonPolicy::Required, None).is_err());
+        assert!(require(ReasonPolicy::Optional, None).is_ok());
+        let r: AccessReason = "incident:INC-7".parse().unwrap();
+        assert!(require(ReasonPolicy::Required, Some(&r)).is_ok());
+    }
+}

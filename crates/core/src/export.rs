@@ -1,0 +1,1 @@
+//! Audit CSV export (filled in by the export work).

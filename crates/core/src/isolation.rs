@@ -1,0 +1,1 @@
+//! The isolation check (filled in by the isolation work).

@@ -1,0 +1,471 @@
+//! Connection profiles: where a database is and how to read it, stored as TOML in the OS config directory.
+//!
+//! A profile never holds a secret: its password lives in the keyring under the profile's `id` (which stays
+//! the same when the profile is renamed). The file is written atomically (a temporary file beside it, synced,
+//! then renamed) with mode 0600. Fields this version does not know are kept and written back, and a file
+//! from a newer version is read but never overwritten, so two versions of the console can share a machine.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::access::ReasonPolicy;
+use crate::db::{ConnectSpec, DbOptions, TlsMode};
+use crate::error::{Error, Result};
+use crate::mapping::{validate_setting_name, Mapping, DEFAULT_TENANT_SETTING};
+
+/// The version of the profile file this build writes.
+pub const FILE_VERSION: u32 = 1;
+
+/// A finding of the isolation check that the profile's owner accepted, with why.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AcceptedFinding {
+    pub code: String,
+    pub object: String,
+    pub reason: String,
+}
+
+/// One connection profile. No secret in it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Profile {
+    /// Stable id: the keyring account of the profile's password.
+    pub id: String,
+    /// What people call it (`prod-replica`); unique in the store.
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    #[serde(default)]
+    pub tls: TlsMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_setting")]
+    pub tenant_setting: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_file: Option<PathBuf>,
+    #[serde(default)]
+    pub access_reason: ReasonPolicy,
+    #[serde(default = "default_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_findings: Vec<AcceptedFinding>,
+    /// Fields written by a newer version: kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+fn default_setting() -> String {
+    DEFAULT_TENANT_SETTING.to_owned()
+}
+
+fn default_timeout_ms() -> u64 {
+    30_000
+}
+
+impl Profile {
+    /// A new profile with a fresh id and the defaults.
+    pub fn new(name: &str, host: &str, port: u16, database: &str, user: &str) -> Self {
+        Profile {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.to_owned(),
+            host: host.to_owned(),
+            port,
+            database: database.to_owned(),
+            user: user.to_owned(),
+            tls: TlsMode::default(),
+            ca_file: None,
+            tenant_setting: default_setting(),
+            mapping_file: None,
+            access_reason: ReasonPolicy::default(),
+            statement_timeout_ms: default_timeout_ms(),
+            accepted_findings: Vec::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Checks the fields a person typed.
+    pub fn validate(&self) -> Result<()> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !name_ok {
+            return Err(Error::InvalidInput(format!(
+                "profile name {:?} must be 1-64 letters, digits, '-', '_' or '.'",
+                self.name
+            )));
+        }
+        if self.host.trim().is_empty() || self.database.is_empty() || self.user.is_empty() {
+            return Err(Error::InvalidInput(
+                "a profile needs a host, a database and a user".into(),
+            ));
+        }
+        if self.port == 0 {
+            return Err(Error::InvalidInput("port 0 is not a port".into()));
+        }
+        validate_setting_name(&self.tenant_setting).map_err(|_| {
+            Error::InvalidInput(format!(
+                "tenant setting {:?} is not a custom setting name like app.current_tenant_id",
+                self.tenant_setting
+            ))
+        })?;
+        if self.statement_timeout_ms == 0 {
+            return Err(Error::InvalidInput(
+                "statement timeout must be above 0 ms".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where and how to connect, with the password from the keyring (or this session's).
+    pub fn connect_spec(&self, password: Option<SecretString>) -> ConnectSpec {
+        ConnectSpec {
+            host: self.host.clone(),
+            port: self.port,
+            database: self.database.clone(),
+            user: self.user.clone(),
+            password,
+            tls: self.tls,
+            ca_file: self.ca_file.clone(),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The mapping this profile reads with: its file, or the reference schema; with the profile's setting.
+    pub fn mapping(&self) -> Result<Mapping> {
+        let mut m = match &self.mapping_file {
+            Some(path) => Mapping::load(path)?,
+            None => Mapping::reference(),
+        };
+        if self.mapping_file.is_none() || m.tenant_setting == DEFAULT_TENANT_SETTING {
+            m.tenant_setting = self.tenant_setting.clone();
+        }
+        Ok(m)
+    }
+
+    /// Builds a profile from an edit form's JSON object: without an `id` it is a new profile; with one, the
+    /// stored profile's other fields (including those of newer versions) are kept. Only the profile's own
+    /// fields are taken from the form.
+    pub fn from_input(input: serde_json::Value, store: &ProfileStore) -> Result<Profile> {
+        const EDITABLE: [&str; 12] = [
+            "name",
+            "host",
+            "port",
+            "database",
+            "user",
+            "tls",
+            "ca_file",
+            "tenant_setting",
+            "mapping_file",
+            "access_reason",
+            "statement_timeout_ms",
+            "accepted_findings",
+        ];
+        let serde_json::Value::Object(form) = input else {
+            return Err(Error::InvalidInput(
+                "a profile must be an object of fields".into(),
+            ));
+        };
+        let base = match form
+            .get("id")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+        {
+            Some(id) => store.get(id)?,
+            None => Profile::new("", "", 5432, "", ""),
+        };
+        let mut merged = serde_json::to_value(&base)
+            .map_err(|e| Error::Profile(format!("cannot edit the profile: {e}")))?;
+        let obj = merged
+            .as_object_mut()
+            .expect("a profile serializes to an object");
+        for (k, v) in form {
+            if EDITABLE.contains(&k.as_str()) {
+                // An emptied optional field (CA file, mapping file) means "none".
+                if v.is_null() || v.as_str() == Some("") {
+                    obj.remove(&k);
+                } else {
+                    obj.insert(k, v);
+                }
+            }
+        }
+        let p: Profile = serde_json::from_value(merged)
+            .map_err(|e| Error::InvalidInput(format!("invalid profile: {e}")))?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Options for [`crate::Db::connect`].
+    pub fn db_options(&self, allow_bypass: bool) -> DbOptions {
+        DbOptions {
+            statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            allow_bypass,
+            ..DbOptions::default()
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Default)]
+struct ProfileFile {
+    #[serde(default)]
+    version: u32,
+    #[serde(default)]
+    profiles: Vec<Profile>,
+    #[serde(flatten)]
+    extra: BTreeMap<String, toml::Value>,
+}
+
+/// The profiles of this user, in `profiles.toml` of the config directory.
+#[derive(Clone, Debug)]
+pub struct ProfileStore {
+    path: PathBuf,
+}
+
+/// The directory for configuration: `$TENANT_CONSOLE_CONFIG_DIR`, else the OS's (e.g. `~/.config/tenant-console`).
+pub fn config_dir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("TENANT_CONSOLE_CONFIG_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "tenant-console")
+        .map(|p| p.config_dir().to_path_buf())
+        .ok_or_else(|| Error::Profile("no home directory to keep profiles in".into()))
+}
+
+/// The directory for logs and data: `$TENANT_CONSOLE_DATA_DIR`, else the OS's (e.g. `~/.local/share/tenant-console`).
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("TENANT_CONSOLE_DATA_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "tenant-console")
+        .map(|p| p.data_dir().to_path_buf())
+        .ok_or_else(|| Error::Profile("no home directory to keep data in".into()))
+}
+
+impl ProfileStore {
+    /// The store in the config directory.
+    pub fn open_default() -> Result<Self> {
+        Ok(Self::at(config_dir()?.join("profiles.toml")))
+    }
+
+    /// A store at a given file (tests).
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        ProfileStore { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> Result<ProfileFile> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Error::Profile(format!(
+                    "{} is not a valid profile file ({}); fix or move it",
+                    self.path.display(),
+                    e.message()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ProfileFile {
+                version: FILE_VERSION,
+                ..Default::default()
+            }),
+            Err(e) => Err(Error::io("reading", &self.path, e)),
+        }
+    }
+
+    fn write(&self, file: &ProfileFile) -> Result<()> {
+        if file.version > FILE_VERSION {
+            return Err(Error::Profile(format!(
+                "{} was written by a newer Tenant Console (file version {}); this version will not overwrite it",
+                self.path.display(),
+                file.version
+            )));
+        }
+        let text = toml::to_string_pretty(file)
+            .map_err(|e| Error::Profile(format!("cannot write profiles: {e}")))?;
+        atomic_write(&self.path, text.as_bytes(), 0o600)
+    }
+
+    /// All profiles, sorted by name.
+    pub fn list(&self) -> Result<Vec<Profile>> {
+        let mut v = self.read()?.profiles;
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    /// The profile with this name (or id).
+    pub fn get(&self, name_or_id: &str) -> Result<Profile> {
+        self.read()?
+            .profiles
+            .into_iter()
+            .find(|p| p.name == name_or_id || p.id == name_or_id)
+            .ok_or_else(|| Error::UnknownProfile(name_or_id.to_owned()))
+    }
+
+    /// Adds a profile, or replaces the one with the same id. Names stay unique.
+    pub fn save(&self, profile: &Profile) -> Result<()> {
+        profile.validate()?;
+        let mut file = self.read()?;
+        if file
+            .profiles
+            .iter()
+            .any(|p| p.name == profile.name && p.id != profile.id)
+        {
+            return Err(Error::InvalidInput(format!(
+                "a profile named {:?} exists already",
+                profile.name
+            )));
+        }
+        match file.profiles.iter_mut().find(|p| p.id == profile.id) {
+            Some(slot) => *slot = profile.clone(),
+            None => file.profiles.push(profile.clone()),
+        }
+        file.version = file.version.max(FILE_VERSION);
+        self.write(&file)
+    }
+
+    /// Removes a profile; returns it (its secret is the caller's to delete).
+    pub fn remove(&self, name_or_id: &str) -> Result<Profile> {
+        let mut file = self.read()?;
+        let pos = file
+            .profiles
+            .iter()
+            .position(|p| p.name == name_or_id || p.id == name_or_id)
+            .ok_or_else(|| Error::UnknownProfile(name_or_id.to_owned()))?;
+        let removed = file.profiles.remove(pos);
+        self.write(&file)?;
+        Ok(removed)
+    }
+}
+
+/// Writes a file so that readers see the old or the new content, never a part: a temporary file in the same
+/// directory, synced, then renamed over the target.
+pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tenant-console-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("creating a temporary file in", dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io("protecting", tmp.path().to_path_buf(), e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::io("writing", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replacing", path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, ProfileStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ProfileStore::at(dir.path().join("profiles.toml"));
+        (dir, s)
+    }
+
+    #[test]
+    fn profiles_round_trip_and_rename_keeps_the_id() {
+        let (_d, s) = store();
+        let mut p = Profile::new("staging", "db.example", 5432, "app", "console_reader");
+        s.save(&p).unwrap();
+        let id = p.id.clone();
+        p.name = "staging-eu".into();
+        s.save(&p).unwrap();
+        let all = s.list().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].name, "staging-eu");
+        assert_eq!(all[0].id, id);
+        assert_eq!(s.get("staging-eu").unwrap(), p);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_profile_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, s) = store();
+        s.save(&Profile::new("p", "h", 5432, "d", "u")).unwrap();
+        let mode = std::fs::metadata(s.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_rewrite() {
+        let (_d, s) = store();
+        std::fs::write(
+            s.path(),
+            "version = 1\nfuture_top = \"kept\"\n[[profiles]]\nid = \"x1\"\nname = \"a\"\nhost = \"h\"\nport = 5432\ndatabase = \"d\"\nuser = \"u\"\ncolour = \"teal\"\n",
+        )
+        .unwrap();
+        let mut p = s.get("a").unwrap();
+        p.port = 6432;
+        s.save(&p).unwrap();
+        let text = std::fs::read_to_string(s.path()).unwrap();
+        assert!(text.contains("colour = \"teal\""), "{text}");
+        assert!(text.contains("future_top = \"kept\""), "{text}");
+        assert!(text.contains("6432"));
+    }
+
+    #[test]
+    fn a_newer_file_version_is_read_but_never_overwritten() {
+        let (_d, s) = store();
+        let original = "version = 9\n[[profiles]]\nid = \"x1\"\nname = \"a\"\nhost = \"h\"\nport = 5432\ndatabase = \"d\"\nuser = \"u\"\n";
+        std::fs::write(s.path(), original).unwrap();
+        assert_eq!(s.list().unwrap().len(), 1);
+        let err = s.save(&Profile::new("b", "h", 1, "d", "u")).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+        assert_eq!(std::fs::read_to_string(s.path()).unwrap(), original);
+    }
+
+    #[test]
+    fn a_corrupt_profile_file_is_a_clear_error_and_is_left_alone() {
+        let (_d, s) = store();
+        std::fs::write(s.path(), "[[profiles]\nname=").unwrap();
+        let err = s.list().unwrap_err();
+        assert_eq!(err.kind(), "profile");
+        assert!(
+            err.to_string().contains("not a valid profile file"),
+            "{err}"
+        );
+        assert!(s.save(&Profile::new("b", "h", 1, "d", "u")).is_err());
+        assert_eq!(
+            std::fs::read_to_string(s.path()).unwrap(),
+            "[[profiles]\nname="
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_fields_are_refused() {
+        let (_d, s) = store();
+        s.save(&Profile::new("p", "h", 5432, "d", "u")).unwrap();
+        assert!(s.save(&Profile::new("p", "h2", 5432, "d", "u")).is_err());
+        assert!(s
+            .save(&Profile::new("bad name!", "h", 5432, "d", "u"))
+            .is_err());
+        let mut p = Profile::new("q", "h", 5432, "d", "u");
+        p.tenant_setting = "nodot".into();
+        assert!(s.save(&p).is_err());
+        assert_eq!(s.remove("nope").unwrap_err().kind(), "unknown_profile");
+    }
+}

@@ -1,0 +1,301 @@
+//! Browsing as the tenant: tenants, one tenant's overview, members, roles, audit log, access history.
+
+use clap::Args;
+use serde_json::{json, Map, Value};
+use tenant_console_core::access::{self, AccessAction};
+use tenant_console_core::audit::{self, parse_time, AuditFilter};
+use tenant_console_core::tenants::{self, TenantQuery, TenantSort};
+use tenant_console_core::{members, roles, Tenant};
+
+use crate::ctx::{connect, Conn, Global};
+use crate::output::{print_list, print_object, Failure, Listing};
+
+/// Context fields every tenant-scoped output carries: the resolved tenant, and a warning when isolation
+/// rests on the console's own predicates.
+fn context(conn: &Conn, tenant: Option<&Tenant>) -> Map<String, Value> {
+    let mut m = Map::new();
+    if let Some(t) = tenant {
+        m.insert(
+            "tenant".into(),
+            json!({"id": t.id, "slug": t.slug, "name": t.name}),
+        );
+    }
+    if conn.db.bypass_accepted() {
+        let warning = format!(
+            "row-level security does NOT apply to this login ({}); isolation rests on the console's own predicates only",
+            conn.db.login().bypass_reasons().join("; ")
+        );
+        eprintln!("tenantctl: WARNING: {warning}");
+        m.insert("isolation_warning".into(), Value::String(warning));
+    }
+    m
+}
+
+#[derive(Args, Debug)]
+pub struct TenantsArgs {
+    /// Substring of the slug or name (matched literally, case-insensitive), or an exact tenant id.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Sort by name, slug or created_at.
+    #[arg(long, default_value = "name")]
+    pub sort: String,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Continue after this cursor (the next_cursor of the previous page).
+    #[arg(long)]
+    pub after: Option<String>,
+}
+
+pub async fn tenants(g: &Global, a: TenantsArgs) -> Result<(), Failure> {
+    let sort: TenantSort = a.sort.parse()?;
+    let conn = connect(g).await?;
+    let page = tenants::list(
+        &conn.db,
+        &TenantQuery {
+            search: a.search,
+            sort,
+            limit: a.limit,
+            after: a.after,
+        },
+    )
+    .await?;
+    print_list(
+        g.format(),
+        &Listing {
+            items: &page.items,
+            next_cursor: page.next_cursor.as_deref(),
+            context: context(&conn, None),
+            columns: &[
+                ("id", "/id"),
+                ("slug", "/slug"),
+                ("name", "/name"),
+                ("plan", "/plan"),
+                ("status", "/status"),
+                ("created_at", "/created_at"),
+            ],
+        },
+    )
+}
+
+#[derive(Args, Debug)]
+pub struct TenantArgs {
+    /// Tenant id or slug.
+    #[arg(long)]
+    pub tenant: String,
+}
+
+pub async fn tenant(g: &Global, a: TenantArgs) -> Result<(), Failure> {
+    let conn = connect(g).await?;
+    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
+    let mut scope = conn.db.scope(&tenant).await?;
+    let stats = tenants::stats(&mut scope).await?;
+    scope.finish().await?;
+    let mut obj = context(&conn, Some(&tenant));
+    obj.insert("id".into(), json!(tenant.id));
+    obj.insert(
+        "stats".into(),
+        serde_json::to_value(&stats).expect("serializes"),
+    );
+    print_object(g.format(), &Value::Object(obj))
+}
+
+#[derive(Args, Debug)]
+pub struct MembersArgs {
+    /// Tenant id or slug.
+    #[arg(long)]
+    pub tenant: String,
+    /// Only members with this role.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Substring of the member's email.
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub after: Option<String>,
+}
+
+pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
+    let conn = connect(g).await?;
+    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
+    let mut scope = conn.db.scope(&tenant).await?;
+    let page = members::list(
+        &mut scope,
+        &members::MemberQuery {
+            role: a.role,
+            email: a.email,
+            limit: a.limit,
+            after: a.after,
+        },
+    )
+    .await?;
+    scope.finish().await?;
+    print_list(
+        g.format(),
+        &Listing {
+            items: &page.items,
+            next_cursor: page.next_cursor.as_deref(),
+            context: context(&conn, Some(&tenant)),
+            columns: &[
+                ("user_id", "/id"),
+                ("email", "/email"),
+                ("name", "/name"),
+                ("role", "/role"),
+                ("joined_at", "/joined_at"),
+            ],
+        },
+    )
+}
+
+#[derive(Args, Debug)]
+pub struct RolesArgs {
+    /// Tenant id or slug.
+    #[arg(long)]
+    pub tenant: String,
+}
+
+pub async fn roles(g: &Global, a: RolesArgs) -> Result<(), Failure> {
+    let conn = connect(g).await?;
+    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
+    let mut scope = conn.db.scope(&tenant).await?;
+    let list = roles::list(&mut scope).await?;
+    scope.finish().await?;
+    print_list(
+        g.format(),
+        &Listing {
+            items: &list,
+            next_cursor: None,
+            context: context(&conn, Some(&tenant)),
+            columns: &[
+                ("role", "/id"),
+                ("builtin", "/builtin"),
+                ("members", "/members"),
+                ("permissions", "/permissions"),
+                ("description", "/description"),
+            ],
+        },
+    )
+}
+
+/// The audit filters, shared with `export-audit`.
+#[derive(Args, Debug, Clone)]
+pub struct FilterArgs {
+    /// Events at or after this time: 2026-01-31, 2026-01-31T12:00:00Z, or an age like 30d, 12h.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Events before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Exact action (member.invited), or a prefix ending in '.' or '*' (member.).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Actor user id or email.
+    #[arg(long)]
+    pub actor: Option<String>,
+    #[arg(long)]
+    pub resource_type: Option<String>,
+    #[arg(long)]
+    pub resource_id: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> Result<AuditFilter, Failure> {
+        Ok(AuditFilter {
+            since: self.since.as_deref().map(parse_time).transpose()?,
+            until: self.until.as_deref().map(parse_time).transpose()?,
+            action: self.action.clone(),
+            actor: self.actor.clone(),
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id.clone(),
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Tenant id or slug.
+    #[arg(long)]
+    pub tenant: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub after: Option<String>,
+    /// Also count the matching events (exact up to 10,000, estimated beyond, and labelled so).
+    #[arg(long)]
+    pub count: bool,
+}
+
+pub async fn audit(g: &Global, a: AuditArgs) -> Result<(), Failure> {
+    let filter = a.filter.to_filter()?;
+    let conn = connect(g).await?;
+    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
+    let mut scope = conn.db.scope(&tenant).await?;
+    let page = audit::page(&mut scope, &filter, a.limit, a.after.as_deref()).await?;
+    let count = if a.count {
+        Some(audit::count(&mut scope, &filter).await?)
+    } else {
+        None
+    };
+    scope.finish().await?;
+    let mut ctx = context(&conn, Some(&tenant));
+    if let Some(c) = count {
+        ctx.insert("count".into(), json!(c.value));
+        ctx.insert("count_is_estimate".into(), json!(c.is_estimate));
+    }
+    print_list(
+        g.format(),
+        &Listing {
+            items: &page.items,
+            next_cursor: page.next_cursor.as_deref(),
+            context: ctx,
+            columns: &[
+                ("id", "/id"),
+                ("occurred_at", "/occurred_at"),
+                ("actor", "/actor_email"),
+                ("action", "/action"),
+                ("resource_type", "/resource_type"),
+                ("resource_id", "/resource_id"),
+                ("ip", "/ip"),
+            ],
+        },
+    )
+}
+
+#[derive(Args, Debug)]
+pub struct AccessLogArgs {
+    /// Tenant id or slug.
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub after: Option<String>,
+}
+
+pub async fn access_log(g: &Global, a: AccessLogArgs) -> Result<(), Failure> {
+    let conn = connect(g).await?;
+    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
+    let mut scope = conn.db.scope(&tenant).await?;
+    let page = access::history(&mut scope, a.limit, a.after.as_deref()).await?;
+    scope.finish().await?;
+    print_list(
+        g.format(),
+        &Listing {
+            items: &page.items,
+            next_cursor: page.next_cursor.as_deref(),
+            context: context(&conn, Some(&tenant)),
+            columns: &[
+                ("at", "/at"),
+                ("db_user", "/db_user"),
+                ("os_user", "/os_user"),
+                ("host", "/client_host"),
+                ("category", "/category"),
+                ("detail", "/detail"),
+                ("action", "/action"),
+            ],
+        },
+    )
+}

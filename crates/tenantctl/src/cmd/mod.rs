@@ -1,0 +1,7 @@
+//! One module per area of commands.
+
+pub mod admin;
+pub mod browse;
+pub mod check;
+pub mod export;
+pub mod profile;

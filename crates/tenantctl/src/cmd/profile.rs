@@ -1,0 +1,193 @@
+//! `tenantctl profile ...`: add, list, remove, test, set-password. Passwords go to the system keyring only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use secrecy::SecretString;
+use serde::Serialize;
+use tenant_console_core::access::ReasonPolicy;
+use tenant_console_core::doctor;
+use tenant_console_core::profile::{Profile, ProfileStore};
+use tenant_console_core::secret::Secrets;
+use tenant_console_core::{ConnectSpec, Error, TlsMode};
+
+use crate::ctx::Global;
+use crate::output::{print_list, print_object, Failure, Listing, EXIT_ERROR, EXIT_ISOLATION};
+
+#[derive(Subcommand, Debug)]
+pub enum ProfileCmd {
+    /// Add a profile (or replace the one of the same name). The password is read with --password-stdin
+    /// (or PGPASSWORD) and stored in the system keyring, never in the profile file.
+    Add(AddArgs),
+    /// List profiles (never their passwords).
+    List,
+    /// Remove a profile and its password.
+    Remove { name: String },
+    /// Connect and diagnose: reachability, TLS, authentication, privileges, who the login is.
+    Test { name: String },
+    /// Store a new password for a profile (from --password-stdin or PGPASSWORD).
+    SetPassword { name: String },
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    pub name: String,
+    /// postgres://USER@HOST:PORT/DB (leave the password out: it would stay in your shell history).
+    #[arg(long)]
+    pub url: String,
+    /// TLS mode: disable, require or verify-full (default verify-full; loopback hosts default to disable).
+    #[arg(long)]
+    pub tls: Option<TlsMode>,
+    /// CA certificate file to verify the server with (verify-full); without it the system trust store is used.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// The setting the RLS policies read.
+    #[arg(long)]
+    pub tenant_setting: Option<String>,
+    /// Whether opening a tenant needs a reason: off, optional, required.
+    #[arg(long)]
+    pub access_reason: Option<ReasonPolicy>,
+    /// Statement timeout inside tenant scopes, in milliseconds.
+    #[arg(long)]
+    pub statement_timeout_ms: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ProfileView {
+    #[serde(flatten)]
+    profile: Profile,
+    password_stored: Option<bool>,
+}
+
+fn password_input(g: &Global) -> Result<Option<SecretString>, Failure> {
+    if let Some(pw) = g.stdin_password()? {
+        return Ok(Some(pw));
+    }
+    Ok(std::env::var("PGPASSWORD").ok().map(SecretString::from))
+}
+
+pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
+    let store = ProfileStore::open_default()?;
+    match cmd {
+        ProfileCmd::Add(a) => {
+            let spec = ConnectSpec::from_url(&a.url)?;
+            let loopback = matches!(spec.host.as_str(), "localhost" | "127.0.0.1" | "::1");
+            let existing = store.list()?.into_iter().find(|p| p.name == a.name);
+            let mut p = existing.unwrap_or_else(|| Profile::new(&a.name, "", 0, "", ""));
+            p.host = spec.host.clone();
+            p.port = spec.port;
+            p.database = spec.database.clone();
+            p.user = spec.user.clone();
+            p.tls = a.tls.unwrap_or(if loopback && a.ca.is_none() {
+                TlsMode::Disable
+            } else {
+                TlsMode::VerifyFull
+            });
+            p.ca_file = a.ca.or(spec.ca_file.clone());
+            if let Some(s) = a.tenant_setting {
+                p.tenant_setting = s;
+            }
+            p.mapping_file = g.mapping.clone();
+            if let Some(r) = a.access_reason {
+                p.access_reason = r;
+            }
+            if let Some(t) = a.statement_timeout_ms {
+                p.statement_timeout_ms = t;
+            }
+            if spec.password.is_some() {
+                eprintln!("tenantctl: note: a password in a URL stays in your shell history; prefer --password-stdin");
+            }
+            let password = password_input(g)?.or(spec.password);
+            // Mapping file problems are the user's to fix now, not at the first connect.
+            p.mapping()?;
+            p.validate()?;
+            if let Some(pw) = password {
+                Secrets::system()?.set(&p.id, pw).await?;
+            }
+            store.save(&p)?;
+            print_object(g.format(), &p)
+        }
+        ProfileCmd::List => {
+            let secrets = Secrets::system().ok();
+            let mut views = Vec::new();
+            for p in store.list()? {
+                let stored = match &secrets {
+                    Some(s) => Some(s.get(&p.id).await.is_ok()),
+                    None => None,
+                };
+                views.push(ProfileView {
+                    profile: p,
+                    password_stored: stored,
+                });
+            }
+            print_list(
+                g.format(),
+                &Listing {
+                    items: &views,
+                    next_cursor: None,
+                    context: Default::default(),
+                    columns: &[
+                        ("name", "/name"),
+                        ("host", "/host"),
+                        ("port", "/port"),
+                        ("database", "/database"),
+                        ("user", "/user"),
+                        ("tls", "/tls"),
+                        ("access_reason", "/access_reason"),
+                        ("password_stored", "/password_stored"),
+                    ],
+                },
+            )
+        }
+        ProfileCmd::Remove { name } => {
+            let removed = store.remove(&name)?;
+            Secrets::system()?.delete(&removed.id).await?;
+            print_object(
+                g.format(),
+                &serde_json::json!({"removed": removed.name, "id": removed.id}),
+            )
+        }
+        ProfileCmd::SetPassword { name } => {
+            let p = store.get(&name)?;
+            let Some(pw) = password_input(g)? else {
+                return Err(Failure::usage(
+                    "give the password with --password-stdin (or PGPASSWORD)",
+                ));
+            };
+            Secrets::system()?.set(&p.id, pw).await?;
+            print_object(
+                g.format(),
+                &serde_json::json!({"profile": p.name, "password_stored": true}),
+            )
+        }
+        ProfileCmd::Test { name } => {
+            let p = store.get(&name)?;
+            let password = match g.stdin_password()? {
+                Some(pw) => Some(pw),
+                None => Some(
+                    Secrets::system()?
+                        .get(&p.id)
+                        .await
+                        .map_err(Error::Keyring)?,
+                ),
+            };
+            let report = doctor::test_connection(&p.connect_spec(password), p.mapping()?).await;
+            print_object(g.format(), &report)?;
+            if let Some(d) = &report.diagnosis {
+                return Err(Failure::with_exit(d.kind.code(), d.to_string(), EXIT_ERROR));
+            }
+            if report
+                .login
+                .as_ref()
+                .is_some_and(|l| !l.bypass_reasons().is_empty())
+            {
+                return Err(Failure::with_exit(
+                    "isolation_not_enforced",
+                    "connected, but row-level security does not apply to this login (see bypass_reasons)",
+                    EXIT_ISOLATION,
+                ));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Printing results and failures: table, JSON (a stable contract, see the README) or CSV; exit codes.
+//!
+//! A list prints `{"items": [...], "next_cursor": ...}` plus context fields. Errors go to standard error as
+//! one line, and with `--format json` also as `{"error": {"kind", "message"}}` on standard output.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tenant_console_core::Error;
+
+use crate::ctx::Format;
+
+/// Exit codes.
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_ISOLATION: u8 = 3;
+
+/// Why a command failed, with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: String,
+    pub message: String,
+    pub exit: u8,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            kind: "usage".into(),
+            message: message.into(),
+            exit: EXIT_USAGE,
+        }
+    }
+
+    /// A failure with its own exit code (the isolation check's findings).
+    pub fn with_exit(kind: &str, message: impl Into<String>, exit: u8) -> Self {
+        Failure {
+            kind: kind.into(),
+            message: message.into(),
+            exit,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let exit = match &e {
+            Error::IsolationNotEnforced(_) => EXIT_ISOLATION,
+            Error::InvalidInput(_) | Error::ReasonRequired(_) => EXIT_USAGE,
+            _ => EXIT_ERROR,
+        };
+        tracing::warn!(kind = e.kind(), error = %e, "command failed");
+        Failure {
+            kind: e.kind().to_owned(),
+            message: e.to_string(),
+            exit,
+        }
+    }
+}
+
+impl From<tenant_console_core::secret::SecretError> for Failure {
+    fn from(e: tenant_console_core::secret::SecretError) -> Self {
+        Error::Keyring(e).into()
+    }
+}
+
+/// Prints a failure; returns the exit code.
+pub fn report(f: &Failure, format: Format) -> u8 {
+    eprintln!("tenantctl: {}", f.message);
+    if format == Format::Json {
+        let v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
+        println!("{v}");
+    }
+    f.exit
+}
+
+/// A list result: items, the cursor of the next page, and context fields.
+pub struct Listing<'a, T: Serialize> {
+    pub items: &'a [T],
+    pub next_cursor: Option<&'a str>,
+    pub context: Map<String, Value>,
+    /// Table columns: (header, JSON pointer into an item).
+    pub columns: &'a [(&'a str, &'a str)],
+}
+
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| cell(Some(x)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Prints a list in the chosen format.
+pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<(), Failure> {
+    let items: Vec<Value> = l
+        .items
+        .iter()
+        .map(|i| serde_json::to_value(i).expect("results serialize"))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| Failure {
+        kind: "io".into(),
+        message: format!("cannot write the output: {e}"),
+        exit: EXIT_ERROR,
+    };
+    match format {
+        Format::Json => {
+            let mut obj = l.context.clone();
+            obj.insert("items".into(), Value::Array(items));
+            obj.insert(
+                "next_cursor".into(),
+                l.next_cursor
+                    .map(|c| Value::String(c.into()))
+                    .unwrap_or(Value::Null),
+            );
+            writeln!(out, "{}", Value::Object(obj)).map_err(io)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(l.columns.iter().map(|(h, _)| *h))
+                .map_err(|e| io(e.into()))?;
+            for item in &items {
+                w.write_record(l.columns.iter().map(|(_, p)| cell(item.pointer(p))))
+                    .map_err(|e| io(e.into()))?;
+            }
+            w.flush().map_err(io)?;
+        }
+        Format::Table => {
+            for (k, v) in &l.context {
+                if let Value::String(s) = v {
+                    writeln!(out, "{k}: {s}").map_err(io)?;
+                } else {
+                    writeln!(out, "{k}: {v}").map_err(io)?;
+                }
+            }
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_BORDERS_ONLY)
+                .set_header(l.columns.iter().map(|(h, _)| *h));
+            for item in &items {
+                table.add_row(l.columns.iter().map(|(_, p)| {
+                    // One line per cell: a newline inside user data must not forge table rows.
+                    cell(item.pointer(p)).replace(['\n', '\r'], "⏎")
+                }));
+            }
+            writeln!(out, "{table}").map_err(io)?;
+            match l.next_cursor {
+                Some(c) => writeln!(out, "more: --after {c}").map_err(io)?,
+                None => writeln!(out, "({} shown, end of list)", items.len()).map_err(io)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints one object (JSON) or its fields (table/CSV).
+pub fn print_object<T: Serialize>(format: Format, value: &T) -> Result<(), Failure> {
+    let v = serde_json::to_value(value).expect("results serialize");
+    match format {
+        Format::Json => println!("{v}"),
+        Format::Table | Format::Csv => {
+            if let Value::Object(map) = &v {
+                for (k, val) in map {
+                    println!("{k}: {}", cell(Some(val)).replace(['\n', '\r'], "⏎"));
+                }
+            } else {
+                println!("{}", cell(Some(&v)));
+            }
+        }
+    }
+    Ok(())
+}

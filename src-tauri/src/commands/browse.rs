@@ -1,0 +1,137 @@
+//! Browsing as the tenant. Every command names its tenant: the app is stateless about which tenant is open,
+//! so a late response can be matched to (and dropped for) a tenant the user has already left.
+
+use serde::Serialize;
+use tauri::State;
+use tenant_console_core::access::{self, AccessAction, AccessPage, AccessReason, Recorded};
+use tenant_console_core::audit::{self, AuditFilter, AuditPage};
+use tenant_console_core::members::{self, MemberPage, MemberQuery};
+use tenant_console_core::roles::{self, Role};
+use tenant_console_core::tenants::{self, Count, TenantPage, TenantQuery, TenantSort, TenantStats};
+use tenant_console_core::Tenant;
+
+use crate::error::CmdResult;
+use crate::state::AppState;
+
+#[tauri::command]
+pub async fn tenants_search(
+    state: State<'_, AppState>,
+    profile_id: String,
+    search: Option<String>,
+    sort: Option<TenantSort>,
+    after: Option<String>,
+    limit: Option<u32>,
+) -> CmdResult<TenantPage> {
+    let db = state.db(&profile_id)?;
+    let q = TenantQuery {
+        search,
+        sort: sort.unwrap_or_default(),
+        limit: limit.unwrap_or(50),
+        after,
+    };
+    Ok(tenants::list(&db, &q).await?)
+}
+
+/// An opened tenant: who it is, its stats, and whether the access was recorded.
+#[derive(Serialize)]
+pub struct TenantOverview {
+    pub tenant: Tenant,
+    pub stats: TenantStats,
+    pub recorded: Option<Recorded>,
+}
+
+#[tauri::command]
+pub async fn tenant_open(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+    reason: Option<AccessReason>,
+) -> CmdResult<TenantOverview> {
+    let db = state.db(&profile_id)?;
+    let policy = state.store.get(&profile_id)?.access_reason;
+    let (tenant, recorded) =
+        access::open_tenant(&db, &tenant, policy, reason.as_ref(), &AccessAction::View).await?;
+    let mut scope = db.scope(&tenant).await?;
+    let stats = tenants::stats(&mut scope).await?;
+    scope.finish().await?;
+    Ok(TenantOverview {
+        tenant,
+        stats,
+        recorded,
+    })
+}
+
+#[tauri::command]
+pub async fn members_page(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+    role: Option<String>,
+    email: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+) -> CmdResult<MemberPage> {
+    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let q = MemberQuery {
+        role,
+        email,
+        limit: limit.unwrap_or(100),
+        after,
+    };
+    let page = members::list(&mut scope, &q).await?;
+    scope.finish().await?;
+    Ok(page)
+}
+
+#[tauri::command]
+pub async fn roles_list(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+) -> CmdResult<Vec<Role>> {
+    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let list = roles::list(&mut scope).await?;
+    scope.finish().await?;
+    Ok(list)
+}
+
+#[tauri::command]
+pub async fn audit_page(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+    filter: AuditFilter,
+    after: Option<String>,
+    limit: Option<u32>,
+) -> CmdResult<AuditPage> {
+    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let page = audit::page(&mut scope, &filter, limit.unwrap_or(100), after.as_deref()).await?;
+    scope.finish().await?;
+    Ok(page)
+}
+
+#[tauri::command]
+pub async fn audit_count(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+    filter: AuditFilter,
+) -> CmdResult<Count> {
+    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let count = audit::count(&mut scope, &filter).await?;
+    scope.finish().await?;
+    Ok(count)
+}
+
+#[tauri::command]
+pub async fn access_history(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+    after: Option<String>,
+) -> CmdResult<AccessPage> {
+    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let page = access::history(&mut scope, 100, after.as_deref()).await?;
+    scope.finish().await?;
+    Ok(page)
+}

@@ -1,0 +1,27 @@
+//! The app's commands, one short function per action, grouped by area. Names say their area
+//! (`profiles_list`, `tenants_search`, `audit_page`); `handler` registers them all.
+
+pub mod browse;
+pub mod profiles;
+pub mod session;
+
+/// The invoke handler with every command of the app.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![
+        session::app_info,
+        profiles::profiles_list,
+        profiles::profiles_save,
+        profiles::profiles_remove,
+        profiles::profiles_test,
+        session::session_connect,
+        session::session_disconnect,
+        browse::tenants_search,
+        browse::tenant_open,
+        browse::members_page,
+        browse::roles_list,
+        browse::audit_page,
+        browse::audit_count,
+        browse::access_history,
+    ]
+}

@@ -1,0 +1,72 @@
+//! Profiles: list, save (password straight to the keyring), remove (with its password), test.
+
+use secrecy::SecretString;
+use serde::Serialize;
+use tauri::State;
+use tenant_console_core::doctor::{self, ConnectionReport};
+use tenant_console_core::profile::Profile;
+
+use crate::error::CmdResult;
+use crate::state::AppState;
+
+/// A profile as the UI sees it: never with a password, only whether one is stored.
+#[derive(Serialize)]
+pub struct ProfileView {
+    #[serde(flatten)]
+    pub profile: Profile,
+    pub password_stored: bool,
+}
+
+#[tauri::command]
+pub async fn profiles_list(state: State<'_, AppState>) -> CmdResult<Vec<ProfileView>> {
+    let secrets = state.secrets().ok();
+    let mut out = Vec::new();
+    for profile in state.store.list()? {
+        let password_stored = match secrets {
+            Some(s) => s.get(&profile.id).await.is_ok(),
+            None => false,
+        };
+        out.push(ProfileView {
+            profile,
+            password_stored,
+        });
+    }
+    Ok(out)
+}
+
+#[tauri::command]
+pub async fn profiles_save(
+    state: State<'_, AppState>,
+    profile: serde_json::Value,
+    password: Option<String>,
+) -> CmdResult<Profile> {
+    let p = Profile::from_input(profile, &state.store)?;
+    p.mapping()?;
+    if let Some(pw) = password.filter(|p| !p.is_empty()) {
+        state.secrets()?.set(&p.id, SecretString::from(pw)).await?;
+    }
+    state.store.save(&p)?;
+    Ok(p)
+}
+
+#[tauri::command]
+pub async fn profiles_remove(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    let removed = state.store.remove(&id)?;
+    state.drop_db(&removed.id);
+    state.secrets()?.delete(&removed.id).await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn profiles_test(
+    state: State<'_, AppState>,
+    id: String,
+    password: Option<String>,
+) -> CmdResult<ConnectionReport> {
+    let p = state.store.get(&id)?;
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(pw) => SecretString::from(pw),
+        None => state.secrets()?.get(&p.id).await?,
+    };
+    Ok(doctor::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await)
+}

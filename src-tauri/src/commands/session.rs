@@ -1,0 +1,78 @@
+//! Connecting a profile: who the login is and whether RLS applies to it.
+
+use secrecy::SecretString;
+use serde::Serialize;
+use tauri::State;
+use tenant_console_core::access::ReasonPolicy;
+use tenant_console_core::db::LoginInfo;
+use tenant_console_core::Db;
+
+use crate::error::CmdResult;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct AppInfo {
+    pub version: &'static str,
+    pub initial_profile: Option<String>,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        initial_profile: state.initial_profile.clone(),
+    }
+}
+
+/// A connected profile, as the isolation banner needs it.
+#[derive(Serialize)]
+pub struct SessionInfo {
+    pub profile_id: String,
+    pub profile_name: String,
+    pub login: LoginInfo,
+    /// Why RLS does not apply to this login; empty when it does.
+    pub bypass_reasons: Vec<String>,
+    /// The user acknowledged the bypass: tenant reads go on, resting on the console's predicates only.
+    pub bypass_accepted: bool,
+    pub access_reason: ReasonPolicy,
+}
+
+/// Connects a profile. `password` is for this session only (when the keyring has none or is locked);
+/// `allow_bypass` is the user's explicit acknowledgement of the red banner.
+#[tauri::command]
+pub async fn session_connect(
+    state: State<'_, AppState>,
+    profile_id: String,
+    password: Option<String>,
+    allow_bypass: bool,
+) -> CmdResult<SessionInfo> {
+    let p = state.store.get(&profile_id)?;
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(pw) => SecretString::from(pw),
+        None => state.secrets()?.get(&p.id).await?,
+    };
+    let db = Db::connect(
+        &p.connect_spec(Some(password)),
+        p.mapping()?,
+        p.db_options(allow_bypass),
+    )
+    .await?;
+    let info = SessionInfo {
+        profile_id: p.id.clone(),
+        profile_name: p.name.clone(),
+        bypass_reasons: db.login().bypass_reasons(),
+        bypass_accepted: db.bypass_accepted(),
+        login: db.login().clone(),
+        access_reason: p.access_reason,
+    };
+    state.set_db(&p.id, db);
+    Ok(info)
+}
+
+#[tauri::command]
+pub async fn session_disconnect(state: State<'_, AppState>, profile_id: String) -> CmdResult<()> {
+    if let Some(db) = state.drop_db(&profile_id) {
+        db.catalog_pool().close().await;
+    }
+    Ok(())
+}

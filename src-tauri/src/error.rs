@@ -1,0 +1,61 @@
+//! The error the UI receives: `{ "kind": "...", "message": "..." }`.
+//!
+//! `kind` is the core's stable code (the UI branches on it: `secret_missing` asks for the password,
+//! `isolation_not_enforced` shows the bypass banner, `reason_required` the reason prompt). `message` is the
+//! core's user-facing text. The source chain goes to the log, never to the window.
+
+use serde::Serialize;
+use tenant_console_core::Error;
+
+/// An error crossing the IPC boundary.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct IpcError {
+    pub kind: String,
+    pub message: String,
+}
+
+impl IpcError {
+    pub fn new(kind: &str, message: impl Into<String>) -> Self {
+        IpcError {
+            kind: kind.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for IpcError {
+    fn from(e: Error) -> Self {
+        let mut chain = String::new();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            chain.push_str(" <- ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::warn!(kind = e.kind(), error = %e, chain = %chain, "command failed");
+        IpcError::new(e.kind(), e.to_string())
+    }
+}
+
+impl From<tenant_console_core::secret::SecretError> for IpcError {
+    fn from(e: tenant_console_core::secret::SecretError) -> Self {
+        Error::Keyring(e).into()
+    }
+}
+
+/// What every command returns.
+pub type CmdResult<T> = Result<T, IpcError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_serialize_as_kind_and_message() {
+        let e: IpcError = Error::UnknownTenant("acme2".into()).into();
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"unknown_tenant","message":"unknown tenant \"acme2\": no tenant has that id or slug"}"#
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! App state: the profile store, the keyring, and one connected database per profile.
+//!
+//! `Db` is a cheap clone: the map is behind a short-held `std::sync::RwLock`, never held across an `.await`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use tenant_console_core::profile::{data_dir, ProfileStore};
+use tenant_console_core::secret::{SecretError, Secrets};
+use tenant_console_core::{Db, Error};
+
+use crate::error::{CmdResult, IpcError};
+
+/// Cancels a running export when set.
+pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
+
+/// Everything the commands share.
+pub struct AppState {
+    pub store: ProfileStore,
+    secrets: Result<Secrets, String>,
+    conns: RwLock<HashMap<String, Db>>,
+    pub exports: Mutex<HashMap<String, CancelFlag>>,
+    /// The profile to select at start (`TENANT_CONSOLE_PROFILE`, set by the demo command).
+    pub initial_profile: Option<String>,
+}
+
+impl AppState {
+    /// State for a store and a secret store (tests pass their own).
+    pub fn new(store: ProfileStore, secrets: Result<Secrets, SecretError>) -> Self {
+        AppState {
+            store,
+            secrets: secrets.map_err(|e| {
+                tracing::warn!(error = %e, "keyring unavailable");
+                e.kind().to_owned()
+            }),
+            conns: RwLock::new(HashMap::new()),
+            exports: Mutex::new(HashMap::new()),
+            initial_profile: std::env::var("TENANT_CONSOLE_PROFILE").ok(),
+        }
+    }
+
+    /// State from the OS config directory and keyring.
+    pub fn from_environment() -> Result<Self, Error> {
+        Ok(Self::new(ProfileStore::open_default()?, Secrets::system()))
+    }
+
+    /// The keyring, or why there is none.
+    pub fn secrets(&self) -> CmdResult<&Secrets> {
+        self.secrets.as_ref().map_err(|kind| {
+            let e = if kind == "keyring_not_persistent" {
+                SecretError::NotPersistent
+            } else {
+                SecretError::Unavailable
+            };
+            IpcError::from(e)
+        })
+    }
+
+    /// The connected database of a profile.
+    pub fn db(&self, profile_id: &str) -> CmdResult<Db> {
+        self.conns
+            .read()
+            .expect("not poisoned")
+            .get(profile_id)
+            .cloned()
+            .ok_or_else(|| {
+                IpcError::new(
+                    "not_connected",
+                    "this profile is not connected; connect first",
+                )
+            })
+    }
+
+    pub fn set_db(&self, profile_id: &str, db: Db) {
+        self.conns
+            .write()
+            .expect("not poisoned")
+            .insert(profile_id.to_owned(), db);
+    }
+
+    pub fn drop_db(&self, profile_id: &str) -> Option<Db> {
+        self.conns.write().expect("not poisoned").remove(profile_id)
+    }
+}
+
+/// Logs to a daily file in the data directory (no secrets are ever logged: they are `SecretString`s).
+pub fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let dir = data_dir().ok()?.join("logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let (writer, guard) =
+        tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "app.log"));
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
+        .try_init();
+    Some(guard)
+}
