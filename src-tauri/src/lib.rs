@@ -28,7 +28,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    builder(state)
+    builder::<tauri::Wry>(state)
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running Tenant Console");
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of Tenant Console: Rust unit and integration tests against a real PostgreSQL and the real
+# Secret Service keyring, the UI's logic and page tests, and the end-to-end test of the real app under Xvfb.
+# Installs what it needs when missing (Debian packages, npm packages, tauri-driver) and says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+rust_ensure
+apt_ensure $BUILD_PACKAGES gnome-keyring libsecret-tools dbus dbus-x11 dbus-bin openssl xvfb xauth \
+  webkit2gtk-driver chromium nodejs npm
+postgres_ensure
+
+say "dropping test databases left by earlier runs"
+psql "$TC_TEST_DATABASE_URL" -qAt -c "select datname from pg_database where datname like 'tc\_test\_%'" \
+  | while read -r db; do psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null; done
+
+say "checking formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus session)"
+scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
+
+say "running the UI tests (type check, logic, pages in headless Chromium)"
+[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+npm run --silent typecheck
+npm run --silent test:ui
+
+say "running the end-to-end test of the real app under Xvfb"
+scripts/e2e.sh
+
+say "all tests passed"
