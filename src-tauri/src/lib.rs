@@ -10,9 +10,12 @@ pub mod commands;
 pub mod error;
 pub mod state;
 
-/// Builds the app (shared by `main` and the tests, which run it on tauri's mock runtime).
-pub fn builder<R: tauri::Runtime>(state: state::AppState) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
+/// Adds the app's plugins, state and commands to a builder (the real one in `run`, tauri's mock runtime in tests).
+pub fn setup<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: state::AppState,
+) -> tauri::Builder<R> {
+    builder
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .invoke_handler(commands::handler())
@@ -28,7 +31,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    builder::<tauri::Wry>(state)
+    setup(tauri::Builder::default(), state)
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running Tenant Console");
 }

@@ -36,6 +36,8 @@ pub mod scope;
 pub mod secret;
 pub mod seed;
 pub mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{ConnectSpec, Db, DbOptions, TlsMode};
 pub use error::{Error, Result};

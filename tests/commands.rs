@@ -1,0 +1,280 @@
+//! The app's commands through tauri's mock runtime (IPC from origin tauri://localhost), against a real
+//! PostgreSQL and the real keyring (run the tests under scripts/with-keyring.sh).
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+use tenant_console_app::state::AppState;
+use tenant_console_core::profile::ProfileStore;
+use tenant_console_core::secret::Secrets;
+use tenant_console_core::testing::{TestDb, READER_PASSWORD};
+
+struct App {
+    _app: tauri::App<tauri::test::MockRuntime>,
+    window: WebviewWindow<tauri::test::MockRuntime>,
+    _config: tempfile::TempDir,
+}
+
+fn app() -> App {
+    let config = tempfile::tempdir().unwrap();
+    let state = AppState::new(
+        ProfileStore::at(config.path().join("profiles.toml")),
+        Secrets::system(),
+    );
+    let app = tenant_console_app::setup(mock_builder(), state)
+        .build(mock_context(noop_assets()))
+        .expect("app builds");
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    App {
+        _app: app,
+        window,
+        _config: config,
+    }
+}
+
+impl App {
+    /// Invokes a command as the UI would; Ok(value) or Err({kind, message}).
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn save_profile(&self, db: &TestDb, name: &str, user: &str, extra: Value) -> String {
+        let mut profile = json!({
+            "name": name, "host": "127.0.0.1", "port": port(), "database": db.name,
+            "user": user, "tls": "disable",
+        });
+        profile
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let saved = self
+            .invoke(
+                "profiles_save",
+                json!({"profile": profile, "password": READER_PASSWORD}),
+            )
+            .expect("profile saves");
+        saved["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn port() -> u16 {
+    tenant_console_core::testing::admin_options().get_port()
+}
+
+fn kind(e: Value) -> String {
+    e["kind"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_profile_keeps_its_password_in_the_keyring_and_never_returns_it() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(&db, "demo", "console_reader", json!({}));
+
+    let listed = app.invoke("profiles_list", json!({})).unwrap();
+    let text = listed.to_string();
+    assert!(
+        !text.contains(READER_PASSWORD),
+        "a password reached the UI: {text}"
+    );
+    assert_eq!(listed[0]["password_stored"], true);
+    // The real keyring holds it, under service tenant-console and the profile id.
+    let secret = Secrets::system().unwrap().get(&id).await.unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&secret),
+        READER_PASSWORD
+    );
+
+    app.invoke("profiles_remove", json!({"id": id})).unwrap();
+    let err = Secrets::system().unwrap().get(&id).await.unwrap_err();
+    assert_eq!(err.kind(), "secret_missing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browsing_as_a_tenant_goes_through_the_commands() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(&db, "demo", "console_reader", json!({}));
+
+    let err = app
+        .invoke("members_page", json!({"profileId": id, "tenant": "acme"}))
+        .unwrap_err();
+    assert_eq!(kind(err), "not_connected");
+
+    let session = app
+        .invoke(
+            "session_connect",
+            json!({"profileId": id, "allowBypass": false}),
+        )
+        .unwrap();
+    assert_eq!(session["bypass_reasons"], json!([]));
+    assert_eq!(session["login"]["user"], "console_reader");
+
+    let tenants = app
+        .invoke("tenants_search", json!({"profileId": id, "search": "glob"}))
+        .unwrap();
+    assert_eq!(tenants["items"][0]["slug"], "globex");
+
+    let opened = app
+        .invoke("tenant_open", json!({"profileId": id, "tenant": "acme"}))
+        .unwrap();
+    assert_eq!(opened["tenant"]["slug"], "acme");
+    assert_eq!(opened["stats"]["members"], 12);
+
+    let members = app
+        .invoke(
+            "members_page",
+            json!({"profileId": id, "tenant": "acme", "role": "OWNER"}),
+        )
+        .unwrap();
+    assert_eq!(members["items"].as_array().unwrap().len(), 1);
+
+    let audit = app
+        .invoke(
+            "audit_page",
+            json!({"profileId": id, "tenant": "globex", "filter": {"action": "auth."}, "limit": 20}),
+        )
+        .unwrap();
+    let items = audit["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    assert!(items.iter().all(|e| e["metadata"]["tenant"] == "globex"
+        && e["action"].as_str().unwrap().starts_with("auth.")));
+    assert!(audit["next_cursor"].is_string());
+
+    let roles = app
+        .invoke("roles_list", json!({"profileId": id, "tenant": "acme"}))
+        .unwrap();
+    assert!(roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == "BILLING"));
+
+    let err = app
+        .invoke(
+            "members_page",
+            json!({"profileId": id, "tenant": "no-such-tenant"}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err.clone()), "unknown_tenant");
+    assert!(err["message"].as_str().unwrap().contains("no-such-tenant"));
+
+    let err = app
+        .invoke(
+            "audit_page",
+            json!({"profileId": id, "tenant": "acme", "filter": {}, "after": "garbage"}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err), "invalid_input");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bypassing_login_is_shown_and_refused_until_acknowledged() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(&db, "su", "postgres", json!({}));
+
+    let session = app
+        .invoke(
+            "session_connect",
+            json!({"profileId": id, "allowBypass": false}),
+        )
+        .unwrap();
+    assert!(session["bypass_reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("superuser"));
+    assert_eq!(session["bypass_accepted"], false);
+    let err = app
+        .invoke("members_page", json!({"profileId": id, "tenant": "acme"}))
+        .unwrap_err();
+    assert_eq!(kind(err), "isolation_not_enforced");
+
+    let session = app
+        .invoke(
+            "session_connect",
+            json!({"profileId": id, "allowBypass": true}),
+        )
+        .unwrap();
+    assert_eq!(session["bypass_accepted"], true);
+    let members = app
+        .invoke("members_page", json!({"profileId": id, "tenant": "acme"}))
+        .unwrap();
+    assert_eq!(members["items"].as_array().unwrap().len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_that_requires_reasons_records_them_and_refuses_without() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(
+        &db,
+        "strict",
+        "console_reader",
+        json!({"access_reason": "required"}),
+    );
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+
+    let err = app
+        .invoke("tenant_open", json!({"profileId": id, "tenant": "initech"}))
+        .unwrap_err();
+    assert_eq!(kind(err), "reason_required");
+
+    let opened = app
+        .invoke(
+            "tenant_open",
+            json!({"profileId": id, "tenant": "initech",
+                   "reason": {"category": "support-ticket", "detail": "ZD-4242"}}),
+        )
+        .unwrap();
+    assert_eq!(opened["recorded"], "yes");
+    let history = app
+        .invoke(
+            "access_history",
+            json!({"profileId": id, "tenant": "initech"}),
+        )
+        .unwrap();
+    assert_eq!(history["items"][0]["detail"], "ZD-4242");
+    assert_eq!(history["items"][0]["category"], "support-ticket");
+    assert_eq!(history["items"][0]["db_user"], "console_reader");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_form_with_bad_fields_is_refused_with_a_reason() {
+    let app = app();
+    let err = app
+        .invoke(
+            "profiles_save",
+            json!({"profile": {"name": "bad name!", "host": "h", "port": 5432, "database": "d", "user": "u"}}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err.clone()), "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("profile name"));
+    let err = app
+        .invoke(
+            "profiles_save",
+            json!({"profile": {"name": "p", "host": "h", "port": "not a port", "database": "d", "user": "u"}}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err), "invalid_input");
+}
