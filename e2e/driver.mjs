@@ -1,0 +1,59 @@
+// Starts tauri-driver (which drives WebKitWebDriver) and opens a WebDriver session on the real app.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Builder, By, until } from 'selenium-webdriver';
+
+export { By, until };
+
+const PORT = 4444;
+
+function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(undefined); });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`tauri-driver did not listen on ${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Starts tauri-driver and a session on the app; returns { driver, stop }. */
+export async function startApp() {
+  const app = process.env.E2E_APP;
+  if (!app) throw new Error('E2E_APP is not set: run the end-to-end test through scripts/e2e.sh');
+  const tauriDriver = spawn('tauri-driver', ['--port', String(PORT)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitForPort(PORT, 20000);
+  const driver = await new Builder()
+    .usingServer(`http://127.0.0.1:${PORT}/`)
+    .withCapabilities({ browserName: 'wry', 'tauri:options': { application: app } })
+    .build();
+  await driver.manage().setTimeouts({ implicit: 0 });
+  return {
+    driver,
+    async stop() {
+      try { await driver.quit(); } catch { /* the app may be gone already */ }
+      tauriDriver.kill();
+    },
+  };
+}
+
+/** Saves a screenshot of the window under $E2E_ARTIFACTS. */
+export async function screenshot(driver, name) {
+  const dir = process.env.E2E_ARTIFACTS || 'artifacts/e2e';
+  await fs.mkdir(dir, { recursive: true });
+  const png = await driver.takeScreenshot();
+  await fs.writeFile(path.join(dir, `${name}.png`), png, 'base64');
+}
+
+/** Waits for an element by data-testid and returns it. */
+export async function byTestId(driver, id, timeoutMs = 15000) {
+  return driver.wait(until.elementLocated(By.css(`[data-testid="${id}"]`)), timeoutMs, `no [data-testid="${id}"]`);
+}
