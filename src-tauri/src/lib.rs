@@ -10,6 +10,13 @@ pub mod commands;
 pub mod error;
 pub mod state;
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// When the process started (as near as `main` can tell), for the start-up measurement.
+pub fn started() -> std::time::Instant {
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 /// Adds the app's plugins, state and commands to a builder (the real one in `run`, tauri's mock runtime in tests).
 pub fn setup<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
@@ -23,6 +30,7 @@ pub fn setup<R: tauri::Runtime>(
 
 /// Runs the app.
 pub fn run() {
+    started();
     let _log = state::init_logging();
     let state = match state::AppState::from_environment() {
         Ok(s) => s,

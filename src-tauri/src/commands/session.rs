@@ -24,6 +24,19 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     }
 }
 
+/// The UI calls this once its first screen (profiles) is rendered and usable. With
+/// `TENANT_CONSOLE_EXIT_WHEN_READY=1` (the start-up benchmark, benches/app.sh) the app then prints how long
+/// start-up took and exits; otherwise it only logs it.
+#[tauri::command]
+pub fn app_ready<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    let ms = crate::started().elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(ms, "first screen ready");
+    if std::env::var_os("TENANT_CONSOLE_EXIT_WHEN_READY").is_some() {
+        println!("ready_ms={ms:.1}");
+        app.exit(0);
+    }
+}
+
 /// A connected profile, as the isolation banner needs it.
 #[derive(Serialize)]
 pub struct SessionInfo {
