@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Desktop app benchmark: cold start to a usable profiles screen, idle memory of the whole app (all its processes),
+# and the size of the .deb. Builds the release bundle first (npx tauri build --bundles deb).
+#   benches/app.sh            # build + measure
+#   SKIP_BUILD=1 benches/app.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+apt_ensure xvfb xauth hyperfine
+[ -d node_modules/@tauri-apps/cli ] || npm ci --no-audit --no-fund
+if [ -z "${SKIP_BUILD:-}" ]; then
+  say "building the release bundle (.deb)"
+  npx tauri build --bundles deb >/dev/null
+fi
+app=target/release/tenant-console
+deb=$(ls -t target/release/bundle/deb/*.deb | head -n 1)
+
+export TENANT_CONSOLE_CONFIG_DIR=$(mktemp -d) TENANT_CONSOLE_DATA_DIR=$(mktemp -d)
+Xvfb :77 -screen 0 1400x900x24 >/dev/null 2>&1 & xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+export DISPLAY=:77
+sleep 1
+
+say "cold start to the profiles screen (the UI calls app_ready when it is rendered; 10 runs)"
+hyperfine --warmup 1 --runs 10 --export-json /tmp/tc-start.json \
+  "dbus-run-session -- env TENANT_CONSOLE_EXIT_WHEN_READY=1 $app" | sed -n '1,6p'
+for i in 1 2 3 4 5; do
+  dbus-run-session -- env TENANT_CONSOLE_EXIT_WHEN_READY=1 "$app" 2>/dev/null | grep ready_ms
+done
+
+say "idle memory of the app and its WebKit processes (PSS, 10 s after start)"
+dbus-run-session -- "$app" >/dev/null 2>&1 & runner=$!
+sleep 10
+pids=$(pgrep -f "$app"; pgrep -f WebKitWebProcess; pgrep -f WebKitNetworkProcess) || true
+total=0
+for p in $pids; do
+  kb=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+  printf '  %-8s %-28s %8d KiB\n' "$p" "$(cat /proc/$p/comm 2>/dev/null)" "$kb"
+  total=$((total + kb))
+done
+echo "  total PSS: $((total / 1024)) MiB"
+kill $runner 2>/dev/null || true; pkill -f "$app" || true
+
+say ".deb size"
+ls -l "$deb" | awk '{printf "  %s: %.1f MiB\n", $9, $5/1048576}'
