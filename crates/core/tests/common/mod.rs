@@ -54,10 +54,17 @@ impl TestDb {
             .expect("connect to test database");
         MIGRATOR.run(&admin).await.expect("migrations apply");
         // Role attributes are cluster-wide; set the known password every time (a no-op under trust auth).
-        admin
+        // Parallel tests alter the same catalog row, and PostgreSQL may answer "tuple concurrently updated"
+        // to the loser of that race: try again.
+        let mut attempt = 0;
+        while let Err(e) = admin
             .execute(format!("ALTER ROLE console_reader PASSWORD '{READER_PASSWORD}'").as_str())
             .await
-            .expect("set reader password");
+        {
+            attempt += 1;
+            assert!(attempt < 20, "set reader password: {e}");
+            tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+        }
         TestDb { name, admin }
     }
 
