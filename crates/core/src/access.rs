@@ -270,11 +270,8 @@ pub async fn history(
         .push(format!(" AS {})", s.tenant_id_type.cast()));
     if let Some(after) = after {
         let parts = cursor::decode(after, "access", 2)?;
-        let ts = DateTime::parse_from_rfc3339(&parts[0])
-            .map_err(|_| Error::InvalidInput("invalid cursor: bad time in it".into()))?;
-        let id: i64 = parts[1]
-            .parse()
-            .map_err(|_| Error::InvalidInput("invalid cursor: bad id in it".into()))?;
+        let ts = DateTime::parse_from_rfc3339(&parts[0]).map_err(|_| cursor::invalid(after))?;
+        let id: i64 = parts[1].parse().map_err(|_| cursor::invalid(after))?;
         qb.push(" AND (created_at, id) < (CAST(")
             .push_bind(ts.to_rfc3339())
             .push(" AS timestamptz), ")

@@ -21,19 +21,29 @@ pub fn encode(kind: &str, parts: &[&str]) -> String {
 
 /// Decodes a cursor that must be of `kind` with exactly `n` parts.
 pub fn decode(cursor: &str, kind: &str, n: usize) -> Result<Vec<String>> {
-    let bad = || {
-        Error::InvalidInput(format!(
-            "invalid cursor {:?}: pass the next_cursor value of a previous page of the same list",
-            truncate(cursor)
-        ))
-    };
+    let bad = || invalid(cursor);
+    if cursor.len() > MAX_CURSOR_BYTES {
+        return Err(bad());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let v: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if v.len() != n + 2 || v[0] != VERSION || v[1] != kind {
+    // A NUL cannot be bound as PostgreSQL text: refuse it here rather than as a database error.
+    if v.len() != n + 2 || v[0] != VERSION || v[1] != kind || v.iter().any(|p| p.contains('\0')) {
         return Err(bad());
     }
     Ok(v[2..].to_vec())
 }
+
+/// The error for a cursor that is damaged, forged or belongs to another list.
+pub fn invalid(cursor: &str) -> Error {
+    Error::InvalidInput(format!(
+        "invalid cursor {:?}: pass the next_cursor value of a previous page of the same list",
+        truncate(cursor)
+    ))
+}
+
+/// Real cursors are a few hundred bytes; anything much longer is not one of ours.
+const MAX_CURSOR_BYTES: usize = 16 * 1024;
 
 fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
@@ -63,6 +73,12 @@ mod tests {
             );
         }
         assert!(decode(&c, "members", 2).is_err());
+        let nul = encode("audit", &["x\0", "1"]);
+        assert_eq!(
+            decode(&nul, "audit", 2).unwrap_err().kind(),
+            "invalid_input"
+        );
+        assert!(decode(&"A".repeat(20_000), "audit", 2).is_err());
         assert!(decode(&c, "audit", 3).is_err());
     }
 }

@@ -8,7 +8,7 @@ use crate::cursor;
 use crate::error::{Error, Result};
 use crate::mapping::col;
 use crate::scope::TenantScope;
-use crate::tenants::like_escape;
+use crate::tenants::{check_text, like_escape};
 
 /// A query of a tenant's members.
 #[derive(Clone, Debug, Default)]
@@ -76,15 +76,12 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
     qb.push_bind(scope.tenant().id.clone())
         .push(format!(" AS {})", s.tenant_id_type.cast()));
     if let Some(role) = q.role.as_deref().filter(|r| !r.is_empty()) {
+        check_text("role filter", role, 200)?;
         qb.push(format!(" AND m.{}::text = ", col(&m.role)))
             .push_bind(role.to_owned());
     }
     if let Some(text) = q.email.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        if text.len() > 200 {
-            return Err(Error::InvalidInput(
-                "email search is longer than 200 characters".into(),
-            ));
-        }
+        check_text("email search", text, 200)?;
         if s.mapping.users.is_none() {
             return Err(Error::InvalidInput(
                 "users are not mapped: no email to search".into(),

@@ -42,9 +42,12 @@ pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
             let name = format!("r.{}::text", col(&r.name));
             let perms = match perm {
                 PermType::TextArray => format!("r.{}::text[]", col(&r.permissions)),
+                // Anything but a JSON array (an object, a scalar, null) shows as no permissions rather
+                // than failing the whole list.
                 PermType::Json => format!(
-                    "ARRAY(SELECT jsonb_array_elements_text(to_jsonb(r.{})))",
-                    col(&r.permissions)
+                    "ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(to_jsonb(r.{p})) = 'array' \
+                     THEN to_jsonb(r.{p}) ELSE '[]'::jsonb END))",
+                    p = col(&r.permissions)
                 ),
             };
             let desc = r
@@ -67,9 +70,15 @@ pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
                 ),
                 None => ("true".into(), "true".into()),
             };
+            // Built-in roles first when the table says which they are. (Not `ORDER BY false DESC`: a constant
+            // in ORDER BY is a syntax error in PostgreSQL.)
+            let order = match &r.builtin {
+                Some(_) => format!("{builtin} DESC, {name}"),
+                None => name.clone(),
+            };
             format!(
                 "SELECT {name}, {desc}, {perms}, {builtin}, {global}, {count} FROM {table} r
-                  WHERE {where_tenant} ORDER BY {builtin} DESC, {name}",
+                  WHERE {where_tenant} ORDER BY {order}",
                 count = member_count(&name),
                 table = rt.name,
             )

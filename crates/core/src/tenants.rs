@@ -4,14 +4,14 @@
 //! computed across tenants: each is read inside that tenant's own scope, so RLS applies to them like to any
 //! other tenant read.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::cursor;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mapping::{col, Schema};
+use crate::mapping::{col, Schema, TsType};
 use crate::scope::{Tenant, TenantScope};
 
 /// Resolves a tenant by id or slug. The only way to obtain a [`Tenant`].
@@ -23,13 +23,14 @@ pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
             "no tenant given: pass a tenant id or slug".into(),
         ));
     }
+    check_text("tenant", key, 512)?;
     let s = db.schema();
     let t = &s.mapping.tenants;
     let mut qb = select_tenants(s);
     let mut any = false;
     qb.push(" WHERE ");
     if s.tenant_id_type.accepts(key) {
-        qb.push(format!("{} = CAST(", col(&t.id)))
+        qb.push(format!("{} = CAST(", tcol(&t.id)))
             .push_bind(key.to_owned())
             .push(format!(" AS {})", s.tenant_id_type.cast()));
         any = true;
@@ -38,7 +39,7 @@ pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
         if any {
             qb.push(" OR ");
         }
-        qb.push(format!("{} = ", col(slug)))
+        qb.push(format!("{} = ", tcol(slug)))
             .push_bind(key.to_owned());
         any = true;
     }
@@ -117,26 +118,26 @@ fn select_tenants(s: &Schema) -> QueryBuilder<'static, Postgres> {
     let t = &s.mapping.tenants;
     let cols = &s.tables.tenants.columns;
     let opt_text = |name: Option<&str>| match name {
-        Some(n) => format!("{}::text", col(n)),
+        Some(n) => format!("{}::text", tcol(n)),
         None => "NULL::text".to_owned(),
     };
     let created = match (&t.created_at, s.tenants_ts) {
-        (Some(c), Some(ts)) => ts.select(&col(c).to_string()),
+        (Some(c), Some(ts)) => ts.select(&tcol(c)),
         _ => "NULL::timestamptz".to_owned(),
     };
     // plan/status exist in the reference schema; a mapped schema may have columns of those names too.
     let extra = |n: &str| {
         if cols.contains_key(n) {
-            format!("{}::text", col(n))
+            format!("{}::text", tcol(n))
         } else {
             "NULL::text".into()
         }
     };
     QueryBuilder::new(format!(
-        "SELECT {}::text, {}, {}::text, {}, {}, {} FROM {}",
-        col(&t.id),
+        "SELECT {}::text, {}, {}, {}, {}, {} FROM {} t",
+        tcol(&t.id),
         opt_text(t.slug.as_deref()),
-        col(&t.name),
+        text_key(s, &t.name),
         created,
         extra("plan"),
         extra("status"),
@@ -165,16 +166,60 @@ pub(crate) fn like_escape(text: &str) -> String {
     out
 }
 
+/// Checks text a user typed before it is bound: PostgreSQL text cannot hold a NUL (the server would refuse it
+/// with an encoding error), and a bound on the length keeps a pasted document from becoming a slow scan.
+pub(crate) fn check_text(what: &str, text: &str, max_chars: usize) -> Result<()> {
+    if text.contains('\0') {
+        return Err(Error::InvalidInput(format!(
+            "the {what} contains a NUL character"
+        )));
+    }
+    if text.chars().count() > max_chars {
+        return Err(Error::InvalidInput(format!(
+            "the {what} is longer than {max_chars} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A column of the tenants table, qualified by its alias `t`. Qualified because ORDER BY resolves a bare name
+/// to an output column first, and the output's `id` is the id as text (which sorts integers as "10" < "9").
+fn tcol(name: &str) -> String {
+    format!("t.{}", col(name))
+}
+
+/// Whether a mapped column may hold NULL (unknown columns count as nullable).
+fn nullable(s: &Schema, column: &str) -> bool {
+    s.tables
+        .tenants
+        .columns
+        .get(column)
+        .is_none_or(|c| !c.not_null)
+}
+
+/// A text column as the list shows and sorts it: NULL folded to '' so the keyset's row comparison never meets
+/// a NULL (which would silently end the walk).
+fn text_key(s: &Schema, column: &str) -> String {
+    if nullable(s, column) {
+        format!("coalesce({}::text, '')", tcol(column))
+    } else {
+        format!("{}::text", tcol(column))
+    }
+}
+
 /// Lists tenants, optionally filtered by a search text, in keyset pages.
+///
+/// The sort key is the column itself in its own type (a timestamp sorts as a timestamp, not as text), with the
+/// tenant id as tie-break, so the walk is total and stable; a cursor is the (key, id) of the last row.
 #[tracing::instrument(skip(db))]
 pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
     let s = db.schema();
     let t = &s.mapping.tenants;
     let limit = q.limit.clamp(1, 1000) as i64;
-    let sort_col = match q.sort {
-        TenantSort::Name => format!("{}::text", col(&t.name)),
+    let (sort_col, ts) = match q.sort {
+        TenantSort::Name => (text_key(s, &t.name), None),
         TenantSort::Slug => match &t.slug {
-            Some(slug) => format!("{}::text", col(slug)),
+            Some(slug) => (text_key(s, slug), None),
             None => {
                 return Err(Error::InvalidInput(
                     "tenants have no slug to sort by".into(),
@@ -182,7 +227,10 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
             }
         },
         TenantSort::CreatedAt => match (&t.created_at, s.tenants_ts) {
-            (Some(c), Some(ts)) => format!("{}::text", ts.select(&col(c).to_string())),
+            (Some(c), Some(ts)) if nullable(s, c) => {
+                (format!("coalesce({}, '-infinity')", tcol(c)), Some(ts))
+            }
+            (Some(c), Some(ts)) => (tcol(c), Some(ts)),
             _ => {
                 return Err(Error::InvalidInput(
                     "tenants have no created_at to sort by".into(),
@@ -191,38 +239,47 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         },
     };
     let kind = format!("tenants:{:?}", q.sort);
-    let id = format!("{}::text", col(&t.id));
+    let id = tcol(&t.id);
+    let id_cast = s.tenant_id_type.cast();
     let mut qb = select_tenants(s);
     qb.push(" WHERE true");
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-        if text.len() > 200 {
-            return Err(Error::InvalidInput(
-                "search text is longer than 200 characters".into(),
-            ));
-        }
+        check_text("search text", text, 200)?;
         let pattern = format!("%{}%", like_escape(text));
-        qb.push(format!(" AND ({} ILIKE ", col(&t.name)))
+        qb.push(format!(" AND ({} ILIKE ", text_key(s, &t.name)))
             .push_bind(pattern.clone())
             .push(" ESCAPE '\\'");
         if let Some(slug) = &t.slug {
-            qb.push(format!(" OR {} ILIKE ", col(slug)))
-                .push_bind(pattern)
+            qb.push(format!(" OR {} ILIKE ", text_key(s, slug)))
+                .push_bind(pattern.clone())
                 .push(" ESCAPE '\\'");
         }
-        if s.tenant_id_type.accepts(text) {
-            qb.push(format!(" OR {} = CAST(", col(&t.id)))
-                .push_bind(text.to_owned())
-                .push(format!(" AS {})", s.tenant_id_type.cast()));
-        }
-        qb.push(")");
+        qb.push(format!(" OR {id}::text ILIKE "))
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
     }
     if let Some(after) = &q.after {
         let parts = cursor::decode(after, &kind, 2)?;
-        qb.push(format!(" AND ({sort_col}, {id}) > ("))
-            .push_bind(parts[0].clone())
-            .push(", ")
+        if !s.tenant_id_type.accepts(&parts[1]) {
+            return Err(cursor::invalid(after));
+        }
+        qb.push(format!(" AND ({sort_col}, {id}) > ("));
+        match ts {
+            None => {
+                qb.push("CAST(")
+                    .push_bind(parts[0].clone())
+                    .push(" AS text)");
+            }
+            Some(ts) => {
+                if parts[0] != "-infinity" && DateTime::parse_from_rfc3339(&parts[0]).is_err() {
+                    return Err(cursor::invalid(after));
+                }
+                push_ts(&mut qb, ts, parts[0].clone());
+            }
+        }
+        qb.push(", CAST(")
             .push_bind(parts[1].clone())
-            .push(")");
+            .push(format!(" AS {id_cast}))"));
     }
     qb.push(format!(" ORDER BY {sort_col}, {id} LIMIT "))
         .push_bind(limit + 1);
@@ -234,10 +291,10 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         let key = match q.sort {
             TenantSort::Name => last.tenant.name.clone(),
             TenantSort::Slug => last.tenant.slug.clone().unwrap_or_default(),
-            TenantSort::CreatedAt => {
-                // Same text form as the SQL's timestamptz::text in the session's time zone: re-read it.
-                created_text(db, &last.tenant).await?
-            }
+            TenantSort::CreatedAt => last
+                .created_at
+                .map(|c| c.to_rfc3339_opts(SecondsFormat::Micros, true))
+                .unwrap_or_else(|| "-infinity".into()),
         };
         Some(cursor::encode(&kind, &[&key, &last.tenant.id]))
     } else {
@@ -246,21 +303,13 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
     Ok(TenantPage { items, next_cursor })
 }
 
-async fn created_text(db: &Db, tenant: &Tenant) -> Result<String> {
-    let s = db.schema();
-    let t = &s.mapping.tenants;
-    let (Some(c), Some(ts)) = (&t.created_at, s.tenants_ts) else {
-        return Ok(String::new());
+/// Binds a timestamptz text and casts it to the column's own type (so an index on the column serves).
+fn push_ts(qb: &mut QueryBuilder<'_, Postgres>, ts: TsType, value: String) {
+    let (before, after) = match ts {
+        TsType::WithZone => ("CAST(", " AS timestamptz)"),
+        TsType::WithoutZone => ("(CAST(", " AS timestamptz) AT TIME ZONE 'UTC')"),
     };
-    let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {}::text FROM {} WHERE {} = CAST(",
-        ts.select(&col(c).to_string()),
-        s.tables.tenants.name,
-        col(&t.id)
-    ));
-    qb.push_bind(tenant.id.clone())
-        .push(format!(" AS {})", s.tenant_id_type.cast()));
-    Ok(qb.build().fetch_one(db.pool()).await?.try_get(0)?)
+    qb.push(before).push_bind(value).push(after);
 }
 
 /// A count that may be an estimate (on tenants with very many rows an exact count would scan too much).
@@ -283,6 +332,11 @@ pub struct TenantStats {
 
 /// Reads a tenant's stats in its scope.
 pub async fn stats(scope: &mut TenantScope) -> Result<TenantStats> {
+    stats_as_of(scope, Utc::now()).await
+}
+
+/// Reads a tenant's stats in its scope, with "the last 30 days" ending at `now` (tests pin it).
+pub async fn stats_as_of(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<TenantStats> {
     let s = scope.schema().clone();
     let tenant = scope.tenant().id.clone();
     let m = &s.mapping.members;
@@ -303,7 +357,7 @@ pub async fn stats(scope: &mut TenantScope) -> Result<TenantStats> {
         cap = EXACT_COUNT_LIMIT + 1,
         last = s.audit_ts.select(&created),
     );
-    let since = (Utc::now() - chrono::Duration::days(30)).to_rfc3339();
+    let since = (now - chrono::Duration::days(30)).to_rfc3339();
     let (members, recent, last_activity): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(&sql)
         .bind(&tenant)
         .bind(&since)
@@ -335,6 +389,18 @@ pub async fn stats(scope: &mut TenantScope) -> Result<TenantStats> {
         audit_events_30d,
         last_activity,
     })
+}
+
+/// Stats for each of `tenants` (a page of the list), each read in that tenant's own scope: the numbers are
+/// never computed across tenants, so RLS applies to every one of them.
+pub async fn stats_for(db: &Db, tenants: &[Tenant]) -> Result<Vec<TenantStats>> {
+    let mut out = Vec::with_capacity(tenants.len());
+    for tenant in tenants {
+        let mut scope = db.scope(tenant).await?;
+        out.push(stats(&mut scope).await?);
+        scope.finish().await?;
+    }
+    Ok(out)
 }
 
 /// The planner's row estimate for a query (run inside the scope, so it is the estimate under RLS).

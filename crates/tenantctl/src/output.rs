@@ -97,6 +97,17 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
+/// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
+/// leading `'`, as OWASP advises against CSV injection: audit data is written by the tenant's users, and a
+/// support engineer opens this file in a spreadsheet. JSON output is never altered.
+fn neutralise(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// Prints a list in the chosen format.
 pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<(), Failure> {
     let items: Vec<Value> = l
@@ -127,8 +138,12 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
             w.write_record(l.columns.iter().map(|(h, _)| *h))
                 .map_err(|e| io(e.into()))?;
             for item in &items {
-                w.write_record(l.columns.iter().map(|(_, p)| cell(item.pointer(p))))
-                    .map_err(|e| io(e.into()))?;
+                w.write_record(
+                    l.columns
+                        .iter()
+                        .map(|(_, p)| neutralise(cell(item.pointer(p)))),
+                )
+                .map_err(|e| io(e.into()))?;
             }
             w.flush().map_err(io)?;
         }
@@ -176,4 +191,32 @@ pub fn print_object<T: Serialize>(format: Format, value: &T) -> Result<(), Failu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"x\")",
+            "+SUM(A1)",
+            "-2+3",
+            "@SUM(1)",
+            "\tTab",
+            "\rCR",
+        ] {
+            assert_eq!(neutralise(bad.into()), format!("'{bad}"));
+        }
+        for fine in [
+            "acme",
+            "",
+            "2026-01-01T00:00:00Z",
+            "a=b",
+            "user@example.com",
+        ] {
+            assert_eq!(neutralise(fine.into()), fine);
+        }
+    }
 }

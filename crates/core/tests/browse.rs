@@ -1,0 +1,1196 @@
+//! Browsing as the tenant, on a real server as `console_reader`: every list (tenants, members, roles, audit,
+//! access history), every filter, the edges of keyset pagination, bad input, counts and stats. The oracle is
+//! always the superuser's own SQL on the same database, never a number written into the test.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::TestDb;
+use sqlx::PgPool;
+use tenant_console_core::audit::{self, AuditFilter};
+use tenant_console_core::tenants::{self, TenantQuery, TenantSort, EXACT_COUNT_LIMIT};
+use tenant_console_core::{access, members, roles, Db, Tenant};
+
+/// The superuser's answer: one text column of `sql` with text binds.
+async fn su(admin: &PgPool, sql: &str, binds: &[&str]) -> Vec<String> {
+    let mut q = sqlx::query_scalar::<_, String>(sql);
+    for b in binds {
+        q = q.bind(b.to_string());
+    }
+    q.fetch_all(admin)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn su_count(admin: &PgPool, sql: &str, binds: &[&str]) -> i64 {
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    for b in binds {
+        q = q.bind(b.to_string());
+    }
+    q.fetch_one(admin)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Walks the whole tenant list page by page; returns the ids in order and the number of pages.
+async fn walk_tenants(db: &Db, q: &TenantQuery) -> (Vec<String>, usize) {
+    let mut q = q.clone();
+    let (mut ids, mut pages) = (Vec::new(), 0);
+    loop {
+        let page = tenants::list(db, &q).await.unwrap();
+        pages += 1;
+        assert!(page.items.len() <= q.limit as usize);
+        ids.extend(page.items.iter().map(|r| r.tenant.id.clone()));
+        match page.next_cursor {
+            Some(c) => {
+                assert_eq!(
+                    page.items.len(),
+                    q.limit as usize,
+                    "a short page has a cursor"
+                );
+                q.after = Some(c);
+            }
+            None => return (ids, pages),
+        }
+        assert!(pages < 10_000, "the walk does not end");
+    }
+}
+
+async fn walk_members(db: &Db, tenant: &Tenant, q: &members::MemberQuery) -> Vec<String> {
+    let mut q = q.clone();
+    let mut ids = Vec::new();
+    loop {
+        let mut scope = db.scope(tenant).await.unwrap();
+        let page = members::list(&mut scope, &q).await.unwrap();
+        scope.finish().await.unwrap();
+        ids.extend(page.items.iter().map(|m| m.id.clone()));
+        match page.next_cursor {
+            Some(c) => q.after = Some(c),
+            None => return ids,
+        }
+    }
+}
+
+async fn walk_audit(db: &Db, tenant: &Tenant, filter: &AuditFilter, limit: u32) -> Vec<String> {
+    let mut after: Option<String> = None;
+    let mut ids = Vec::new();
+    loop {
+        let mut scope = db.scope(tenant).await.unwrap();
+        let page = audit::page(&mut scope, filter, limit, after.as_deref())
+            .await
+            .unwrap();
+        scope.finish().await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        ids.extend(page.items.iter().map(|e| e.id.clone()));
+        match page.next_cursor {
+            Some(c) => after = Some(c),
+            None => return ids,
+        }
+    }
+}
+
+/// Adds tenants as the superuser: (slug, name, created_at offset in seconds from a fixed instant).
+async fn add_tenants(admin: &PgPool, rows: &[(&str, &str, i64)]) {
+    for (slug, name, secs) in rows {
+        sqlx::query(
+            "INSERT INTO tenants (slug, name, created_at)
+             VALUES ($1, $2, timestamptz '2025-06-01 00:00:00+00' + make_interval(secs => $3))",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(*secs as f64)
+        .execute(admin)
+        .await
+        .unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- tenants
+
+#[tokio::test]
+async fn the_tenant_list_walks_every_tenant_exactly_once_in_the_superusers_order_for_every_sort() {
+    let t = TestDb::demo().await;
+    // Ties on every sort key, so only the id tie-break makes the walk total: five tenants share a name, and
+    // groups share a created_at to the microsecond.
+    let extra: Vec<(String, String, i64)> = (0..30)
+        .map(|i| {
+            let name = if i < 5 {
+                "Twin Company".to_owned()
+            } else {
+                format!("Extra {i:02}")
+            };
+            (format!("extra-{i:02}"), name, i / 4)
+        })
+        .collect();
+    let extra_ref: Vec<(&str, &str, i64)> = extra
+        .iter()
+        .map(|(s, n, c)| (s.as_str(), n.as_str(), *c))
+        .collect();
+    add_tenants(&t.admin, &extra_ref).await;
+    let db = t.reader().await;
+    for (sort, order) in [
+        (TenantSort::Name, "t.name, t.id"),
+        (TenantSort::Slug, "t.slug, t.id"),
+        (TenantSort::CreatedAt, "t.created_at, t.id"),
+    ] {
+        let expected = su(
+            &t.admin,
+            &format!("SELECT t.id::text FROM tenants t ORDER BY {order}"),
+            &[],
+        )
+        .await;
+        assert_eq!(expected.len(), 36);
+        let q = TenantQuery {
+            sort,
+            limit: 7,
+            ..Default::default()
+        };
+        let (ids, pages) = walk_tenants(&db, &q).await;
+        assert_eq!(ids, expected, "sort {sort:?}");
+        assert_eq!(pages, 6, "36 rows in pages of 7");
+    }
+}
+
+#[tokio::test]
+async fn a_page_exactly_as_long_as_the_remaining_rows_has_no_next_cursor() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let all = tenants::list(
+        &db,
+        &TenantQuery {
+            limit: 6,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.items.len(), 6);
+    assert_eq!(all.next_cursor, None, "six tenants, a page of six");
+
+    let first = tenants::list(
+        &db,
+        &TenantQuery {
+            limit: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.items.len(), 3);
+    let second = tenants::list(
+        &db,
+        &TenantQuery {
+            limit: 3,
+            after: first.next_cursor.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(first.next_cursor.is_some());
+    assert_eq!(second.items.len(), 3);
+    assert_eq!(second.next_cursor, None);
+
+    // The same edge on a tenant's members (12) and audit log (600).
+    let globex = t.tenant(&db, "globex").await;
+    let mut scope = db.scope(&globex).await.unwrap();
+    let q = |limit, after| members::MemberQuery {
+        limit,
+        after,
+        ..Default::default()
+    };
+    let whole = members::list(&mut scope, &q(12, None)).await.unwrap();
+    assert_eq!(
+        (whole.items.len(), whole.next_cursor.as_deref()),
+        (12, None)
+    );
+    let half = members::list(&mut scope, &q(6, None)).await.unwrap();
+    let rest = members::list(&mut scope, &q(6, half.next_cursor.clone()))
+        .await
+        .unwrap();
+    assert_eq!((rest.items.len(), rest.next_cursor.as_deref()), (6, None));
+
+    let f = AuditFilter::default();
+    let first = audit::page(&mut scope, &f, 400, None).await.unwrap();
+    let last = audit::page(&mut scope, &f, 200, first.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(last.items.len(), 200);
+    assert_eq!(last.next_cursor, None);
+    let past_the_end = audit::page(&mut scope, &f, 10, None).await.unwrap();
+    assert!(past_the_end.next_cursor.is_some());
+}
+
+#[tokio::test]
+async fn tenant_search_matches_substrings_of_slug_name_or_id_in_any_case() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme_id = su(
+        &t.admin,
+        "SELECT id::text FROM tenants WHERE slug = 'acme'",
+        &[],
+    )
+    .await[0]
+        .clone();
+    let id_part = acme_id[9..18].to_uppercase();
+    for (text, must_include) in [
+        ("ACME", "acme"),           // name and slug, case-insensitive
+        ("corp", "acme"),           // name only
+        ("OBE", "globex"),          // slug and name substring
+        ("ünited", "soylent"),      // non-ASCII case folding
+        (id_part.as_str(), "acme"), // a piece of the id
+        ("e", "acme"),              // a short text matches many
+    ] {
+        let expected = su(
+            &t.admin,
+            "SELECT t.id::text FROM tenants t
+              WHERE strpos(lower(t.name), lower($1)) > 0 OR strpos(lower(t.slug), lower($1)) > 0
+                 OR strpos(t.id::text, lower($1)) > 0
+              ORDER BY t.name, t.id",
+            &[text],
+        )
+        .await;
+        let slug_ids = t.tenant_ids().await;
+        let wanted = &slug_ids.iter().find(|(s, _)| s == must_include).unwrap().1;
+        assert!(expected.contains(wanted), "oracle for {text:?}");
+        let (ids, _) = walk_tenants(
+            &db,
+            &TenantQuery {
+                search: Some(text.to_owned()),
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(ids, expected, "search {text:?}");
+    }
+    let none = tenants::list(
+        &db,
+        &TenantQuery {
+            search: Some("no tenant is called this".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(none.items.is_empty());
+    assert_eq!(none.next_cursor, None);
+}
+
+#[tokio::test]
+async fn hostile_search_text_is_matched_literally_or_refused_clearly() {
+    let t = TestDb::demo().await;
+    add_tenants(
+        &t.admin,
+        &[
+            ("fifty", "50% off_sale", 0),
+            ("backslash", r"Back\slash Ltd", 1),
+            ("quote", "O'Reilly; drop table tenants; -- Media", 2),
+        ],
+    )
+    .await;
+    let db = t.reader().await;
+    for (text, expect_slugs) in [
+        ("%", vec!["fifty"]),
+        ("_", vec!["fifty"]),
+        ("0% o", vec!["fifty"]),
+        (r"\", vec!["backslash"]),
+        (r"k\s", vec!["backslash"]),
+        ("'; drop table tenants; --", vec![]),
+        ("; drop table tenants; --", vec!["quote"]),
+        ("%%%%", vec![]),
+        ("' OR '1'='1", vec![]),
+    ] {
+        let page = tenants::list(
+            &db,
+            &TenantQuery {
+                search: Some(text.into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let slugs: Vec<_> = page
+            .items
+            .iter()
+            .map(|r| r.tenant.slug.clone().unwrap())
+            .collect();
+        assert_eq!(slugs, expect_slugs, "search {text:?}");
+    }
+    for (text, says) in [
+        ("x".repeat(10 * 1024), "longer than"),
+        ("acme\0".to_owned(), "NUL"),
+    ] {
+        let err = tenants::list(
+            &db,
+            &TenantQuery {
+                search: Some(text.clone()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+    assert_eq!(
+        su_count(&t.admin, "SELECT count(*) FROM tenants", &[]).await,
+        9,
+        "the tenants table is untouched"
+    );
+}
+
+#[tokio::test]
+async fn bad_cursors_are_input_errors_never_database_errors() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let by_name = tenants::list(
+        &db,
+        &TenantQuery {
+            limit: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .next_cursor
+    .unwrap();
+    let acme = t.tenant(&db, "acme").await;
+    let mut scope = db.scope(&acme).await.unwrap();
+    let members_cursor = members::list(
+        &mut scope,
+        &members::MemberQuery {
+            limit: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .next_cursor
+    .unwrap();
+    let audit_cursor = audit::page(&mut scope, &AuditFilter::default(), 2, None)
+        .await
+        .unwrap()
+        .next_cursor
+        .unwrap();
+    scope.finish().await.unwrap();
+
+    let forged_id = tenant_console_core::cursor::encode("tenants:Name", &["Acme", "not-a-uuid"]);
+    let forged_time = tenant_console_core::cursor::encode("audit", &["yesterday", "1"]);
+    let forged_audit_id =
+        tenant_console_core::cursor::encode("audit", &["2026-01-01T00:00:00Z", "1x"]);
+    let nul = tenant_console_core::cursor::encode("members", &["a\0", "b"]);
+    for bad in [
+        "",
+        "garbage",
+        "!!!",
+        &by_name[..by_name.len() - 2],
+        &members_cursor,
+        &audit_cursor,
+        &forged_id,
+    ] {
+        let err = tenants::list(
+            &db,
+            &TenantQuery {
+                limit: 2,
+                after: Some(bad.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input", "tenants after {bad:?}");
+        assert!(err.to_string().contains("invalid cursor"), "{err}");
+    }
+    // A cursor of the name sort does not continue the slug sort.
+    let err = tenants::list(
+        &db,
+        &TenantQuery {
+            sort: TenantSort::Slug,
+            limit: 2,
+            after: Some(by_name.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "invalid_input");
+
+    let mut scope = db.scope(&acme).await.unwrap();
+    for bad in [
+        &by_name,
+        &members_cursor,
+        &forged_time,
+        &forged_audit_id,
+        "%%%",
+    ] {
+        let err = audit::page(&mut scope, &AuditFilter::default(), 5, Some(bad))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input", "audit after {bad:?}");
+    }
+    for bad in [&by_name, &audit_cursor, &nul] {
+        let err = members::list(
+            &mut scope,
+            &members::MemberQuery {
+                limit: 2,
+                after: Some(bad.to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input", "members after {bad:?}");
+    }
+    for bad in [&audit_cursor, &members_cursor] {
+        let err = access::history(&mut scope, 5, Some(bad)).await.unwrap_err();
+        assert_eq!(err.kind(), "invalid_input");
+    }
+    // The scope is still usable after refused input: nothing reached the database.
+    assert_eq!(
+        audit::page(&mut scope, &AuditFilter::default(), 5, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_or_malformed_tenant_is_a_clear_error() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    for key in [
+        "nope",
+        "00000000-0000-0000-0000-000000000000",
+        "%",
+        "acme'--",
+    ] {
+        let err = db.open_scope(key).await.err().expect("refused");
+        assert_eq!(err.kind(), "unknown_tenant", "{key}");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    for key in ["acme\0", &"a".repeat(10 * 1024)] {
+        let err = db.open_scope(key).await.err().expect("refused");
+        assert_eq!(err.kind(), "invalid_input", "{key:?}");
+    }
+    // By id works as well as by slug, and names the same tenant.
+    let acme = t.tenant(&db, "acme").await;
+    assert_eq!(tenants::resolve(&db, &acme.id).await.unwrap(), acme);
+    assert_eq!(
+        tenants::resolve(&db, &acme.id.to_uppercase())
+            .await
+            .unwrap()
+            .id,
+        acme.id
+    );
+}
+
+// ---------------------------------------------------------------------------------------------- members
+
+#[tokio::test]
+async fn members_walk_in_email_order_and_match_the_superusers_rows() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    for (slug, id) in t.tenant_ids().await {
+        let tenant = t.tenant(&db, &slug).await;
+        let expected = su(
+            &t.admin,
+            "SELECT m.user_id::text FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+              WHERE m.tenant_id = $1::uuid ORDER BY coalesce(u.email, ''), m.user_id::text",
+            &[&id],
+        )
+        .await;
+        assert_eq!(expected.len(), 12);
+        let ids = walk_members(
+            &db,
+            &tenant,
+            &members::MemberQuery {
+                limit: 7,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(ids, expected, "{slug}");
+    }
+    // Each row carries the user's email, name, role and join time as the superuser sees them.
+    let acme = t.tenant(&db, "acme").await;
+    let mut scope = db.scope(&acme).await.unwrap();
+    let page = members::list(
+        &mut scope,
+        &members::MemberQuery {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for m in &page.items {
+        let row: (String, String, String, DateTime<Utc>) = sqlx::query_as(
+            "SELECT u.email, u.display_name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE m.tenant_id = $1::uuid AND m.user_id = $2::uuid",
+        )
+        .bind(&acme.id)
+        .bind(&m.id)
+        .fetch_one(&t.admin)
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                m.email.clone().unwrap(),
+                m.name.clone().unwrap(),
+                m.role.clone(),
+                m.joined_at.unwrap()
+            ),
+            row
+        );
+    }
+}
+
+#[tokio::test]
+async fn members_filter_by_role_and_by_email_substring() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = t.tenant(&db, "acme").await;
+    let cases: Vec<(Option<&str>, Option<&str>, &str)> = vec![
+        (Some("ADMIN"), None, "m.role = 'ADMIN'"),
+        (Some("BILLING"), None, "m.role = 'BILLING'"),
+        (Some("admin"), None, "m.role = 'admin'"), // roles are exact
+        (Some("NOPE"), None, "false"),
+        (None, Some("USER1"), "u.email ILIKE '%user1%'"),
+        (None, Some("@example.com"), "u.email LIKE '%@example.com'"),
+        (None, Some("evil"), "u.email LIKE '%evil%'"),
+        (None, Some("%"), "strpos(u.email, '%') > 0"),
+        (None, Some("_"), "strpos(u.email, '_') > 0"),
+        (
+            Some("MEMBER"),
+            Some("user"),
+            "m.role = 'MEMBER' AND u.email LIKE '%user%'",
+        ),
+    ];
+    let mut non_empty = 0;
+    for (role, email, cond) in cases {
+        let expected = su(
+            &t.admin,
+            &format!(
+                "SELECT m.user_id::text FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+                  WHERE m.tenant_id = $1::uuid AND {cond} ORDER BY coalesce(u.email, ''), m.user_id::text"
+            ),
+            &[&acme.id],
+        )
+        .await;
+        non_empty += usize::from(!expected.is_empty());
+        let ids = walk_members(
+            &db,
+            &acme,
+            &members::MemberQuery {
+                role: role.map(Into::into),
+                email: email.map(Into::into),
+                limit: 3,
+                after: None,
+            },
+        )
+        .await;
+        assert_eq!(ids, expected, "role {role:?} email {email:?}");
+    }
+    assert!(non_empty >= 6, "the cases are not vacuous");
+
+    let mut scope = db.scope(&acme).await.unwrap();
+    let long = "y".repeat(10_000);
+    for (role, email) in [
+        (Some("A\0"), None),
+        (None, Some("x\0")),
+        (None, Some(long.as_str())),
+    ] {
+        let err = members::list(
+            &mut scope,
+            &members::MemberQuery {
+                role: role.map(Into::into),
+                email: email.map(Into::into),
+                limit: 3,
+                after: None,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- roles
+
+#[tokio::test]
+async fn roles_show_builtin_and_custom_roles_with_permissions_and_member_counts() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    for (slug, id) in t.tenant_ids().await {
+        let tenant = t.tenant(&db, &slug).await;
+        let mut scope = db.scope(&tenant).await.unwrap();
+        let list = roles::list(&mut scope).await.unwrap();
+        let expected: Vec<(String, Vec<String>, bool, i64)> = sqlx::query_as(
+            "SELECT r.name, r.permissions, r.is_builtin,
+                    (SELECT count(*) FROM memberships m WHERE m.tenant_id = r.tenant_id AND m.role = r.name)
+               FROM roles r WHERE r.tenant_id = $1::uuid ORDER BY r.is_builtin DESC, r.name",
+        )
+        .bind(&id)
+        .fetch_all(&t.admin)
+        .await
+        .unwrap();
+        let got: Vec<(String, Vec<String>, bool, i64)> = list
+            .iter()
+            .map(|r| (r.id.clone(), r.permissions.clone(), r.builtin, r.members))
+            .collect();
+        assert_eq!(got, expected, "{slug}");
+        assert!(list.iter().all(|r| !r.global));
+        let total: i64 = list.iter().map(|r| r.members).sum();
+        assert_eq!(total, 12, "{slug}: every member is counted under one role");
+    }
+    let acme = t.tenant(&db, "acme").await;
+    let mut scope = db.scope(&acme).await.unwrap();
+    let names: Vec<String> = roles::list(&mut scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| !r.builtin)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(names, ["AUDITOR", "BILLING"]);
+}
+
+// ---------------------------------------------------------------------------------------------- audit
+
+/// An audit event as the superuser reads it, in [`audit::AuditEvent`] field order (after the id).
+type EventRow = (
+    DateTime<Utc>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+);
+
+#[tokio::test]
+async fn the_audit_log_walks_newest_first_and_returns_every_row_exactly_once() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let globex = t.tenant(&db, "globex").await;
+    let expected = su(
+        &t.admin,
+        "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid ORDER BY a.created_at DESC, a.id DESC",
+        &[&globex.id],
+    )
+    .await;
+    assert_eq!(expected.len(), 600);
+    let ids = walk_audit(&db, &globex, &AuditFilter::default(), 7).await;
+    assert_eq!(ids, expected);
+
+    // Every field of an event is what the superuser reads, the actor's email included.
+    let mut scope = db.scope(&globex).await.unwrap();
+    let page = audit::page(&mut scope, &AuditFilter::default(), 50, None)
+        .await
+        .unwrap();
+    for e in &page.items {
+        let row: EventRow = sqlx::query_as(
+                "SELECT a.created_at, a.actor_id::text, u.email, a.action, a.resource_type, a.resource_id,
+                        host(a.ip), a.user_agent, a.metadata
+                   FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id
+                  WHERE a.tenant_id = $1::uuid AND a.id = $2::bigint",
+            )
+            .bind(&globex.id)
+            .bind(&e.id)
+            .fetch_one(&t.admin)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                e.occurred_at,
+                e.actor_id.clone(),
+                e.actor_email.clone(),
+                e.action.clone(),
+                e.resource_type.clone(),
+                e.resource_id.clone(),
+                e.ip.clone(),
+                e.user_agent.clone(),
+                e.metadata.clone()
+            ),
+            row
+        );
+        assert_eq!(e.metadata["tenant"], "globex");
+    }
+}
+
+#[tokio::test]
+async fn audit_rows_with_the_same_time_are_ordered_by_id_across_page_boundaries() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let soylent = t.tenant(&db, "soylent").await;
+    // 23 events in one microsecond, newer than everything else, and 9 more at another shared instant.
+    sqlx::query(
+        "INSERT INTO audit_logs (tenant_id, action, created_at, metadata)
+         SELECT $1::uuid, 'tie.test', CASE WHEN g <= 23 THEN timestamptz '2030-01-01 00:00:00.123456+00'
+                                           ELSE timestamptz '2020-05-05 05:05:05+00' END,
+                jsonb_build_object('g', g)
+           FROM generate_series(1, 32) g",
+    )
+    .bind(&soylent.id)
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let expected = su(
+        &t.admin,
+        "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid AND a.action = 'tie.test'
+          ORDER BY a.created_at DESC, a.id DESC",
+        &[&soylent.id],
+    )
+    .await;
+    assert_eq!(expected.len(), 32);
+    let filter = AuditFilter {
+        action: Some("tie.test".into()),
+        ..Default::default()
+    };
+    assert_eq!(walk_audit(&db, &soylent, &filter, 7).await, expected);
+    // Unfiltered, the tied rows sit among all others and the walk is still exact.
+    let all = su(
+        &t.admin,
+        "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid ORDER BY a.created_at DESC, a.id DESC",
+        &[&soylent.id],
+    )
+    .await;
+    assert_eq!(
+        walk_audit(&db, &soylent, &AuditFilter::default(), 7).await,
+        all
+    );
+    // The ids within the tie really descend (the tie-break is on id, newest id first).
+    let first: Vec<i64> = expected[..23].iter().map(|s| s.parse().unwrap()).collect();
+    assert!(first.windows(2).all(|w| w[0] > w[1]));
+}
+
+#[tokio::test]
+async fn audit_filters_return_exactly_the_rows_of_the_superusers_where_clause() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = t.tenant(&db, "acme").await;
+    let times = su(
+        &t.admin,
+        "SELECT created_at::text FROM audit_logs WHERE tenant_id = $1::uuid ORDER BY created_at DESC, id DESC",
+        &[&acme.id],
+    )
+    .await;
+    let ts = |i: usize| -> DateTime<Utc> {
+        DateTime::parse_from_str(&format!("{}00", &times[i]), "%Y-%m-%d %H:%M:%S%.f%z")
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let (newer, older) = (ts(100), ts(900));
+    let user1: String = su(
+        &t.admin,
+        "SELECT id::text FROM users WHERE email = 'user1@example.com'",
+        &[],
+    )
+    .await[0]
+        .clone();
+    let hostile_email = su(
+        &t.admin,
+        "SELECT email FROM users WHERE id = md5('user:7')::uuid",
+        &[],
+    )
+    .await[0]
+        .clone();
+    assert!(hostile_email.starts_with("=cmd"));
+
+    let f = AuditFilter::default;
+    let cases: Vec<(AuditFilter, String)> = vec![
+        (AuditFilter { since: Some(older), ..f() }, format!("created_at >= '{older}'")),
+        (AuditFilter { until: Some(newer), ..f() }, format!("created_at < '{newer}'")),
+        (AuditFilter { since: Some(older), until: Some(newer), ..f() }, format!("created_at >= '{older}' AND created_at < '{newer}'")),
+        (AuditFilter { action: Some("member.invited".into()), ..f() }, "action = 'member.invited'".into()),
+        (AuditFilter { action: Some("member".into()), ..f() }, "action = 'member'".into()),
+        (AuditFilter { action: Some("member.".into()), ..f() }, "action LIKE 'member.%'".into()),
+        (AuditFilter { action: Some("member.*".into()), ..f() }, "action LIKE 'member.%'".into()),
+        (AuditFilter { action: Some("auth*".into()), ..f() }, "action LIKE 'auth%'".into()),
+        (AuditFilter { action: Some("%.".into()), ..f() }, "false".into()),
+        (AuditFilter { action: Some("_ember.*".into()), ..f() }, "false".into()),
+        (AuditFilter { actor: Some(user1.clone()), ..f() }, format!("actor_id = '{user1}'")),
+        (AuditFilter { actor: Some("USER1@Example.com".into()), ..f() }, format!("actor_id = '{user1}'")),
+        (AuditFilter { actor: Some(hostile_email.clone()), ..f() }, "actor_id = md5('user:7')::uuid".into()),
+        (AuditFilter { actor: Some("nobody@example.com".into()), ..f() }, "false".into()),
+        (AuditFilter { resource_type: Some("invoice".into()), ..f() }, "resource_type = 'invoice'".into()),
+        (AuditFilter { resource_id: Some("res-42".into()), ..f() }, "resource_id = 'res-42'".into()),
+        (AuditFilter { resource_id: Some("=HYPERLINK(\"http://evil.example\",\"click\")".into()), ..f() }, "resource_id LIKE '=HYPERLINK%'".into()),
+        (
+            AuditFilter { since: Some(older), action: Some("member.".into()), actor: Some("user3@example.com".into()), resource_type: Some("member".into()), ..f() },
+            format!("created_at >= '{older}' AND action LIKE 'member.%' AND actor_id = md5('user:3')::uuid AND resource_type = 'member'"),
+        ),
+    ];
+    let mut non_empty = 0;
+    for (filter, cond) in &cases {
+        let expected = su(
+            &t.admin,
+            &format!(
+                "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid AND {cond} ORDER BY a.created_at DESC, a.id DESC"
+            ),
+            &[&acme.id],
+        )
+        .await;
+        non_empty += usize::from(!expected.is_empty());
+        let ids = walk_audit(&db, &acme, filter, 250).await;
+        assert_eq!(ids.len(), expected.len(), "{cond}");
+        assert_eq!(ids, expected, "{cond}");
+        let mut scope = db.scope(&acme).await.unwrap();
+        let count = audit::count(&mut scope, filter).await.unwrap();
+        assert_eq!(
+            (count.value, count.is_estimate),
+            (expected.len() as i64, false),
+            "{cond}"
+        );
+    }
+    assert!(non_empty >= 13, "most cases find rows ({non_empty})");
+}
+
+#[tokio::test]
+async fn bad_audit_filters_are_input_errors() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = t.tenant(&db, "acme").await;
+    let mut scope = db.scope(&acme).await.unwrap();
+    let at = audit::parse_time("2026-01-01").unwrap();
+    let f = AuditFilter::default;
+    for (filter, says) in [
+        (
+            AuditFilter {
+                since: Some(at),
+                until: Some(at),
+                ..f()
+            },
+            "time range is empty",
+        ),
+        (
+            AuditFilter {
+                since: Some(at),
+                until: Some(at - chrono::Duration::days(1)),
+                ..f()
+            },
+            "time range is empty",
+        ),
+        (
+            AuditFilter {
+                action: Some("a\0".into()),
+                ..f()
+            },
+            "NUL",
+        ),
+        (
+            AuditFilter {
+                actor: Some("x".repeat(10 * 1024)),
+                ..f()
+            },
+            "longer than",
+        ),
+        (
+            AuditFilter {
+                resource_id: Some("\0".into()),
+                ..f()
+            },
+            "NUL",
+        ),
+    ] {
+        for err in [
+            audit::page(&mut scope, &filter, 10, None)
+                .await
+                .unwrap_err(),
+            audit::count(&mut scope, &filter).await.unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), "invalid_input", "{filter:?}");
+            assert!(err.to_string().contains(says), "{err}");
+        }
+    }
+    for bad in [
+        "yesterday",
+        "2026-02-30",
+        "30",
+        "-1d",
+        "2026-01-01T25:00:00Z",
+        "'; drop table audit_logs; --",
+    ] {
+        let err = audit::parse_time(bad).unwrap_err();
+        assert_eq!(err.kind(), "invalid_input", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn counts_are_exact_up_to_ten_thousand_and_labelled_estimates_beyond() {
+    let t = TestDb::demo().await;
+    // Hooli gets 12,000 more events in the last ten days (set-based, as the superuser).
+    sqlx::query(
+        "INSERT INTO audit_logs (tenant_id, action, resource_type, created_at, metadata)
+         SELECT md5('tenant:hooli')::uuid, 'bulk.event', 'bulk', now() - g * interval '1 minute', '{}'
+           FROM generate_series(1, 12000) g",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE audit_logs")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let db = t.reader().await;
+
+    let acme = t.tenant(&db, "acme").await;
+    let mut scope = db.scope(&acme).await.unwrap();
+    let c = audit::count(&mut scope, &AuditFilter::default())
+        .await
+        .unwrap();
+    assert_eq!((c.value, c.is_estimate), (3000, false));
+    scope.finish().await.unwrap();
+
+    let hooli = t.tenant(&db, "hooli").await;
+    let exact = su_count(
+        &t.admin,
+        "SELECT count(*) FROM audit_logs WHERE tenant_id = md5('tenant:hooli')::uuid",
+        &[],
+    )
+    .await;
+    assert_eq!(exact, 12_600);
+    let mut scope = db.scope(&hooli).await.unwrap();
+    let c = audit::count(&mut scope, &AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(c.is_estimate, "{c:?}");
+    assert!(c.value > EXACT_COUNT_LIMIT, "{c:?}");
+    // The estimate is the planner's, under RLS: in the right order of magnitude, not a wild number.
+    assert!(
+        c.value >= EXACT_COUNT_LIMIT && c.value < 10 * exact,
+        "{c:?}"
+    );
+    // A filter that narrows below the limit is exact again.
+    let narrow = AuditFilter {
+        action: Some("member.invited".into()),
+        ..Default::default()
+    };
+    let c = audit::count(&mut scope, &narrow).await.unwrap();
+    let expected = su_count(
+        &t.admin,
+        "SELECT count(*) FROM audit_logs WHERE tenant_id = md5('tenant:hooli')::uuid AND action = 'member.invited'",
+        &[],
+    )
+    .await;
+    assert_eq!((c.value, c.is_estimate), (expected, false));
+    let stats = tenants::stats(&mut scope).await.unwrap();
+    assert!(stats.audit_events_30d.is_estimate);
+    assert!(stats.audit_events_30d.value > EXACT_COUNT_LIMIT);
+}
+
+#[tokio::test]
+async fn tenant_stats_equal_the_superusers_numbers() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let now = Utc::now();
+    let since = (now - chrono::Duration::days(30)).to_rfc3339();
+    for (slug, id) in t.tenant_ids().await {
+        let tenant = t.tenant(&db, &slug).await;
+        let mut scope = db.scope(&tenant).await.unwrap();
+        let stats = tenants::stats_as_of(&mut scope, now).await.unwrap();
+        scope.finish().await.unwrap();
+        let members = su_count(
+            &t.admin,
+            "SELECT count(*) FROM memberships WHERE tenant_id = $1::uuid",
+            &[&id],
+        )
+        .await;
+        let recent = su_count(
+            &t.admin,
+            "SELECT count(*) FROM audit_logs WHERE tenant_id = $1::uuid AND created_at >= $2::timestamptz",
+            &[&id, &since],
+        )
+        .await;
+        let last: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT max(created_at) FROM audit_logs WHERE tenant_id = $1::uuid")
+                .bind(&id)
+                .fetch_one(&t.admin)
+                .await
+                .unwrap();
+        assert!(
+            recent > 0 && recent < 3000,
+            "{slug}: the window cuts the data ({recent})"
+        );
+        assert_eq!(stats.members, members, "{slug}");
+        assert_eq!(
+            (
+                stats.audit_events_30d.value,
+                stats.audit_events_30d.is_estimate
+            ),
+            (recent, false),
+            "{slug}"
+        );
+        assert_eq!(stats.last_activity, last, "{slug}");
+    }
+    // The page helper reads the same numbers, one scope per tenant.
+    let page = tenants::list(
+        &db,
+        &TenantQuery {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let list: Vec<Tenant> = page.items.iter().map(|r| r.tenant.clone()).collect();
+    let all = tenants::stats_for(&db, &list).await.unwrap();
+    for (tenant, stats) in list.iter().zip(&all) {
+        let members = su_count(
+            &t.admin,
+            "SELECT count(*) FROM memberships WHERE tenant_id = $1::uuid",
+            &[&tenant.id],
+        )
+        .await;
+        assert_eq!(stats.members, members);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- access history
+
+#[tokio::test]
+async fn the_access_history_walks_newest_first_with_ties_broken_by_id() {
+    let t = TestDb::demo().await;
+    sqlx::query(
+        "INSERT INTO support_access_log (tenant_id, os_user, client_host, category, detail, action, created_at)
+         SELECT md5('tenant:acme')::uuid, 'u' || g, 'h', 'incident', 'INC-' || g, 'view',
+                timestamptz '2026-03-01 00:00:00+00' + (g / 4) * interval '1 second'
+           FROM generate_series(1, 17) g",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let db = t.reader().await;
+    let acme = t.tenant(&db, "acme").await;
+    let expected = su(
+        &t.admin,
+        "SELECT l.id::text FROM support_access_log l WHERE l.tenant_id = $1::uuid ORDER BY l.created_at DESC, l.id DESC",
+        &[&acme.id],
+    )
+    .await;
+    assert_eq!(expected.len(), 18);
+    let mut after: Option<String> = None;
+    let mut ids = Vec::new();
+    loop {
+        let mut scope = db.scope(&acme).await.unwrap();
+        let page = access::history(&mut scope, 7, after.as_deref())
+            .await
+            .unwrap();
+        ids.extend(page.items.iter().map(|e| e.id.clone()));
+        assert!(page.items.iter().all(|e| e.action == "view"));
+        match page.next_cursor {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(ids, expected);
+    // Another tenant sees only its own (globex has one demo entry).
+    let globex = t.tenant(&db, "globex").await;
+    let mut scope = db.scope(&globex).await.unwrap();
+    assert_eq!(
+        access::history(&mut scope, 100, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}
+
+// ---------------------------------------------------------------------------------------------- switching
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn interleaved_calls_for_two_tenants_never_mix_their_results() {
+    let t = TestDb::demo().await;
+    let db = t
+        .reader_with(3, tenant_console_core::Mapping::reference())
+        .await;
+    let mut members_of = std::collections::HashMap::new();
+    for slug in ["acme", "globex"] {
+        let ids = su(
+            &t.admin,
+            "SELECT user_id::text FROM memberships WHERE tenant_id = md5('tenant:' || $1)::uuid",
+            &[slug],
+        )
+        .await;
+        members_of.insert(slug, ids);
+    }
+    let members_of = std::sync::Arc::new(members_of);
+    let acme_id = t.tenant(&db, "acme").await.id;
+    let globex_id = t.tenant(&db, "globex").await.id;
+    // 300 calls alternating between the two tenants, all in flight at once on a pool of 3 connections (so
+    // connections pass from one tenant to the other all the time). Each call names its tenant; its answer
+    // must be that tenant's and no other's.
+    let calls = (0..300usize).map(|i| {
+        let db = db.clone();
+        let members_of = members_of.clone();
+        let (slug, id) = if i % 2 == 0 {
+            ("acme", acme_id.clone())
+        } else {
+            ("globex", globex_id.clone())
+        };
+        tokio::spawn(async move {
+            let mut scope = db.open_scope(slug).await.unwrap();
+            assert_eq!(scope.tenant().id, id);
+            let checked = match i % 3 {
+                0 => {
+                    let page = audit::page(&mut scope, &AuditFilter::default(), 40, None)
+                        .await
+                        .unwrap();
+                    for e in &page.items {
+                        assert_eq!(e.metadata["tenant"], slug, "call {i}");
+                    }
+                    page.items.len()
+                }
+                1 => {
+                    let page = members::list(
+                        &mut scope,
+                        &members::MemberQuery {
+                            limit: 50,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                    let mine = &members_of[slug];
+                    for m in &page.items {
+                        assert!(
+                            mine.contains(&m.id),
+                            "call {i}: {} is not a member of {slug}",
+                            m.id
+                        );
+                    }
+                    assert_eq!(page.items.len(), mine.len());
+                    page.items.len()
+                }
+                _ => {
+                    let stats = tenants::stats(&mut scope).await.unwrap();
+                    assert_eq!(stats.members as usize, members_of[slug].len(), "call {i}");
+                    let ids: Vec<String> =
+                        sqlx::query_scalar("SELECT DISTINCT tenant_id::text FROM audit_logs")
+                            .fetch_all(scope.raw())
+                            .await
+                            .unwrap();
+                    assert_eq!(ids, vec![id.clone()], "call {i}");
+                    1
+                }
+            };
+            scope.finish().await.unwrap();
+            checked
+        })
+    });
+    let checked: usize = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("no call panicked"))
+        .sum();
+    assert!(checked > 4_000, "only {checked} rows checked");
+}
