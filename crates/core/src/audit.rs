@@ -30,6 +30,57 @@ pub struct AuditFilter {
     pub resource_id: Option<String>,
 }
 
+/// Where filter SQL goes: text, and values that must never become SQL text.
+pub(crate) trait SqlSink {
+    fn text(&mut self, sql: &str) -> &mut Self;
+    /// A value: a bound parameter, or (for COPY, which takes no parameters) a transaction-local setting.
+    fn value(&mut self, v: String) -> &mut Self;
+}
+
+impl SqlSink for QueryBuilder<'_, Postgres> {
+    fn text(&mut self, sql: &str) -> &mut Self {
+        self.push(sql)
+    }
+    fn value(&mut self, v: String) -> &mut Self {
+        self.push_bind(v)
+    }
+}
+
+/// SQL whose values are read from transaction-local settings (`tenant_console.pN`), set with bound
+/// `set_config` calls before the statement runs: for COPY, which cannot take parameters. The values still
+/// never become SQL text.
+#[derive(Default)]
+pub(crate) struct SettingsSql {
+    pub sql: String,
+    pub values: Vec<String>,
+}
+
+impl SettingsSql {
+    /// `SELECT set_config('tenant_console.p1', $1, true), ...` and its values, to run first in the same
+    /// transaction.
+    pub fn setter(&self) -> String {
+        let calls: Vec<String> = (1..=self.values.len())
+            .map(|n| format!("set_config('tenant_console.p{n}', ${n}, true)"))
+            .collect();
+        format!("SELECT {}", calls.join(", "))
+    }
+}
+
+impl SqlSink for SettingsSql {
+    fn text(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+    fn value(&mut self, v: String) -> &mut Self {
+        self.values.push(v);
+        self.sql.push_str(&format!(
+            "current_setting('tenant_console.p{}')",
+            self.values.len()
+        ));
+        self
+    }
+}
+
 /// Parses a time given by a user: RFC 3339 (`2026-01-31T12:00:00Z`, `...+02:00`), a date (`2026-01-31`, midnight
 /// UTC), or a relative age (`30d`, `12h`, `15m` ago).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
@@ -98,67 +149,67 @@ impl AuditFilter {
     }
 
     /// Appends `AND ...` for each filter. Values are bound; names come from the bound mapping.
-    pub(crate) fn push_where(&self, qb: &mut QueryBuilder<'_, Postgres>, s: &Schema, alias: &str) {
+    pub(crate) fn push_where<Q: SqlSink>(&self, qb: &mut Q, s: &Schema, alias: &str) {
         let a = &s.mapping.audit_logs;
         let c = |name: &str| format!("{alias}.{}", col(name));
         let created = c(&a.created_at);
         if let Some(since) = self.since {
-            qb.push(format!(" AND {created} >= "));
+            qb.text(&format!(" AND {created} >= "));
             push_ts(qb, s, since);
         }
         if let Some(until) = self.until {
-            qb.push(format!(" AND {created} < "));
+            qb.text(&format!(" AND {created} < "));
             push_ts(qb, s, until);
         }
         if let Some(action) = self.action.as_deref().filter(|x| !x.is_empty()) {
             // `::text` is free on a text column (the index still serves) and lets an enum column compare too.
             if let Some(prefix) = action.strip_suffix('*') {
-                qb.push(format!(" AND {}::text LIKE ", c(&a.action)))
-                    .push_bind(format!("{}%", like_escape(prefix)))
-                    .push(" ESCAPE '\\'");
+                qb.text(&format!(" AND {}::text LIKE ", c(&a.action)))
+                    .value(format!("{}%", like_escape(prefix)))
+                    .text(" ESCAPE '\\'");
             } else if action.ends_with('.') {
-                qb.push(format!(" AND {}::text LIKE ", c(&a.action)))
-                    .push_bind(format!("{}%", like_escape(action)))
-                    .push(" ESCAPE '\\'");
+                qb.text(&format!(" AND {}::text LIKE ", c(&a.action)))
+                    .value(format!("{}%", like_escape(action)))
+                    .text(" ESCAPE '\\'");
             } else {
-                qb.push(format!(" AND {}::text = ", c(&a.action)))
-                    .push_bind(action.to_owned());
+                qb.text(&format!(" AND {}::text = ", c(&a.action)))
+                    .value(action.to_owned());
             }
         }
         if let Some(actor) = self.actor.as_deref().filter(|x| !x.is_empty()) {
-            qb.push(format!(" AND ({}::text = ", c(&a.actor_id)))
-                .push_bind(actor.to_owned());
+            qb.text(&format!(" AND ({}::text = ", c(&a.actor_id)))
+                .value(actor.to_owned());
             if let (Some(u), Some(ut)) = (&s.mapping.users, &s.tables.users) {
-                qb.push(format!(
+                qb.text(&format!(
                     " OR {} IN (SELECT {} FROM {} WHERE lower({}) = lower(",
                     c(&a.actor_id),
                     col(&u.id),
                     ut.name,
                     col(&u.email)
                 ))
-                .push_bind(actor.to_owned())
-                .push("))");
+                .value(actor.to_owned())
+                .text("))");
             }
-            qb.push(")");
+            qb.text(")");
         }
         if let (Some(rt), Some(col_name)) = (&self.resource_type, &a.resource_type) {
-            qb.push(format!(" AND {}::text = ", c(col_name)))
-                .push_bind(rt.clone());
+            qb.text(&format!(" AND {}::text = ", c(col_name)))
+                .value(rt.clone());
         }
         if let (Some(rid), Some(col_name)) = (&self.resource_id, &a.resource_id) {
-            qb.push(format!(" AND {}::text = ", c(col_name)))
-                .push_bind(rid.clone());
+            qb.text(&format!(" AND {}::text = ", c(col_name)))
+                .value(rid.clone());
         }
     }
 }
 
-fn push_ts(qb: &mut QueryBuilder<'_, Postgres>, s: &Schema, t: DateTime<Utc>) {
+fn push_ts<Q: SqlSink>(qb: &mut Q, s: &Schema, t: DateTime<Utc>) {
     // TsType::param wants a placeholder: bind first, then wrap by pushing the pieces around it.
     let (before, after) = match s.audit_ts {
         crate::mapping::TsType::WithZone => ("CAST(", " AS timestamptz)"),
         crate::mapping::TsType::WithoutZone => ("(CAST(", " AS timestamptz) AT TIME ZONE 'UTC')"),
     };
-    qb.push(before).push_bind(t.to_rfc3339()).push(after);
+    qb.text(before).value(t.to_rfc3339()).text(after);
 }
 
 /// One audit event.

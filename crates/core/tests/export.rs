@@ -1,0 +1,427 @@
+//! Audit CSV export against a real PostgreSQL: counts, isolation, safe cells, round trips through two CSV
+//! parsers, atomic files on cancel, on an existing target and on a server killed mid-export.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use common::TestDb;
+use tenant_console_core::audit::AuditFilter;
+use tenant_console_core::cluster::{free_port, ClusterOptions, LocalCluster};
+use tenant_console_core::export::{export_to_path, ExportOptions};
+use tenant_console_core::{tenants, ConnectSpec, Db, DbOptions, Mapping, TlsMode, MIGRATOR};
+
+fn no_cancel() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(false))
+}
+
+fn read_csv(path: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(|r| r.unwrap()).collect()
+}
+
+async fn db_count(t: &TestDb, slug: &str, extra: &str) -> i64 {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM audit_logs a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1 {extra}"
+    ))
+    .bind(slug)
+    .fetch_one(&t.admin)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exported_row_counts_equal_the_databases_for_each_filter() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let since = Utc::now() - Duration::days(10);
+    let cases = [
+        (AuditFilter::default(), String::new()),
+        (
+            AuditFilter {
+                action: Some("member.".into()),
+                ..Default::default()
+            },
+            "AND a.action LIKE 'member.%'".to_owned(),
+        ),
+        (
+            AuditFilter {
+                since: Some(since),
+                action: Some("auth.login".into()),
+                ..Default::default()
+            },
+            format!(
+                "AND a.action = 'auth.login' AND a.created_at >= '{}'",
+                since.to_rfc3339()
+            ),
+        ),
+    ];
+    for (i, (filter, sql)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("acme-{i}.csv"));
+        let opts = ExportOptions {
+            filter,
+            ..Default::default()
+        };
+        let summary = export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), |_| {})
+            .await
+            .unwrap();
+        let expected = db_count(&t, "acme", &sql).await;
+        assert!(expected > 0, "case {i} selects nothing: not a useful case");
+        assert_eq!(summary.rows as i64, expected, "case {i}");
+        assert_eq!(read_csv(&path).len() as i64, expected, "case {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_exports_of_different_tenants_never_contain_a_foreign_row() {
+    let t = TestDb::demo().await;
+    let db = t.reader_with(4, Mapping::reference()).await;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let slugs = [
+        "acme", "globex", "initech", "umbrella", "soylent", "hooli", "acme", "globex",
+    ];
+    let mut tasks = Vec::new();
+    for (i, slug) in slugs.into_iter().enumerate() {
+        let (db, dir) = (db.clone(), dir.clone());
+        tasks.push(tokio::spawn(async move {
+            let tenant = tenants::resolve(&db, slug).await.unwrap();
+            let path = dir.path().join(format!("{i}-{slug}.csv"));
+            export_to_path(
+                &db,
+                &tenant,
+                &ExportOptions::default(),
+                None,
+                &path,
+                &no_cancel(),
+                |_| {},
+            )
+            .await
+            .unwrap();
+            (slug, path)
+        }));
+    }
+    for task in tasks {
+        let (slug, path) = task.await.unwrap();
+        let rows = read_csv(&path);
+        assert!(!rows.is_empty());
+        for row in rows {
+            let meta: serde_json::Value = serde_json::from_str(&row[9]).unwrap();
+            assert_eq!(
+                meta["tenant"], slug,
+                "a row of another tenant in {slug}'s export"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_hostile_cell_of_the_demo_data_is_neutralised() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.csv");
+    export_to_path(
+        &db,
+        &acme,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let rows = read_csv(&path);
+    let mut neutralised = 0;
+    for row in &rows {
+        // Column 0 is the numeric id we emit ourselves; every other cell is text from the database.
+        for cell in row.iter().skip(1) {
+            assert!(
+                !matches!(
+                    cell.as_bytes().first(),
+                    Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+                ),
+                "unsafe cell {cell:?}"
+            );
+            if cell.starts_with('\'') {
+                neutralised += 1;
+            }
+        }
+    }
+    // The demo seed has formula resource ids, user agents and a formula email in acme's data.
+    assert!(
+        neutralised > 50,
+        "only {neutralised} cells were neutralised"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| &r[6] == "'=HYPERLINK(\"http://evil.example\",\"click\")"));
+    assert!(rows.iter().any(|r| r[3].starts_with("'=cmd|")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_column_round_trips_through_the_csv_crate_and_pythons_csv_module() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.csv");
+    let opts = ExportOptions {
+        bom: true,
+        tz: "Europe/Berlin".parse().unwrap(),
+        ..Default::default()
+    };
+    export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), |_| {})
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "no BOM");
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+
+    // What the database holds, by id.
+    let expected: Vec<(String, Option<String>, Option<String>, String)> = sqlx::query_as(
+        "SELECT a.id::text, a.resource_id, a.user_agent, a.metadata::text FROM audit_logs a
+           JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'acme' ORDER BY a.created_at, a.id",
+    )
+    .fetch_all(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), expected.len());
+    let unneutralise = |s: &str| -> String {
+        match s.strip_prefix('\'') {
+            Some(rest)
+                if matches!(
+                    rest.as_bytes().first(),
+                    Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+                ) =>
+            {
+                rest.to_owned()
+            }
+            _ => s.to_owned(),
+        }
+    };
+    for (row, (id, resource_id, user_agent, metadata)) in rows.iter().zip(&expected) {
+        assert_eq!(&row[0], id);
+        assert!(
+            row[1].ends_with("+01:00") || row[1].ends_with("+02:00"),
+            "{}",
+            &row[1]
+        );
+        assert_eq!(
+            unneutralise(&row[6]),
+            resource_id.clone().unwrap_or_default()
+        );
+        assert_eq!(
+            unneutralise(&row[8]),
+            user_agent.clone().unwrap_or_default()
+        );
+        assert_eq!(&row[9], metadata);
+    }
+
+    // Python's csv module reads the same rows and cells.
+    let script = r#"
+import csv, json, sys
+with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:
+    rows = list(csv.reader(f))
+print(json.dumps(rows[1:]))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, path.to_str().unwrap()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(py.len(), rows.len());
+    for (p, r) in py.iter().zip(&rows) {
+        assert_eq!(p, &r.iter().map(str::to_owned).collect::<Vec<_>>());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_export_leaves_no_file_and_says_so() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.csv");
+    let cancel = Arc::new(AtomicBool::new(true));
+    let err = export_to_path(
+        &db,
+        &acme,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &cancel,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "cancelled");
+    assert!(!path.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a temporary file was left"
+    );
+    // The pool is still usable afterwards (the cancelled connection went back clean or was dropped).
+    let page = tenants::list(&db, &Default::default()).await.unwrap();
+    assert!(!page.items.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let globex = tenants::resolve(&db, "globex").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("globex.csv");
+    std::fs::write(&path, "precious").unwrap();
+    let err = export_to_path(
+        &db,
+        &globex,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "file_exists");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
+    let opts = ExportOptions {
+        overwrite: true,
+        ..Default::default()
+    };
+    let summary = export_to_path(&db, &globex, &opts, None, &path, &no_cancel(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(read_csv(&path).len() as u64, summary.rows);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_export_is_recorded_in_the_tenants_access_log_without_the_path() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let initech = tenants::resolve(&db, "initech").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("initech-audit.csv");
+    let reason = "audit-request:SOC2-2026".parse().unwrap();
+    let summary = export_to_path(
+        &db,
+        &initech,
+        &ExportOptions::default(),
+        Some(&reason),
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let (action, detail, details): (String, String, serde_json::Value) = sqlx::query_as(
+        "SELECT l.action, l.detail, l.details FROM support_access_log l JOIN tenants t ON t.id = l.tenant_id
+          WHERE t.slug = 'initech' ORDER BY l.id DESC LIMIT 1",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(action, "export");
+    assert_eq!(detail, "SOC2-2026");
+    assert_eq!(details["rows"], summary.rows);
+    assert_eq!(details["file"], "initech-audit.csv");
+    assert!(!details.to_string().contains(dir.path().to_str().unwrap()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
+    // A private server we may kill: the shared one is not ours to crash.
+    let base = tempfile::Builder::new()
+        .prefix("tc-kill-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cluster = LocalCluster::open_or_init(
+        &base.path().join("pg"),
+        &ClusterOptions {
+            tls: false,
+            superuser_password: "kill-test-superuser".into(),
+        },
+    )
+    .unwrap();
+    let port = free_port().unwrap();
+    let running = Arc::new(Mutex::new(cluster.start(port).unwrap()));
+    let admin_url = format!("postgres://postgres:kill-test-superuser@127.0.0.1:{port}/postgres");
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    MIGRATOR.run(&admin).await.unwrap();
+    tenant_console_core::seed::seed(&admin, tenant_console_core::seed::SeedKind::Demo)
+        .await
+        .unwrap();
+    // Enough rows that the export is still running when the server dies.
+    sqlx::raw_sql(
+        "SET session_replication_role = replica;
+         INSERT INTO audit_logs (tenant_id, action, metadata, created_at)
+         SELECT (SELECT id FROM tenants WHERE slug = 'acme'), 'bulk.row', jsonb_build_object('pad', repeat('x', 200)),
+                now() - g * interval '1 second' FROM generate_series(1, 400000) g;",
+    )
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ALTER ROLE console_reader PASSWORD 'kill-test-reader'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+
+    let spec = ConnectSpec {
+        host: "127.0.0.1".into(),
+        port,
+        database: "postgres".into(),
+        user: "console_reader".into(),
+        password: Some("kill-test-reader".to_owned().into()),
+        tls: TlsMode::Disable,
+        ca_file: None,
+        connect_timeout: std::time::Duration::from_secs(5),
+    };
+    let db = Db::connect(&spec, Mapping::reference(), DbOptions::default())
+        .await
+        .unwrap();
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("acme.csv");
+    std::fs::write(&path, "an earlier export").unwrap();
+    let opts = ExportOptions {
+        overwrite: true,
+        ..Default::default()
+    };
+    let killer = running.clone();
+    let err = export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), move |p| {
+        if p.rows > 0 {
+            killer.lock().unwrap().kill();
+        }
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err.kind(), "connection_lost" | "database"),
+        "unexpected error {err:?}"
+    );
+    assert!(!err.to_string().is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "an earlier export");
+    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
+}
