@@ -55,15 +55,30 @@ impl TestDb {
         MIGRATOR.run(&admin).await.expect("migrations apply");
         // Role attributes are cluster-wide and tests run in parallel (several processes, too): concurrent
         // ALTER ROLE on one role fails with "tuple concurrently updated", so take a server-wide lock first.
-        let mut tx = admin.begin().await.expect("begin");
-        sqlx::query("SELECT pg_advisory_xact_lock(7342001)")
-            .execute(&mut *tx)
-            .await
-            .expect("lock");
-        tx.execute(format!("ALTER ROLE console_reader PASSWORD '{READER_PASSWORD}'").as_str())
-            .await
-            .expect("set reader password");
-        tx.commit().await.expect("commit");
+        // Other processes (older checkouts, other tools) may not take the lock: retry the loser of the race.
+        let mut attempt = 0u64;
+        loop {
+            let mut tx = admin.begin().await.expect("begin");
+            sqlx::query("SELECT pg_advisory_xact_lock(7342001)")
+                .execute(&mut *tx)
+                .await
+                .expect("lock");
+            let altered = tx
+                .execute(format!("ALTER ROLE console_reader PASSWORD '{READER_PASSWORD}'").as_str())
+                .await;
+            match altered {
+                Ok(_) => {
+                    tx.commit().await.expect("commit");
+                    break;
+                }
+                Err(e) => {
+                    attempt += 1;
+                    assert!(attempt < 20, "set reader password: {e}");
+                    drop(tx);
+                    tokio::time::sleep(Duration::from_millis(25 * attempt)).await;
+                }
+            }
+        }
         TestDb { name, admin }
     }
 

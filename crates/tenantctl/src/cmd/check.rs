@@ -1,17 +1,110 @@
-//! `tenantctl check`: the isolation check (being built).
+//! `tenantctl check`: is row-level security really in force for this login? Exit 3 when it is not.
 
 use clap::Args;
+use tenant_console_core::isolation::{self, CheckOptions, Severity};
+use tenant_console_core::profile::{AcceptedFinding, ProfileStore};
 
-use crate::ctx::Global;
-use crate::output::Failure;
+use crate::ctx::{connect, Format, Global};
+use crate::output::{Failure, EXIT_ISOLATION};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Also run the live probe: ask each tenant table for another tenant's rows, inside the tenant scope.
     #[arg(long)]
     pub probe: bool,
+    /// Probe this tenant (id or slug) instead of a sample.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// How many tenants the probe samples.
+    #[arg(long, default_value_t = 3)]
+    pub sample: usize,
+    /// Accept a finding (CODE:OBJECT, repeatable): still shown, no longer failing. Login findings
+    /// (LOGIN_SUPERUSER, LOGIN_BYPASSRLS) cannot be accepted: that is what --allow-bypass is for.
+    #[arg(long = "accept", value_name = "CODE:OBJECT")]
+    pub accept: Vec<String>,
 }
 
-pub async fn run(_g: &Global, _a: CheckArgs) -> Result<(), Failure> {
-    Err(Failure::usage("check is not available in this build yet"))
+pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
+    let mut accepted: Vec<AcceptedFinding> = match &g.profile {
+        Some(name) => ProfileStore::open_default()?.get(name)?.accepted_findings,
+        None => Vec::new(),
+    };
+    for spec in &a.accept {
+        let (code, object) = spec.split_once(':').ok_or_else(|| {
+            Failure::usage(format!(
+                "--accept {spec:?}: write CODE:OBJECT, e.g. RLS_NOT_FORCED:audit_logs"
+            ))
+        })?;
+        accepted.push(AcceptedFinding {
+            code: code.trim().to_owned(),
+            object: object.trim().to_owned(),
+            reason: "accepted on the command line".into(),
+        });
+    }
+    // The check must see a bypassing login to report it, so connect allowing it; tenant reads in the probe
+    // still refuse unless --allow-bypass was given.
+    let conn = connect(g).await?;
+    let report = isolation::check(
+        &conn.db,
+        &CheckOptions {
+            probe: a.probe,
+            tenant: a.tenant,
+            sample: a.sample,
+            accepted,
+        },
+    )
+    .await?;
+    match g.format() {
+        Format::Json => println!("{}", serde_json::to_string(&report).expect("serializes")),
+        Format::Table | Format::Csv => {
+            println!(
+                "login {} on {} (PostgreSQL {})",
+                report.login.user, report.login.database, report.login.server_version
+            );
+            println!("tables checked: {}", report.tables_checked.join(", "));
+            if !report.probed_tenants.is_empty() {
+                println!("probed as tenants: {}", report.probed_tenants.join(", "));
+            }
+            for f in &report.findings {
+                let sev = match f.severity {
+                    Severity::Critical => "CRITICAL",
+                    Severity::Warning => "warning ",
+                    Severity::Info => "ok      ",
+                };
+                let acc = f
+                    .accepted
+                    .as_ref()
+                    .map(|r| format!(" [accepted: {r}]"))
+                    .unwrap_or_default();
+                println!("{sev} {:<30} {}{acc}", f.code, f.problem);
+                if f.severity != Severity::Info {
+                    println!("         why: {}", f.why);
+                    if let Some(sql) = &f.fix_sql {
+                        println!("         fix: {}", sql.replace('\n', "\n              "));
+                    }
+                }
+            }
+            println!(
+                "{}",
+                if report.isolation_enforced {
+                    "isolation is enforced for this login"
+                } else {
+                    "ISOLATION IS NOT ENFORCED for this login"
+                }
+            );
+        }
+    }
+    if report.isolation_enforced {
+        Ok(())
+    } else {
+        let codes: Vec<String> = report
+            .failing()
+            .map(|f| format!("{} {}", f.code, f.object))
+            .collect();
+        Err(Failure::with_exit(
+            "isolation_not_enforced",
+            format!("isolation is not enforced: {}", codes.join(", ")),
+            EXIT_ISOLATION,
+        ))
+    }
 }
