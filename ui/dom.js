@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * DOM helpers. `h` builds elements from properties and children; text always goes in as text nodes, so user
- * data (tenant names like `<img onerror=…>`, `=HYPERLINK(…)`) is never parsed as markup. Nothing in the UI sets
- * innerHTML, outerHTML or insertAdjacentHTML (a test checks the sources).
+ * data (tenant names like `<img onerror=…>`, `=HYPERLINK(…)`) is never parsed as markup. No module of the UI
+ * hands a string to the HTML parser (tests/sources.test.js checks the sources).
  */
 
 /** @typedef {Node | string | number | null | undefined | false} Child */
