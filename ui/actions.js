@@ -31,8 +31,10 @@ export function readsAllowed(s) {
 
 export class Actions {
   #store;
-  /** The reason given for the tenant being opened, handed to its view once (see takeReason). */
-  /** @type {{ tenantId: string, reason: AccessReason | null } | null} */
+  /**
+   * The reason given for the tenant being opened, handed to its view once (see takeReason).
+   * @type {{ tenantId: string, reason: AccessReason | null } | null}
+   */
   #pendingReason = null;
 
   /** @param {Store} store */

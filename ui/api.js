@@ -279,8 +279,8 @@ async function call(cmd, args) {
   }
 }
 
-/** Drops keys whose value is undefined, null or "" so optional arguments are absent, not empty. */
 /**
+ * Drops keys whose value is undefined, null or "" so optional arguments are absent, not empty.
  * @template {object} T
  * @param {T} o
  * @returns {Partial<T>}

@@ -35,8 +35,10 @@ export function isStale(e) {
 }
 
 export class Guard {
-  /** Called with the token of every response dropped as stale (the app logs it at debug level). */
-  /** @type {((t: Token) => void) | null} */
+  /**
+   * Called with the token of every response dropped as stale (the app logs it at debug level).
+   * @type {((t: Token) => void) | null}
+   */
   onDrop = null;
   #gen = 0;
   /** @type {string | null} */

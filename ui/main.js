@@ -21,7 +21,7 @@ import { Store } from "./store.js";
 defineCopyButton();
 
 const store = new Store(window.localStorage);
-store.guard.onDrop = (t) =>
+store.guard.onDrop = (/** @type {import("./guard.js").Token} */ t) =>
   console.debug(`tenant-console: dropped a stale response (lane ${t.lane ?? "-"}, tenant ${t.tenant ?? "-"})`);
 const actions = new Actions(store);
 /** @type {import("./actions.js").Ctx} */

@@ -36,8 +36,7 @@ export function mount(root, ctx, opts = {}) {
   const { store, actions } = ctx;
   /** @type {ProfileView[]} */
   let profiles = [];
-  /** "view" shows the selected profile; "edit" / "new" show the form. */
-  /** @type {"view" | "edit" | "new"} */
+  /** @type {"view" | "edit" | "new"} "view" shows the selected profile; "edit" / "new" show the form */
   let mode = "view";
   let alive = true;
   let initial = opts.initialProfile ?? null;
