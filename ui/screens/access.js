@@ -41,7 +41,7 @@ export function mount(panel, ctx) {
       return h(
         "tr",
         { testid: "access-row", "data-access-id": a.id },
-        h("td", { class: "num", title: a.at }, formatTime(a.at)),
+        h("td", { class: "time", title: a.at }, formatTime(a.at)),
         h("td", null, a.action),
         h("td", null, a.category),
         h("td", null, a.detail),

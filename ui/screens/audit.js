@@ -98,7 +98,7 @@ export function mount(panel, ctx) {
       h(
         "tr",
         { testid: "audit-row", "data-event-id": ev.id, "data-tenant-id": tenant.id },
-        h("td", { class: "num", title: ev.occurred_at }, formatTime(ev.occurred_at)),
+        h("td", { class: "time", title: ev.occurred_at }, formatTime(ev.occurred_at)),
         h("td", null, ev.actor_email ?? ev.actor_id ?? "—"),
         h("td", { class: "mono" }, ev.action),
         h("td", null, ev.resource_type ?? "—"),
@@ -106,6 +106,7 @@ export function mount(panel, ctx) {
         h("td", { class: "mono" }, ev.ip ?? "—"),
       ),
     activate: (ev) => showDetail(ev),
+    statusText: (n, more) => `Showing ${n}${more ? " · scroll or press End for more" : ""} · click a row or press Enter for its detail`,
     emptyText: () => (Object.keys(filter).length ? "No event matches these filters." : `${tenant.name} has no audit events.`),
     reconnect: () => void ctx.actions.reconnect(),
   });

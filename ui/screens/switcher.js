@@ -8,7 +8,7 @@ import { focusFirst, openDialog } from "../dialog.js";
 import { debounce, h, replace, uid } from "../dom.js";
 import { isStale } from "../guard.js";
 import { keepActive, nextIndex } from "../keynav.js";
-import { switcherItems } from "../recent.js";
+import { matchesTenant, switcherItems } from "../recent.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").Tenant} Tenant */
@@ -46,11 +46,15 @@ export function openSwitcher(ctx) {
   let items = [];
   /** @type {Tenant[]} */
   let results = [];
+  /** The query `results` answer; until the server answers a newer one, they are narrowed here. */
+  let resultsQuery = "";
   let active = -1;
 
   function render() {
     const activeId = items[active]?.tenant.id ?? null;
-    items = switcherItems(store.state.recent, results, input.value);
+    const q = input.value;
+    const shown = q.trim() === resultsQuery ? results : results.filter((t) => matchesTenant(t, q));
+    items = switcherItems(store.state.recent, shown, q);
     active = keepActive(items.map((i) => i.tenant.id), activeId);
     const current = store.state.tenant?.id;
     replace(
@@ -101,11 +105,13 @@ export function openSwitcher(ctx) {
     try {
       const page = await store.guard.keep(tok, api.tenantsSearch(profileId, { search: q || undefined, limit: 20 }));
       results = page.items;
+      resultsQuery = q;
       render();
       status.textContent = items.length ? `${items.length} tenant${items.length === 1 ? "" : "s"}` : q ? `No tenant matches “${q}”.` : "No tenants.";
     } catch (e) {
       if (isStale(e)) return;
       results = [];
+      resultsQuery = q;
       render();
       status.textContent = api.toApiError(e).message;
     }

@@ -3,7 +3,8 @@
 // context (so nothing — localStorage, dialogs, state — carries from one test to the next) with the Tauri mock
 // installed. Console errors, page errors and CSP violations fail the test.
 
-import { readFile, mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +53,11 @@ export async function startServer() {
 }
 
 export async function launch() {
+  try {
+    await access(CHROMIUM, constants.X_OK);
+  } catch {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set TC_CHROMIUM to a Chromium binary`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -94,9 +100,19 @@ export async function openApp(browser, url, mock = {}, opts = {}) {
   };
 }
 
-/** Saves a screenshot to artifacts/ui/NAME.png. */
+/**
+ * Saves a screenshot to artifacts/ui/NAME.png, after checking the layout holds: the window does not scroll
+ * sideways (the header spans exactly the viewport) and nothing in the shell overflows it.
+ */
 export async function shot(page, name) {
   await mkdir(SHOTS, { recursive: true });
+  const layout = await page.evaluate(() => {
+    const header = document.querySelector(".app-header").getBoundingClientRect();
+    return { left: header.left, right: header.right, width: window.innerWidth, scrollX: window.scrollX, docWidth: document.documentElement.scrollWidth };
+  });
+  if (layout.left !== 0 || Math.abs(layout.right - layout.width) > 1 || layout.scrollX !== 0 || layout.docWidth > layout.width) {
+    throw new Error(`the page overflows the window sideways on ${name}: ${JSON.stringify(layout)}`);
+  }
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 

@@ -3,7 +3,8 @@
 // self-contained: no imports, no closures over test code. Tests steer it through `window.__MOCK__`:
 //   calls                     every invoke as { cmd, args } (a Channel argument shows as "[Channel]")
 //   hold(cmd, tenant)         from now on, calls of cmd for that tenant wait ...
-//   release(cmd, tenant)      ... until released (resolves when the held calls have answered)
+//   release(cmd, tenant)      ... until released (all of them, oldest first; holding stops)
+//   releaseNewest(cmd, tenant) releases only the newest held call (to make an older answer arrive last)
 //   export.finish()           lets a running export complete
 //
 // Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, secretMissing, tenantOpenRejects,
@@ -46,7 +47,7 @@ export function installMock(config) {
   const tenants = named.slice();
   for (let i = 1; i <= 60; i += 1) {
     const n = String(i).padStart(2, "0");
-    tenants.push({ id: `t-filler-${n}`, slug: `filler-${n}`, name: `Filler Tenant ${n}`, plan: i % 3 ? "pro" : "free", status: "active" });
+    tenants.push({ id: `t-filler-${n}`, slug: `filler-${n}`, name: `Tenant ${n} (filler)`, plan: i % 3 ? "pro" : "free", status: "active" });
   }
   tenants.forEach((t, i) => {
     t.created_at = iso(base - (i + 1) * 37 * day);
@@ -358,6 +359,12 @@ export function installMock(config) {
       held.delete(key);
       list.forEach((r) => r());
       return list.length;
+    },
+    releaseNewest: (cmd, tenant) => {
+      const list = held.get(`${cmd}|${tenant}`) || [];
+      const r = list.pop();
+      if (r) r();
+      return r ? 1 : 0;
     },
     export: {
       running: () => exportRun !== null,
