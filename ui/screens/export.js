@@ -9,7 +9,7 @@ import { ErrorKind } from "../api.js";
 import { focusFirst, openDialog } from "../dialog.js";
 import { announce, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, RANGES } from "../filters.js";
+import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, isAbsolutePath, RANGES } from "../filters.js";
 import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress } from "../format.js";
 import { REASON_CATEGORIES } from "../prompts.js";
 
@@ -170,6 +170,12 @@ export function openExport(ctx, filter) {
       replace(problem, h("p", { class: "field-error", role: "alert" }, "Choose where to save the file."));
       path.setAttribute("aria-invalid", "true");
       choose.focus();
+      return;
+    }
+    if (!isAbsolutePath(target)) {
+      replace(problem, h("p", { class: "field-error", role: "alert", testid: "export-path-relative" }, "Give the full path of the file (or use Choose…): a relative path would depend on where the app was started."));
+      path.setAttribute("aria-invalid", "true");
+      path.focus();
       return;
     }
     path.removeAttribute("aria-invalid");

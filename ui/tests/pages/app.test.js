@@ -605,6 +605,39 @@ describe("export", () => {
     assert.deepEqual((await calls(page, "show_in_folder"))[0].args, { path: "/tmp/out.csv" });
   });
 
+  test("a relative path is refused before anything is exported", async () => {
+    const page = await start();
+    await openExportDialog(page);
+    await page.fill('[data-testid="export-path"]', "audit.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-path-relative"]').waitFor();
+    assert.equal((await calls(page, "audit_export")).length, 0);
+  });
+
+  test("with a required reason, the export carries the reason given when the tenant was opened", async () => {
+    const page = await start({ reasonPolicy: "required" });
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]').click();
+    await page.selectOption('[data-testid="reason-category"]', "audit-request");
+    await page.fill('[data-testid="reason-detail"]', "AR-9");
+    await page.click('[data-testid="reason-ok"]');
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    await page.click('[data-testid="tab-audit"]');
+    await page.click('[data-testid="export-open"]');
+    assert.equal(await page.locator('[data-testid="export-reason-detail"]').inputValue(), "AR-9");
+    await page.fill('[data-testid="export-reason-detail"]', "");
+    await page.fill('[data-testid="export-path"]', "/tmp/globex.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-dialog"] [role="alert"]', { hasText: "A reason is required" }).waitFor();
+    assert.equal((await calls(page, "audit_export")).length, 0);
+    await page.fill('[data-testid="export-reason-detail"]', "AR-9 second look");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    const [exp] = await calls(page, "audit_export");
+    assert.deepEqual(exp.args.reason, { category: "audit-request", detail: "AR-9 second look" });
+    assert.equal(exp.args.tenant, "t-globex");
+  });
+
   test("an existing file is not replaced unless asked", async () => {
     const page = await start();
     await openExportDialog(page);
