@@ -25,15 +25,15 @@ export function adviceFor(kind) {
     case ErrorKind.PermissionDenied:
       return "The database login lacks a privilege for this. Ask the database owner to grant it (see the isolation check).";
     case ErrorKind.KeyringUnavailable:
-      return "The system keyring is locked or missing. Unlock it, or use the password for this session only.";
+      return "The system keyring is locked or missing. Unlock it and try again, or leave the password out: you will be asked for it when connecting, for that session only.";
     case ErrorKind.KeyringNotPersistent:
-      return "The keyring here does not keep passwords after a restart. Use the password for this session only.";
+      return "The keyring here does not keep passwords after a restart. Leave the password out: you will be asked for it when connecting, for that session only.";
     case ErrorKind.Mapping:
       return "The profile's table mapping does not match the database. Check the mapping file in the profile.";
     case ErrorKind.Ipc:
       return "The window could not reach the app. Restart Tenant Console; if it persists, see its log.";
     default:
-      return null;
+      return kind.startsWith("connect_") ? "Test connection on the profiles screen explains the cause and what to try." : null;
   }
 }
 

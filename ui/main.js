@@ -32,8 +32,16 @@ const nav = byId("nav", HTMLElement);
 const sessionLine = byId("session-info", HTMLElement);
 isolation.mount(byId("isolation", HTMLElement), ctx);
 
-/** @type {{ key: string, view: { unmount(): void } }} */
-let mounted = { key: "", view: { unmount() {} } };
+/** @typedef {{ key: string, el: HTMLElement, view: { unmount(): void } }} Mounted */
+/** The screen showing (profiles, tenants, check); replaced when its key changes. */
+/** @type {Mounted | null} */
+let mounted = null;
+/**
+ * The open tenant's view. It stays mounted (hidden) while the user looks at another screen, so coming back
+ * neither reloads it nor records the access again; it goes when the tenant (or the visit) changes.
+ * @type {Mounted | null}
+ */
+let tenantView = null;
 /** @type {string | null} */
 let initialProfile = null;
 
@@ -47,7 +55,7 @@ function viewKey(s) {
     case "tenants":
       return `tenants:${p}:${readsAllowed(s.session)}`;
     case "tenant":
-      return s.tenant ? `tenant:${p}:${s.tenant.id}:${store.guard.current.gen}:${readsAllowed(s.session)}` : `tenants:${p}:${readsAllowed(s.session)}`;
+      return tenantKey(s) ?? `tenants:${p}:${readsAllowed(s.session)}`;
     case "check":
       return `check:${p}`;
     default:
@@ -55,21 +63,60 @@ function viewKey(s) {
   }
 }
 
+/**
+ * The key of the open tenant's visit, or null when no tenant can show.
+ * @param {State} s
+ */
+function tenantKey(s) {
+  if (!s.session || !s.tenant || !readsAllowed(s.session)) return null;
+  return `tenant:${s.session.profile_id}:${s.tenant.id}:${store.guard.current.gen}`;
+}
+
+/** @param {Mounted | null} m */
+function drop(m) {
+  if (!m) return;
+  m.view.unmount();
+  m.el.remove();
+}
+
 function renderScreen() {
   const s = store.state;
+  const tk = tenantKey(s);
+  if (tenantView && tenantView.key !== tk) {
+    drop(tenantView);
+    tenantView = null;
+  }
   const key = viewKey(s);
-  if (key === mounted.key) return;
-  mounted.view.unmount();
-  main.replaceChildren();
+  if (mounted && key === mounted.key && !mounted.el.hidden) return;
+  if (tenantView && key === tenantView.key) {
+    if (!tenantView.el.hidden) return;
+    drop(mounted);
+    mounted = null;
+    tenantView.el.hidden = false;
+    return;
+  }
+  if (tenantView) tenantView.el.hidden = true;
+  drop(mounted);
+  const el = h("div", { class: "screen" });
+  main.append(el);
   const kind = key.split(":")[0];
   let view;
   if (kind === "profiles" || !s.session) {
-    view = profilesScreen.mount(main, ctx, { initialProfile });
+    view = profilesScreen.mount(el, ctx, { initialProfile });
     initialProfile = null;
-  } else if (kind === "tenant") view = tenantScreen.mount(main, ctx);
-  else if (kind === "check") view = checkScreen.mount(main, ctx);
-  else view = tenantsScreen.mount(main, ctx);
-  mounted = { key, view };
+  } else if (kind === "tenant") {
+    view = tenantScreen.mount(el, ctx);
+    tenantView = { key, el, view };
+    mounted = null;
+    focusMain();
+    return;
+  } else if (kind === "check") view = checkScreen.mount(el, ctx);
+  else view = tenantsScreen.mount(el, ctx);
+  mounted = { key, el, view };
+  focusMain();
+}
+
+function focusMain() {
   if (!main.contains(document.activeElement) && !document.querySelector("dialog[open]")) main.focus({ preventScroll: true });
 }
 

@@ -304,6 +304,24 @@ describe("tenant view", () => {
     const [open] = await calls(page, "tenant_open");
     assert.deepEqual(open.args, { profileId: "p-demo", tenant: "t-acme" });
     await shot(page, "tenant-overview-light");
+    // Looking at the tenant list and coming back neither reloads the tenant nor records the access again.
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    await page.click('[data-testid="nav-tenants"]');
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="tenant-view"]').isVisible(), false);
+    await page.click('[data-testid="nav-tenant"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 0);
+    assert.equal((await calls(page, "tenant_open")).length, 1);
+    assert.equal((await calls(page, "members_page")).length, 1);
+    // Opening it again from the list is a new visit: recorded again.
+    await page.click('[data-testid="nav-tenants"]');
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.waitForFunction(() => window.__MOCK__.callsOf("members_page").length === 2);
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal((await calls(page, "tenant_open")).length, 2);
+    assert.equal(await page.locator('[data-testid="tenant-view"]').count(), 1);
   });
 
   test("members: the tenant's rows, role filter, email search and load more", async () => {
