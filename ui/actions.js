@@ -26,7 +26,8 @@ import { askPassword, askReason } from "./prompts.js";
  * @param {import("./api.js").SessionInfo | null} s
  */
 export function readsAllowed(s) {
-  return Boolean(s) && (/** @type {import("./api.js").SessionInfo} */ (s).bypass_reasons.length === 0 || /** @type {import("./api.js").SessionInfo} */ (s).bypass_accepted);
+  if (!s) return false;
+  return s.bypass_reasons.length === 0 || s.bypass_accepted;
 }
 
 export class Actions {
@@ -126,8 +127,8 @@ export class Actions {
    */
   async openTenant(tenant) {
     const { session } = this.#store.state;
-    if (!readsAllowed(session)) return false;
-    const policy = /** @type {import("./api.js").SessionInfo} */ (session).access_reason;
+    if (!session || !readsAllowed(session)) return false;
+    const policy = session.access_reason;
     /** @type {AccessReason | null} */
     let reason = null;
     if (policy === "required" || policy === "optional") {

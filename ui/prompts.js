@@ -48,6 +48,9 @@ export async function askPassword(opts) {
     ),
     problem,
   );
+  pw.addEventListener("input", () => {
+    problem.hidden = true;
+  });
   /** @type {{ password: string, remember: boolean } | null} */
   let answer = null;
   form.addEventListener("submit", (e) => {
@@ -102,6 +105,10 @@ export async function askReason(opts) {
     field("Detail", detail, "A ticket id, an incident number, or a sentence (up to 500 characters)."),
     problem,
   );
+  detail.addEventListener("input", () => {
+    problem.hidden = true;
+    detail.removeAttribute("aria-invalid");
+  });
   /** @type {{ reason: AccessReason | null } | null} */
   let answer = null;
   form.addEventListener("submit", (e) => {
