@@ -748,6 +748,22 @@ describe("keyboard and accessibility", () => {
   });
 });
 
+describe("window size", () => {
+  test("at the app's minimum size (960×600) the header's navigation is not cut off", async () => {
+    const page = await start();
+    await page.setViewportSize({ width: 960, height: 600 });
+    await connect(page);
+    await openTenant(page, "globex");
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="audit-row"]').nth(1).click();
+    const cut = await page.evaluate(() =>
+      [...document.querySelectorAll("#nav button, .session-info > *")].filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent),
+    );
+    assert.deepEqual(cut, []);
+    await shot(page, "audit-narrow-light");
+  });
+});
+
 describe("screenshots in the dark theme", () => {
   test("every main screen renders in the dark theme", async () => {
     const page = await start({}, { colorScheme: "dark" });
