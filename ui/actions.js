@@ -121,13 +121,19 @@ export class Actions {
   }
 
   /**
-   * Opens a tenant: asks for the reason first when the profile wants one, then switches. Resolves false when
-   * the user cancelled (nothing changed).
+   * Opens a tenant: asks for the reason first when the profile wants one, then switches (a new visit, with its
+   * own guard context). The tenant already open is just shown. Resolves false when the user cancelled (nothing
+   * changed).
    * @param {Tenant} tenant
    */
   async openTenant(tenant) {
-    const { session } = this.#store.state;
+    const { session, tenant: open } = this.#store.state;
     if (!session || !readsAllowed(session)) return false;
+    // The tenant is already open: show its view (the access is already recorded, nothing reloads).
+    if (open?.id === tenant.id) {
+      this.#store.show("tenant");
+      return true;
+    }
     const policy = session.access_reason;
     /** @type {AccessReason | null} */
     let reason = null;

@@ -315,13 +315,19 @@ describe("tenant view", () => {
     assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 0);
     assert.equal((await calls(page, "tenant_open")).length, 1);
     assert.equal((await calls(page, "members_page")).length, 1);
-    // Opening it again from the list is a new visit: recorded again.
+    // Picking the open tenant again in the list shows the same view too.
     await page.click('[data-testid="nav-tenants"]');
     await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal((await calls(page, "tenant_open")).length, 1);
+    assert.equal(await page.locator('[data-testid="tenant-view"]').count(), 1);
+    // Another tenant is a new visit, and the first one's view is gone.
+    await page.click('[data-testid="nav-tenants"]');
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]').click();
     await page.waitForFunction(() => window.__MOCK__.callsOf("members_page").length === 2);
     await page.locator('[data-testid="member-row"]').first().waitFor();
-    assert.equal((await calls(page, "tenant_open")).length, 2);
-    assert.equal(await page.locator('[data-testid="tenant-view"]').count(), 1);
+    assert.deepEqual((await calls(page, "tenant_open")).map((c) => c.args.tenant), ["t-acme", "t-globex"]);
+    assert.deepEqual(await page.locator('[data-testid="tenant-view"]').evaluateAll((v) => v.map((x) => x.dataset.tenantId)), ["t-globex"]);
   });
 
   test("members: the tenant's rows, role filter, email search and load more", async () => {
