@@ -2,7 +2,8 @@
 /**
  * Wiring: the store, the actions, the shell (navigation, session line, isolation status) and the screen for
  * the store's state. A screen is mounted for a context key (screen + profile + tenant visit) and unmounted
- * when the key changes, so a tenant's view never outlives the switch to another one.
+ * when the key changes; the open tenant's view is kept (hidden) while another screen shows, and unmounted as
+ * soon as the tenant changes, so it never outlives the switch to another one.
  */
 import * as api from "./api.js";
 import { Actions, readsAllowed } from "./actions.js";
@@ -33,8 +34,10 @@ const sessionLine = byId("session-info", HTMLElement);
 isolation.mount(byId("isolation", HTMLElement), ctx);
 
 /** @typedef {{ key: string, el: HTMLElement, view: { unmount(): void } }} Mounted */
-/** The screen showing (profiles, tenants, check); replaced when its key changes. */
-/** @type {Mounted | null} */
+/**
+ * The screen showing (profiles, tenants, check); replaced when its key changes.
+ * @type {Mounted | null}
+ */
 let mounted = null;
 /**
  * The open tenant's view. It stays mounted (hidden) while the user looks at another screen, so coming back
