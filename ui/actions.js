@@ -1,0 +1,159 @@
+// @ts-check
+/**
+ * What the user does that crosses screens: connect a profile (asking for the password when the keyring has
+ * none), acknowledge the bypass banner, open a tenant (asking for the reason when the profile wants one),
+ * disconnect. Screens get these through their context instead of reaching for each other.
+ */
+import * as api from "./api.js";
+import { ErrorKind } from "./api.js";
+import { announce } from "./dom.js";
+import { askPassword, askReason } from "./prompts.js";
+
+/** @typedef {import("./store.js").Store} Store */
+/** @typedef {import("./api.js").ProfileView} ProfileView */
+/** @typedef {import("./api.js").Tenant} Tenant */
+/** @typedef {import("./api.js").AccessReason} AccessReason */
+
+/**
+ * @typedef {object} Ctx
+ * @property {Store} store
+ * @property {Actions} actions
+ */
+
+/**
+ * Whether tenant reads are allowed: connected, and RLS applies to the login or the user acknowledged that it
+ * does not.
+ * @param {import("./api.js").SessionInfo | null} s
+ */
+export function readsAllowed(s) {
+  if (!s) return false;
+  return s.bypass_reasons.length === 0 || s.bypass_accepted;
+}
+
+export class Actions {
+  #store;
+  /**
+   * The reason given for the tenant being opened, handed to its view once (see takeReason).
+   * @type {{ tenantId: string, reason: AccessReason | null } | null}
+   */
+  #pendingReason = null;
+
+  /** @param {Store} store */
+  constructor(store) {
+    this.#store = store;
+  }
+
+  /**
+   * Connects a profile. When the keyring has no password (or is locked), asks for it: remembered in the
+   * keyring, or sent with this connection only. Resolves with the session, or null if the user gave up;
+   * rejects with the command's error otherwise (the caller shows it).
+   * @param {ProfileView} profile
+   * @param {{ allowBypass?: boolean }} [opts]
+   */
+  async connect(profile, opts = {}) {
+    /** @type {string | undefined} */
+    let password;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true });
+        password = undefined;
+        this.#store.connected({ ...profile, password_stored: profile.password_stored }, session);
+        announce(
+          session.bypass_reasons.length && !session.bypass_accepted
+            ? `Connected to ${session.profile_name}. Warning: row-level security does not apply to login ${session.login.user}.`
+            : `Connected to ${session.profile_name} as ${session.login.user}.`,
+        );
+        return session;
+      } catch (err) {
+        const e = api.toApiError(err);
+        const keyring = e.kind === ErrorKind.KeyringUnavailable || e.kind === ErrorKind.KeyringNotPersistent;
+        if (password !== undefined || (e.kind !== ErrorKind.SecretMissing && !keyring)) throw e;
+        const answer = await askPassword({
+          profileName: profile.name,
+          why: keyring ? `${e.message} Enter the password to use it for this session only.` : `No password is stored for ${profile.name}. Enter the password of database user ${profile.user}.`,
+          canRemember: !keyring,
+        });
+        if (!answer) return null;
+        if (answer.remember) {
+          // Straight to the keyring; the next connect reads it from there.
+          try {
+            await api.profilesSave({ id: profile.id }, answer.password);
+            profile = { ...profile, password_stored: true };
+          } catch (saveErr) {
+            const se = api.toApiError(saveErr);
+            if (se.kind !== ErrorKind.KeyringUnavailable && se.kind !== ErrorKind.KeyringNotPersistent) throw se;
+            announce("The keyring could not keep the password: it is used for this session only.");
+            password = answer.password;
+          }
+        } else {
+          password = answer.password;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The user read the red banner and chose to continue: reconnect with the bypass allowed. */
+  async acknowledgeBypass() {
+    const { profile } = this.#store.state;
+    if (!profile) return null;
+    return this.connect(profile, { allowBypass: true });
+  }
+
+  /** Connects the current profile again (after a lost connection), keeping its bypass acknowledgement. */
+  async reconnect() {
+    const { profile, session } = this.#store.state;
+    if (!profile) return null;
+    return this.connect(profile, { allowBypass: session?.bypass_accepted === true });
+  }
+
+  async disconnect() {
+    const { session } = this.#store.state;
+    this.#store.disconnected();
+    if (session) {
+      try {
+        await api.sessionDisconnect(session.profile_id);
+      } catch {
+        // Already gone: nothing left to close.
+      }
+      announce("Disconnected.");
+    }
+  }
+
+  /**
+   * Opens a tenant: asks for the reason first when the profile wants one, then switches (a new visit, with its
+   * own guard context). The tenant already open is just shown. Resolves false when the user cancelled (nothing
+   * changed).
+   * @param {Tenant} tenant
+   */
+  async openTenant(tenant) {
+    const { session, tenant: open } = this.#store.state;
+    if (!session || !readsAllowed(session)) return false;
+    // The tenant is already open: show its view (the access is already recorded, nothing reloads).
+    if (open?.id === tenant.id) {
+      this.#store.show("tenant");
+      return true;
+    }
+    const policy = session.access_reason;
+    /** @type {AccessReason | null} */
+    let reason = null;
+    if (policy === "required" || policy === "optional") {
+      const answer = await askReason({ policy, tenantName: tenant.name });
+      if (!answer) return false;
+      reason = answer.reason;
+    }
+    this.#pendingReason = { tenantId: tenant.id, reason };
+    this.#store.openTenant(tenant);
+    return true;
+  }
+
+  /**
+   * The reason given when `tenantId` was opened (once; the view keeps it for exports).
+   * @param {string} tenantId
+   */
+  takeReason(tenantId) {
+    const p = this.#pendingReason;
+    this.#pendingReason = null;
+    return p && p.tenantId === tenantId ? p.reason : null;
+  }
+}

@@ -1,0 +1,452 @@
+// @ts-check
+/**
+ * The IPC edge of the UI: one typed wrapper per Tauri command (docs/ipc.md), the error kinds the UI branches
+ * on, and the shapes the commands return. This is the only module that touches `window.__TAURI__`; screens
+ * import these functions and never call `invoke` themselves. It holds no state and no secrets: a password
+ * passes through `profilesSave` / `sessionConnect` / `profilesTest` once and is not kept.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Shapes (snake_case fields, as serde emits them)
+// ---------------------------------------------------------------------------------------------------------
+
+/** @typedef {"disable" | "require" | "verify-full"} TlsMode */
+/** @typedef {"off" | "optional" | "required"} ReasonPolicy */
+/** @typedef {"support-ticket" | "incident" | "audit-request" | "other"} ReasonCategory */
+/** @typedef {"yes" | "no_log_table" | null} Recorded */
+/** @typedef {"name" | "slug" | "created_at"} TenantSort */
+
+/** @typedef {{ code: string, object: string, reason: string }} AcceptedFinding */
+
+/**
+ * @typedef {object} Profile
+ * @property {string} id
+ * @property {string} name
+ * @property {string} host
+ * @property {number} port
+ * @property {string} database
+ * @property {string} user
+ * @property {TlsMode} tls
+ * @property {string} [ca_file]
+ * @property {string} tenant_setting
+ * @property {string} [mapping_file]
+ * @property {ReasonPolicy} access_reason
+ * @property {number} statement_timeout_ms
+ * @property {AcceptedFinding[]} [accepted_findings]
+ */
+
+/** @typedef {Profile & { password_stored: boolean }} ProfileView */
+
+/**
+ * A profile's editable fields as the form sends them; `id` absent or empty for a new profile. An empty
+ * `ca_file` / `mapping_file` means "none".
+ * @typedef {object} ProfileForm
+ * @property {string} [id]
+ * @property {string} [name]
+ * @property {string} [host]
+ * @property {number} [port]
+ * @property {string} [database]
+ * @property {string} [user]
+ * @property {TlsMode} [tls]
+ * @property {string} [ca_file]
+ * @property {string} [tenant_setting]
+ * @property {string} [mapping_file]
+ * @property {ReasonPolicy} [access_reason]
+ * @property {number} [statement_timeout_ms]
+ */
+
+/**
+ * @typedef {object} LoginInfo
+ * @property {string} user
+ * @property {string} database
+ * @property {string} server_version
+ * @property {boolean} superuser
+ * @property {boolean} bypassrls
+ * @property {string[]} owns_unforced
+ */
+
+/** @typedef {{ kind: string, cause: string, hint: string }} Diagnosis */
+
+/**
+ * @typedef {object} ConnectionReport
+ * @property {boolean} ok
+ * @property {string} target
+ * @property {string | null} server_version
+ * @property {LoginInfo | null} login
+ * @property {string[]} bypass_reasons
+ * @property {Diagnosis | null} diagnosis
+ */
+
+/**
+ * @typedef {object} SessionInfo
+ * @property {string} profile_id
+ * @property {string} profile_name
+ * @property {LoginInfo} login
+ * @property {string[]} bypass_reasons   why RLS does not apply to this login; empty when it does
+ * @property {boolean} bypass_accepted   the user acknowledged the red banner
+ * @property {ReasonPolicy} access_reason
+ */
+
+/** @typedef {{ id: string, slug: string, name: string }} Tenant */
+/** @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null }} TenantRow */
+/** @typedef {{ value: number, is_estimate: boolean }} Count */
+/** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */
+/** @typedef {{ tenant: Tenant, stats: TenantStats, recorded: Recorded }} TenantOverview */
+
+/**
+ * @typedef {object} Member
+ * @property {string} id
+ * @property {string | null} email
+ * @property {string | null} name
+ * @property {string} role
+ * @property {string | null} joined_at
+ */
+
+/**
+ * @typedef {object} Role
+ * @property {string} id            the role's name
+ * @property {string | null} description
+ * @property {string[]} permissions
+ * @property {boolean} builtin
+ * @property {boolean} global
+ * @property {number} members
+ */
+
+/**
+ * @typedef {object} AuditFilter
+ * @property {string} [since]          RFC 3339
+ * @property {string} [until]          RFC 3339
+ * @property {string} [action]         exact, or a prefix ending in `.` or `*`
+ * @property {string} [actor]
+ * @property {string} [resource_type]
+ * @property {string} [resource_id]
+ */
+
+/**
+ * @typedef {object} AuditEvent
+ * @property {string} id
+ * @property {string} occurred_at
+ * @property {string | null} actor_id
+ * @property {string | null} actor_email
+ * @property {string} action
+ * @property {string | null} resource_type
+ * @property {string | null} resource_id
+ * @property {string | null} ip
+ * @property {string | null} user_agent
+ * @property {unknown} metadata
+ */
+
+/**
+ * @typedef {object} AccessEntry
+ * @property {string} id
+ * @property {string} at
+ * @property {string} db_user
+ * @property {string} os_user
+ * @property {string} client_host
+ * @property {string} category
+ * @property {string} detail
+ * @property {string} action
+ * @property {unknown} details
+ */
+
+/** @typedef {{ category: ReasonCategory, detail: string }} AccessReason */
+
+/**
+ * @template T
+ * @typedef {{ items: T[], next_cursor: string | null }} Page
+ */
+
+/**
+ * @typedef {object} Finding
+ * @property {string} code
+ * @property {"critical" | "warning" | "info"} severity
+ * @property {string} object
+ * @property {string} problem
+ * @property {string} why
+ * @property {string | null} fix_sql
+ * @property {string | null} accepted
+ */
+
+/**
+ * The exact shape may gain fields; `login` is shown as the login's name whether it arrives as a string or a
+ * LoginInfo.
+ * @typedef {{ login: LoginInfo | string | null, findings: Finding[] }} CheckReport
+ */
+
+/** @typedef {{ rows: number, bytes: number, total_estimate: number | null, elapsed_ms: number }} ExportProgress */
+/** @typedef {{ rows: number, bytes: number, seconds: number, path: string, recorded: Recorded }} ExportSummary */
+/** @typedef {{ columns?: string[], tz?: string, bom: boolean, overwrite: boolean }} ExportOptions */
+/** @typedef {{ version: string, initial_profile: string | null }} AppInfo */
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------------------
+
+/** The error kinds the UI branches on (docs/ipc.md). Kinds starting with `connect_` are connection failures. */
+export const ErrorKind = Object.freeze({
+  NotConnected: "not_connected",
+  SecretMissing: "secret_missing",
+  KeyringUnavailable: "keyring_unavailable",
+  KeyringNotPersistent: "keyring_not_persistent",
+  IsolationNotEnforced: "isolation_not_enforced",
+  ReasonRequired: "reason_required",
+  UnknownTenant: "unknown_tenant",
+  UnknownProfile: "unknown_profile",
+  InvalidInput: "invalid_input",
+  QueryTimeout: "query_timeout",
+  ConnectionLost: "connection_lost",
+  PermissionDenied: "permission_denied",
+  Mapping: "mapping",
+  Cancelled: "cancelled",
+  FileExists: "file_exists",
+  Io: "io",
+  Database: "database",
+  /** Not from the commands: the IPC itself failed, or the reply was not `{kind, message}`. */
+  Ipc: "ipc",
+});
+
+/** A rejected command: `kind` is a stable code to branch on, `message` is for people. */
+export class ApiError extends Error {
+  /**
+   * @param {string} kind
+   * @param {string} message
+   */
+  constructor(kind, message) {
+    super(message);
+    this.name = "ApiError";
+    this.kind = kind;
+  }
+}
+
+/**
+ * Turns whatever a command rejected with into an ApiError.
+ * @param {unknown} e
+ * @returns {ApiError}
+ */
+export function toApiError(e) {
+  if (e instanceof ApiError) return e;
+  if (e && typeof e === "object" && "kind" in e && "message" in e) {
+    const o = /** @type {{kind: unknown, message: unknown}} */ (e);
+    return new ApiError(String(o.kind), String(o.message));
+  }
+  if (typeof e === "string") return new ApiError(ErrorKind.Ipc, e);
+  if (e instanceof Error) return new ApiError(ErrorKind.Ipc, e.message);
+  return new ApiError(ErrorKind.Ipc, "the app did not answer in a form the window understands");
+}
+
+/**
+ * @param {unknown} e
+ * @returns {boolean} whether `e` is a connection failure (`connect_*`) the doctor explained
+ */
+export function isConnectError(e) {
+  return e instanceof ApiError && e.kind.startsWith("connect_");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Transport
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * @template T
+ * @typedef {{ onmessage: (message: T) => void }} ChannelLike
+ */
+
+/**
+ * The part of `window.__TAURI__` the UI uses.
+ * @typedef {object} TauriGlobal
+ * @property {{ invoke: (cmd: string, args?: object) => Promise<unknown>, Channel: new () => ChannelLike<any> }} core
+ * @property {{ save: (options: object) => Promise<string | null> }} [dialog]
+ */
+
+/** @returns {TauriGlobal} */
+function tauri() {
+  const t = /** @type {{ __TAURI__?: TauriGlobal }} */ (/** @type {unknown} */ (window)).__TAURI__;
+  if (!t) throw new ApiError(ErrorKind.Ipc, "this page runs outside the Tenant Console app: the app's commands are unavailable");
+  return t;
+}
+
+/**
+ * @template T
+ * @param {string} cmd
+ * @param {object} [args]
+ * @returns {Promise<T>}
+ */
+async function call(cmd, args) {
+  try {
+    return /** @type {T} */ (await tauri().core.invoke(cmd, args));
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/**
+ * Drops keys whose value is undefined, null or "" so optional arguments are absent, not empty.
+ * @template {object} T
+ * @param {T} o
+ * @returns {Partial<T>}
+ */
+export function compact(o) {
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v !== undefined && v !== null && v !== "") out[k] = v;
+  }
+  return /** @type {Partial<T>} */ (out);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Commands, one wrapper each
+// ---------------------------------------------------------------------------------------------------------
+
+/** @returns {Promise<AppInfo>} */
+export const appInfo = () => call("app_info");
+
+/** @returns {Promise<ProfileView[]>} */
+export const profilesList = () => call("profiles_list");
+
+/**
+ * Saves a profile; a non-empty password goes to the keyring and is never returned.
+ * @param {ProfileForm} profile
+ * @param {string} [password]
+ * @returns {Promise<Profile>}
+ */
+export const profilesSave = (profile, password) => call("profiles_save", compact({ profile, password }));
+
+/**
+ * @param {string} id
+ * @returns {Promise<null>}
+ */
+export const profilesRemove = (id) => call("profiles_remove", { id });
+
+/**
+ * Tests a saved profile; `password` is used for this test only (when the keyring has none).
+ * @param {string} id
+ * @param {string} [password]
+ * @returns {Promise<ConnectionReport>}
+ */
+export const profilesTest = (id, password) => call("profiles_test", compact({ id, password }));
+
+/**
+ * @param {string} profileId
+ * @param {{ password?: string, allowBypass?: boolean }} [opts]  password: for this session only
+ * @returns {Promise<SessionInfo>}
+ */
+export const sessionConnect = (profileId, opts = {}) =>
+  call("session_connect", { ...compact({ profileId, password: opts.password }), allowBypass: opts.allowBypass === true });
+
+/**
+ * @param {string} profileId
+ * @returns {Promise<null>}
+ */
+export const sessionDisconnect = (profileId) => call("session_disconnect", { profileId });
+
+/**
+ * @param {string} profileId
+ * @param {{ search?: string, sort?: TenantSort, after?: string | null, limit?: number }} [q]
+ * @returns {Promise<Page<TenantRow>>}
+ */
+export const tenantsSearch = (profileId, q = {}) => call("tenants_search", compact({ profileId, ...q }));
+
+/**
+ * Opens a tenant (records the access when the database has a support-access log).
+ * @param {string} profileId
+ * @param {string} tenant  id or slug
+ * @param {AccessReason | null} [reason]
+ * @returns {Promise<TenantOverview>}
+ */
+export const tenantOpen = (profileId, tenant, reason) => call("tenant_open", compact({ profileId, tenant, reason }));
+
+/**
+ * @param {string} profileId
+ * @param {string} tenant
+ * @param {{ role?: string, email?: string, after?: string | null, limit?: number }} [q]
+ * @returns {Promise<Page<Member>>}
+ */
+export const membersPage = (profileId, tenant, q = {}) => call("members_page", compact({ profileId, tenant, ...q }));
+
+/**
+ * @param {string} profileId
+ * @param {string} tenant
+ * @returns {Promise<Role[]>}
+ */
+export const rolesList = (profileId, tenant) => call("roles_list", { profileId, tenant });
+
+/**
+ * @param {string} profileId
+ * @param {string} tenant
+ * @param {AuditFilter} filter
+ * @param {{ after?: string | null, limit?: number }} [q]
+ * @returns {Promise<Page<AuditEvent>>}
+ */
+export const auditPage = (profileId, tenant, filter, q = {}) =>
+  call("audit_page", { ...compact({ profileId, tenant, ...q }), filter });
+
+/**
+ * @param {string} profileId
+ * @param {string} tenant
+ * @param {AuditFilter} filter
+ * @returns {Promise<Count>}
+ */
+export const auditCount = (profileId, tenant, filter) => call("audit_count", { profileId, tenant, filter });
+
+/**
+ * @param {string} profileId
+ * @param {string} tenant
+ * @param {string | null} [after]
+ * @returns {Promise<Page<AccessEntry>>}
+ */
+export const accessHistory = (profileId, tenant, after) => call("access_history", compact({ profileId, tenant, after }));
+
+/**
+ * @param {string} profileId
+ * @param {{ probe?: boolean, tenant?: string | null }} [opts]
+ * @returns {Promise<CheckReport>}
+ */
+export const isolationCheck = (profileId, opts = {}) =>
+  call("isolation_check", { ...compact({ profileId, tenant: opts.tenant }), probe: opts.probe === true });
+
+/**
+ * Exports a tenant's audit log to `path`, reporting progress to `onProgress` until the returned promise settles.
+ * @param {{ profileId: string, tenant: string, exportId: string, path: string, filter: AuditFilter,
+ *           options: ExportOptions, reason?: AccessReason | null }} req
+ * @param {(p: ExportProgress) => void} onProgress
+ * @returns {Promise<ExportSummary>}
+ */
+export function auditExport(req, onProgress) {
+  /** @type {ChannelLike<ExportProgress>} */
+  let channel;
+  try {
+    channel = new (tauri().core.Channel)();
+  } catch (e) {
+    return Promise.reject(toApiError(e));
+  }
+  channel.onmessage = onProgress;
+  return call("audit_export", { ...compact(req), filter: req.filter, options: req.options, onProgress: channel });
+}
+
+/**
+ * @param {string} exportId
+ * @returns {Promise<null>}
+ */
+export const auditExportCancel = (exportId) => call("audit_export_cancel", { exportId });
+
+/**
+ * @param {string} path
+ * @returns {Promise<null>}
+ */
+export const showInFolder = (path) => call("show_in_folder", { path });
+
+/**
+ * Asks where to save a CSV file (the native save dialog); null when the user cancels.
+ * @param {string} defaultPath
+ * @returns {Promise<string | null>}
+ */
+export async function chooseSavePath(defaultPath) {
+  const dialog = tauri().dialog;
+  if (!dialog) throw new ApiError(ErrorKind.Ipc, "the save dialog is unavailable in this window");
+  try {
+    return await dialog.save({ defaultPath, filters: [{ name: "CSV", extensions: ["csv"] }] });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}

@@ -1,0 +1,189 @@
+// @ts-check
+/**
+ * Wiring: the store, the actions, the shell (navigation, session line, isolation status) and the screen for
+ * the store's state. A screen is mounted for a context key (screen + profile + tenant visit) and unmounted
+ * when the key changes; the open tenant's view is kept (hidden) while another screen shows, and unmounted as
+ * soon as the tenant changes, so it never outlives the switch to another one.
+ */
+import * as api from "./api.js";
+import { Actions, readsAllowed } from "./actions.js";
+import { byId, h, replace } from "./dom.js";
+import { define as defineCopyButton } from "./elements/copy-button.js";
+import * as checkScreen from "./screens/check.js";
+import * as isolation from "./screens/isolation.js";
+import * as profilesScreen from "./screens/profiles.js";
+import { isOpen as switcherOpen, openSwitcher } from "./screens/switcher.js";
+import * as tenantScreen from "./screens/tenant.js";
+import * as tenantsScreen from "./screens/tenants.js";
+import { Store } from "./store.js";
+
+/** @typedef {import("./store.js").State} State */
+
+defineCopyButton();
+
+const store = new Store(window.localStorage);
+store.guard.onDrop = (/** @type {import("./guard.js").Token} */ t) =>
+  console.debug(`tenant-console: dropped a stale response (lane ${t.lane ?? "-"}, tenant ${t.tenant ?? "-"})`);
+const actions = new Actions(store);
+/** @type {import("./actions.js").Ctx} */
+const ctx = { store, actions };
+
+const main = byId("main", HTMLElement);
+const nav = byId("nav", HTMLElement);
+const sessionLine = byId("session-info", HTMLElement);
+isolation.mount(byId("isolation", HTMLElement), ctx);
+
+/** @typedef {{ key: string, el: HTMLElement, view: { unmount(): void } }} Mounted */
+/**
+ * The screen showing (profiles, tenants, check); replaced when its key changes.
+ * @type {Mounted | null}
+ */
+let mounted = null;
+/**
+ * The open tenant's view. It stays mounted (hidden) while the user looks at another screen, so coming back
+ * neither reloads it nor records the access again; it goes when the tenant (or the visit) changes.
+ * @type {Mounted | null}
+ */
+let tenantView = null;
+/** @type {string | null} */
+let initialProfile = null;
+
+/**
+ * The context a screen is mounted for; a different key means a fresh screen.
+ * @param {State} s
+ */
+function viewKey(s) {
+  const p = s.session?.profile_id ?? "";
+  switch (s.screen) {
+    case "tenants":
+      return `tenants:${p}:${readsAllowed(s.session)}`;
+    case "tenant":
+      return tenantKey(s) ?? `tenants:${p}:${readsAllowed(s.session)}`;
+    case "check":
+      return `check:${p}`;
+    default:
+      return "profiles";
+  }
+}
+
+/**
+ * The key of the open tenant's visit, or null when no tenant can show.
+ * @param {State} s
+ */
+function tenantKey(s) {
+  if (!s.session || !s.tenant || !readsAllowed(s.session)) return null;
+  return `tenant:${s.session.profile_id}:${s.tenant.id}:${store.guard.current.gen}`;
+}
+
+/** @param {Mounted | null} m */
+function drop(m) {
+  if (!m) return;
+  m.view.unmount();
+  m.el.remove();
+}
+
+function renderScreen() {
+  const s = store.state;
+  const tk = tenantKey(s);
+  if (tenantView && tenantView.key !== tk) {
+    drop(tenantView);
+    tenantView = null;
+  }
+  const key = viewKey(s);
+  if (mounted && key === mounted.key && !mounted.el.hidden) return;
+  if (tenantView && key === tenantView.key) {
+    if (!tenantView.el.hidden) return;
+    drop(mounted);
+    mounted = null;
+    tenantView.el.hidden = false;
+    return;
+  }
+  if (tenantView) tenantView.el.hidden = true;
+  drop(mounted);
+  const el = h("div", { class: "screen" });
+  main.append(el);
+  const kind = key.split(":")[0];
+  let view;
+  if (kind === "profiles" || !s.session) {
+    view = profilesScreen.mount(el, ctx, { initialProfile });
+    initialProfile = null;
+  } else if (kind === "tenant") {
+    view = tenantScreen.mount(el, ctx);
+    tenantView = { key, el, view };
+    mounted = null;
+    focusMain();
+    return;
+  } else if (kind === "check") view = checkScreen.mount(el, ctx);
+  else view = tenantsScreen.mount(el, ctx);
+  mounted = { key, el, view };
+  focusMain();
+}
+
+function focusMain() {
+  if (!main.contains(document.activeElement) && !document.querySelector("dialog[open]")) main.focus({ preventScroll: true });
+}
+
+function renderShell() {
+  const s = store.state;
+  document.title = s.tenant && s.screen === "tenant" ? `${s.tenant.name} — Tenant Console` : "Tenant Console";
+  if (!s.session) {
+    replace(nav);
+    replace(sessionLine);
+    return;
+  }
+  const allowed = readsAllowed(s.session);
+  const item = (/** @type {string} */ label, /** @type {boolean} */ current, /** @type {string} */ testid, /** @type {() => void} */ go, /** @type {boolean} */ disabled = false) =>
+    h("button", { type: "button", class: current ? "nav-item current" : "nav-item", "aria-current": current ? "page" : false, testid, disabled, on: { click: go } }, label);
+  replace(
+    nav,
+    item("Tenants", s.screen === "tenants", "nav-tenants", () => store.show("tenants"), !allowed),
+    s.tenant && item(s.tenant.name, s.screen === "tenant", "nav-tenant", () => store.show("tenant")),
+    item("Isolation check", s.screen === "check", "nav-check", () => store.show("check")),
+    h(
+      "button",
+      { type: "button", class: "nav-item switch", testid: "open-switcher", disabled: !allowed, "aria-keyshortcuts": "Control+K Meta+K", on: { click: () => openSwitcher(ctx) } },
+      "Switch tenant ",
+      h("kbd", null, isMac() ? "⌘K" : "Ctrl+K"),
+    ),
+  );
+  replace(
+    sessionLine,
+    h("span", { class: "profile-name", testid: "session-profile" }, s.session.profile_name),
+    h("span", { class: "login" }, `${s.session.login.user}@${s.session.login.database}`),
+    h("button", { type: "button", class: "quiet", testid: "disconnect", on: { click: () => void actions.disconnect() } }, "Disconnect"),
+  );
+}
+
+function isMac() {
+  return /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+}
+
+document.addEventListener("keydown", (e) => {
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
+    const s = store.state;
+    if (!s.session) return;
+    e.preventDefault();
+    if (!readsAllowed(s.session) || switcherOpen() || document.querySelector("dialog[open]")) return;
+    openSwitcher(ctx);
+  }
+});
+
+store.subscribe(() => {
+  renderShell();
+  renderScreen();
+});
+
+async function start() {
+  try {
+    const info = await api.appInfo();
+    initialProfile = info.initial_profile;
+    const v = document.getElementById("app-version");
+    if (v) v.textContent = `v${info.version}`;
+  } catch {
+    // Outside the app or an older app: start without a preselected profile.
+  }
+  renderShell();
+  renderScreen();
+}
+
+void start();

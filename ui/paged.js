@@ -1,0 +1,183 @@
+// @ts-check
+/**
+ * A table that pages on a keyset cursor: the first page on `reload`, the next ones when the user scrolls near
+ * the end (IntersectionObserver on a sentinel), presses "Load more", or arrows past the last rows. Each
+ * request takes a guard token in the table's lane, so a reload supersedes pages still in flight and nothing
+ * arrives for a tenant the user has left. Rows are built by the caller with DOM APIs only.
+ */
+import { announce, h, replace } from "./dom.js";
+import { errorBox } from "./errors.js";
+import { formatCount } from "./format.js";
+import { isStale } from "./guard.js";
+import { nearEnd, nextIndex } from "./keynav.js";
+
+/** @typedef {import("./guard.js").Guard} Guard */
+
+/**
+ * @template T
+ * @typedef {object} PagedOptions
+ * @property {Guard} guard
+ * @property {string} lane                  the guard lane of this table's requests
+ * @property {(after: string | null) => Promise<import("./api.js").Page<T>>} fetch
+ * @property {(item: T, index: number) => HTMLTableRowElement} row
+ * @property {HTMLTableElement} table       with a <thead>; rows go in its <tbody>
+ * @property {string} noun                  "member", "event": for the status line
+ * @property {() => string} emptyText       what an empty result says (depends on the filters)
+ * @property {string} testid                prefix of the status / more test ids
+ * @property {(item: T) => void} [activate] Enter or click on a row
+ * @property {() => void} [reconnect]
+ * @property {(count: number, more: boolean) => string} [statusText]
+ */
+
+/**
+ * @template T
+ * @param {PagedOptions<T>} o
+ */
+export function pagedTable(o) {
+  /** @type {T[]} */
+  let items = [];
+  /** @type {string | null} */
+  let cursor = null;
+  let loading = false;
+  let active = -1;
+
+  const tbody = h("tbody");
+  o.table.append(tbody);
+  o.table.tabIndex = 0;
+  const status = h("div", { class: "list-status", testid: `${o.testid}-status`, "aria-live": "polite" });
+  const more = h("button", { type: "button", class: "load-more", testid: `${o.testid}-more`, hidden: true, on: { click: () => void loadMore() } }, "Load more");
+  const sentinel = h("div", { class: "sentinel", "aria-hidden": "true" });
+  const scroller = h("div", { class: "table-scroll" }, o.table, sentinel, more);
+  const el = h("div", { class: "paged" }, status, scroller);
+
+  const observer =
+    typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+          if (entries.some((e) => e.isIntersecting) && cursor && !loading) void loadMore();
+        }, { root: scroller, rootMargin: "200px" })
+      : null;
+  observer?.observe(sentinel);
+
+  o.table.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && active >= 0 && o.activate) {
+      e.preventDefault();
+      o.activate(items[active]);
+      return;
+    }
+    const next = nextIndex(e.key, active, items.length);
+    if (next === null) return;
+    e.preventDefault();
+    setActive(next);
+    if (nearEnd(next, items.length, cursor !== null) && !loading) void loadMore();
+  });
+
+  /** @param {number} i */
+  function setActive(i) {
+    active = i;
+    const trs = tbody.rows;
+    for (let j = 0; j < trs.length; j += 1) {
+      trs[j].classList.toggle("active", j === i);
+      trs[j].setAttribute("aria-selected", String(j === i));
+    }
+    const tr = trs[i];
+    if (tr) {
+      if (!tr.id) tr.id = `${o.testid}-row-${i}`;
+      o.table.setAttribute("aria-activedescendant", tr.id);
+      tr.scrollIntoView({ block: "nearest" });
+    } else {
+      o.table.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  /** @param {T} item */
+  function build(item) {
+    const i = items.indexOf(item);
+    const tr = o.row(item, i);
+    tr.setAttribute("aria-selected", "false");
+    if (o.activate) {
+      tr.addEventListener("click", () => {
+        setActive(i);
+        o.activate?.(item);
+      });
+    }
+    return tr;
+  }
+
+  function renderStatus() {
+    if (!items.length) {
+      replace(status, h("p", { class: "empty", testid: `${o.testid}-empty` }, o.emptyText()));
+      return;
+    }
+    const text = o.statusText
+      ? o.statusText(items.length, cursor !== null)
+      : `${formatCount(items.length)}${cursor ? "+" : ""} ${o.noun}${items.length === 1 && !cursor ? "" : "s"}${cursor ? " · scroll for more" : ""}`;
+    replace(status, h("p", null, text));
+  }
+
+  async function reload() {
+    const tok = o.guard.token(o.lane);
+    loading = true;
+    scroller.setAttribute("aria-busy", "true");
+    more.hidden = true;
+    replace(status, h("p", { class: "muted loading" }, "Loading…"));
+    try {
+      const page = await o.guard.keep(tok, o.fetch(null));
+      items = page.items;
+      cursor = page.next_cursor;
+      active = -1;
+      replace(tbody, items.map(build));
+      renderStatus();
+      announce(items.length ? `${items.length}${cursor ? " or more" : ""} ${o.noun}s.` : o.emptyText());
+    } catch (e) {
+      if (isStale(e)) return;
+      items = [];
+      cursor = null;
+      replace(tbody);
+      replace(status, errorBox(e, { retry: () => void reload(), reconnect: o.reconnect }));
+    } finally {
+      if (o.guard.isCurrent(tok)) {
+        loading = false;
+        scroller.removeAttribute("aria-busy");
+        more.hidden = !cursor;
+      }
+    }
+  }
+
+  async function loadMore() {
+    if (!cursor || loading) return;
+    const tok = o.guard.token(o.lane);
+    loading = true;
+    more.disabled = true;
+    more.textContent = "Loading…";
+    try {
+      const page = await o.guard.keep(tok, o.fetch(cursor));
+      items = items.concat(page.items);
+      cursor = page.next_cursor;
+      tbody.append(...page.items.map(build));
+      renderStatus();
+    } catch (e) {
+      if (isStale(e)) return;
+      replace(status, errorBox(e, { retry: () => void loadMore(), reconnect: o.reconnect }));
+    } finally {
+      if (o.guard.isCurrent(tok)) {
+        loading = false;
+        more.disabled = false;
+        more.textContent = "Load more";
+        more.hidden = !cursor;
+      }
+    }
+  }
+
+  return {
+    el,
+    reload,
+    loadMore,
+    get items() {
+      return items;
+    },
+    destroy() {
+      observer?.disconnect();
+      o.guard.abandon(o.lane);
+    },
+  };
+}

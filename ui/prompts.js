@@ -1,0 +1,137 @@
+// @ts-check
+/**
+ * The two questions the app asks on the way to data: the database password when the keyring has none
+ * (remember it in the keyring, or use it for this session only), and the reason for opening a tenant when the
+ * profile asks for one. Both resolve with the answer, or null when the user cancels.
+ */
+import { focusFirst, openDialog } from "./dialog.js";
+import { append, field, h, select, uid } from "./dom.js";
+
+/** @typedef {import("./api.js").AccessReason} AccessReason */
+/** @typedef {import("./api.js").ReasonCategory} ReasonCategory */
+/** @typedef {import("./api.js").ReasonPolicy} ReasonPolicy */
+
+/** The reason categories, as the core names them. */
+export const REASON_CATEGORIES = /** @type {[ReasonCategory, string][]} */ ([
+  ["support-ticket", "Support ticket"],
+  ["incident", "Incident"],
+  ["audit-request", "Audit request"],
+  ["other", "Other"],
+]);
+
+/**
+ * Asks for a profile's password.
+ * @param {{ profileName: string, why: string, canRemember: boolean }} opts
+ * @returns {Promise<{ password: string, remember: boolean } | null>}
+ */
+export async function askPassword(opts) {
+  const d = openDialog({ title: `Password for ${opts.profileName}`, testid: "password-dialog" });
+  const pw = h("input", { id: uid("pw"), type: "password", autocomplete: "current-password", required: true, autofocus: true, testid: "password-input" });
+  const name = uid("pw-mode");
+  const rememberId = uid("pw-remember");
+  const sessionId = uid("pw-session");
+  const remember = h("input", { type: "radio", name, id: rememberId, value: "remember", checked: opts.canRemember, disabled: !opts.canRemember, testid: "password-remember" });
+  const session = h("input", { type: "radio", name, id: sessionId, value: "session", checked: !opts.canRemember, testid: "password-session" });
+  const problem = h("p", { class: "field-error", role: "alert", hidden: true });
+  const formId = uid("pw-form");
+  const form = h(
+    "form",
+    { class: "stack", novalidate: true, id: formId },
+    h("p", null, opts.why),
+    field("Password", pw),
+    h(
+      "fieldset",
+      { class: "choices" },
+      h("legend", null, "Keep it"),
+      h("div", { class: "choice" }, remember, h("label", { for: rememberId }, "Remember in the system keyring")),
+      h("div", { class: "choice" }, session, h("label", { for: sessionId }, "This session only (asked again next time)")),
+    ),
+    problem,
+  );
+  pw.addEventListener("input", () => {
+    problem.hidden = true;
+  });
+  /** @type {{ password: string, remember: boolean } | null} */
+  let answer = null;
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!pw.value) {
+      problem.textContent = "Enter the password.";
+      problem.hidden = false;
+      pw.focus();
+      return;
+    }
+    answer = { password: pw.value, remember: remember.checked };
+    pw.value = "";
+    d.close("ok");
+  });
+  d.body.append(form);
+  d.footer.append(
+    h("button", { type: "button", on: { click: () => d.close("cancel") } }, "Cancel"),
+    h("button", { type: "submit", form: formId, class: "primary", testid: "password-ok" }, "Continue"),
+  );
+  focusFirst(d);
+  await d.closed;
+  return answer;
+}
+
+/**
+ * Asks why a tenant is opened. With policy "optional" the user may open without a reason (resolves
+ * `{ skipped: true }`); with "required" a category and a detail are needed.
+ * @param {{ policy: ReasonPolicy, tenantName: string, action?: string, initial?: AccessReason | null }} opts
+ * @returns {Promise<{ reason: AccessReason | null } | null>} null when cancelled
+ */
+export async function askReason(opts) {
+  const required = opts.policy === "required";
+  const d = openDialog({ title: `Why are you opening ${opts.tenantName}?`, testid: "reason-dialog" });
+  const category = select({ id: uid("reason-cat"), testid: "reason-category" }, REASON_CATEGORIES, opts.initial?.category ?? "support-ticket");
+  const detail = h("input", {
+    id: uid("reason-detail"), type: "text", maxlength: "500", autocomplete: "off", autofocus: true, testid: "reason-detail",
+    value: opts.initial?.detail ?? "", required,
+  });
+  const problem = h("p", { class: "field-error", role: "alert", hidden: true });
+  const formId = uid("reason-form");
+  const form = h(
+    "form",
+    { class: "stack", novalidate: true, id: formId },
+    h(
+      "p",
+      null,
+      required
+        ? `This profile records why support staff ${opts.action ?? "open a tenant"}. The tenant's admins can read the reason in their access history.`
+        : `This profile asks why support staff ${opts.action ?? "open a tenant"} (optional). The tenant's admins can read the reason in their access history.`,
+    ),
+    field("Category", category),
+    field("Detail", detail, "A ticket id, an incident number, or a sentence (up to 500 characters)."),
+    problem,
+  );
+  detail.addEventListener("input", () => {
+    problem.hidden = true;
+    detail.removeAttribute("aria-invalid");
+  });
+  /** @type {{ reason: AccessReason | null } | null} */
+  let answer = null;
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = detail.value.trim();
+    if (!text) {
+      problem.textContent = required ? "A detail is required: a ticket id, an incident number, or a sentence." : "Enter a detail, or open without a reason.";
+      problem.hidden = false;
+      detail.setAttribute("aria-invalid", "true");
+      detail.focus();
+      return;
+    }
+    answer = { reason: { category: /** @type {ReasonCategory} */ (category.value), detail: text } };
+    d.close("ok");
+  });
+  d.body.append(form);
+  append(d.footer, [
+    h("button", { type: "button", on: { click: () => d.close("cancel") } }, "Cancel"),
+    !required &&
+      h("button", { type: "button", testid: "reason-skip", on: { click: () => { answer = { reason: null }; d.close("skip"); } } }, "Continue without a reason"),
+    h("button", { type: "submit", form: formId, class: "primary", testid: "reason-ok" }, "Continue"),
+  ]);
+  focusFirst(d);
+  await d.closed;
+  return answer;
+}

@@ -1,0 +1,65 @@
+// @ts-check
+/**
+ * The Access history tab: who from support opened or exported this tenant, when, from where, and why — the
+ * same support-access log the tenant's own admins can read.
+ */
+import * as api from "../api.js";
+import { h, replace } from "../dom.js";
+import { formatJson, formatTime } from "../format.js";
+import { pagedTable } from "../paged.js";
+
+/** @typedef {import("./tenant.js").TabCtx} TabCtx */
+
+/**
+ * @param {HTMLElement} panel
+ * @param {TabCtx} ctx
+ */
+export function mount(panel, ctx) {
+  const { store, profileId, tenant } = ctx;
+  const table = h(
+    "table",
+    { class: "data access", "aria-label": `Support access to ${tenant.name}`, testid: "access-table" },
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        ["Time", "Action", "Category", "Detail", "Database user", "OS user", "Client host", "Details"].map((c) => h("th", { scope: "col" }, c)),
+      ),
+    ),
+  );
+  const list = pagedTable({
+    guard: store.guard,
+    lane: "access",
+    table,
+    noun: "access",
+    testid: "access",
+    fetch: (after) => api.accessHistory(profileId, tenant.id, after),
+    row: (a) => {
+      const details = a.details && typeof a.details === "object" && Object.keys(a.details).length ? formatJson(a.details) : "";
+      return h(
+        "tr",
+        { testid: "access-row", "data-access-id": a.id },
+        h("td", { class: "time", title: a.at }, formatTime(a.at)),
+        h("td", null, a.action),
+        h("td", null, a.category),
+        h("td", null, a.detail),
+        h("td", { class: "mono" }, a.db_user),
+        h("td", { class: "mono" }, a.os_user),
+        h("td", { class: "mono" }, a.client_host),
+        h("td", null, details ? h("details", null, h("summary", null, "show"), h("pre", { class: "json" }, details)) : "—"),
+      );
+    },
+    emptyText: () => `No support access to ${tenant.name} has been recorded.`,
+    statusText: (n, more) => `${n}${more ? "+" : ""} recorded access${n === 1 && !more ? "" : "es"}`,
+    reconnect: () => void ctx.actions.reconnect(),
+  });
+  replace(panel, list.el);
+  void list.reload();
+  return {
+    unmount() {
+      list.destroy();
+    },
+  };
+}

@@ -1,0 +1,210 @@
+// @ts-check
+/**
+ * The Audit log tab: filters (time range, action, actor, resource), the count (labelled "≈" when estimated),
+ * the events paged on the keyset cursor as the user scrolls, an event's detail with its metadata as formatted
+ * JSON, and the export of what the filters select.
+ */
+import * as api from "../api.js";
+import { copyButton } from "../elements/copy-button.js";
+import { h, replace, select, uid } from "../dom.js";
+import { auditFilterFromForm, emptyAuditForm, RANGES } from "../filters.js";
+import { formatEstimate, formatJson, formatTime } from "../format.js";
+import { isStale } from "../guard.js";
+import { pagedTable } from "../paged.js";
+import { openExport } from "./export.js";
+
+/** @typedef {import("./tenant.js").TabCtx} TabCtx */
+/** @typedef {import("../api.js").AuditEvent} AuditEvent */
+/** @typedef {import("../api.js").AuditFilter} AuditFilter */
+/** @typedef {import("../filters.js").AuditForm} AuditForm */
+
+/**
+ * @param {HTMLElement} panel
+ * @param {TabCtx} ctx
+ */
+export function mount(panel, ctx) {
+  const { store, profileId, tenant } = ctx;
+  /** @type {AuditFilter} */
+  let filter = {};
+
+  const ids = {
+    range: uid("audit-range"), since: uid("audit-since"), until: uid("audit-until"), action: uid("audit-action"),
+    actor: uid("audit-actor"), resource_type: uid("audit-rtype"), resource_id: uid("audit-rid"),
+  };
+  const text = (/** @type {keyof typeof ids} */ k, /** @type {string} */ placeholder) =>
+    h("input", { id: ids[k], type: "text", autocomplete: "off", spellcheck: "false", placeholder, testid: `audit-${k.replace("_", "-")}` });
+  const f = {
+    range: select({ id: ids.range, testid: "audit-range" }, RANGES.map((r) => [r.value, r.label]), "all"),
+    since: h("input", { id: ids.since, type: "datetime-local", step: "1", testid: "audit-since" }),
+    until: h("input", { id: ids.until, type: "datetime-local", step: "1", testid: "audit-until" }),
+    action: text("action", "member.invited or member.*"),
+    actor: text("actor", "user id or email"),
+    resource_type: text("resource_type", "e.g. project"),
+    resource_id: text("resource_id", ""),
+  };
+  const custom = h(
+    "div",
+    { class: "custom-range", hidden: true },
+    h("div", { class: "field" }, h("label", { for: ids.since }, "From (local time)"), f.since),
+    h("div", { class: "field" }, h("label", { for: ids.until }, "Until (local time)"), f.until),
+  );
+  const problem = h("div", { class: "field-error", role: "alert" });
+  const count = h("span", { class: "count", testid: "audit-count", "aria-live": "polite" });
+  const exportBtn = h("button", { type: "button", testid: "export-open", on: { click: () => openExport(ctx, filter) } }, "Export CSV…");
+  const formId = uid("audit-filters");
+  const form = h(
+    "form",
+    { id: formId, class: "filters", novalidate: true, "aria-label": "Audit log filters", testid: "audit-filters" },
+    h("div", { class: "field" }, h("label", { for: ids.range }, "Time range"), f.range),
+    custom,
+    h("div", { class: "field" }, h("label", { for: ids.action }, "Action"), f.action),
+    h("div", { class: "field" }, h("label", { for: ids.actor }, "Actor"), f.actor),
+    h("div", { class: "field" }, h("label", { for: ids.resource_type }, "Resource type"), f.resource_type),
+    h("div", { class: "field" }, h("label", { for: ids.resource_id }, "Resource id"), f.resource_id),
+    h(
+      "div",
+      { class: "filter-actions" },
+      h("button", { type: "submit", class: "primary", testid: "audit-apply" }, "Apply"),
+      h("button", { type: "button", testid: "audit-clear", on: { click: () => clearFilters() } }, "Clear"),
+    ),
+  );
+  f.range.addEventListener("change", () => {
+    custom.hidden = f.range.value !== "custom";
+    if (f.range.value !== "custom") form.requestSubmit();
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    apply();
+  });
+
+  const table = h(
+    "table",
+    { class: "data audit", "aria-label": `Audit log of ${tenant.name}`, testid: "audit-table" },
+    h(
+      "thead",
+      null,
+      h("tr", null, ["Time", "Actor", "Action", "Resource type", "Resource id", "IP"].map((c) => h("th", { scope: "col" }, c))),
+    ),
+  );
+  const detail = h("aside", { class: "event-detail", testid: "event-detail", hidden: true, "aria-label": "Event detail", tabindex: "-1" });
+  const list = pagedTable({
+    guard: store.guard,
+    lane: "audit",
+    table,
+    noun: "event",
+    testid: "audit",
+    fetch: (after) => api.auditPage(profileId, tenant.id, filter, { after, limit: 100 }),
+    row: (ev) =>
+      h(
+        "tr",
+        { testid: "audit-row", "data-event-id": ev.id, "data-tenant-id": tenant.id },
+        h("td", { class: "time", title: ev.occurred_at }, formatTime(ev.occurred_at)),
+        h("td", null, ev.actor_email ?? ev.actor_id ?? "—"),
+        h("td", { class: "mono" }, ev.action),
+        h("td", null, ev.resource_type ?? "—"),
+        h("td", { class: "mono clip" }, ev.resource_id ?? "—"),
+        h("td", { class: "mono" }, ev.ip ?? "—"),
+      ),
+    activate: (ev) => showDetail(ev),
+    statusText: (n, more) => `Showing ${n}${more ? " · scroll or press End for more" : ""} · click a row or press Enter for its detail`,
+    emptyText: () => (Object.keys(filter).length ? "No event matches these filters." : `${tenant.name} has no audit events.`),
+    reconnect: () => void ctx.actions.reconnect(),
+  });
+
+  replace(
+    panel,
+    form,
+    problem,
+    h("div", { class: "toolbar between" }, count, exportBtn),
+    h("div", { class: "audit-body" }, list.el, detail),
+  );
+
+  function clearFilters() {
+    const empty = emptyAuditForm();
+    f.range.value = empty.range;
+    for (const k of /** @type {const} */ (["since", "until", "action", "actor", "resource_type", "resource_id"])) f[k].value = empty[k];
+    custom.hidden = true;
+    apply();
+  }
+
+  function apply() {
+    /** @type {AuditForm} */
+    const values = {
+      range: f.range.value, since: f.since.value, until: f.until.value, action: f.action.value,
+      actor: f.actor.value, resource_type: f.resource_type.value, resource_id: f.resource_id.value,
+    };
+    const r = auditFilterFromForm(values, Date.now());
+    for (const el of Object.values(f)) el.removeAttribute("aria-invalid");
+    if (!r.ok) {
+      const lines = Object.entries(r.errors).map(([k, msg]) => {
+        const el = f[/** @type {keyof typeof f} */ (k)];
+        el?.setAttribute("aria-invalid", "true");
+        return h("p", null, `${k.replace("_", " ")}: ${msg}`);
+      });
+      replace(problem, lines);
+      return;
+    }
+    replace(problem);
+    filter = r.filter;
+    detail.hidden = true;
+    void list.reload();
+    void loadCount();
+  }
+
+  async function loadCount() {
+    const tok = store.guard.token("audit-count");
+    count.textContent = "Counting…";
+    try {
+      const c = await store.guard.keep(tok, api.auditCount(profileId, tenant.id, filter));
+      count.textContent = `${formatEstimate(c)} event${c.value === 1 && !c.is_estimate ? "" : "s"}${c.is_estimate ? " (estimated)" : ""}`;
+      count.title = c.is_estimate ? "Estimated from the database's statistics: an exact count would scan too many rows." : "";
+    } catch (e) {
+      if (isStale(e)) return;
+      count.textContent = "Count unavailable";
+      count.title = api.toApiError(e).message;
+    }
+  }
+
+  /** @param {AuditEvent} ev */
+  function showDetail(ev) {
+    const json = formatJson(ev.metadata);
+    const jsonId = uid("meta");
+    replace(
+      detail,
+      h(
+        "div",
+        { class: "detail-head" },
+        h("h3", null, ev.action),
+        h("button", { type: "button", class: "icon", "aria-label": "Close the event detail", testid: "event-close", on: { click: () => { detail.hidden = true; table.focus(); } } }, "×"),
+      ),
+      h(
+        "dl",
+        { class: "props" },
+        [
+          ["Time", `${formatTime(ev.occurred_at)} (${ev.occurred_at})`],
+          ["Event id", ev.id],
+          ["Actor", ev.actor_email ?? "—"],
+          ["Actor id", ev.actor_id ?? "—"],
+          ["Resource type", ev.resource_type ?? "—"],
+          ["Resource id", ev.resource_id ?? "—"],
+          ["IP", ev.ip ?? "—"],
+          ["User agent", ev.user_agent ?? "—"],
+        ].map(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
+      ),
+      h("div", { class: "fix-head" }, h("span", null, "Metadata"), copyButton(jsonId, "Copy the metadata")),
+      h("pre", { id: jsonId, class: "json", testid: "event-metadata", tabindex: "0" }, json),
+    );
+    detail.hidden = false;
+  }
+
+  apply();
+  return {
+    unmount() {
+      list.destroy();
+      store.guard.abandon("audit-count");
+    },
+    focus() {
+      f.action.focus();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// @ts-check
+/**
+ * The isolation check panel: runs the check (optionally with the probe, which reads as a tenant and verifies
+ * it sees only its own rows) and shows the findings grouped by severity, each with what is wrong, why it
+ * matters and the SQL that fixes it, in a copyable block.
+ */
+import * as api from "../api.js";
+import { copyButton } from "../elements/copy-button.js";
+import { h, replace, uid } from "../dom.js";
+import { errorBox } from "../errors.js";
+import { isStale } from "../guard.js";
+import { groupFindings } from "../matrix.js";
+
+/** @typedef {import("../actions.js").Ctx} Ctx */
+/** @typedef {import("../api.js").CheckReport} CheckReport */
+/** @typedef {import("../api.js").Finding} Finding */
+
+const SEVERITY_LABEL = /** @type {Record<string, string>} */ ({ critical: "Critical", warning: "Warnings", info: "Information" });
+
+/**
+ * @param {HTMLElement} root
+ * @param {Ctx} ctx
+ */
+export function mount(root, ctx) {
+  const { store } = ctx;
+  const session = store.state.session;
+  if (!session) return { unmount() {} };
+  const tenant = store.state.tenant;
+  const probeTenantId = uid("probe-tenant");
+  const probeTenant = h("input", {
+    id: probeTenantId, type: "text", autocomplete: "off", spellcheck: "false", testid: "probe-tenant",
+    value: tenant?.slug ?? "", placeholder: "any tenant",
+  });
+  const run = h("button", { type: "button", class: "primary", testid: "check-run", on: { click: () => void go(false) } }, "Run check");
+  const probe = h("button", { type: "button", testid: "check-probe", on: { click: () => void go(true) } }, "Check with probe");
+  const out = h("div", { class: "check-results", testid: "check-results", "aria-live": "polite" });
+  replace(
+    root,
+    h(
+      "section",
+      { class: "check-screen", "aria-labelledby": "check-title" },
+      h("h1", { id: "check-title" }, "Isolation check"),
+      h(
+        "p",
+        { class: "lead" },
+        "Checks that row-level security isolates tenants for this login: policies on every tenant table, RLS forced, no bypassing attributes. The probe also reads as one tenant and verifies it sees no other tenant's rows.",
+      ),
+      h(
+        "div",
+        { class: "toolbar" },
+        run,
+        h("div", { class: "field inline" }, h("label", { for: probeTenantId }, "Probe as tenant"), probeTenant),
+        probe,
+      ),
+      out,
+    ),
+  );
+
+  /** @param {boolean} withProbe */
+  async function go(withProbe) {
+    const t = store.guard.token("check");
+    run.disabled = probe.disabled = true;
+    replace(out, h("p", { class: "muted loading", "aria-busy": "true" }, withProbe ? "Running the check and the probe…" : "Running the check…"));
+    try {
+      const report = await store.guard.keep(
+        t,
+        api.isolationCheck(/** @type {import("../api.js").SessionInfo} */ (session).profile_id, { probe: withProbe, tenant: withProbe ? probeTenant.value.trim() || null : null }),
+      );
+      replace(out, reportView(report));
+    } catch (e) {
+      if (isStale(e)) return;
+      replace(out, errorBox(e, { retry: () => void go(withProbe) }));
+    } finally {
+      if (store.guard.isCurrent(t)) run.disabled = probe.disabled = false;
+    }
+  }
+
+  return { unmount() { store.guard.abandon("check"); } };
+}
+
+/** @param {CheckReport} r */
+export function reportView(r) {
+  const login = typeof r.login === "string" ? r.login : r.login?.user ?? "";
+  const groups = groupFindings(r.findings ?? []);
+  const open = (r.findings ?? []).filter((f) => !f.accepted);
+  const summary =
+    open.length === 0
+      ? h("p", { class: "summary ok", testid: "check-summary" }, `No open findings${login ? ` for login ${login}` : ""}: the database enforces tenant isolation.`)
+      : h(
+          "p",
+          { class: "summary bad", testid: "check-summary" },
+          `${open.length} open finding${open.length === 1 ? "" : "s"}${login ? ` for login ${login}` : ""}: ` +
+            groups.map((g) => `${g.findings.length} ${g.severity}`).join(", "),
+        );
+  return h(
+    "div",
+    null,
+    summary,
+    groups.map((g) =>
+      h(
+        "section",
+        { class: `finding-group ${g.severity}`, testid: `findings-${g.severity}` },
+        h("h2", null, `${SEVERITY_LABEL[g.severity] ?? g.severity} (${g.findings.length})`),
+        g.findings.map(findingView),
+      ),
+    ),
+  );
+}
+
+/** @param {Finding} f */
+function findingView(f) {
+  const preId = uid("fix");
+  return h(
+    "article",
+    { class: f.accepted ? `finding ${f.severity} accepted` : `finding ${f.severity}`, testid: "finding", "data-code": f.code },
+    h(
+      "header",
+      null,
+      h("span", { class: `sev ${f.severity}` }, f.severity),
+      h("code", { class: "code" }, f.code),
+      h("span", { class: "object" }, f.object),
+    ),
+    h("p", { class: "problem" }, f.problem),
+    h("p", { class: "why" }, h("strong", null, "Why it matters: "), f.why),
+    f.accepted && h("p", { class: "accepted-note" }, h("strong", null, "Accepted: "), f.accepted),
+    f.fix_sql &&
+      h(
+        "div",
+        { class: "fix" },
+        h("div", { class: "fix-head" }, h("span", null, "Fix"), copyButton(preId, `Copy the fix for ${f.code}`)),
+        h("pre", { id: preId, tabindex: "0", "aria-label": `SQL that fixes ${f.code}` }, f.fix_sql),
+      ),
+  );
+}

@@ -1,0 +1,272 @@
+// @ts-check
+/**
+ * The export dialog: the audit filters pre-filled from the tab, a save path from the native dialog, options
+ * (byte-order mark, time zone, overwrite), the reason when the profile asks for one, then a progress bar with
+ * rows per second and time left from the command's channel, cancel, and "Show in folder" when done.
+ */
+import * as api from "../api.js";
+import { ErrorKind } from "../api.js";
+import { focusFirst, openDialog } from "../dialog.js";
+import { announce, field, h, replace, select, uid } from "../dom.js";
+import { errorBox } from "../errors.js";
+import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, isAbsolutePath, RANGES } from "../filters.js";
+import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress } from "../format.js";
+import { REASON_CATEGORIES } from "../prompts.js";
+
+/** @typedef {import("./tenant.js").TabCtx} TabCtx */
+/** @typedef {import("../api.js").AuditFilter} AuditFilter */
+/** @typedef {import("../api.js").ExportSummary} ExportSummary */
+
+/** @returns {string} a fresh id for one export (what audit_export_cancel names) */
+function newExportId() {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return `export-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The user's time zone (IANA), or null when the platform does not say. */
+function localZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens the export dialog for the tab's tenant with `filter` pre-filled.
+ * @param {TabCtx} ctx
+ * @param {AuditFilter} filter
+ */
+export function openExport(ctx, filter) {
+  const { profileId, tenant, policy } = ctx;
+  /** @type {"form" | "running" | "done"} */
+  let phase = "form";
+  /** @type {string | null} */
+  let exportId = null;
+  const d = openDialog({
+    title: `Export the audit log of ${tenant.name}`,
+    testid: "export-dialog",
+    wide: true,
+    // While the export runs, Escape does not walk away from it: cancel it first.
+    onCancel: () => phase !== "running",
+  });
+
+  // --- filters, pre-filled ---
+  const form0 = auditFormFromFilter(filter);
+  const fid = (/** @type {string} */ n) => uid(`ex-${n}`);
+  const range = select({ id: fid("range"), testid: "export-range" }, RANGES.map((r) => [r.value, r.label]), form0.range);
+  const since = h("input", { id: fid("since"), type: "datetime-local", step: "1", value: form0.since, testid: "export-since" });
+  const until = h("input", { id: fid("until"), type: "datetime-local", step: "1", value: form0.until, testid: "export-until" });
+  const txt = (/** @type {string} */ n, /** @type {string} */ v) =>
+    h("input", { id: fid(n), type: "text", autocomplete: "off", spellcheck: "false", value: v, testid: `export-${n}` });
+  const action = txt("action", form0.action);
+  const actor = txt("actor", form0.actor);
+  const rtype = txt("resource-type", form0.resource_type);
+  const rid = txt("resource-id", form0.resource_id);
+  const customRange = h("div", { class: "row", hidden: form0.range !== "custom" }, field("From (local time)", since), field("Until (local time)", until));
+  range.addEventListener("change", () => {
+    customRange.hidden = range.value !== "custom";
+  });
+
+  // --- destination and options ---
+  const path = h("input", { id: fid("path"), type: "text", autocomplete: "off", spellcheck: "false", testid: "export-path", placeholder: "Choose where to save the CSV file", required: true });
+  const choose = h("button", { type: "button", testid: "export-choose" }, "Choose…");
+  choose.addEventListener("click", async () => {
+    try {
+      const p = await api.chooseSavePath(path.value || exportFileName(tenant.slug, Date.now()));
+      if (p) path.value = p;
+      path.focus();
+    } catch (e) {
+      replace(problem, errorBox(e));
+    }
+  });
+  const bomId = fid("bom");
+  const bom = h("input", { id: bomId, type: "checkbox", testid: "export-bom" });
+  const overwriteId = fid("overwrite");
+  const overwrite = h("input", { id: overwriteId, type: "checkbox", testid: "export-overwrite" });
+  const zone = localZone();
+  /** @type {[string, string][]} */
+  const zones = [["UTC", "UTC"]];
+  if (zone && zone !== "UTC") zones.push([zone, `${zone} (this computer)`]);
+  const tz = select({ id: fid("tz"), testid: "export-tz" }, zones, "UTC");
+
+  // --- reason ---
+  const given = ctx.reason();
+  const category = select({ id: fid("cat"), testid: "export-reason-category" }, REASON_CATEGORIES, given?.category ?? "support-ticket");
+  const detail = h("input", { id: fid("detail"), type: "text", maxlength: "500", value: given?.detail ?? "", testid: "export-reason-detail", required: policy === "required" });
+
+  const problem = h("div", { "aria-live": "assertive" });
+  const formId = uid("export-form");
+  const form = h(
+    "form",
+    { id: formId, class: "stack", novalidate: true },
+    h(
+      "fieldset",
+      null,
+      h("legend", null, "Events"),
+      h("div", { class: "row" }, field("Time range", range)),
+      customRange,
+      h("div", { class: "row" }, field("Action", action), field("Actor", actor)),
+      h("div", { class: "row" }, field("Resource type", rtype), field("Resource id", rid)),
+    ),
+    h(
+      "fieldset",
+      null,
+      h("legend", null, "File"),
+      h("div", { class: "field" }, h("label", { for: path.id }, "Save as"), h("div", { class: "input-with-button" }, path, choose)),
+      h("div", { class: "row" }, field("Times in", tz)),
+      h("div", { class: "choice" }, bom, h("label", { for: bomId }, "Start with a byte-order mark (for Excel)")),
+      h("div", { class: "choice" }, overwrite, h("label", { for: overwriteId }, "Replace the file if it exists")),
+    ),
+    policy !== "off" &&
+      h(
+        "fieldset",
+        null,
+        h("legend", null, policy === "required" ? "Reason (required)" : "Reason (optional)"),
+        h("p", { class: "hint" }, "Recorded in the tenant's access history with the export."),
+        h("div", { class: "row" }, field("Category", category), field("Detail", detail)),
+      ),
+    problem,
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void start();
+  });
+
+  const progress = h("progress", { max: "1", testid: "export-progress", "aria-label": "Export progress" });
+  const progressText = h("p", { class: "progress-text", testid: "export-progress-text", "aria-live": "polite" }, "Starting…");
+  const running = h("div", { class: "export-running", hidden: true }, progress, progressText);
+  const result = h("div", { "aria-live": "polite" });
+  d.body.append(form, running, result);
+
+  const cancelBtn = h("button", { type: "button", testid: "export-close", on: { click: () => d.close("cancel") } }, "Close");
+  const startBtn = h("button", { type: "submit", form: formId, class: "primary", testid: "export-start" }, "Export");
+  const abortBtn = h("button", { type: "button", class: "danger", testid: "export-cancel", hidden: true }, "Cancel export");
+  abortBtn.addEventListener("click", async () => {
+    if (!exportId) return;
+    abortBtn.disabled = true;
+    abortBtn.textContent = "Cancelling…";
+    try {
+      await api.auditExportCancel(exportId);
+    } catch (e) {
+      replace(result, errorBox(e));
+    }
+  });
+  d.footer.append(cancelBtn, abortBtn, startBtn);
+  focusFirst(d);
+
+  async function start() {
+    replace(problem);
+    const r = auditFilterFromForm(
+      { range: range.value, since: since.value, until: until.value, action: action.value, actor: actor.value, resource_type: rtype.value, resource_id: rid.value },
+      Date.now(),
+    );
+    if (!r.ok) {
+      replace(problem, h("p", { class: "field-error", role: "alert" }, Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join("; ")));
+      return;
+    }
+    const target = path.value.trim();
+    if (!target) {
+      replace(problem, h("p", { class: "field-error", role: "alert" }, "Choose where to save the file."));
+      path.setAttribute("aria-invalid", "true");
+      choose.focus();
+      return;
+    }
+    if (!isAbsolutePath(target)) {
+      replace(problem, h("p", { class: "field-error", role: "alert", testid: "export-path-relative" }, "Give the full path of the file (or use Choose…): a relative path would depend on where the app was started."));
+      path.setAttribute("aria-invalid", "true");
+      path.focus();
+      return;
+    }
+    path.removeAttribute("aria-invalid");
+    /** @type {api.AccessReason | null} */
+    let reason = null;
+    if (policy !== "off") {
+      const text = detail.value.trim();
+      if (text) reason = { category: /** @type {api.ReasonCategory} */ (category.value), detail: text };
+      else if (policy === "required") {
+        replace(problem, h("p", { class: "field-error", role: "alert" }, "A reason is required: a ticket id, an incident number, or a sentence."));
+        detail.setAttribute("aria-invalid", "true");
+        detail.focus();
+        return;
+      }
+    }
+
+    phase = "running";
+    exportId = newExportId();
+    form.hidden = true;
+    running.hidden = false;
+    startBtn.hidden = true;
+    cancelBtn.hidden = true;
+    abortBtn.hidden = false;
+    abortBtn.disabled = false;
+    abortBtn.textContent = "Cancel export";
+    progress.removeAttribute("value");
+    progressText.textContent = `Exporting ${describeFilter(r.filter)}…`;
+    abortBtn.focus();
+    replace(result);
+
+    /** @type {ExportSummary} */
+    let summary;
+    try {
+      summary = await api.auditExport(
+        { profileId, tenant: tenant.id, exportId, path: target, filter: r.filter, options: { tz: tz.value, bom: bom.checked, overwrite: overwrite.checked }, reason },
+        (p) => {
+          if (phase !== "running") return;
+          const { fraction } = exportProgress(p);
+          if (fraction === null) progress.removeAttribute("value");
+          else progress.value = fraction;
+          progressText.textContent = formatExportProgress(p);
+        },
+      );
+    } catch (err) {
+      const e = api.toApiError(err);
+      phase = "form";
+      exportId = null;
+      running.hidden = true;
+      abortBtn.hidden = true;
+      form.hidden = false;
+      startBtn.hidden = false;
+      cancelBtn.hidden = false;
+      if (e.kind === ErrorKind.Cancelled) {
+        replace(result, h("p", { class: "notice", testid: "export-cancelled", role: "status" }, "Export cancelled. No file was kept."));
+        announce("Export cancelled.");
+        startBtn.focus();
+      } else if (e.kind === ErrorKind.FileExists) {
+        replace(problem, h("p", { class: "field-error", role: "alert", testid: "export-file-exists" }, `${e.message} Tick “Replace the file if it exists”, or choose another name.`));
+        overwrite.focus();
+      } else {
+        replace(problem, errorBox(e, { testid: "export-error" }));
+        startBtn.focus();
+      }
+      return;
+    }
+    phase = "done";
+    progress.value = 1;
+    running.hidden = true;
+    abortBtn.hidden = true;
+    cancelBtn.hidden = false;
+    cancelBtn.textContent = "Close";
+    const show = h("button", { type: "button", class: "primary", testid: "export-show" }, "Show in folder");
+    show.addEventListener("click", async () => {
+      try {
+        await api.showInFolder(summary.path);
+      } catch (e) {
+        replace(result, errorBox(e));
+      }
+    });
+    replace(
+      result,
+      h(
+        "div",
+        { class: "export-done", testid: "export-done" },
+        h("p", { class: "ok-line" }, `Exported ${formatCount(summary.rows)} event${summary.rows === 1 ? "" : "s"} (${formatBytes(summary.bytes)}) in ${formatDuration(summary.seconds)}.`),
+        h("p", { class: "mono path", testid: "export-done-path" }, summary.path),
+        summary.recorded === "yes" && h("p", { class: "hint" }, "The export was recorded in the tenant's access history."),
+        show,
+      ),
+    );
+    announce(`Export done: ${summary.rows} events.`);
+    show.focus();
+  }
+}

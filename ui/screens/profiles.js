@@ -1,0 +1,446 @@
+// @ts-check
+/**
+ * The profiles screen: the saved connection profiles, one selected at a time, with connect, test (the doctor's
+ * diagnosis, or who the login is and whether RLS applies to it), edit, add and remove. The password field sends
+ * the password once, to the keyring, and is cleared; the screen only ever knows whether one is stored.
+ */
+import * as api from "../api.js";
+import { ErrorKind } from "../api.js";
+import { confirmDialog } from "../dialog.js";
+import { announce, field, h, replace, select, uid } from "../dom.js";
+import { errorBox } from "../errors.js";
+import { askPassword } from "../prompts.js";
+
+/** @typedef {import("../actions.js").Ctx} Ctx */
+/** @typedef {import("../api.js").ProfileView} ProfileView */
+/** @typedef {import("../api.js").ConnectionReport} ConnectionReport */
+/** @typedef {import("../api.js").LoginInfo} LoginInfo */
+
+const TLS = /** @type {[string, string][]} */ ([
+  ["verify-full", "Verify certificate and host name (verify-full)"],
+  ["require", "Encrypt, do not verify the certificate (require)"],
+  ["disable", "No encryption (disable) — loopback or trusted network only"],
+]);
+const REASON = /** @type {[string, string][]} */ ([
+  ["off", "Off — not asked"],
+  ["optional", "Optional — asked, may be skipped"],
+  ["required", "Required — no tenant opens without one"],
+]);
+
+/**
+ * @param {HTMLElement} root
+ * @param {Ctx} ctx
+ * @param {{ initialProfile?: string | null }} [opts]  the profile (name or id) to select first
+ */
+export function mount(root, ctx, opts = {}) {
+  const { store, actions } = ctx;
+  /** @type {ProfileView[]} */
+  let profiles = [];
+  /** @type {"view" | "edit" | "new"} "view" shows the selected profile; "edit" / "new" show the form */
+  let mode = "view";
+  let alive = true;
+  let initial = opts.initialProfile ?? null;
+
+  const list = h("ul", { class: "profile-list", role: "listbox", "aria-label": "Profiles", testid: "profile-list", tabindex: "0" });
+  const detail = h("section", { class: "profile-detail", "aria-label": "Profile" });
+  const listPane = h(
+    "aside",
+    { class: "profile-pane" },
+    h("div", { class: "pane-head" }, h("h1", null, "Profiles"), h("button", { type: "button", testid: "profile-new", on: { click: () => startNew() } }, "New profile")),
+    list,
+  );
+  replace(root, h("div", { class: "profiles-screen" }, listPane, detail));
+
+  list.addEventListener("keydown", (e) => {
+    if (!profiles.length) return;
+    const i = profiles.findIndex((p) => p.id === store.state.profile?.id);
+    let next = i;
+    if (e.key === "ArrowDown") next = Math.min(i + 1, profiles.length - 1);
+    else if (e.key === "ArrowUp") next = Math.max(i - 1, 0);
+    else if (e.key === "Enter" && store.state.profile) {
+      e.preventDefault();
+      void doConnect(store.state.profile);
+      return;
+    } else return;
+    e.preventDefault();
+    selectProfile(profiles[next]);
+  });
+
+  const unsubscribe = store.subscribe((s, prev) => {
+    if (s.profile !== prev.profile) renderList();
+  });
+
+  async function load() {
+    replace(list, h("li", { class: "muted loading", "aria-busy": "true" }, "Loading profiles…"));
+    try {
+      profiles = await api.profilesList();
+    } catch (e) {
+      if (!alive) return;
+      replace(list);
+      replace(detail, errorBox(e, { retry: () => void load() }));
+      return;
+    }
+    if (!alive) return;
+    const sel = store.state.profile;
+    const want = initial ?? sel?.id ?? null;
+    initial = null;
+    const found = profiles.find((p) => p.id === want || p.name === want) ?? (sel ? null : profiles[0]) ?? null;
+    store.selectProfile(found ?? profiles[0] ?? null);
+    renderList();
+    if (!profiles.length) startNew();
+    else renderDetail();
+  }
+
+  function renderList() {
+    if (!profiles.length) {
+      replace(list, h("li", { class: "empty" }, "No profiles yet. Add one to connect to a database."));
+      list.removeAttribute("aria-activedescendant");
+      return;
+    }
+    const selected = store.state.profile?.id;
+    replace(
+      list,
+      profiles.map((p) =>
+        h(
+          "li",
+          {
+            id: `profile-${p.id}`,
+            role: "option",
+            "aria-selected": String(p.id === selected),
+            class: p.id === selected ? "profile-item selected" : "profile-item",
+            testid: "profile-item",
+            "data-profile-id": p.id,
+            "data-profile-name": p.name,
+            on: { click: () => selectProfile(p), dblclick: () => void doConnect(p) },
+          },
+          h("span", { class: "profile-name" }, p.name),
+          h("span", { class: "profile-target" }, `${p.user}@${p.host}:${p.port}/${p.database}`),
+          h(
+            "span",
+            { class: p.password_stored ? "badge ok" : "badge", testid: "password-indicator" },
+            p.password_stored ? "password stored" : "no password stored",
+          ),
+        ),
+      ),
+    );
+    if (selected) list.setAttribute("aria-activedescendant", `profile-${selected}`);
+  }
+
+  /** @param {ProfileView} p */
+  function selectProfile(p) {
+    mode = "view";
+    store.selectProfile(p);
+    renderDetail();
+  }
+
+  function startNew() {
+    mode = "new";
+    renderDetail();
+  }
+
+  function renderDetail() {
+    const p = store.state.profile;
+    if (mode !== "view") {
+      renderForm(mode === "edit" ? p : null);
+      return;
+    }
+    if (!p) {
+      replace(detail, h("div", { class: "empty-state" }, h("p", null, "Select a profile, or add one.")));
+      return;
+    }
+    const connect = h("button", { type: "button", class: "primary", testid: "connect-button", on: { click: () => void doConnect(p) } }, "Connect");
+    const test = h("button", { type: "button", testid: "profile-test", on: { click: () => void doTest(p) } }, "Test connection");
+    const result = h("div", { class: "test-result", testid: "profile-test-result", "aria-live": "polite" });
+    replace(
+      detail,
+      h(
+        "div",
+        { class: "detail-head" },
+        h("h2", { testid: "profile-title" }, p.name),
+        h(
+          "div",
+          { class: "actions" },
+          connect,
+          test,
+          h("button", { type: "button", testid: "profile-edit", on: { click: () => { mode = "edit"; renderDetail(); } } }, "Edit"),
+          h("button", { type: "button", class: "danger-quiet", testid: "profile-remove", on: { click: () => void doRemove(p) } }, "Remove"),
+        ),
+      ),
+      h(
+        "dl",
+        { class: "props" },
+        prop("Server", `${p.host}:${p.port}`),
+        prop("Database", p.database),
+        prop("User", p.user),
+        prop("Password", p.password_stored ? "stored in the system keyring" : "not stored (asked when connecting)"),
+        prop("TLS", TLS.find(([v]) => v === p.tls)?.[1] ?? p.tls),
+        p.ca_file ? prop("CA file", p.ca_file) : null,
+        prop("Tenant setting", p.tenant_setting),
+        prop("Mapping file", p.mapping_file || "built-in reference schema"),
+        prop("Access reason", REASON.find(([v]) => v === p.access_reason)?.[1] ?? p.access_reason),
+        prop("Statement timeout", `${p.statement_timeout_ms} ms`),
+      ),
+      result,
+      h("div", { id: "connect-error", "aria-live": "assertive" }),
+    );
+  }
+
+  /**
+   * @param {string} k
+   * @param {string} v
+   */
+  function prop(k, v) {
+    return [h("dt", null, k), h("dd", null, v)];
+  }
+
+  /** @param {ProfileView} p */
+  async function doConnect(p) {
+    const btn = detail.querySelector('[data-testid="connect-button"]');
+    const errBox = detail.querySelector("#connect-error");
+    if (btn instanceof HTMLButtonElement) {
+      btn.disabled = true;
+      btn.textContent = "Connecting…";
+    }
+    if (errBox) replace(errBox);
+    try {
+      await actions.connect(p);
+    } catch (e) {
+      if (alive && errBox) replace(errBox, errorBox(e, { testid: "connect-error" }));
+    } finally {
+      if (alive && btn instanceof HTMLButtonElement && btn.isConnected) {
+        btn.disabled = false;
+        btn.textContent = "Connect";
+      }
+    }
+  }
+
+  /** @param {ProfileView} p */
+  async function doTest(p) {
+    const result = detail.querySelector('[data-testid="profile-test-result"]');
+    if (!(result instanceof HTMLElement)) return;
+    replace(result, h("p", { class: "muted loading" }, `Testing ${p.host}:${p.port}…`));
+    /** @type {string | undefined} */
+    let password;
+    for (;;) {
+      try {
+        const report = await api.profilesTest(p.id, password);
+        if (!alive || store.state.profile?.id !== p.id) return;
+        replace(result, reportView(report));
+        announce(report.ok ? "Connection test passed." : `Connection test failed: ${report.diagnosis?.cause ?? ""}`);
+        return;
+      } catch (err) {
+        const e = api.toApiError(err);
+        if (!alive || store.state.profile?.id !== p.id) return;
+        if (password === undefined && (e.kind === ErrorKind.SecretMissing || e.kind === ErrorKind.KeyringUnavailable)) {
+          const answer = await askPassword({ profileName: p.name, why: `${e.message} Enter the password to test with (it is not stored).`, canRemember: false });
+          if (!answer) {
+            replace(result);
+            return;
+          }
+          password = answer.password;
+          continue;
+        }
+        replace(result, errorBox(e));
+        return;
+      }
+    }
+  }
+
+  /** @param {ProfileView} p */
+  async function doRemove(p) {
+    const ok = await confirmDialog({
+      title: `Remove ${p.name}?`,
+      text: `The profile and its stored password are deleted from this computer. The database is not touched.`,
+      confirm: "Remove profile",
+      danger: true,
+      testid: "remove-dialog",
+    });
+    if (!ok) return;
+    try {
+      await api.profilesRemove(p.id);
+      announce(`Profile ${p.name} removed.`);
+      store.selectProfile(null);
+      mode = "view";
+      await load();
+    } catch (e) {
+      replace(detail, errorBox(e, { retry: () => void doRemove(p) }));
+    }
+  }
+
+  /** @param {ProfileView | null} p  null for a new profile */
+  function renderForm(p) {
+    const id = (/** @type {string} */ name) => uid(`pf-${name}`);
+    const input = (/** @type {string} */ name, /** @type {Record<string, unknown>} */ props) =>
+      h("input", { id: id(name), name, autocomplete: "off", spellcheck: "false", ...props });
+    const f = {
+      name: input("name", { type: "text", required: true, value: p?.name ?? "", testid: "pf-name" }),
+      host: input("host", { type: "text", required: true, value: p?.host ?? "localhost", testid: "pf-host" }),
+      port: input("port", { type: "number", min: "1", max: "65535", required: true, value: String(p?.port ?? 5432), testid: "pf-port" }),
+      database: input("database", { type: "text", required: true, value: p?.database ?? "", testid: "pf-database" }),
+      user: input("user", { type: "text", required: true, value: p?.user ?? "", testid: "pf-user" }),
+      password: input("password", {
+        type: "password", autocomplete: "new-password", testid: "pf-password",
+        placeholder: p?.password_stored ? "•••••• stored — type to replace" : "",
+      }),
+      tls: select({ id: id("tls"), name: "tls", testid: "pf-tls" }, TLS, p?.tls ?? "verify-full"),
+      ca_file: input("ca_file", { type: "text", value: p?.ca_file ?? "", testid: "pf-ca-file", placeholder: "system trust store" }),
+      tenant_setting: input("tenant_setting", { type: "text", required: true, value: p?.tenant_setting ?? "app.tenant_id", testid: "pf-tenant-setting" }),
+      mapping_file: input("mapping_file", { type: "text", value: p?.mapping_file ?? "", testid: "pf-mapping-file", placeholder: "built-in reference schema" }),
+      access_reason: select({ id: id("access_reason"), name: "access_reason", testid: "pf-access-reason" }, REASON, p?.access_reason ?? "off"),
+      statement_timeout_ms: input("statement_timeout_ms", { type: "number", min: "100", step: "100", value: String(p?.statement_timeout_ms ?? 10000), testid: "pf-timeout" }),
+    };
+    const syncTls = () => {
+      f.ca_file.disabled = f.tls.value === "disable";
+    };
+    f.tls.addEventListener("change", syncTls);
+    syncTls();
+    const problem = h("div", { "aria-live": "assertive" });
+    const formId = uid("profile-form");
+    const form = h(
+      "form",
+      { id: formId, class: "profile-form", novalidate: true, testid: "profile-form", "aria-label": p ? `Edit ${p.name}` : "New profile" },
+      h(
+        "fieldset",
+        null,
+        h("legend", null, "Connection"),
+        field("Name", f.name, "How this profile is listed, e.g. “production (read-only)”."),
+        h("div", { class: "row" }, field("Host", f.host), field("Port", f.port)),
+        h("div", { class: "row" }, field("Database", f.database), field("User", f.user, "A login without BYPASSRLS, e.g. console_reader.")),
+        field(
+          "Password",
+          f.password,
+          p?.password_stored
+            ? "A password is stored in the system keyring. Leave empty to keep it; it is never shown."
+            : "Sent once to the system keyring and never shown again. Leave empty to be asked when connecting.",
+        ),
+      ),
+      h("fieldset", null, h("legend", null, "TLS"), field("Mode", f.tls), field("CA file", f.ca_file, "PEM file of the CA that signed the server's certificate (verify-full).")),
+      h(
+        "fieldset",
+        null,
+        h("legend", null, "Tenant isolation"),
+        field("Tenant setting", f.tenant_setting, "The setting your RLS policies read, e.g. app.tenant_id."),
+        field("Mapping file", f.mapping_file, "TOML file that maps your table and column names; empty for the reference schema."),
+        field("Access reason", f.access_reason, "Whether opening a tenant asks support staff why (recorded in the tenant's access history)."),
+        field("Statement timeout (ms)", f.statement_timeout_ms),
+      ),
+      problem,
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void save();
+    });
+    const cancel = h("button", { type: "button", on: { click: () => { mode = "view"; renderDetail(); } } }, "Cancel");
+    const saveBtn = h("button", { type: "submit", form: formId, class: "primary", testid: "profile-save" }, p ? "Save changes" : "Save profile");
+    replace(
+      detail,
+      h("div", { class: "detail-head" }, h("h2", null, p ? `Edit ${p.name}` : "New profile")),
+      form,
+      h("div", { class: "form-actions" }, store.state.profile || profiles.length ? cancel : null, saveBtn),
+    );
+    f.name.focus();
+
+    async function save() {
+      replace(problem);
+      const missing = [f.name, f.host, f.port, f.database, f.user, f.tenant_setting].filter((el) => !el.value.trim());
+      for (const el of Object.values(f)) el.removeAttribute("aria-invalid");
+      if (missing.length) {
+        for (const el of missing) el.setAttribute("aria-invalid", "true");
+        replace(problem, h("p", { class: "field-error", role: "alert" }, "Fill in the required fields."));
+        missing[0].focus();
+        return;
+      }
+      /** @type {api.ProfileForm} */
+      const form = {
+        name: f.name.value.trim(),
+        host: f.host.value.trim(),
+        port: Number(f.port.value),
+        database: f.database.value.trim(),
+        user: f.user.value.trim(),
+        tls: /** @type {api.TlsMode} */ (f.tls.value),
+        ca_file: f.tls.value === "disable" ? "" : f.ca_file.value.trim(),
+        tenant_setting: f.tenant_setting.value.trim(),
+        mapping_file: f.mapping_file.value.trim(),
+        access_reason: /** @type {api.ReasonPolicy} */ (f.access_reason.value),
+        statement_timeout_ms: Number(f.statement_timeout_ms.value) || 10000,
+      };
+      if (p) form.id = p.id;
+      const password = f.password.value;
+      // The password leaves the page once, with this call; the field never holds it again.
+      f.password.value = "";
+      saveBtn.disabled = true;
+      try {
+        const saved = await api.profilesSave(form, password || undefined);
+        if (!alive) return;
+        announce(`Profile ${saved.name} saved${password ? ", password stored in the keyring" : ""}.`);
+        mode = "view";
+        profiles = await api.profilesList();
+        if (!alive) return;
+        store.selectProfile(profiles.find((x) => x.id === saved.id) ?? null);
+        renderList();
+        renderDetail();
+      } catch (e) {
+        if (!alive) return;
+        saveBtn.disabled = false;
+        replace(problem, errorBox(e, { testid: "profile-save-error" }));
+      }
+    }
+  }
+
+  void load();
+  return {
+    unmount() {
+      alive = false;
+      unsubscribe();
+    },
+  };
+}
+
+/**
+ * The result of a connection test: the doctor's diagnosis when it failed; who the login is and whether RLS
+ * applies to it when it worked.
+ * @param {ConnectionReport} r
+ */
+export function reportView(r) {
+  if (!r.ok || !r.login) {
+    const d = r.diagnosis;
+    return h(
+      "div",
+      { class: "report fail", testid: "test-fail", "data-kind": d?.kind ?? "" },
+      h("h3", null, `Cannot connect to ${r.target}`),
+      d ? h("p", { class: "cause", testid: "diagnosis-cause" }, d.cause) : h("p", null, "The connection failed."),
+      d && h("p", { class: "hint", testid: "diagnosis-hint" }, h("strong", null, "Try: "), d.hint),
+      d && h("small", { class: "error-kind" }, `code: connect_${d.kind === "other" ? "failed" : d.kind}`),
+    );
+  }
+  const l = r.login;
+  const bypass = r.bypass_reasons.length > 0;
+  return h(
+    "div",
+    { class: bypass ? "report warn" : "report ok", testid: "test-ok" },
+    h("h3", null, `Connected to ${r.target}`),
+    h("dl", { class: "props" }, loginProps(l)),
+    bypass
+      ? h(
+          "div",
+          { class: "bypass-list" },
+          h("p", null, h("strong", null, "Row-level security does not apply to this login:")),
+          h("ul", null, r.bypass_reasons.map((x) => h("li", null, x))),
+          h("p", null, "Use a login without these attributes (e.g. console_reader) so the database enforces isolation."),
+        )
+      : h("p", { class: "ok-line" }, `Row-level security applies to login ${l.user}.`),
+  );
+}
+
+/** @param {LoginInfo} l */
+export function loginProps(l) {
+  const yesNo = (/** @type {boolean} */ b) => (b ? "yes" : "no");
+  return [
+    h("dt", null, "Login"), h("dd", null, l.user),
+    h("dt", null, "Database"), h("dd", null, l.database),
+    h("dt", null, "Server"), h("dd", null, l.server_version),
+    h("dt", null, "Superuser"), h("dd", { class: l.superuser ? "bad" : "" }, yesNo(l.superuser)),
+    h("dt", null, "BYPASSRLS"), h("dd", { class: l.bypassrls ? "bad" : "" }, yesNo(l.bypassrls)),
+    h("dt", null, "Owns unforced tables"), h("dd", { class: l.owns_unforced.length ? "bad" : "" }, l.owns_unforced.length ? l.owns_unforced.join(", ") : "none"),
+  ];
+}

@@ -1,0 +1,262 @@
+// @ts-check
+/**
+ * The tenant view: opens the tenant (with the access reason when the profile wants one; the access is
+ * recorded), then shows its overview and the tabs Members, Roles, Audit log and Access history. Each tab loads
+ * when first shown and keeps its rows while the tenant stays open. A new tenant means a new view: this one is
+ * unmounted and everything it still waits for is dropped by the guard.
+ */
+import * as api from "../api.js";
+import { ErrorKind } from "../api.js";
+import { announce, h, replace } from "../dom.js";
+import { copyButton } from "../elements/copy-button.js";
+import { errorBox } from "../errors.js";
+import { formatAgo, formatCount, formatEstimate, formatTime } from "../format.js";
+import { isStale } from "../guard.js";
+import { askReason } from "../prompts.js";
+import * as accessTab from "./access.js";
+import * as auditTab from "./audit.js";
+import * as membersTab from "./members.js";
+import * as rolesTab from "./roles.js";
+
+/** @typedef {import("../actions.js").Ctx} Ctx */
+/** @typedef {import("../store.js").TenantTab} TenantTab */
+/** @typedef {import("../api.js").TenantOverview} TenantOverview */
+/** @typedef {import("../api.js").AccessReason} AccessReason */
+
+/**
+ * What a tab gets: the tenant it shows (fixed for its life) and the way back to the app.
+ * @typedef {object} TabCtx
+ * @property {import("../store.js").Store} store
+ * @property {import("../actions.js").Actions} actions
+ * @property {string} profileId
+ * @property {import("../api.js").Tenant} tenant
+ * @property {() => AccessReason | null} reason   the reason this tenant was opened with (for exports)
+ * @property {import("../api.js").ReasonPolicy} policy
+ */
+
+/** @typedef {{ unmount(): void, focus?(): void }} TabView */
+
+const TABS = /** @type {[TenantTab, string][]} */ ([
+  ["overview", "Overview"],
+  ["members", "Members"],
+  ["roles", "Roles"],
+  ["audit", "Audit log"],
+  ["access", "Access history"],
+]);
+
+/**
+ * @param {HTMLElement} root
+ * @param {Ctx} ctx
+ */
+export function mount(root, ctx) {
+  const { store, actions } = ctx;
+  const session = store.state.session;
+  const tenant = store.state.tenant;
+  if (!session || !tenant) return { unmount() {} };
+  const profileId = session.profile_id;
+  let reason = actions.takeReason(tenant.id);
+  /** @type {Map<TenantTab, TabView>} */
+  const views = new Map();
+  /** @type {Map<TenantTab, { tab: HTMLButtonElement, panel: HTMLElement }>} */
+  const parts = new Map();
+  /** @type {TenantOverview | null} */
+  let overview = null;
+
+  const title = h("h1", { testid: "tenant-title" }, tenant.name);
+  const meta = h("p", { class: "tenant-meta" }, h("span", { class: "mono" }, tenant.slug), " · ", h("span", { class: "mono id" }, tenant.id));
+  const recorded = h("p", { class: "recorded", testid: "access-recorded" });
+  const body = h("div", { class: "tenant-body" });
+  replace(
+    root,
+    h(
+      "section",
+      { class: "tenant-screen", "aria-labelledby": "tenant-title", testid: "tenant-view", "data-tenant-id": tenant.id },
+      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), recorded),
+      body,
+    ),
+  );
+
+  /** @type {TabCtx} */
+  const tabCtx = { store, actions, profileId, tenant, reason: () => reason, policy: session.access_reason };
+
+  async function open() {
+    const tok = store.guard.token("open");
+    replace(body, h("p", { class: "muted loading", "aria-busy": "true", testid: "tenant-loading" }, `Opening ${tenant?.name}…`));
+    try {
+      overview = await store.guard.keep(tok, api.tenantOpen(profileId, /** @type {api.Tenant} */ (tenant).id, reason));
+    } catch (err) {
+      if (isStale(err)) return;
+      const e = api.toApiError(err);
+      if (e.kind === ErrorKind.ReasonRequired) {
+        const answer = await askReason({ policy: "required", tenantName: /** @type {api.Tenant} */ (tenant).name, initial: reason });
+        if (!store.guard.isCurrent(tok)) return;
+        if (answer?.reason) {
+          reason = answer.reason;
+          void open();
+          return;
+        }
+        replace(
+          body,
+          h(
+            "div",
+            { class: "empty-state", testid: "reason-missing" },
+            h("p", null, e.message),
+            h(
+              "div",
+              { class: "actions" },
+              h("button", { type: "button", class: "primary", on: { click: () => void open() } }, "Give a reason…"),
+              h("button", { type: "button", on: { click: () => store.show("tenants") } }, "Back to tenants"),
+            ),
+          ),
+        );
+        return;
+      }
+      replace(body, errorBox(e, { retry: () => void open(), reconnect: () => void actions.reconnect() }));
+      return;
+    }
+    store.tenantResolved(overview.tenant);
+    title.textContent = overview.tenant.name;
+    recorded.textContent =
+      overview.recorded === "yes"
+        ? "This access was recorded in the tenant's support-access history."
+        : overview.recorded === "no_log_table"
+          ? "This database has no support-access log: the access was not recorded."
+          : "";
+    announce(`Opened tenant ${overview.tenant.name}.`);
+    renderTabs();
+  }
+
+  function renderTabs() {
+    const tablist = h("div", { class: "tabs", role: "tablist", "aria-label": "Tenant" });
+    const panels = h("div", { class: "panels" });
+    for (const [key, label] of TABS) {
+      const tab = h(
+        "button",
+        {
+          type: "button", role: "tab", id: `tab-${key}`, "aria-controls": `panel-${key}`, "aria-selected": "false",
+          tabindex: "-1", testid: `tab-${key}`, on: { click: () => select(key, true) },
+        },
+        label,
+      );
+      const panel = h("div", { id: `panel-${key}`, role: "tabpanel", "aria-labelledby": `tab-${key}`, hidden: true, testid: `panel-${key}`, class: "panel" });
+      tablist.append(tab);
+      panels.append(panel);
+      parts.set(key, { tab, panel });
+    }
+    tablist.addEventListener("keydown", (e) => {
+      const keys = TABS.map(([k]) => k);
+      const i = keys.indexOf(store.state.tab);
+      let next = -1;
+      if (e.key === "ArrowRight") next = (i + 1) % keys.length;
+      else if (e.key === "ArrowLeft") next = (i - 1 + keys.length) % keys.length;
+      else if (e.key === "Home") next = 0;
+      else if (e.key === "End") next = keys.length - 1;
+      if (next < 0) return;
+      e.preventDefault();
+      select(keys[next], false);
+      parts.get(keys[next])?.tab.focus();
+    });
+    replace(body, tablist, panels);
+    select(store.state.tab, false);
+  }
+
+  /**
+   * @param {TenantTab} key
+   * @param {boolean} focusContent
+   */
+  function select(key, focusContent) {
+    store.showTab(key);
+    for (const [k, p] of parts) {
+      const on = k === key;
+      p.tab.setAttribute("aria-selected", String(on));
+      p.tab.tabIndex = on ? 0 : -1;
+      p.panel.hidden = !on;
+    }
+    const part = parts.get(key);
+    if (!part) return;
+    let view = views.get(key);
+    if (!view) {
+      view = mountTab(key, part.panel);
+      views.set(key, view);
+    }
+    if (focusContent) view.focus?.();
+  }
+
+  /**
+   * @param {TenantTab} key
+   * @param {HTMLElement} panel
+   * @returns {TabView}
+   */
+  function mountTab(key, panel) {
+    switch (key) {
+      case "overview":
+        renderOverview(panel);
+        return { unmount() {} };
+      case "members":
+        return membersTab.mount(panel, tabCtx);
+      case "roles":
+        return rolesTab.mount(panel, tabCtx);
+      case "audit":
+        return auditTab.mount(panel, tabCtx);
+      case "access":
+        return accessTab.mount(panel, tabCtx);
+      default:
+        return { unmount() {} };
+    }
+  }
+
+  /** @param {HTMLElement} panel */
+  function renderOverview(panel) {
+    if (!overview) return;
+    const s = overview.stats;
+    const t = overview.tenant;
+    const ev = s.audit_events_30d;
+    replace(
+      panel,
+      h(
+        "div",
+        { class: "stats", testid: "tenant-stats" },
+        stat("Members", formatCount(s.members), "stat-members", null),
+        stat(
+          "Audit events, last 30 days",
+          formatEstimate(ev),
+          "stat-events",
+          ev.is_estimate ? "Estimated from the database's statistics (≈): the exact count would scan too many rows." : null,
+        ),
+        stat("Last activity", s.last_activity ? formatAgo(s.last_activity, Date.now()) : "none", "stat-last", s.last_activity ? formatTime(s.last_activity) : null),
+      ),
+      h(
+        "dl",
+        { class: "props" },
+        h("dt", null, "Name"), h("dd", null, t.name),
+        h("dt", null, "Slug"), h("dd", { class: "mono" }, t.slug),
+        h("dt", null, "Id"), h("dd", { class: "mono" }, h("span", { id: "tenant-id-value" }, t.id), " ", copyButton("tenant-id-value", "Copy the tenant id")),
+      ),
+    );
+  }
+
+  /**
+   * @param {string} label
+   * @param {string} value
+   * @param {string} testid
+   * @param {string | null} note
+   */
+  function stat(label, value, testid, note) {
+    return h(
+      "div",
+      { class: "stat", testid },
+      h("div", { class: "stat-value" }, value),
+      h("div", { class: "stat-label" }, label),
+      note && h("div", { class: "stat-note" }, note),
+    );
+  }
+
+  void open();
+
+  return {
+    unmount() {
+      for (const v of views.values()) v.unmount();
+      store.guard.abandon("open");
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// @ts-check
+/**
+ * The one store of the UI: which screen shows, the current profile and its session, the open tenant, and the
+ * recent tenants of the profile (persisted). Screens read it and subscribe to it; they keep only their own view
+ * state (filters, loaded rows). Changing the profile or the tenant enters a new context in the guard, so every
+ * response still in flight for the old one is dropped when it arrives.
+ */
+import { Guard } from "./guard.js";
+import { loadRecent, pushRecent, saveRecent } from "./recent.js";
+
+/** @typedef {import("./api.js").ProfileView} ProfileView */
+/** @typedef {import("./api.js").SessionInfo} SessionInfo */
+/** @typedef {import("./api.js").Tenant} Tenant */
+/** @typedef {import("./recent.js").StorageLike} StorageLike */
+/** @typedef {"profiles" | "tenants" | "tenant" | "check"} Screen */
+/** @typedef {"overview" | "members" | "roles" | "audit" | "access"} TenantTab */
+
+/**
+ * @typedef {object} State
+ * @property {Screen} screen
+ * @property {ProfileView | null} profile   the selected (and, with a session, connected) profile
+ * @property {SessionInfo | null} session
+ * @property {Tenant | null} tenant         the open tenant
+ * @property {Tenant[]} recent              the profile's recently opened tenants, most recent first
+ * @property {TenantTab} tab                the tenant view's tab (kept when switching tenants)
+ */
+
+/** @typedef {(state: State, prev: State) => void} Listener */
+
+export class Store {
+  /** @type {State} */
+  #state = { screen: "profiles", profile: null, session: null, tenant: null, recent: [], tab: "overview" };
+  /** @type {Set<Listener>} */
+  #listeners = new Set();
+  #storage;
+  /** Drops responses for a profile or tenant the user has left (see guard.js). */
+  guard = new Guard();
+
+  /** @param {StorageLike} storage  where the recent tenants persist (localStorage in the app) */
+  constructor(storage) {
+    this.#storage = storage;
+  }
+
+  /** @returns {Readonly<State>} */
+  get state() {
+    return this.#state;
+  }
+
+  /**
+   * Calls `fn` after every change, with the new and the previous state.
+   * @param {Listener} fn
+   * @returns {() => void} unsubscribes
+   */
+  subscribe(fn) {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** @param {Partial<State>} patch */
+  #set(patch) {
+    const prev = this.#state;
+    this.#state = Object.freeze({ ...prev, ...patch });
+    const profileId = this.#state.session?.profile_id ?? null;
+    const tenantId = this.#state.tenant?.id ?? null;
+    if (profileId !== (prev.session?.profile_id ?? null) || tenantId !== (prev.tenant?.id ?? null)) {
+      this.guard.enter(profileId, tenantId);
+    }
+    for (const fn of [...this.#listeners]) fn(this.#state, prev);
+  }
+
+  /** @param {Screen} screen */
+  show(screen) {
+    if (screen !== this.#state.screen) this.#set({ screen });
+  }
+
+  /** @param {TenantTab} tab */
+  showTab(tab) {
+    if (tab !== this.#state.tab) this.#set({ tab });
+  }
+
+  /**
+   * Selects a profile on the profiles screen (no session).
+   * @param {ProfileView | null} profile
+   */
+  selectProfile(profile) {
+    this.#set({ profile });
+  }
+
+  /**
+   * A session started (or was re-established, e.g. after acknowledging the bypass banner).
+   * @param {ProfileView} profile
+   * @param {SessionInfo} session
+   */
+  connected(profile, session) {
+    const same = this.#state.session?.profile_id === session.profile_id;
+    this.#set({
+      profile,
+      session,
+      tenant: same ? this.#state.tenant : null,
+      recent: loadRecent(this.#storage, session.profile_id),
+      screen: same ? this.#state.screen : "tenants",
+    });
+  }
+
+  disconnected() {
+    this.#set({ session: null, tenant: null, recent: [], screen: "profiles" });
+  }
+
+  /**
+   * Opens a tenant (or closes it with null): a new context, and the tenant goes to the front of the recent list.
+   * Opening the same tenant again starts a new visit too (its view reloads).
+   * @param {Tenant | null} tenant
+   */
+  openTenant(tenant) {
+    const session = this.#state.session;
+    if (!tenant || !session) {
+      this.#set({ tenant: null, screen: session ? "tenants" : "profiles" });
+      return;
+    }
+    const recent = pushRecent(this.#state.recent, tenant);
+    saveRecent(this.#storage, session.profile_id, recent);
+    if (this.#state.tenant?.id === tenant.id) this.guard.enter(session.profile_id, tenant.id);
+    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, recent, screen: "tenant" });
+  }
+
+  /**
+   * The tenant's details as the server resolved them (its name may differ from what the list showed).
+   * Keeps the context: same tenant id.
+   * @param {Tenant} tenant
+   */
+  tenantResolved(tenant) {
+    const session = this.#state.session;
+    if (!session || this.#state.tenant?.id !== tenant.id) return;
+    const recent = pushRecent(this.#state.recent, tenant);
+    saveRecent(this.#storage, session.profile_id, recent);
+    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, recent });
+  }
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+// Local times in the form are read in the process's time zone: pin one with an offset and no DST.
+process.env.TZ = "Asia/Kolkata";
+const {
+  auditFilterFromForm, auditFormFromFilter, describeFilter, emptyAuditForm, exportFileName, isAbsolutePath, localInputToRfc3339, rfc3339ToLocalInput,
+} = await import("../filters.js");
+
+const NOW = Date.parse("2026-11-23T12:00:00Z");
+const form = (over) => ({ ...emptyAuditForm(), ...over });
+
+describe("audit filter form -> AuditFilter", () => {
+  test("an empty form is no filter at all (every key absent, not empty)", () => {
+    assert.deepEqual(auditFilterFromForm(emptyAuditForm(), NOW), { ok: true, filter: {} });
+  });
+
+  test("text fields are trimmed and empty ones left out", () => {
+    const r = auditFilterFromForm(form({ action: "  member.* ", actor: "ada@example.com", resource_type: " ", resource_id: "res-1" }), NOW);
+    assert.deepEqual(r, { ok: true, filter: { action: "member.*", actor: "ada@example.com", resource_id: "res-1" } });
+  });
+
+  test("a preset range counts back from now", () => {
+    const r = auditFilterFromForm(form({ range: "24h" }), NOW);
+    assert.deepEqual(r, { ok: true, filter: { since: "2026-11-22T12:00:00Z" } });
+  });
+
+  test("a custom range converts local wall-clock times to UTC instants", () => {
+    const r = auditFilterFromForm(form({ range: "custom", since: "2026-11-01T09:30", until: "2026-11-02T00:00:15" }), NOW);
+    assert.deepEqual(r, { ok: true, filter: { since: "2026-11-01T04:00:00Z", until: "2026-11-01T18:30:15Z" } });
+  });
+
+  test("a custom range with only a start is open-ended", () => {
+    const r = auditFilterFromForm(form({ range: "custom", since: "2026-11-01T05:30" }), NOW);
+    assert.deepEqual(r, { ok: true, filter: { since: "2026-11-01T00:00:00Z" } });
+  });
+
+  test("preset ranges ignore the custom fields left in the form", () => {
+    const r = auditFilterFromForm(form({ range: "all", since: "2026-11-01T05:30" }), NOW);
+    assert.deepEqual(r, { ok: true, filter: {} });
+  });
+
+  test("an empty or reversed range is refused with a message for the field", () => {
+    const r = auditFilterFromForm(form({ range: "custom", since: "2026-11-02T00:00", until: "2026-11-01T00:00" }), NOW);
+    assert.equal(r.ok, false);
+    assert.match(r.errors.until, /after the start/);
+  });
+
+  test("a date that does not exist is refused, not rolled over", () => {
+    const r = auditFilterFromForm(form({ range: "custom", since: "2026-02-30T10:00" }), NOW);
+    assert.equal(r.ok, false);
+    assert.ok(r.errors.since);
+    assert.equal(localInputToRfc3339("yesterday"), null);
+  });
+
+  test("an unknown range name is refused", () => {
+    const r = auditFilterFromForm(form({ range: "fortnight" }), NOW);
+    assert.equal(r.ok, false);
+  });
+});
+
+describe("AuditFilter -> form (export dialog pre-fill)", () => {
+  test("a filter round-trips through the form", () => {
+    const filter = { since: "2026-11-01T04:00:00Z", until: "2026-11-01T18:30:15Z", action: "member.", actor: "u1", resource_type: "project", resource_id: "r" };
+    const f = auditFormFromFilter(filter);
+    assert.equal(f.range, "custom");
+    assert.equal(f.since, "2026-11-01T09:30");
+    assert.equal(f.until, "2026-11-02T00:00:15");
+    assert.deepEqual(auditFilterFromForm(f, NOW), { ok: true, filter });
+  });
+
+  test("no filter is the empty form", () => {
+    assert.deepEqual(auditFormFromFilter({}), emptyAuditForm());
+    assert.equal(rfc3339ToLocalInput(undefined), "");
+  });
+
+  test("a filter is summarised in one line", () => {
+    assert.equal(describeFilter({}), "all events");
+    assert.equal(describeFilter({ action: "member.*", actor: "u1" }), "action member.* · actor u1");
+  });
+
+  test("export file names are safe whatever the slug", () => {
+    assert.equal(exportFileName("acme", NOW), "audit-acme-2026-11-23.csv");
+    assert.equal(exportFileName("../../etc/passwd", NOW), "audit-..-..-etc-passwd-2026-11-23.csv");
+    assert.equal(exportFileName("///", NOW), "audit-tenant-2026-11-23.csv");
+  });
+
+  test("an export path must be absolute on any platform", () => {
+    for (const p of ["/home/me/a.csv", "C:\\Users\\me\\a.csv", "d:/exports/a.csv", "\\\\server\\share\\a.csv"]) assert.equal(isAbsolutePath(p), true, p);
+    for (const p of ["a.csv", "./a.csv", "exports/a.csv", "~/a.csv", "C:a.csv"]) assert.equal(isAbsolutePath(p), false, p);
+  });
+});

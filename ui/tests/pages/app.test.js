@@ -1,0 +1,813 @@
+// Page tests: the real ui/ in headless Chromium (Debian's /usr/bin/chromium through playwright-core), served
+// with the app's CSP, against a mock of the Tauri IPC (support/mock-tauri.js) with two tenants whose members
+// differ. Each test opens a fresh browser context, so no state carries over. Screenshots go to artifacts/ui/.
+
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import { launch, openApp, settle, shot, startServer } from "../support/harness.js";
+
+let server;
+let browser;
+/** @type {Awaited<ReturnType<typeof openApp>> | null} */
+let app = null;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+afterEach(async () => {
+  if (!app) return;
+  const problems = app.problems.slice();
+  await app.close();
+  app = null;
+  // Console errors, page errors and CSP violations fail the test that caused them.
+  assert.deepEqual(problems, [], "the page logged errors");
+});
+
+/** Opens the app with the mock configured; returns the page. */
+async function start(mock = {}, opts = {}) {
+  app = await openApp(browser, server.url, mock, opts);
+  await app.page.locator('[data-testid="profile-item"]').first().waitFor();
+  return app.page;
+}
+
+const calls = (page, cmd) => page.evaluate((c) => window.__MOCK__.callsOf(c), cmd);
+
+/** Connects a profile by its name and waits until the isolation status shows. */
+async function connect(page, name = "demo") {
+  await page.click(`[data-testid="profile-item"][data-profile-name="${name}"]`);
+  await page.click('[data-testid="connect-button"]');
+  await page.locator('[data-testid="isolation-status"]:not([hidden])').waitFor();
+}
+
+/** Opens a tenant from the tenants screen by slug and waits for its overview. */
+async function openTenant(page, slug) {
+  await page.locator(`[data-testid="tenant-row"][data-tenant-slug="${slug}"]`).click();
+  await page.locator('[data-testid="tenant-stats"]').waitFor();
+}
+
+async function rowTexts(page, sel) {
+  return page.locator(sel).allTextContents();
+}
+
+describe("profiles", () => {
+  test("the profiles screen lists the profiles with their password state", async () => {
+    const page = await start({ secretMissing: true });
+    const items = page.locator('[data-testid="profile-item"]');
+    assert.equal(await items.count(), 2);
+    assert.deepEqual(await page.locator('[data-testid="password-indicator"]').allTextContents(), ["no password stored", "password stored"]);
+    assert.equal(await page.locator('[data-testid="isolation-status"]').isHidden(), true);
+    await shot(page, "profiles-light");
+  });
+
+  test("saving a new profile sends the password once and never shows it again", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-name"]', "staging");
+    await page.fill('[data-testid="pf-host"]', "db.staging.internal");
+    await page.fill('[data-testid="pf-port"]', "6432");
+    await page.fill('[data-testid="pf-database"]', "app");
+    await page.fill('[data-testid="pf-user"]', "console_reader");
+    await page.fill('[data-testid="pf-password"]', "hunter2-secret");
+    await page.selectOption('[data-testid="pf-tls"]', "verify-full");
+    await page.fill('[data-testid="pf-ca-file"]', "/etc/ssl/staging-ca.pem");
+    await page.selectOption('[data-testid="pf-access-reason"]', "required");
+    await shot(page, "profile-form-light");
+    await page.click('[data-testid="profile-save"]');
+    await page.locator('[data-testid="profile-item"][data-profile-name="staging"]').waitFor();
+
+    const [save] = await calls(page, "profiles_save");
+    assert.equal(save.args.password, "hunter2-secret");
+    assert.deepEqual(
+      { ...save.args.profile },
+      {
+        name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
+        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 10000,
+      },
+    );
+    const item = page.locator('[data-testid="profile-item"][data-profile-name="staging"]');
+    assert.equal(await item.locator('[data-testid="password-indicator"]').textContent(), "password stored");
+    assert.equal(await page.locator('[data-testid="profile-title"]').textContent(), "staging");
+    // The password is nowhere in the page: not in a field, not in the text.
+    const inPage = await page.evaluate(() => {
+      const values = [...document.querySelectorAll("input")].map((i) => i.value);
+      return values.includes("hunter2-secret") || document.body.textContent.includes("hunter2-secret");
+    });
+    assert.equal(inPage, false);
+  });
+
+  test("editing a profile without typing a password keeps the stored one (none is sent)", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-edit"]');
+    assert.match(await page.locator('[data-testid="pf-password"]').getAttribute("placeholder"), /stored/);
+    await page.fill('[data-testid="pf-host"]', "10.0.0.5");
+    await page.click('[data-testid="profile-save"]');
+    await page.locator('[data-testid="connect-button"]').waitFor();
+    const [save] = await calls(page, "profiles_save");
+    assert.equal(save.args.profile.id, "p-demo");
+    assert.equal(save.args.profile.host, "10.0.0.5");
+    assert.equal("password" in save.args, false);
+  });
+
+  test("a profile form with empty required fields is not sent", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-host"]', "");
+    await page.click('[data-testid="profile-save"]');
+    await page.locator('[data-testid="profile-form"] [role="alert"]').waitFor();
+    assert.equal(await page.locator('[data-testid="pf-name"]').getAttribute("aria-invalid"), "true");
+    assert.equal((await calls(page, "profiles_save")).length, 0);
+  });
+
+  test("a failed connection test shows the doctor's cause and hint", async () => {
+    const page = await start({ failTest: true });
+    await page.click('[data-testid="profile-test"]');
+    await page.locator('[data-testid="test-fail"]').waitFor();
+    assert.match(await page.locator('[data-testid="diagnosis-cause"]').textContent(), /nothing listens on 127\.0\.0\.1:5432/);
+    assert.match(await page.locator('[data-testid="diagnosis-hint"]').textContent(), /check that PostgreSQL runs/);
+    await shot(page, "profile-test-fail-light");
+  });
+
+  test("a passing connection test shows the login and whether RLS applies to it", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-item"][data-profile-name="superuser (bypass)"]');
+    await page.click('[data-testid="profile-test"]');
+    await page.locator('[data-testid="test-ok"]').waitFor();
+    const text = await page.locator('[data-testid="test-ok"]').textContent();
+    assert.match(text, /postgres/);
+    assert.match(text, /has the BYPASSRLS attribute/);
+    await shot(page, "profile-test-bypass-light");
+  });
+
+  test("removing a profile asks first", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-remove"]');
+    await page.locator('[data-testid="remove-dialog"]').waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator('[data-testid="remove-dialog"]').waitFor({ state: "detached" });
+    assert.equal((await calls(page, "profiles_remove")).length, 0);
+    await page.click('[data-testid="profile-remove"]');
+    await page.click('[data-testid="confirm-ok"]');
+    await page.locator('[data-testid="profile-item"][data-profile-name="demo"]').waitFor({ state: "detached" });
+    assert.deepEqual((await calls(page, "profiles_remove")).map((c) => c.args), [{ id: "p-demo" }]);
+  });
+});
+
+describe("connecting", () => {
+  test("connecting shows the green status with the login", async () => {
+    const page = await start();
+    await connect(page);
+    const status = page.locator('[data-testid="isolation-status"]');
+    assert.equal(await status.getAttribute("data-state"), "enforced");
+    assert.match(await status.textContent(), /RLS enforced for login console_reader/);
+    const [c] = await calls(page, "session_connect");
+    assert.deepEqual(c.args, { profileId: "p-demo", allowBypass: false });
+  });
+
+  test("a bypassing login shows the red banner, hides tenant data until acknowledged, then keeps a red bar", async () => {
+    const page = await start();
+    await connect(page, "superuser (bypass)");
+    const status = page.locator('[data-testid="isolation-status"]');
+    assert.equal(await status.getAttribute("data-state"), "bypass");
+    assert.equal(await status.getAttribute("role"), "alert");
+    const reasons = await page.locator('[data-testid="bypass-reasons"] li').allTextContents();
+    assert.deepEqual(reasons, ['login "postgres" is a superuser', 'login "postgres" has the BYPASSRLS attribute', 'login "postgres" owns "public"."audit_logs" whose RLS is not forced']);
+    await page.locator('[data-testid="tenants-blocked"]').waitFor();
+    assert.equal(await page.locator('[data-testid="open-switcher"]').isDisabled(), true);
+    await page.keyboard.press("Control+k");
+    assert.equal(await page.locator('[data-testid="switcher"]').count(), 0);
+    assert.equal((await calls(page, "tenants_search")).length, 0, "no tenant read before the acknowledgement");
+    await shot(page, "bypass-banner-light");
+
+    await page.click('[data-testid="bypass-ack"]');
+    await page.locator('[data-testid="isolation-status"][data-state="bypass-accepted"]').waitFor();
+    const connects = await calls(page, "session_connect");
+    assert.deepEqual(connects.map((c) => c.args.allowBypass), [false, true]);
+    assert.match(await status.textContent(), /RLS NOT enforced for login postgres/);
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    // The red bar stays while browsing.
+    await openTenant(page, "acme");
+    assert.equal(await status.getAttribute("data-state"), "bypass-accepted");
+    assert.equal(await status.isVisible(), true);
+    await shot(page, "bypass-accepted-light");
+  });
+
+  test("a missing password is asked for; 'this session only' sends it with the connection and stores nothing", async () => {
+    const page = await start({ secretMissing: true });
+    await page.click('[data-testid="connect-button"]');
+    await page.locator('[data-testid="password-dialog"]').waitFor();
+    await shot(page, "password-prompt-light");
+    await page.fill('[data-testid="password-input"]', "only-now");
+    await page.check('[data-testid="password-session"]');
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="isolation-status"][data-state="enforced"]').waitFor();
+    const connects = await calls(page, "session_connect");
+    assert.deepEqual(connects.map((c) => c.args.password ?? null), [null, "only-now"]);
+    assert.equal((await calls(page, "profiles_save")).length, 0);
+  });
+
+  test("a missing password with 'remember' goes to the keyring, then the connection reads it from there", async () => {
+    const page = await start({ secretMissing: true });
+    await page.click('[data-testid="connect-button"]');
+    await page.fill('[data-testid="password-input"]', "keep-me");
+    await page.click('[data-testid="password-ok"]');
+    await page.locator('[data-testid="isolation-status"][data-state="enforced"]').waitFor();
+    const [save] = await calls(page, "profiles_save");
+    assert.deepEqual(save.args, { profile: { id: "p-demo" }, password: "keep-me" });
+    const connects = await calls(page, "session_connect");
+    assert.equal(connects.at(-1).args.password, undefined);
+  });
+
+  test("disconnecting goes back to the profiles and hides the status", async () => {
+    const page = await start();
+    await connect(page);
+    await page.click('[data-testid="disconnect"]');
+    await page.locator('[data-testid="connect-button"]').waitFor();
+    assert.equal(await page.locator('[data-testid="isolation-status"]').isHidden(), true);
+    assert.equal((await calls(page, "session_disconnect")).length, 1);
+  });
+});
+
+describe("tenants", () => {
+  test("searching as you type narrows the list; arrows and Enter open a tenant", async () => {
+    const page = await start();
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    await shot(page, "tenants-light");
+    await page.locator('[data-testid="tenant-search"]').pressSequentially("glob");
+    await page.locator('[data-testid="tenants-status"]', { hasText: "matching “glob”" }).waitFor();
+    assert.deepEqual(await page.locator('[data-testid="tenant-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.tenantSlug)), ["globex"]);
+    const searches = (await calls(page, "tenants_search")).map((c) => c.args.search ?? "");
+    assert.equal(searches.at(-1), "glob");
+    assert.ok(searches.length < 5, `typing was debounced (${searches.length} searches)`);
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="tenant-title"]', { hasText: "Globex, Inc." }).waitFor();
+  });
+
+  test("a search that matches nothing says so", async () => {
+    const page = await start();
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    await page.fill('[data-testid="tenant-search"]', "no-such-tenant");
+    await page.locator('[data-testid="tenants-empty"]').waitFor();
+    assert.match(await page.locator('[data-testid="tenants-empty"]').textContent(), /No tenant matches “no-such-tenant”/);
+    assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 0);
+  });
+
+  test("sorting asks the server again and more rows load on the cursor", async () => {
+    const page = await start();
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 50);
+    assert.equal(await page.locator('[data-testid="tenants-more"]').isVisible(), true);
+    // Scrolling to the end loads the next page (infinite scroll on the cursor).
+    await page.locator('[data-testid="tenant-row"]').nth(49).scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="tenant-row"]').nth(62).waitFor();
+    assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 63);
+    assert.equal(await page.locator('[data-testid="tenants-more"]').isHidden(), true);
+    assert.deepEqual((await calls(page, "tenants_search")).map((c) => c.args.after ?? null), [null, "50"]);
+    await page.click('[data-testid="sort-slug"]');
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    const last = (await calls(page, "tenants_search")).at(-1);
+    assert.equal(last.args.sort, "slug");
+    assert.equal(await page.locator('[data-testid="tenant-row"]').first().getAttribute("data-tenant-slug"), "acme");
+  });
+
+  test("hostile tenant names are shown as text, never run", async () => {
+    const page = await start();
+    await connect(page);
+    const row = page.locator('[data-testid="tenant-row"][data-tenant-slug="hooli"]');
+    await row.waitFor();
+    assert.match(await row.textContent(), /<img src=x onerror="window.__pwned=1">Hooli =HYPERLINK\("x"\)/);
+    assert.equal(await page.locator("main img").count(), 0);
+    await openTenant(page, "hooli");
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator("main img, main b").count(), 0);
+  });
+});
+
+describe("tenant view", () => {
+  test("opening a tenant shows its stats (estimates marked ≈) and records the access", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    assert.equal(await page.locator('[data-testid="stat-members"] .stat-value').textContent(), "130");
+    assert.equal(await page.locator('[data-testid="stat-events"] .stat-value').textContent(), "≈ 250,000");
+    assert.match(await page.locator('[data-testid="access-recorded"]').textContent(), /recorded/);
+    const [open] = await calls(page, "tenant_open");
+    assert.deepEqual(open.args, { profileId: "p-demo", tenant: "t-acme" });
+    await shot(page, "tenant-overview-light");
+    // Looking at the tenant list and coming back neither reloads the tenant nor records the access again.
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    await page.click('[data-testid="nav-tenants"]');
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="tenant-view"]').isVisible(), false);
+    await page.click('[data-testid="nav-tenant"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 0);
+    assert.equal((await calls(page, "tenant_open")).length, 1);
+    assert.equal((await calls(page, "members_page")).length, 1);
+    // Picking the open tenant again in the list shows the same view too.
+    await page.click('[data-testid="nav-tenants"]');
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal((await calls(page, "tenant_open")).length, 1);
+    assert.equal(await page.locator('[data-testid="tenant-view"]').count(), 1);
+    // Another tenant is a new visit, and the first one's view is gone.
+    await page.click('[data-testid="nav-tenants"]');
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]').click();
+    await page.waitForFunction(() => window.__MOCK__.callsOf("members_page").length === 2);
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.deepEqual((await calls(page, "tenant_open")).map((c) => c.args.tenant), ["t-acme", "t-globex"]);
+    assert.deepEqual(await page.locator('[data-testid="tenant-view"]').evaluateAll((v) => v.map((x) => x.dataset.tenantId)), ["t-globex"]);
+  });
+
+  test("members: the tenant's rows, role filter, email search and load more", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="member-row"]').count(), 100);
+    assert.equal(await page.locator('[data-testid="member-row"]:not([data-tenant-id="t-acme"])').count(), 0);
+    await shot(page, "members-light");
+    // The keyboard reaches the next page too: End in the table goes to the last row, which loads more.
+    await page.focus('[data-testid="member-table"]');
+    await page.keyboard.press("End");
+    await page.locator('[data-testid="member-row"]').nth(129).waitFor();
+    assert.equal(await page.locator('[data-testid="member-row"]').count(), 130);
+
+    await page.locator('[data-testid="member-role"] option[value="BILLING"]').waitFor({ state: "attached" });
+    await page.selectOption('[data-testid="member-role"]', "BILLING");
+    await page.locator('[data-testid="members-status"]', { hasText: "32 members" }).waitFor();
+    const roles = await page.locator('[data-testid="member-row"] td:nth-child(3)').allTextContents();
+    assert.ok(roles.length > 0 && roles.every((r) => r === "BILLING"));
+
+    await page.fill('[data-testid="member-email"]', "user11@");
+    await page.locator('[data-testid="members-status"]', { hasText: "1 member" }).waitFor();
+    assert.deepEqual(await rowTexts(page, '[data-testid="member-row"] td.email'), ["user11@acme.example"]);
+    const last = (await calls(page, "members_page")).at(-1);
+    assert.deepEqual(last.args, { profileId: "p-demo", tenant: "t-acme", role: "BILLING", email: "user11@", limit: 100 });
+  });
+
+  test("a slow member search is superseded by the newer one typed after it", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    await page.evaluate(() => window.__MOCK__.hold("members_page", "t-acme"));
+    await page.fill('[data-testid="member-email"]', "user7@");
+    await page.waitForFunction(() => window.__MOCK__.heldCount("members_page", "t-acme") === 1);
+    await page.evaluate(() => window.__MOCK__.release("members_page", "t-acme"));
+    // Hold the next search and release the first one after it: the first must not win.
+    await page.evaluate(() => window.__MOCK__.hold("members_page", "t-acme"));
+    await page.fill('[data-testid="member-email"]', "user8@");
+    await page.waitForFunction(() => window.__MOCK__.heldCount("members_page", "t-acme") === 1);
+    await page.fill('[data-testid="member-email"]', "user9@");
+    await page.waitForFunction(() => window.__MOCK__.heldCount("members_page", "t-acme") === 2);
+    // The newer search answers first ...
+    await page.evaluate(() => window.__MOCK__.releaseNewest("members_page", "t-acme"));
+    await page.locator('[data-testid="member-row"] td.email', { hasText: "user9@acme.example" }).waitFor();
+    // ... then the older one, late: it must not replace the rows.
+    assert.equal(await page.evaluate(() => window.__MOCK__.release("members_page", "t-acme")), 1);
+    await settle(page);
+    assert.deepEqual(await rowTexts(page, '[data-testid="member-row"] td.email'), ["user9@acme.example"]);
+    assert.ok(app.dropped.length >= 1, "the superseded response was dropped by the guard");
+  });
+
+  test("roles: the permission matrix with member counts", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-roles"]');
+    await page.locator('[data-testid="role-matrix"]').waitFor();
+    const billing = page.locator('[data-testid="role-row"][data-role="BILLING"]');
+    assert.match(await billing.textContent(), /custom/);
+    assert.equal(await billing.locator("td.num").textContent(), "32");
+    assert.equal(await billing.locator("td.cell.yes").count(), 2);
+    assert.equal(await page.locator('[data-testid="role-row"]').count(), 4);
+    await shot(page, "roles-light");
+  });
+
+  test("audit log: filters become the AuditFilter, rows page on the cursor, the detail shows the JSON", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="audit-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="audit-count"]').textContent(), "250 events");
+    await page.locator('[data-testid="audit-more"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="audit-row"]').nth(199).waitFor();
+    assert.deepEqual((await calls(page, "audit_page")).map((c) => c.args.after ?? null).slice(0, 2), [null, "100"]);
+
+    await page.fill('[data-testid="audit-action"]', "member.*");
+    await page.fill('[data-testid="audit-resource-type"]', "member");
+    await page.click('[data-testid="audit-apply"]');
+    await page.locator('[data-testid="audit-count"]', { hasText: /^\d+ events?$/ }).waitFor();
+    await page.waitForFunction(() => window.__MOCK__.callsOf("audit_page").at(-1).args.filter.action === "member.*");
+    const last = (await calls(page, "audit_page")).at(-1);
+    assert.deepEqual(last.args.filter, { action: "member.*", resource_type: "member" });
+    await settle(page);
+    const actions = await rowTexts(page, '[data-testid="audit-row"] td:nth-child(3)');
+    assert.ok(actions.length > 0 && actions.every((a) => a.startsWith("member.")));
+
+    await page.locator('[data-testid="audit-row"]').first().click();
+    await page.locator('[data-testid="event-detail"]:not([hidden])').waitFor();
+    const json = await page.locator('[data-testid="event-metadata"]').textContent();
+    assert.deepEqual(Object.keys(JSON.parse(json)), ["seq", "tenant", "note", "nested"]);
+    assert.match(json, /\n {2}"seq"/);
+    assert.equal(await page.locator('[data-testid="event-detail"] script').count(), 0);
+    await shot(page, "audit-light");
+  });
+
+  test("access history lists the recorded support access", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-access"]');
+    await page.locator('[data-testid="access-row"]').first().waitFor();
+    assert.match(await page.locator('[data-testid="access-row"]').first().textContent(), /support-ticket.*ZD-1001/);
+    await openTenantViaSwitcher(page, "glob");
+    await page.locator('[data-testid="access-empty"]').waitFor();
+  });
+});
+
+/** Ctrl+K, type, Enter; waits for the tenant's view. */
+async function openTenantViaSwitcher(page, typed, expectTitle) {
+  await page.keyboard.press("Control+k");
+  const input = page.locator('[data-testid="switcher-input"]');
+  await input.waitFor();
+  await input.fill(typed);
+  await page.waitForFunction((q) => window.__MOCK__.callsOf("tenants_search").at(-1)?.args.search === q, typed);
+  await page.locator('[data-testid="switcher-status"]', { hasText: /tenant/ }).waitFor();
+  await page.keyboard.press("Enter");
+  await page.locator('[data-testid="switcher"]').waitFor({ state: "detached" });
+  if (expectTitle) await page.locator('[data-testid="tenant-title"]', { hasText: expectTitle }).waitFor();
+}
+
+describe("quick switcher", () => {
+  test("Ctrl+K finds a tenant, Enter switches, and no row of the first tenant remains", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+
+    await page.keyboard.press("Control+k");
+    await page.locator('[data-testid="switcher-input"]').waitFor();
+    // Recently used first: acme was just opened.
+    await page.locator('[data-testid="switcher-option"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="switcher-option"]').first().getAttribute("data-tenant-id"), "t-acme");
+    await page.locator('[data-testid="switcher-input"]').fill("glob");
+    await page.locator('[data-testid="switcher-option"][data-tenant-id="t-globex"]').waitFor();
+    await shot(page, "switcher-light");
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="tenant-title"]', { hasText: "Globex, Inc." }).waitFor();
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+
+    assert.equal(await page.locator('[data-testid="tab-members"]').getAttribute("aria-selected"), "true");
+    assert.equal(await page.locator('[data-testid="member-row"]').count(), 8);
+    assert.equal(await page.locator('[data-testid="member-row"][data-tenant-id="t-acme"]').count(), 0);
+    assert.equal(await page.locator("text=acme.example").count(), 0, "no acme email anywhere on the page");
+    // Recent tenants persist: after a reload, both are offered first.
+    const recent = await page.evaluate(() => JSON.parse(localStorage.getItem("tenant-console.recent.p-demo")).map((t) => t.slug));
+    assert.deepEqual(recent, ["globex", "acme"]);
+  });
+
+  test("a slow response for a tenant the user has left is dropped, never rendered", async () => {
+    const page = await start({ holds: [["members_page", "t-acme"]] });
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-members"]');
+    await page.waitForFunction(() => window.__MOCK__.heldCount("members_page", "t-acme") === 1);
+    assert.equal(await page.locator('[data-testid="member-row"]').count(), 0);
+
+    await openTenantViaSwitcher(page, "globex", "Globex, Inc.");
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    // Now acme's members arrive, late.
+    assert.equal(await page.evaluate(() => window.__MOCK__.release("members_page", "t-acme")), 1);
+    await settle(page);
+    assert.ok(app.dropped.some((d) => d.includes("tenant t-acme")), `the late acme response was dropped (${JSON.stringify(app.dropped)})`);
+    assert.equal(await page.locator('[data-testid="member-row"][data-tenant-id="t-acme"]').count(), 0);
+    assert.equal(await page.locator("text=acme.example").count(), 0);
+    assert.equal(await page.locator('[data-testid="member-row"]').count(), 8);
+  });
+
+  test("Escape closes the switcher without switching", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.keyboard.press("Control+k");
+    await page.locator('[data-testid="switcher-input"]').waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator('[data-testid="switcher"]').waitFor({ state: "detached" });
+    assert.equal(await page.locator('[data-testid="tenant-title"]').textContent(), "Acme Corporation");
+    assert.equal((await calls(page, "tenant_open")).length, 1);
+  });
+});
+
+describe("access reason", () => {
+  test("a profile that requires a reason asks before opening; cancel opens nothing", async () => {
+    const page = await start({ reasonPolicy: "required" });
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="reason-dialog"]').waitFor();
+    assert.equal(await page.locator('[data-testid="reason-skip"]').count(), 0, "no way around a required reason");
+    await page.keyboard.press("Escape");
+    await page.locator('[data-testid="reason-dialog"]').waitFor({ state: "detached" });
+    assert.equal((await calls(page, "tenant_open")).length, 0);
+
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="reason-dialog"]').waitFor();
+    await page.click('[data-testid="reason-ok"]');
+    await page.locator('[data-testid="reason-dialog"] [role="alert"]:not([hidden])').waitFor();
+    await page.selectOption('[data-testid="reason-category"]', "incident");
+    await page.fill('[data-testid="reason-detail"]', "INC-42 data check");
+    await shot(page, "reason-prompt-light");
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    const [open] = await calls(page, "tenant_open");
+    assert.deepEqual(open.args.reason, { category: "incident", detail: "INC-42 data check" });
+  });
+
+  test("an optional reason may be skipped", async () => {
+    const page = await start({ reasonPolicy: "optional" });
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]').click();
+    await page.click('[data-testid="reason-skip"]');
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    const [open] = await calls(page, "tenant_open");
+    assert.equal("reason" in open.args, false);
+  });
+
+  test("a reason_required rejection from the command shows the prompt and retries with the reason", async () => {
+    const page = await start({ tenantOpenRejects: true });
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="reason-dialog"]').waitFor();
+    await page.fill('[data-testid="reason-detail"]', "ZD-7");
+    await page.click('[data-testid="reason-ok"]');
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    const opens = await calls(page, "tenant_open");
+    assert.deepEqual(opens.map((o) => o.args.reason ?? null), [null, { category: "support-ticket", detail: "ZD-7" }]);
+  });
+});
+
+describe("export", () => {
+  async function openExportDialog(page) {
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="audit-row"]').first().waitFor();
+    await page.fill('[data-testid="audit-action"]', "member.");
+    await page.fill('[data-testid="audit-actor"]', "user2@acme.example");
+    await page.click('[data-testid="audit-apply"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("audit_page").at(-1).args.filter.action === "member.");
+    await page.click('[data-testid="export-open"]');
+    await page.locator('[data-testid="export-dialog"]').waitFor();
+  }
+
+  test("the dialog pre-fills the filters, shows progress with rows/s and time left, and cancels", async () => {
+    const page = await start();
+    await openExportDialog(page);
+    assert.equal(await page.locator('[data-testid="export-action"]').inputValue(), "member.");
+    assert.equal(await page.locator('[data-testid="export-actor"]').inputValue(), "user2@acme.example");
+    await page.click('[data-testid="export-choose"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="export-path"]').value !== "");
+    assert.equal(await page.locator('[data-testid="export-path"]').inputValue(), "/home/me/audit-acme.csv");
+    const [save] = await calls(page, "dialog.save");
+    assert.match(save.args.defaultPath, /^audit-acme-\d{4}-\d{2}-\d{2}\.csv$/);
+    await page.check('[data-testid="export-bom"]');
+    await shot(page, "export-dialog-light");
+
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    assert.equal(
+      await page.locator('[data-testid="export-progress-text"]').textContent(),
+      "3,000 of ≈ 10,000 rows · 2,000 rows/s · about 4 s left",
+    );
+    assert.equal(await page.locator('[data-testid="export-progress"]').evaluate((p) => p.value), 0.3);
+    await shot(page, "export-progress-light");
+    // Escape does not walk away from a running export.
+    await page.keyboard.press("Escape");
+    assert.equal(await page.locator('[data-testid="export-dialog"]').count(), 1);
+
+    const [exp] = await calls(page, "audit_export");
+    assert.equal(exp.args.onProgress, "[Channel]");
+    assert.deepEqual(exp.args.filter, { action: "member.", actor: "user2@acme.example" });
+    assert.deepEqual(exp.args.options, { tz: "UTC", bom: true, overwrite: false });
+    assert.equal(exp.args.path, "/home/me/audit-acme.csv");
+    assert.equal(exp.args.tenant, "t-acme");
+
+    await page.click('[data-testid="export-cancel"]');
+    await page.locator('[data-testid="export-cancelled"]').waitFor();
+    const [cancel] = await calls(page, "audit_export_cancel");
+    assert.equal(cancel.args.exportId, exp.args.exportId);
+  });
+
+  test("a finished export offers to show the file in its folder", async () => {
+    const page = await start();
+    await openExportDialog(page);
+    await page.fill('[data-testid="export-path"]', "/tmp/out.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    await page.evaluate(() => window.__MOCK__.export.finish());
+    await page.locator('[data-testid="export-done"]').waitFor();
+    assert.match(await page.locator('[data-testid="export-done"]').textContent(), /Exported 10,000 events/);
+    await shot(page, "export-done-light");
+    await page.click('[data-testid="export-show"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("show_in_folder").length === 1);
+    assert.deepEqual((await calls(page, "show_in_folder"))[0].args, { path: "/tmp/out.csv" });
+  });
+
+  test("a relative path is refused before anything is exported", async () => {
+    const page = await start();
+    await openExportDialog(page);
+    await page.fill('[data-testid="export-path"]', "audit.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-path-relative"]').waitFor();
+    assert.equal((await calls(page, "audit_export")).length, 0);
+  });
+
+  test("with a required reason, the export carries the reason given when the tenant was opened", async () => {
+    const page = await start({ reasonPolicy: "required" });
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]').click();
+    await page.selectOption('[data-testid="reason-category"]', "audit-request");
+    await page.fill('[data-testid="reason-detail"]', "AR-9");
+    await page.click('[data-testid="reason-ok"]');
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    await page.click('[data-testid="tab-audit"]');
+    await page.click('[data-testid="export-open"]');
+    assert.equal(await page.locator('[data-testid="export-reason-detail"]').inputValue(), "AR-9");
+    await page.fill('[data-testid="export-reason-detail"]', "");
+    await page.fill('[data-testid="export-path"]', "/tmp/globex.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-dialog"] [role="alert"]', { hasText: "A reason is required" }).waitFor();
+    assert.equal((await calls(page, "audit_export")).length, 0);
+    await page.fill('[data-testid="export-reason-detail"]', "AR-9 second look");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    const [exp] = await calls(page, "audit_export");
+    assert.deepEqual(exp.args.reason, { category: "audit-request", detail: "AR-9 second look" });
+    assert.equal(exp.args.tenant, "t-globex");
+  });
+
+  test("an existing file is not replaced unless asked", async () => {
+    const page = await start();
+    await openExportDialog(page);
+    await page.fill('[data-testid="export-path"]', "/exists.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-file-exists"]').waitFor();
+    await page.check('[data-testid="export-overwrite"]');
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    const exports = await calls(page, "audit_export");
+    assert.deepEqual(exports.map((e) => e.args.options.overwrite), [false, true]);
+  });
+});
+
+describe("isolation check", () => {
+  test("findings are grouped by severity with their fix SQL", async () => {
+    const page = await start();
+    await connect(page);
+    await page.click('[data-testid="open-check"]');
+    await page.click('[data-testid="check-probe"]');
+    await page.locator('[data-testid="finding"]').first().waitFor();
+    assert.deepEqual(
+      await page.locator('[data-testid^="findings-"]').evaluateAll((s) => s.map((x) => x.dataset.testid)),
+      ["findings-critical", "findings-warning", "findings-info"],
+    );
+    assert.equal(
+      await page.locator('[data-testid="finding"][data-code="rls_not_forced"] pre').textContent(),
+      "ALTER TABLE public.audit_logs FORCE ROW LEVEL SECURITY;",
+    );
+    assert.match(await page.locator('[data-testid="check-summary"]').textContent(), /3 open findings for login console_reader/);
+    const [c] = await calls(page, "isolation_check");
+    assert.deepEqual(c.args, { profileId: "p-demo", probe: true });
+    await shot(page, "check-light");
+  });
+});
+
+describe("keyboard and accessibility", () => {
+  test("every input, select and textarea has a label", async () => {
+    const page = await start({ reasonPolicy: "required" });
+    const unlabeled = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll("input, select, textarea")]
+          .filter((el) => el.type !== "hidden" && !el.labels?.length && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+    await page.click('[data-testid="profile-new"]');
+    assert.deepEqual(await unlabeled(), []);
+    await page.click('[data-testid="profile-item"][data-profile-name="demo"]');
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    assert.deepEqual(await unlabeled(), []);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.fill('[data-testid="reason-detail"]', "ZD-1");
+    assert.deepEqual(await unlabeled(), []);
+    await page.click('[data-testid="reason-ok"]');
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    for (const tab of ["members", "audit"]) {
+      await page.click(`[data-testid="tab-${tab}"]`);
+      await page.locator(`[data-testid="panel-${tab}"] table`).waitFor();
+      assert.deepEqual(await unlabeled(), []);
+    }
+    await page.click('[data-testid="export-open"]');
+    await page.locator('[data-testid="export-dialog"]').waitFor();
+    assert.deepEqual(await unlabeled(), []);
+  });
+
+  test("Tab stays inside an open dialog", async () => {
+    const page = await start();
+    await connect(page);
+    await page.keyboard.press("Control+k");
+    await page.locator('[data-testid="switcher-input"]').waitFor();
+    for (let i = 0; i < 6; i += 1) {
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid="switcher"]'))), true, `focus left the dialog after ${i + 1} Tab`);
+    }
+    await page.keyboard.press("Shift+Tab");
+    assert.equal(await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid="switcher"]'))), true);
+  });
+
+  test("tabs move with the arrow keys", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "globex");
+    await page.focus('[data-testid="tab-overview"]');
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "tab-members");
+    assert.equal(await page.locator('[data-testid="panel-members"]').isVisible(), true);
+    await page.keyboard.press("End");
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "tab-access");
+  });
+});
+
+describe("window size", () => {
+  test("at the app's minimum size (960×600) the header's navigation is not cut off", async () => {
+    const page = await start();
+    await page.setViewportSize({ width: 960, height: 600 });
+    await connect(page);
+    await openTenant(page, "globex");
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="audit-row"]').nth(1).click();
+    const cut = await page.evaluate(() =>
+      [...document.querySelectorAll("#nav button, .session-info > *")].filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent),
+    );
+    assert.deepEqual(cut, []);
+    await shot(page, "audit-narrow-light");
+  });
+});
+
+describe("screenshots in the dark theme", () => {
+  test("every main screen renders in the dark theme", async () => {
+    const page = await start({}, { colorScheme: "dark" });
+    await shot(page, "profiles-dark");
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"]').first().waitFor();
+    await shot(page, "tenants-dark");
+    await openTenant(page, "acme");
+    await shot(page, "tenant-overview-dark");
+    for (const tab of ["members", "roles", "audit", "access"]) {
+      await page.click(`[data-testid="tab-${tab}"]`);
+      await page.locator(`[data-testid="panel-${tab}"] table`).first().waitFor();
+      if (tab === "audit") {
+        await page.locator('[data-testid="audit-row"]').nth(2).click();
+        await page.locator('[data-testid="event-detail"]:not([hidden])').waitFor();
+      }
+      await shot(page, `${tab}-dark`);
+    }
+    await page.click('[data-testid="tab-audit"]');
+    await page.click('[data-testid="export-open"]');
+    await page.fill('[data-testid="export-path"]', "/tmp/x.csv");
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    await shot(page, "export-progress-dark");
+    await page.click('[data-testid="export-cancel"]');
+    await page.locator('[data-testid="export-cancelled"]').waitFor();
+    await page.click('[data-testid="export-close"]');
+    await page.keyboard.press("Control+k");
+    await page.locator('[data-testid="switcher-option"]').first().waitFor();
+    await shot(page, "switcher-dark");
+    await page.keyboard.press("Escape");
+    await page.click('[data-testid="nav-check"]');
+    await page.click('[data-testid="check-run"]');
+    await page.locator('[data-testid="finding"]').first().waitFor();
+    await shot(page, "check-dark");
+    await page.click('[data-testid="disconnect"]');
+    await connect(page, "superuser (bypass)");
+    await shot(page, "bypass-banner-dark");
+    assert.equal(await page.locator('[data-testid="isolation-status"]').getAttribute("data-state"), "bypass");
+  });
+});

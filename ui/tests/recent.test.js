@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { loadRecent, pushRecent, RECENT_MAX, recentKey, saveRecent, switcherItems } from "../recent.js";
+
+/** A Storage stand-in over a Map. */
+function memoryStorage(init = {}) {
+  const m = new Map(Object.entries(init));
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), map: m };
+}
+const t = (slug, name = slug.toUpperCase()) => ({ id: `id-${slug}`, slug, name });
+
+describe("recent tenants", () => {
+  test("the tenant opened last comes first, without duplicates", () => {
+    let list = [];
+    list = pushRecent(list, t("acme"));
+    list = pushRecent(list, t("globex"));
+    list = pushRecent(list, t("acme"));
+    assert.deepEqual(list.map((x) => x.slug), ["acme", "globex"]);
+  });
+
+  test("the list keeps at most RECENT_MAX tenants, dropping the oldest", () => {
+    let list = [];
+    for (let i = 0; i < RECENT_MAX + 3; i += 1) list = pushRecent(list, t(`t${i}`));
+    assert.equal(list.length, RECENT_MAX);
+    assert.equal(list[0].slug, `t${RECENT_MAX + 2}`);
+    assert.ok(!list.some((x) => x.slug === "t0"));
+  });
+
+  test("only id, slug and name are kept (no tenant data)", () => {
+    const [entry] = pushRecent([], { ...t("acme"), plan: "enterprise", members: 12 });
+    assert.deepEqual(Object.keys(entry).sort(), ["id", "name", "slug"]);
+  });
+
+  test("lists persist per profile", () => {
+    const s = memoryStorage();
+    saveRecent(s, "p1", [t("acme")]);
+    saveRecent(s, "p2", [t("globex")]);
+    assert.deepEqual(loadRecent(s, "p1").map((x) => x.slug), ["acme"]);
+    assert.deepEqual(loadRecent(s, "p2").map((x) => x.slug), ["globex"]);
+    assert.deepEqual(loadRecent(s, "p3"), []);
+  });
+
+  test("an unreadable stored list reads as empty, and bad entries are skipped", () => {
+    assert.deepEqual(loadRecent(memoryStorage({ [recentKey("p1")]: "{not json" }), "p1"), []);
+    assert.deepEqual(loadRecent(memoryStorage({ [recentKey("p1")]: '{"a":1}' }), "p1"), []);
+    const mixed = JSON.stringify([t("acme"), { id: 3 }, null, t("acme"), t("globex")]);
+    assert.deepEqual(loadRecent(memoryStorage({ [recentKey("p1")]: mixed }), "p1").map((x) => x.slug), ["acme", "globex"]);
+  });
+
+  test("a storage that throws (disabled, full) does not break the app", () => {
+    const broken = { getItem: () => { throw new Error("denied"); }, setItem: () => { throw new Error("full"); } };
+    assert.deepEqual(loadRecent(broken, "p1"), []);
+    assert.doesNotThrow(() => saveRecent(broken, "p1", [t("acme")]));
+  });
+});
+
+describe("the quick switcher's list", () => {
+  const recent = [t("globex", "Globex, Inc."), t("acme", "Acme Corporation")];
+  const results = [t("acme", "Acme Corporation"), t("acme-labs", "Acme Labs"), t("initech", "Initech")];
+
+  test("with nothing typed, recent tenants come first, then the others", () => {
+    const items = switcherItems(recent, results, "");
+    assert.deepEqual(items.map((i) => [i.tenant.slug, i.recent]), [["globex", true], ["acme", true], ["acme-labs", false], ["initech", false]]);
+  });
+
+  test("typing filters the recent tenants by name or slug, case-insensitively", () => {
+    const items = switcherItems(recent, [t("acme-labs", "Acme Labs")], "ACM");
+    assert.deepEqual(items.map((i) => i.tenant.slug), ["acme", "acme-labs"]);
+    assert.equal(items[0].recent, true);
+  });
+
+  test("a tenant is listed once even when recent and found", () => {
+    const items = switcherItems(recent, results, "acme");
+    assert.equal(items.filter((i) => i.tenant.slug === "acme").length, 1);
+  });
+
+  test("the list is capped", () => {
+    const many = Array.from({ length: 50 }, (_, i) => t(`t${i}`));
+    assert.equal(switcherItems([], many, "", 20).length, 20);
+  });
+});

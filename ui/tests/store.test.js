@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { recentKey } from "../recent.js";
+import { Store } from "../store.js";
+
+function memoryStorage() {
+  const m = new Map();
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), map: m };
+}
+const profile = { id: "p1", name: "demo", host: "h", port: 5432, database: "d", user: "u", tls: "disable", tenant_setting: "app.tenant_id", access_reason: "off", statement_timeout_ms: 1000, password_stored: true };
+const session = (over = {}) => ({ profile_id: "p1", profile_name: "demo", login: { user: "u", database: "d", server_version: "15", superuser: false, bypassrls: false, owns_unforced: [] }, bypass_reasons: [], bypass_accepted: false, access_reason: "off", ...over });
+const acme = { id: "t-acme", slug: "acme", name: "Acme" };
+const globex = { id: "t-globex", slug: "globex", name: "Globex" };
+
+describe("the store", () => {
+  test("connecting shows the tenants and loads the profile's recent tenants", () => {
+    const storage = memoryStorage();
+    storage.setItem(recentKey("p1"), JSON.stringify([globex]));
+    const s = new Store(storage);
+    s.connected(profile, session());
+    assert.equal(s.state.screen, "tenants");
+    assert.deepEqual(s.state.recent, [globex]);
+  });
+
+  test("opening a tenant enters a new guard context and persists it as recent", () => {
+    const storage = memoryStorage();
+    const s = new Store(storage);
+    s.connected(profile, session());
+    const before = s.guard.token();
+    s.openTenant(acme);
+    assert.equal(s.state.screen, "tenant");
+    assert.equal(s.guard.isCurrent(before), false);
+    assert.equal(s.guard.current.tenant, "t-acme");
+    assert.deepEqual(JSON.parse(storage.getItem(recentKey("p1"))).map((t) => t.slug), ["acme"]);
+  });
+
+  test("switching tenants makes every token of the previous one stale", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session());
+    s.openTenant(acme);
+    const acmeToken = s.guard.token("members");
+    s.openTenant(globex);
+    assert.equal(s.guard.isCurrent(acmeToken), false);
+    assert.deepEqual(s.state.recent.map((t) => t.slug), ["globex", "acme"]);
+  });
+
+  test("re-opening the same tenant starts a new visit", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session());
+    s.openTenant(acme);
+    const first = s.guard.token("audit");
+    s.openTenant(acme);
+    assert.equal(s.guard.isCurrent(first), false);
+  });
+
+  test("a tenant's resolved name updates the tenant without a new context", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session());
+    s.openTenant(acme);
+    const t = s.guard.token();
+    s.tenantResolved({ ...acme, name: "Acme Corporation" });
+    assert.equal(s.state.tenant?.name, "Acme Corporation");
+    assert.equal(s.guard.isCurrent(t), true);
+  });
+
+  test("disconnecting forgets the session and the tenant and drops what is in flight", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session());
+    s.openTenant(acme);
+    const t = s.guard.token();
+    s.disconnected();
+    assert.equal(s.state.session, null);
+    assert.equal(s.state.tenant, null);
+    assert.equal(s.state.screen, "profiles");
+    assert.equal(s.guard.isCurrent(t), false);
+  });
+
+  test("reconnecting the same profile (bypass acknowledged) keeps the open tenant", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session({ bypass_reasons: ["superuser"] }));
+    s.openTenant(acme);
+    s.connected(profile, session({ bypass_reasons: ["superuser"], bypass_accepted: true }));
+    assert.equal(s.state.tenant?.id, "t-acme");
+    assert.equal(s.state.session?.bypass_accepted, true);
+  });
+
+  test("subscribers see every change with the previous state, and can unsubscribe", () => {
+    const s = new Store(memoryStorage());
+    const seen = [];
+    const off = s.subscribe((st, prev) => seen.push([prev.screen, st.screen]));
+    s.connected(profile, session());
+    off();
+    s.openTenant(acme);
+    assert.deepEqual(seen, [["profiles", "tenants"]]);
+  });
+
+  test("the state is frozen: screens cannot change it behind the store's back", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session());
+    assert.throws(() => {
+      "use strict";
+      s.state.screen = "profiles";
+    }, TypeError);
+  });
+});

@@ -1,0 +1,390 @@
+// A stand-in for `window.__TAURI__` in page tests: the app's commands (docs/ipc.md) over in-memory fake data,
+// a Channel, and the save dialog. `installMock` runs inside the page (page.addInitScript), so it is
+// self-contained: no imports, no closures over test code. Tests steer it through `window.__MOCK__`:
+//   calls                     every invoke as { cmd, args } (a Channel argument shows as "[Channel]")
+//   hold(cmd, tenant)         from now on, calls of cmd for that tenant wait ...
+//   release(cmd, tenant)      ... until released (all of them, oldest first; holding stops)
+//   releaseNewest(cmd, tenant) releases only the newest held call (to make an older answer arrive last)
+//   export.finish()           lets a running export complete
+//
+// Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, secretMissing, tenantOpenRejects,
+// holds: [[cmd, tenant]], exportTotal, savePath, freezePrototype }.
+
+/** @param {Record<string, any>} config */
+export function installMock(config) {
+  const cfg = Object.assign(
+    { reasonPolicy: "off", holds: [], exportTotal: 10000, savePath: "/home/me/audit-acme.csv", freezePrototype: true },
+    config || {},
+  );
+  const clone = (v) => JSON.parse(JSON.stringify(v));
+  const err = (kind, message) => ({ kind, message });
+  const day = 86400000;
+  const base = Date.parse("2026-11-20T12:00:00Z");
+  const iso = (ms) => new Date(ms).toISOString();
+
+  // ---------------------------------------------------------------- data
+  const profiles = [
+    {
+      id: "p-demo", name: "demo", host: "127.0.0.1", port: 5432, database: "tenant_demo", user: "console_reader",
+      tls: "disable", tenant_setting: "app.tenant_id", access_reason: cfg.reasonPolicy, statement_timeout_ms: 10000,
+      password_stored: !cfg.secretMissing,
+    },
+    {
+      id: "p-super", name: "superuser (bypass)", host: "db.internal", port: 5432, database: "tenant_demo", user: "postgres",
+      tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", statement_timeout_ms: 10000, password_stored: true,
+    },
+  ];
+  const login = (user, bypass) => ({
+    user, database: "tenant_demo", server_version: "15.10", superuser: bypass, bypassrls: bypass, owns_unforced: bypass ? ["public.audit_logs"] : [],
+  });
+  const bypassReasons = (user) => [`login "${user}" is a superuser`, `login "${user}" has the BYPASSRLS attribute`, `login "${user}" owns "public"."audit_logs" whose RLS is not forced`];
+
+  const named = [
+    { id: "t-acme", slug: "acme", name: "Acme Corporation", plan: "enterprise", status: "active" },
+    { id: "t-globex", slug: "globex", name: "Globex, Inc.", plan: "pro", status: "active" },
+    { id: "t-hostile", slug: "hooli", name: '<img src=x onerror="window.__pwned=1">Hooli =HYPERLINK("x")', plan: "free", status: "suspended" },
+  ];
+  const tenants = named.slice();
+  for (let i = 1; i <= 60; i += 1) {
+    const n = String(i).padStart(2, "0");
+    tenants.push({ id: `t-filler-${n}`, slug: `filler-${n}`, name: `Tenant ${n} (filler)`, plan: i % 3 ? "pro" : "free", status: "active" });
+  }
+  tenants.forEach((t, i) => {
+    t.created_at = iso(base - (i + 1) * 37 * day);
+  });
+
+  const roleSets = {
+    "t-acme": [
+      ["OWNER", "Full control", ["tenant:manage", "billing:manage", "members:manage", "audit:read", "data:read", "data:write"], true],
+      ["ADMIN", "Manage members", ["members:manage", "audit:read", "data:read", "data:write"], true],
+      ["MEMBER", "Use the product", ["data:read", "data:write"], true],
+      ["BILLING", "Finance team", ["billing:manage", "data:read"], false],
+    ],
+    "t-globex": [
+      ["OWNER", "Full control", ["tenant:manage", "members:manage", "data:read"], true],
+      ["SUPPORT", "Tier 1 support", ["data:read", "members:read"], false],
+    ],
+  };
+  const members = {};
+  const mk = (tid, domain, n, roles) => {
+    const list = [];
+    for (let i = 1; i <= n; i += 1) {
+      list.push({
+        id: `${tid}-m${i}`,
+        email: i === 3 ? `=cmd|' /C calc'!A0@${domain}` : `user${i}@${domain}`,
+        name: i === 2 ? "<b>Bold</b> O'Brien" : `${domain.split(".")[0]} person ${i}`,
+        role: roles[i % roles.length],
+        joined_at: iso(base - i * 5 * day),
+      });
+    }
+    members[tid] = list;
+  };
+  mk("t-acme", "acme.example", 130, ["OWNER", "ADMIN", "MEMBER", "BILLING"]);
+  mk("t-globex", "globex.example", 8, ["OWNER", "SUPPORT"]);
+  mk("t-hostile", "hooli.example", 2, ["OWNER"]);
+
+  const audits = {};
+  const actions = ["member.invited", "member.removed", "auth.login", "project.created", "invoice.paid", "settings.updated"];
+  const mkAudit = (tid, n) => {
+    const list = [];
+    for (let i = 1; i <= n; i += 1) {
+      list.push({
+        id: `${tid}-e${i}`,
+        occurred_at: iso(base - i * 17 * 60000),
+        actor_id: `${tid}-m${1 + (i % 5)}`,
+        actor_email: `user${1 + (i % 5)}@${tid.slice(2)}.example`,
+        action: actions[i % actions.length],
+        resource_type: ["member", "session", "project"][i % 3],
+        resource_id: i % 40 === 0 ? '=HYPERLINK("http://evil.example","click")' : `res-${i}`,
+        ip: `10.0.${i % 250}.${1 + (i % 200)}`,
+        user_agent: "Mozilla/5.0 Demo",
+        metadata: { seq: i, tenant: tid, note: i % 2 ? "ok" : "<script>alert(1)</script>", nested: { a: [1, 2] } },
+      });
+    }
+    audits[tid] = list;
+  };
+  mkAudit("t-acme", 250);
+  mkAudit("t-globex", 40);
+  const access = {
+    "t-acme": [{ id: "a1", at: iso(base - 2 * day), db_user: "console_reader", os_user: "demo", client_host: "demo-host", category: "support-ticket", detail: "ZD-1001", action: "view", details: {} }],
+    "t-globex": [],
+  };
+
+  // ---------------------------------------------------------------- plumbing
+  const calls = [];
+  const held = new Map(); // key -> [resolve]
+  const holding = new Set((cfg.holds || []).map(([c, t]) => `${c}|${t}`));
+  const sessions = new Map();
+  let exportRun = null;
+
+  const page = (list, after, limit, def) => {
+    const n = limit || def;
+    const start = after ? Number(after) : 0;
+    const items = list.slice(start, start + n);
+    return { items: clone(items), next_cursor: start + n < list.length ? String(start + n) : null };
+  };
+  const findTenant = (ref) => tenants.find((t) => t.id === ref || t.slug === ref);
+  const need = (args, names) => {
+    for (const n of names) if (args[n] === undefined || args[n] === null) throw err("invalid_input", `missing argument ${n}`);
+  };
+  const only = (cmd, args, names) => {
+    for (const k of Object.keys(args)) if (!names.includes(k)) throw err("invalid_input", `${cmd}: unexpected argument ${k}`);
+  };
+  const session = (profileId) => {
+    const s = sessions.get(profileId);
+    if (!s) throw err("not_connected", "the profile is not connected");
+    if (s.bypass_reasons.length && !s.bypass_accepted) throw err("isolation_not_enforced", "row-level security does not apply to this login");
+    return s;
+  };
+  const tenantOf = (args) => {
+    session(args.profileId);
+    const t = findTenant(args.tenant);
+    if (!t) throw err("unknown_tenant", `unknown tenant "${args.tenant}": no tenant has that id or slug`);
+    return t;
+  };
+
+  const commands = {
+    app_info: () => ({ version: "0.1.0-test", initial_profile: cfg.initialProfile || null }),
+    profiles_list: () => clone(profiles),
+    profiles_save: (a) => {
+      only("profiles_save", a, ["profile", "password"]);
+      const form = a.profile;
+      if (!form || typeof form !== "object") throw err("invalid_input", "a profile must be an object of fields");
+      let p = form.id ? profiles.find((x) => x.id === form.id) : null;
+      if (form.id && !p) throw err("unknown_profile", `no profile ${form.id}`);
+      if (!p) {
+        if (!form.name) throw err("invalid_input", "a profile needs a name");
+        if (profiles.some((x) => x.name === form.name)) throw err("invalid_input", `a profile named "${form.name}" exists`);
+        p = { id: `p-${profiles.length + 1}`, password_stored: false };
+        profiles.push(p);
+      }
+      for (const [k, v] of Object.entries(form)) {
+        if (k === "id") continue;
+        if (v === "" || v === null) delete p[k];
+        else p[k] = v;
+      }
+      if (a.password) p.password_stored = true;
+      const out = clone(p);
+      delete out.password_stored;
+      return out;
+    },
+    profiles_remove: (a) => {
+      only("profiles_remove", a, ["id"]);
+      const i = profiles.findIndex((p) => p.id === a.id);
+      if (i < 0) throw err("unknown_profile", `no profile ${a.id}`);
+      profiles.splice(i, 1);
+      return null;
+    },
+    profiles_test: (a) => {
+      only("profiles_test", a, ["id", "password"]);
+      const p = profiles.find((x) => x.id === a.id);
+      if (!p) throw err("unknown_profile", `no profile ${a.id}`);
+      if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored for "${p.name}"`);
+      const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
+      if (cfg.failTest) {
+        return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "refused", cause: `nothing listens on ${p.host}:${p.port}`, hint: "check that PostgreSQL runs and the port is right" } };
+      }
+      const bypass = p.id === "p-super";
+      return { ok: true, target, server_version: "15.10", login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [], diagnosis: null };
+    },
+    session_connect: (a) => {
+      only("session_connect", a, ["profileId", "password", "allowBypass"]);
+      need(a, ["profileId", "allowBypass"]);
+      const p = profiles.find((x) => x.id === a.profileId);
+      if (!p) throw err("unknown_profile", `no profile ${a.profileId}`);
+      if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored for "${p.name}"`);
+      const bypass = p.id === "p-super" || cfg.bypassProfile === p.id;
+      const s = {
+        profile_id: p.id, profile_name: p.name, login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [],
+        bypass_accepted: bypass && a.allowBypass === true, access_reason: p.access_reason,
+      };
+      sessions.set(p.id, s);
+      return clone(s);
+    },
+    session_disconnect: (a) => {
+      sessions.delete(a.profileId);
+      return null;
+    },
+    tenants_search: (a) => {
+      only("tenants_search", a, ["profileId", "search", "sort", "after", "limit"]);
+      session(a.profileId);
+      let list = tenants.slice();
+      if (a.search) {
+        const q = a.search.toLowerCase();
+        list = list.filter((t) => t.name.toLowerCase().includes(q) || t.slug.includes(q) || t.id === a.search);
+      }
+      const sort = a.sort || "name";
+      if (!["name", "slug", "created_at"].includes(sort)) throw err("invalid_input", `unknown sort "${sort}"`);
+      list.sort((x, y) => (sort === "created_at" ? y.created_at.localeCompare(x.created_at) : x[sort].localeCompare(y[sort])));
+      return page(list, a.after, a.limit, 50);
+    },
+    tenant_open: (a) => {
+      only("tenant_open", a, ["profileId", "tenant", "reason"]);
+      const s = session(a.profileId);
+      const t = tenantOf(a);
+      if ((s.access_reason === "required" || cfg.tenantOpenRejects) && !a.reason) {
+        throw err("reason_required", "this profile requires a reason to open a tenant");
+      }
+      if (a.reason && !["support-ticket", "incident", "audit-request", "other"].includes(a.reason.category)) throw err("invalid_input", "bad category");
+      const m = members[t.id] || [];
+      const ev = audits[t.id] || [];
+      return {
+        tenant: { id: t.id, slug: t.slug, name: t.name },
+        stats: { members: m.length, audit_events_30d: { value: ev.length * 1000 + 345, is_estimate: t.id === "t-acme" }, last_activity: ev[0] ? ev[0].occurred_at : null },
+        recorded: "yes",
+      };
+    },
+    members_page: (a) => {
+      only("members_page", a, ["profileId", "tenant", "role", "email", "after", "limit"]);
+      const t = tenantOf(a);
+      let list = members[t.id] || [];
+      if (a.role) list = list.filter((m) => m.role === a.role);
+      if (a.email) list = list.filter((m) => (m.email || "").includes(a.email));
+      return page(list, a.after, a.limit, 100);
+    },
+    roles_list: (a) => {
+      only("roles_list", a, ["profileId", "tenant"]);
+      const t = tenantOf(a);
+      return (roleSets[t.id] || []).map(([id, description, permissions, builtin]) => ({
+        id, description, permissions, builtin, global: false, members: (members[t.id] || []).filter((m) => m.role === id).length,
+      }));
+    },
+    audit_page: (a) => {
+      only("audit_page", a, ["profileId", "tenant", "filter", "after", "limit"]);
+      need(a, ["filter"]);
+      const t = tenantOf(a);
+      const f = a.filter;
+      let list = audits[t.id] || [];
+      if (f.action) list = list.filter((e) => (f.action.endsWith("*") || f.action.endsWith(".") ? e.action.startsWith(f.action.replace(/\*$/, "")) : e.action === f.action));
+      if (f.since) list = list.filter((e) => e.occurred_at >= f.since);
+      if (f.until) list = list.filter((e) => e.occurred_at < f.until);
+      if (f.actor) list = list.filter((e) => e.actor_email === f.actor || e.actor_id === f.actor);
+      if (f.resource_type) list = list.filter((e) => e.resource_type === f.resource_type);
+      if (f.resource_id) list = list.filter((e) => e.resource_id === f.resource_id);
+      return page(list, a.after, a.limit, 100);
+    },
+    audit_count: (a) => {
+      only("audit_count", a, ["profileId", "tenant", "filter"]);
+      const r = commands.audit_page({ profileId: a.profileId, tenant: a.tenant, filter: a.filter, limit: 1e9 });
+      return { value: r.items.length, is_estimate: false };
+    },
+    access_history: (a) => {
+      only("access_history", a, ["profileId", "tenant", "after"]);
+      const t = tenantOf(a);
+      return page(access[t.id] || [], a.after, 100, 100);
+    },
+    isolation_check: (a) => {
+      only("isolation_check", a, ["profileId", "probe", "tenant"]);
+      const s = sessions.get(a.profileId);
+      if (!s) throw err("not_connected", "the profile is not connected");
+      const findings = [
+        { code: "rls_not_forced", severity: "critical", object: "public.audit_logs", problem: "RLS is enabled but not forced on public.audit_logs", why: "The table's owner bypasses its policies.", fix_sql: "ALTER TABLE public.audit_logs FORCE ROW LEVEL SECURITY;", accepted: null },
+        { code: "policy_permissive_true", severity: "warning", object: "public.projects", problem: "A permissive policy allows every row", why: "Any tenant can read every project.", fix_sql: "DROP POLICY allow_all ON public.projects;", accepted: null },
+        { code: "no_log_table", severity: "info", object: "support_access_log", problem: "No support-access log table", why: "Support access is not recorded.", fix_sql: null, accepted: "we record access elsewhere" },
+      ];
+      if (a.probe) findings.push({ code: "probe_ok", severity: "info", object: a.tenant || "acme", problem: "The probe saw only its own rows", why: "Evidence that RLS isolates tenants.", fix_sql: null, accepted: null });
+      return { login: s.login.user, findings };
+    },
+    audit_export: (a) => {
+      only("audit_export", a, ["profileId", "tenant", "exportId", "path", "filter", "options", "reason", "onProgress"]);
+      need(a, ["exportId", "path", "filter", "options", "onProgress"]);
+      const t = tenantOf(a);
+      if (typeof a.options.bom !== "boolean" || typeof a.options.overwrite !== "boolean") throw err("invalid_input", "options.bom and options.overwrite are booleans");
+      if (a.path === "/exists.csv" && !a.options.overwrite) throw err("file_exists", `the file ${a.path} exists`);
+      const ch = a.onProgress;
+      const total = cfg.exportTotal;
+      return new Promise((resolve, reject) => {
+        exportRun = { id: a.exportId, resolve, reject, path: a.path, tenant: t.id };
+        // Three progress messages at once; the rest when the test calls export.finish() (or cancels).
+        ch.onmessage({ rows: 1000, bytes: 120000, total_estimate: total, elapsed_ms: 500 });
+        ch.onmessage({ rows: 2000, bytes: 240000, total_estimate: total, elapsed_ms: 1000 });
+        ch.onmessage({ rows: 3000, bytes: 360000, total_estimate: total, elapsed_ms: 1500 });
+        exportRun.finish = () => {
+          ch.onmessage({ rows: total, bytes: 1200000, total_estimate: total, elapsed_ms: 5000 });
+          resolve({ rows: total, bytes: 1200000, seconds: 5, path: a.path, recorded: "yes" });
+        };
+      });
+    },
+    audit_export_cancel: (a) => {
+      only("audit_export_cancel", a, ["exportId"]);
+      if (exportRun && exportRun.id === a.exportId) {
+        const r = exportRun;
+        exportRun = null;
+        setTimeout(() => r.reject(err("cancelled", "the export was cancelled")), 0);
+      }
+      return null;
+    },
+    show_in_folder: (a) => {
+      only("show_in_folder", a, ["path"]);
+      return null;
+    },
+  };
+
+  async function invoke(cmd, args) {
+    const a = args || {};
+    const shown = {};
+    for (const [k, v] of Object.entries(a)) shown[k] = v instanceof Channel ? "[Channel]" : clone(v);
+    calls.push({ cmd, args: shown });
+    const fn = commands[cmd];
+    if (!fn) throw err("ipc", `command ${cmd} not found`);
+    const key = `${cmd}|${a.tenant}`;
+    if (holding.has(key)) {
+      await new Promise((resolve) => {
+        const list = held.get(key) || [];
+        list.push(resolve);
+        held.set(key, list);
+      });
+    }
+    // Like Tauri, answer asynchronously even when the work is synchronous.
+    await Promise.resolve();
+    return fn(a);
+  }
+
+  class Channel {
+    constructor() {
+      this.onmessage = () => {};
+    }
+  }
+
+  window.__MOCK__ = {
+    calls,
+    config: cfg,
+    callsOf: (cmd) => calls.filter((c) => c.cmd === cmd),
+    hold: (cmd, tenant) => holding.add(`${cmd}|${tenant}`),
+    heldCount: (cmd, tenant) => (held.get(`${cmd}|${tenant}`) || []).length,
+    release: (cmd, tenant) => {
+      const key = `${cmd}|${tenant}`;
+      holding.delete(key);
+      const list = held.get(key) || [];
+      held.delete(key);
+      list.forEach((r) => r());
+      return list.length;
+    },
+    releaseNewest: (cmd, tenant) => {
+      const list = held.get(`${cmd}|${tenant}`) || [];
+      const r = list.pop();
+      if (r) r();
+      return r ? 1 : 0;
+    },
+    export: {
+      running: () => exportRun !== null,
+      finish: () => {
+        if (!exportRun) return false;
+        exportRun.finish();
+        exportRun = null;
+        return true;
+      },
+    },
+  };
+  window.__TAURI__ = {
+    core: { invoke, Channel },
+    dialog: {
+      save: async (opts) => {
+        calls.push({ cmd: "dialog.save", args: clone(opts) });
+        return cfg.savePath;
+      },
+    },
+  };
+  // The app runs with Tauri's freezePrototype: make the page the same.
+  if (cfg.freezePrototype) Object.freeze(Object.prototype);
+}
