@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 apt_ensure xvfb xauth hyperfine
-[ -d node_modules/@tauri-apps/cli ] || npm ci --no-audit --no-fund
+[ -d node_modules/@tauri-apps/cli ] || npm install --no-audit --no-fund --loglevel=error
 if [ -z "${SKIP_BUILD:-}" ]; then
   say "building the release bundle (.deb)"
   npx tauri build --bundles deb >/dev/null

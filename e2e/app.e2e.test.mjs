@@ -1,16 +1,174 @@
 // End-to-end: the real app (debug build) under Xvfb through tauri-driver, on the demo data, real keyring.
+// One scenario, in the order a support engineer works: add a profile, connect, find a tenant, read its members,
+// switch tenants with the quick switcher, export the audit log, run the isolation check.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, screenshot, By, until } from './driver.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startApp, screenshot, byTestId, By, until } from './driver.mjs';
 
+const PASSWORD = 'e2e-keyring-secret';
 let app;
 before(async () => { app = await startApp(); });
 after(async () => { await app?.stop(); });
 
-test('the app window opens on its own UI', async () => {
+/** Polls `fn` until it returns a truthy value. */
+async function waitFor(fn, what, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+async function type(driver, testid, text) {
+  const el = await byTestId(driver, testid);
+  await el.clear();
+  await el.sendKeys(text);
+  return el;
+}
+
+async function select(driver, testid, value) {
+  const el = await byTestId(driver, testid);
+  await el.findElement(By.css(`option[value="${value}"]`)).click();
+}
+
+/** Clicks; table rows are not "interactable" for WebKitWebDriver, so those get a DOM click. */
+async function click(driver, el) {
+  try {
+    await el.click();
+  } catch (e) {
+    if (e.name !== 'ElementNotInteractableError') throw e;
+    await driver.executeScript('arguments[0].click()', el);
+  }
+}
+
+async function all(driver, css) {
+  return driver.findElements(By.css(css));
+}
+
+test('a support engineer adds a profile, browses as the tenant, switches, exports and checks isolation', async () => {
   const { driver } = app;
-  await driver.wait(until.elementLocated(By.css('h1')), 20000);
-  const title = await driver.getTitle();
-  assert.equal(title, 'Tenant Console');
-  await screenshot(driver, '00-start');
+
+  // Profiles: add one; the password goes to the real keyring.
+  await (await byTestId(driver, 'profile-new', 30000)).click();
+  await type(driver, 'pf-name', 'demo-e2e');
+  await type(driver, 'pf-host', process.env.E2E_DB_HOST);
+  await type(driver, 'pf-port', process.env.E2E_DB_PORT);
+  await type(driver, 'pf-database', process.env.E2E_DB_NAME);
+  await type(driver, 'pf-user', 'console_reader');
+  await type(driver, 'pf-password', PASSWORD);
+  await select(driver, 'pf-tls', 'disable');
+  await (await byTestId(driver, 'profile-save')).click();
+  const item = await waitFor(async () => {
+    for (const el of await all(driver, '[data-testid="profile-item"]')) {
+      if ((await el.getAttribute('data-profile-name')) === 'demo-e2e') return el;
+    }
+    return null;
+  }, 'the saved profile in the list');
+  const profileId = await item.getAttribute('data-profile-id');
+  await screenshot(driver, '01-profiles');
+  const stored = execFileSync('secret-tool', ['search', '--all', 'service', 'tenant-console'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.ok(stored.includes(PASSWORD) && stored.includes(profileId), 'the password is in the keyring under the profile id');
+  const profileFile = fs.readFileSync(path.join(process.env.TENANT_CONSOLE_CONFIG_DIR, 'profiles.toml'), 'utf8');
+  assert.ok(!profileFile.includes(PASSWORD), 'the password is not in the profile file');
+
+  // Connect: the green status names the login.
+  await click(driver, item);
+  await (await byTestId(driver, 'connect-button')).click();
+  const status = await byTestId(driver, 'isolation-status', 30000);
+  await waitFor(async () => (await status.getAttribute('data-state')) === 'enforced', 'RLS enforced status');
+  assert.match(await status.getText(), /console_reader/);
+  await screenshot(driver, '02-connected');
+
+  // Tenants: search as you type.
+  await type(driver, 'tenant-search', 'glob');
+  await waitFor(async () => {
+    const settled = !(await (await byTestId(driver, 'tenants-status')).getText()).includes('Searching');
+    const rows = await all(driver, '[data-testid="tenant-row"]');
+    return settled && rows.length === 1 && (await rows[0].getAttribute('data-tenant-slug')) === 'globex';
+  }, 'only globex in the search result');
+  await screenshot(driver, '03-tenants-search');
+  await type(driver, 'tenant-search', 'acme');
+  const acmeRow = await waitFor(async () => {
+    for (const r of await all(driver, '[data-testid="tenant-row"]')) {
+      if ((await r.getAttribute('data-tenant-slug')) === 'acme') return r;
+    }
+    return null;
+  }, 'acme in the search result');
+  const acmeId = await acmeRow.getAttribute('data-tenant-id');
+  await click(driver, acmeRow);
+
+  // Tenant view: overview, members, roles, audit.
+  const view = await byTestId(driver, 'tenant-view');
+  await waitFor(async () => (await view.getAttribute('data-tenant-id')) === acmeId, 'acme opened');
+  await byTestId(driver, 'stat-members');
+  await screenshot(driver, '04-tenant-overview');
+  await (await byTestId(driver, 'tab-members')).click();
+  await waitFor(async () => (await all(driver, '[data-testid="member-row"]')).length === 12, '12 acme members');
+  for (const r of await all(driver, '[data-testid="member-row"]')) {
+    assert.equal(await r.getAttribute('data-tenant-id'), acmeId);
+  }
+  await screenshot(driver, '05-members');
+  await (await byTestId(driver, 'tab-roles')).click();
+  await waitFor(async () => (await all(driver, '[data-testid="role-row"][data-role="BILLING"]')).length === 1, 'acme custom role');
+  await screenshot(driver, '06-roles');
+  await (await byTestId(driver, 'tab-audit')).click();
+  await waitFor(async () => (await all(driver, '[data-testid="audit-row"]')).length > 0, 'audit rows');
+  await screenshot(driver, '07-audit');
+
+  // Quick switcher: Ctrl+K, type, Enter. Nothing of acme may remain.
+  await driver.actions().keyDown('\uE009').sendKeys('k').keyUp('\uE009').perform();
+  const input = await byTestId(driver, 'switcher-input');
+  await input.sendKeys('globex');
+  await waitFor(async () => {
+    const opts = await all(driver, '[data-testid="switcher-option"]');
+    return opts.length >= 1;
+  }, 'switcher options');
+  await screenshot(driver, '08-switcher');
+  await input.sendKeys('\uE007');
+  const globexId = await waitFor(async () => {
+    const id = await (await byTestId(driver, 'tenant-view')).getAttribute('data-tenant-id');
+    return id && id !== acmeId ? id : null;
+  }, 'globex opened');
+  await (await byTestId(driver, 'tab-members')).click();
+  await waitFor(async () => {
+    const rows = await all(driver, '[data-testid="member-row"]');
+    if (rows.length === 0) return false;
+    for (const r of rows) if ((await r.getAttribute('data-tenant-id')) !== globexId) return false;
+    return true;
+  }, 'globex members only');
+  assert.equal((await all(driver, `[data-tenant-id="${acmeId}"]`)).length, 0, 'a row of acme remained after switching');
+  await screenshot(driver, '09-switched-members');
+
+  // Export the audit log and read the file.
+  await (await byTestId(driver, 'tab-audit')).click();
+  await (await byTestId(driver, 'export-open')).click();
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tc-e2e-')), 'globex-audit.csv');
+  await type(driver, 'export-path', out);
+  await screenshot(driver, '10-export-dialog');
+  await (await byTestId(driver, 'export-start')).click();
+  await byTestId(driver, 'export-done', 60000);
+  await screenshot(driver, '11-export-done');
+  const csv = fs.readFileSync(out, 'utf8');
+  const lines = csv.split('\n');
+  assert.match(lines[0], /^id,occurred_at,actor_id,actor_email,action/);
+  assert.ok(csv.includes('""tenant"": ""globex""'), 'globex rows in the export');
+  assert.ok(!csv.includes('""tenant"": ""acme""'), 'no acme row in the export');
+  await (await byTestId(driver, 'export-close')).click();
+
+  // The isolation check with the live probe.
+  await (await byTestId(driver, 'nav-check')).click();
+  await (await byTestId(driver, 'check-probe')).click();
+  const summary = await byTestId(driver, 'check-summary', 60000);
+  await waitFor(async () => (await summary.getText()).length > 0, 'check summary');
+  assert.equal((await all(driver, '[data-testid="findings-critical"] [data-testid="finding"]')).length, 0, 'critical findings on the demo database');
+  await screenshot(driver, '12-isolation-check');
 });

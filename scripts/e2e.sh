@@ -13,7 +13,7 @@ if ! command -v tauri-driver >/dev/null; then
   cargo install tauri-driver --version '^2' --locked
 fi
 [ -n "${TC_TEST_DATABASE_URL:-}" ] || postgres_ensure
-[ -d node_modules/selenium-webdriver ] || npm ci --no-audit --no-fund
+[ -d node_modules/selenium-webdriver ] || npm install --no-audit --no-fund --loglevel=error
 
 say "building the app and tenantctl"
 cargo build --locked -p tenant-console -p tenantctl
@@ -28,15 +28,16 @@ target/debug/tenantctl --format json seed --demo --url "$admin_url" >/dev/null
 E2E_DB_HOST=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).hostname)' "$TC_TEST_DATABASE_URL")
 E2E_DB_PORT=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 5432)' "$TC_TEST_DATABASE_URL")
 export E2E_DB_HOST E2E_DB_PORT E2E_DB_NAME=$db E2E_APP="$PWD/target/debug/tenant-console"
-TENANT_CONSOLE_CONFIG_DIR=$(mktemp -d); TENANT_CONSOLE_DATA_DIR=$(mktemp -d)
-export TENANT_CONSOLE_CONFIG_DIR TENANT_CONSOLE_DATA_DIR
 export E2E_ARTIFACTS="$PWD/artifacts/e2e"
 rm -rf "$E2E_ARTIFACTS"; mkdir -p "$E2E_ARTIFACTS"
+# The app's config and data (its log) stay with the screenshots, for whoever reads a failure.
+export TENANT_CONSOLE_CONFIG_DIR="$E2E_ARTIFACTS/config" TENANT_CONSOLE_DATA_DIR="$E2E_ARTIFACTS/data"
+mkdir -p "$TENANT_CONSOLE_CONFIG_DIR" "$TENANT_CONSOLE_DATA_DIR"
 
 say "running the end-to-end test under Xvfb"
 status=0
 scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1400x900x24" npm run --silent test:e2e || status=$?
 echo "end-to-end screenshots: $E2E_ARTIFACTS/"
-ls "$E2E_ARTIFACTS" 2>/dev/null | sed 's/^/  /'
+ls "$E2E_ARTIFACTS"/*.png 2>/dev/null | sed 's/^/  /'
 psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists $db with (force)" >/dev/null || true
 exit "$status"

@@ -8,7 +8,8 @@ source scripts/lib.sh
 
 rust_ensure
 apt_ensure $BUILD_PACKAGES gnome-keyring libsecret-tools dbus dbus-x11 dbus-bin openssl xvfb xauth \
-  webkit2gtk-driver chromium nodejs npm
+  webkit2gtk-driver chromium python3
+command -v npm >/dev/null || apt_ensure nodejs npm
 postgres_ensure
 
 say "dropping test databases left by earlier runs"
@@ -23,7 +24,7 @@ say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus se
 scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
 
 say "running the UI tests (type check, logic, pages in headless Chromium)"
-[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+npm install --no-audit --no-fund --loglevel=error  # follows package-lock.json; npm ci trips over this machine's npmrc
 npm run --silent typecheck
 npm run --silent test:ui
 

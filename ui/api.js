@@ -300,6 +300,8 @@ export function compact(o) {
 
 /** @returns {Promise<AppInfo>} */
 export const appInfo = () => call("app_info");
+/** Tells the app the first screen is rendered and usable (the start-up benchmark measures up to here). */
+export const appReady = () => call("app_ready");
 
 /** @returns {Promise<ProfileView[]>} */
 export const profilesList = () => call("profiles_list");

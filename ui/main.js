@@ -184,6 +184,8 @@ async function start() {
   }
   renderShell();
   renderScreen();
+  // After the next paint the profiles screen is on screen and usable.
+  requestAnimationFrame(() => setTimeout(() => { api.appReady().catch(() => {}); }, 0));
 }
 
 void start();

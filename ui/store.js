@@ -108,7 +108,7 @@ export class Store {
 
   /**
    * Opens a tenant (or closes it with null): a new context, and the tenant goes to the front of the recent list.
-   * Opening the same tenant again starts a new visit too (its view reloads).
+   * Opening the tenant that is already open just shows it.
    * @param {Tenant | null} tenant
    */
   openTenant(tenant) {
@@ -119,7 +119,13 @@ export class Store {
     }
     const recent = pushRecent(this.#state.recent, tenant);
     saveRecent(this.#storage, session.profile_id, recent);
-    if (this.#state.tenant?.id === tenant.id) this.guard.enter(session.profile_id, tenant.id);
+    if (this.#state.tenant?.id === tenant.id) {
+      // Already open (a double click, or choosing it again in the switcher): show it. Starting a new visit
+      // here would drop the open view's in-flight responses as stale while the view itself stays, leaving it
+      // on "Opening…" for good.
+      this.#set({ recent, screen: "tenant" });
+      return;
+    }
     this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, recent, screen: "tenant" });
   }
 

@@ -20,6 +20,9 @@ pub struct AppState {
     secrets: Result<Secrets, String>,
     conns: RwLock<HashMap<String, Db>>,
     pub exports: Mutex<HashMap<String, CancelFlag>>,
+    /// Passwords given "for this session only", kept in memory (never on disk) so that reconnecting (e.g. to
+    /// acknowledge a bypass) does not ask again.
+    session_passwords: Mutex<HashMap<String, secrecy::SecretString>>,
     /// The profile to select at start (`TENANT_CONSOLE_PROFILE`, set by the demo command).
     pub initial_profile: Option<String>,
 }
@@ -35,6 +38,7 @@ impl AppState {
             }),
             conns: RwLock::new(HashMap::new()),
             exports: Mutex::new(HashMap::new()),
+            session_passwords: Mutex::new(HashMap::new()),
             initial_profile: std::env::var("TENANT_CONSOLE_PROFILE").ok(),
         }
     }
@@ -76,6 +80,23 @@ impl AppState {
             .write()
             .expect("not poisoned")
             .insert(profile_id.to_owned(), db);
+    }
+
+    /// Remembers a session-only password for the app's lifetime.
+    pub fn remember_password(&self, profile_id: &str, password: secrecy::SecretString) {
+        self.session_passwords
+            .lock()
+            .expect("not poisoned")
+            .insert(profile_id.to_owned(), password);
+    }
+
+    /// A session-only password given earlier, if any.
+    pub fn session_password(&self, profile_id: &str) -> Option<secrecy::SecretString> {
+        self.session_passwords
+            .lock()
+            .expect("not poisoned")
+            .get(profile_id)
+            .cloned()
     }
 
     pub fn drop_db(&self, profile_id: &str) -> Option<Db> {

@@ -44,13 +44,15 @@ describe("the store", () => {
     assert.deepEqual(s.state.recent.map((t) => t.slug), ["globex", "acme"]);
   });
 
-  test("re-opening the same tenant starts a new visit", () => {
+  test("re-opening the open tenant (a double click) keeps its in-flight responses current", () => {
     const s = new Store(memoryStorage());
     s.connected(profile, session());
     s.openTenant(acme);
-    const first = s.guard.token("audit");
+    const first = s.guard.token("open");
+    s.show("tenants");
     s.openTenant(acme);
-    assert.equal(s.guard.isCurrent(first), false);
+    assert.equal(s.guard.isCurrent(first), true);
+    assert.equal(s.state.screen, "tenant");
   });
 
   test("a tenant's resolved name updates the tenant without a new context", () => {

@@ -2,6 +2,8 @@
 //! (`profiles_list`, `tenants_search`, `audit_page`); `handler` registers them all.
 
 pub mod browse;
+pub mod check;
+pub mod export;
 pub mod profiles;
 pub mod session;
 
@@ -24,5 +26,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         browse::audit_page,
         browse::audit_count,
         browse::access_history,
+        check::isolation_check,
+        export::audit_export,
+        export::audit_export_cancel,
+        export::show_in_folder,
     ]
 }

@@ -61,8 +61,15 @@ pub async fn session_connect(
 ) -> CmdResult<SessionInfo> {
     let p = state.store.get(&profile_id)?;
     let password = match password.filter(|p| !p.is_empty()) {
-        Some(pw) => SecretString::from(pw),
-        None => state.secrets()?.get(&p.id).await?,
+        Some(pw) => {
+            let pw = SecretString::from(pw);
+            state.remember_password(&p.id, pw.clone());
+            pw
+        }
+        None => match state.session_password(&p.id) {
+            Some(pw) => pw,
+            None => state.secrets()?.get(&p.id).await?,
+        },
     };
     let db = Db::connect(
         &p.connect_spec(Some(password)),

@@ -145,6 +145,7 @@ export function installMock(config) {
 
   const commands = {
     app_info: () => ({ version: "0.1.0-test", initial_profile: cfg.initialProfile || null }),
+    app_ready: () => null,
     profiles_list: () => clone(profiles),
     profiles_save: (a) => {
       only("profiles_save", a, ["profile", "password"]);
