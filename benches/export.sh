@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Export benchmark on the bench database (tenant big-1, 1,000,000 audit rows): tenantctl export-audit (release
+# build, as console_reader, under RLS) side by side with a superuser's raw psql COPY of the same rows, and the
+# exporting process's peak memory at 100,000 and 1,000,000 rows.
+#   benches/export.sh [postgres://postgres@127.0.0.1:5432/tc_bench]
+# Make the database first: createdb tc_bench; tenantctl migrate --url URL; tenantctl seed --bench --url URL
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+apt_ensure time postgresql-client
+admin=${1:-postgres://postgres@127.0.0.1:5432/tc_bench}
+reader=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(netloc=p.netloc.replace(p.username+"@","console_reader@",1)).geturl())' "$admin")
+cargo build --release --locked -p tenantctl >/dev/null
+bin=target/release/tenantctl
+out=$(mktemp -d)
+tenant=$(psql "$admin" -qAtc "select id from tenants where slug = 'big-1'")
+[ -n "$tenant" ] || die "no tenant big-1: seed the bench database first"
+
+raw_copy() {
+  local limit=$1
+  psql "$admin" -qc "COPY (SELECT id, created_at, actor_id, action, resource_type, resource_id, host(ip), user_agent, metadata
+                           FROM audit_logs WHERE tenant_id = '$tenant' ORDER BY created_at, id $limit) TO STDOUT WITH (FORMAT csv)" > "$out/raw.csv"
+}
+
+for rows in 100000 1000000; do
+  if [ "$rows" = 100000 ]; then since=$(psql "$admin" -qAtc "select created_at from audit_logs where tenant_id = '$tenant' order by created_at desc, id desc offset 99999 limit 1"); else since=""; fi
+  args=(export-audit --url "$reader" --tenant big-1 --out "$out/export.csv" --force)
+  limit=""
+  if [ -n "$since" ]; then args+=(--since "$(python3 -c 'import sys; print(sys.argv[1].replace(" ","T"))' "$since")"); limit="LIMIT 100000"; fi
+  say "$rows rows"
+  for run in 1 2 3; do
+    s=$(date +%s.%N); raw_copy "$limit"; e=$(date +%s.%N)
+    raw=$(echo "$e - $s" | bc)
+    /usr/bin/time -f '%e %M' -o "$out/time" "$bin" "${args[@]}" 2>/dev/null
+    read -r wall rss < "$out/time"
+    printf '  run %d: raw COPY %.2f s (%s bytes) | tenantctl %.2f s, peak RSS %d MiB (%s bytes) | ratio %.2f\n' \
+      "$run" "$raw" "$(stat -c %s "$out/raw.csv")" "$wall" "$((rss / 1024))" "$(stat -c %s "$out/export.csv")" \
+      "$(echo "$wall / $raw" | bc -l)"
+  done
+done
+rm -rf "$out"
