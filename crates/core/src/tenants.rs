@@ -11,7 +11,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use crate::cursor;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mapping::{col, Schema, TsType};
+use crate::mapping::{col, IdType, Schema, TsType};
 use crate::scope::{Tenant, TenantScope};
 
 /// Resolves a tenant by id or slug. The only way to obtain a [`Tenant`].
@@ -243,8 +243,10 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
     let id_cast = s.tenant_id_type.cast();
     let mut qb = select_tenants(s);
     qb.push(" WHERE true");
+    let mut trigram_search = false;
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
         check_text("search text", text, 200)?;
+        trigram_search = text.chars().filter(|c| c.is_alphanumeric()).count() >= 3;
         let pattern = format!("%{}%", like_escape(text));
         qb.push(format!(" AND ({} ILIKE ", text_key(s, &t.name)))
             .push_bind(pattern.clone())
@@ -254,8 +256,15 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
                 .push_bind(pattern.clone())
                 .push(" ESCAPE '\\'");
         }
-        qb.push(format!(" OR {id}::text ILIKE "))
-            .push_bind(pattern)
+        // A uuid's text is lowercase hex and an integer's is digits: a case-sensitive LIKE with the pattern
+        // lowercased is the same match at a third of ILIKE's cost per row (it matters when a short search
+        // cannot use the trigram index and every tenant is tested).
+        let (op, id_pattern) = match s.tenant_id_type {
+            IdType::Text => ("ILIKE", pattern),
+            IdType::Uuid | IdType::Integer => ("LIKE", pattern.to_lowercase()),
+        };
+        qb.push(format!(" OR {id}::text {op} "))
+            .push_bind(id_pattern)
             .push(" ESCAPE '\\')");
     }
     if let Some(after) = &q.after {
@@ -283,7 +292,23 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
     }
     qb.push(format!(" ORDER BY {sort_col}, {id} LIMIT "))
         .push_bind(limit + 1);
-    let rows = qb.build().fetch_all(db.pool()).await?;
+    let rows = if trigram_search {
+        // The planner prices ILIKE like an equality, so for a long search text it judges one sequential scan
+        // (three ILIKEs on every tenant: 25-40 ms on 10,000) cheaper than three trigram bitmap scans (about
+        // 1 ms), and picks it. With sequential scans priced out for this one statement it takes the indexes
+        // when they exist; where none do (a mapped schema), it scans anyway, as before. The statement is
+        // not kept prepared: a cached generic plan, made without seeing the text, walks the name index and
+        // tests every tenant for a rare text; an unnamed statement is planned for the text it is given.
+        let mut tx = db.pool().begin_with("BEGIN READ ONLY").await?;
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
+        let rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows
+    } else {
+        qb.build().fetch_all(db.pool()).await?
+    };
     let mut items: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
