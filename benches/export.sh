@@ -10,7 +10,7 @@ source scripts/lib.sh
 apt_ensure time postgresql-client
 admin=${1:-postgres://postgres@127.0.0.1:5432/tc_bench}
 reader=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(netloc=p.netloc.replace(p.username+"@","console_reader@",1)).geturl())' "$admin")
-cargo build --release --locked -p tenantctl >/dev/null
+cargo build --release --locked -p tenantctl 2>&1 | tail -n 1
 bin=target/release/tenantctl
 out=$(mktemp -d)
 tenant=$(psql "$admin" -qAtc "select id from tenants where slug = 'big-1'")
@@ -19,14 +19,18 @@ tenant=$(psql "$admin" -qAtc "select id from tenants where slug = 'big-1'")
 raw_copy() {
   local limit=$1
   psql "$admin" -qc "COPY (SELECT id, created_at, actor_id, action, resource_type, resource_id, host(ip), user_agent, metadata
-                           FROM audit_logs WHERE tenant_id = '$tenant' ORDER BY created_at, id $limit) TO STDOUT WITH (FORMAT csv)" > "$out/raw.csv"
+                           FROM audit_logs WHERE tenant_id = '$tenant' $limit ORDER BY created_at, id) TO STDOUT WITH (FORMAT csv)" > "$out/raw.csv"
 }
 
 for rows in 100000 1000000; do
-  if [ "$rows" = 100000 ]; then since=$(psql "$admin" -qAtc "select created_at from audit_logs where tenant_id = '$tenant' order by created_at desc, id desc offset 99999 limit 1"); else since=""; fi
+  since=""
+  if [ "$rows" = 100000 ]; then
+    since=$(psql "$admin" -qAtc "select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') from audit_logs
+                                  where tenant_id = '$tenant' order by created_at desc, id desc offset 99999 limit 1")
+  fi
   args=(export-audit --url "$reader" --tenant big-1 --out "$out/export.csv" --force)
   limit=""
-  if [ -n "$since" ]; then args+=(--since "$(python3 -c 'import sys; print(sys.argv[1].replace(" ","T"))' "$since")"); limit="LIMIT 100000"; fi
+  if [ -n "$since" ]; then args+=(--since "$since"); limit="AND created_at >= '$since'"; fi
   say "$rows rows"
   for run in 1 2 3; do
     s=$(date +%s.%N); raw_copy "$limit"; e=$(date +%s.%N)

@@ -170,6 +170,9 @@ pub struct ExportSummary {
 /// Set to cancel a running export.
 pub type CancelFlag = Arc<AtomicBool>;
 
+/// How much COPY output is handed to the writer thread at a time.
+const BATCH_BYTES: usize = 256 * 1024;
+
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
@@ -378,17 +381,28 @@ async fn run(
     {
         let mut stream = scope.raw().copy_out_raw(&q.sql).await?;
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        // The server sends one message per row: hand them to the writer thread in batches, or the
+        // hand-offs (not the database) become the cost.
+        let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
         loop {
             tokio::select! {
                 chunk = stream.next() => match chunk {
                     Some(Ok(bytes)) => {
-                        if tx.send(bytes.to_vec()).is_err() {
+                        batch.extend_from_slice(&bytes);
+                        if batch.len() >= BATCH_BYTES
+                            && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_BYTES))).is_err()
+                        {
                             // The writer stopped (its error is reported below).
                             break;
                         }
                     }
                     Some(Err(e)) => { outcome = Err(copy_error(e)); break; }
-                    None => break,
+                    None => {
+                        if !batch.is_empty() {
+                            let _ = tx.send(std::mem::take(&mut batch));
+                        }
+                        break;
+                    }
                 },
                 _ = tick.tick() => {
                     if cancel.load(Ordering::Relaxed) {
