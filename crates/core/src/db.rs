@@ -156,6 +156,12 @@ impl ConnectSpec {
         }
     }
 
+    /// The driver's options (for callers that build their own pool, e.g. admin commands). They hold the
+    /// password and print it in their `Debug`: never log them.
+    pub fn pg_options(&self) -> PgConnectOptions {
+        self.options()
+    }
+
     fn options(&self) -> PgConnectOptions {
         let mut o = PgConnectOptions::new_without_pgpass()
             .host(&self.host)
@@ -182,11 +188,13 @@ impl ConnectSpec {
     /// Opens one connection, with the doctor's diagnosis on failure.
     pub async fn connect_once(&self) -> Result<PgConnection> {
         let opts = self.options();
-        let secs = self.connect_timeout.as_secs().max(1);
         match tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts)).await {
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(Error::Connect(diagnose(&e, &self.target()))),
-            Err(_) => Err(Error::Connect(Diagnosis::timeout(&self.target(), secs))),
+            Err(_) => Err(Error::Connect(Diagnosis::timeout(
+                &self.target(),
+                Some(self.connect_timeout),
+            ))),
         }
     }
 }
@@ -199,6 +207,9 @@ pub struct LoginInfo {
     pub server_version: String,
     pub superuser: bool,
     pub bypassrls: bool,
+    /// Mapped tenant tables this login owns (directly or through a role it belongs to). FORCED RLS still
+    /// applies to an owner, but an owner can turn it off: the isolation check weighs that.
+    pub owns_tenant_tables: Vec<String>,
     /// Mapped tenant tables this login owns whose RLS is not FORCED: RLS does not apply to it there.
     pub owns_unforced: Vec<String>,
 }
@@ -241,22 +252,28 @@ impl LoginInfo {
         if let Some(a) = &schema.tables.access_log {
             tables.push(a.name.to_string());
         }
-        let owns_unforced: Vec<String> = sqlx::query_scalar(
-            "SELECT c.oid::regclass::text FROM pg_class c
+        let owned: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT c.oid::regclass::text, c.relforcerowsecurity FROM pg_class c
               WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
                 AND pg_has_role(current_user, c.relowner, 'USAGE')
-                AND NOT c.relforcerowsecurity
               ORDER BY 1",
         )
         .bind(&tables)
         .fetch_all(&mut *conn)
         .await?;
+        let owns_unforced = owned
+            .iter()
+            .filter(|(_, forced)| !forced)
+            .map(|(t, _)| t.clone())
+            .collect();
+        let owns_tenant_tables = owned.into_iter().map(|(t, _)| t).collect();
         Ok(LoginInfo {
             user,
             database,
             server_version,
             superuser,
             bypassrls,
+            owns_tenant_tables,
             owns_unforced,
         })
     }
