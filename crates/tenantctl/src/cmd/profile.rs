@@ -1,4 +1,5 @@
-//! `tenantctl profile ...`: add, list, remove, test, set-password. Passwords go to the system keyring only.
+//! `tenantctl profile ...`: add, list, remove, rename, test, set-password. Passwords go to the system keyring
+//! only, under the profile's id: renaming keeps the password, removing deletes it.
 
 use std::path::PathBuf;
 
@@ -9,9 +10,9 @@ use tenant_console_core::access::ReasonPolicy;
 use tenant_console_core::doctor;
 use tenant_console_core::profile::{Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
-use tenant_console_core::{ConnectSpec, Error, TlsMode};
+use tenant_console_core::{ConnectSpec, TlsMode};
 
-use crate::ctx::Global;
+use crate::ctx::{profile_password, Global};
 use crate::output::{print_list, print_object, Failure, Listing, EXIT_ERROR, EXIT_ISOLATION};
 
 #[derive(Subcommand, Debug)]
@@ -23,6 +24,8 @@ pub enum ProfileCmd {
     List,
     /// Remove a profile and its password.
     Remove { name: String },
+    /// Rename a profile (its password stays in the keyring).
+    Rename { name: String, new_name: String },
     /// Connect and diagnose: reachability, TLS, authentication, privileges, who the login is.
     Test { name: String },
     /// Store a new password for a profile (from --password-stdin or PGPASSWORD).
@@ -56,6 +59,7 @@ pub struct AddArgs {
 struct ProfileView {
     #[serde(flatten)]
     profile: Profile,
+    /// Whether the keyring holds a password for it; null when the keyring cannot say (locked, unavailable).
     password_stored: Option<bool>,
 }
 
@@ -101,10 +105,17 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             // Mapping file problems are the user's to fix now, not at the first connect.
             p.mapping()?;
             p.validate()?;
+            let is_new = !store.list()?.iter().any(|q| q.id == p.id);
             if let Some(pw) = password {
                 Secrets::system()?.set(&p.id, pw).await?;
             }
-            store.save(&p)?;
+            if let Err(e) = store.save(&p) {
+                // A password nobody's profile points at would stay in the keyring forever.
+                if is_new {
+                    Secrets::system()?.delete(&p.id).await.ok();
+                }
+                return Err(e.into());
+            }
             print_object(g.format(), &p)
         }
         ProfileCmd::List => {
@@ -112,7 +123,7 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             let mut views = Vec::new();
             for p in store.list()? {
                 let stored = match &secrets {
-                    Some(s) => Some(s.get(&p.id).await.is_ok()),
+                    Some(s) => s.has_password(&p.id).await,
                     None => None,
                 };
                 views.push(ProfileView {
@@ -140,12 +151,21 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             )
         }
         ProfileCmd::Remove { name } => {
-            let removed = store.remove(&name)?;
-            Secrets::system()?.delete(&removed.id).await?;
+            // The secret first: if the keyring is locked the profile stays, so removing can be retried; the
+            // other way round would strand a password that no profile names.
+            let p = store.get(&name)?;
+            Secrets::system()?.delete(&p.id).await?;
+            let removed = store.remove(&p.id)?;
             print_object(
                 g.format(),
                 &serde_json::json!({"removed": removed.name, "id": removed.id}),
             )
+        }
+        ProfileCmd::Rename { name, new_name } => {
+            let mut p = store.get(&name)?;
+            p.name = new_name;
+            store.save(&p)?;
+            print_object(g.format(), &p)
         }
         ProfileCmd::SetPassword { name } => {
             let p = store.get(&name)?;
@@ -162,16 +182,9 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
         }
         ProfileCmd::Test { name } => {
             let p = store.get(&name)?;
-            let password = match g.stdin_password()? {
-                Some(pw) => Some(pw),
-                None => Some(
-                    Secrets::system()?
-                        .get(&p.id)
-                        .await
-                        .map_err(Error::Keyring)?,
-                ),
-            };
-            let report = doctor::test_connection(&p.connect_spec(password), p.mapping()?).await;
+            let password = profile_password(g, &p).await?;
+            let report =
+                doctor::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await;
             print_object(g.format(), &report)?;
             if let Some(d) = &report.diagnosis {
                 return Err(Failure::with_exit(d.kind.code(), d.to_string(), EXIT_ERROR));
