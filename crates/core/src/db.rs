@@ -32,6 +32,23 @@ pub enum TlsMode {
     VerifyFull,
 }
 
+impl TlsMode {
+    /// The mode when none was asked for: plain TCP to a loopback address (nothing crosses a network), and
+    /// verify-full everywhere else, so a forgotten `sslmode` never sends a password in the clear.
+    pub fn default_for_host(host: &str) -> TlsMode {
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.starts_with('/')
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback {
+            TlsMode::Disable
+        } else {
+            TlsMode::VerifyFull
+        }
+    }
+}
+
 impl std::str::FromStr for TlsMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -109,24 +126,29 @@ impl ConnectSpec {
         } else {
             decode(database)
         };
-        let mut tls = TlsMode::Disable;
+        let mut tls = None;
         let mut ca_file = None;
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
                 "sslmode" => {
-                    tls = match v.as_ref() {
+                    tls = Some(match v.as_ref() {
                         "disable" | "allow" | "prefer" => TlsMode::Disable,
                         "require" | "verify-ca" => TlsMode::Require,
                         "verify-full" => TlsMode::VerifyFull,
                         other => {
                             return Err(Error::InvalidInput(format!("unknown sslmode {other:?}")))
                         }
-                    }
+                    })
                 }
                 "sslrootcert" => ca_file = Some(PathBuf::from(v.as_ref())),
                 _ => {}
             }
         }
+        // A CA file means "verify with it"; otherwise the host decides (see TlsMode::default_for_host).
+        let tls = tls.unwrap_or_else(|| match ca_file {
+            Some(_) => TlsMode::VerifyFull,
+            None => TlsMode::default_for_host(&host),
+        });
         Ok(ConnectSpec {
             host,
             port: u.port().unwrap_or(5432),
@@ -440,6 +462,24 @@ mod tests {
         assert_eq!(s.password.as_ref().unwrap().expose_secret(), "s3cr@t");
         let shown = format!("{s:?} {}", s.redacted_url());
         assert!(!shown.contains("s3cr"), "{shown}");
+    }
+
+    #[test]
+    fn without_sslmode_only_loopback_goes_unencrypted() {
+        let tls = |url: &str| ConnectSpec::from_url(url).unwrap().tls;
+        assert_eq!(tls("postgres://u@127.0.0.1:5432/d"), TlsMode::Disable);
+        assert_eq!(tls("postgres://u@localhost/d"), TlsMode::Disable);
+        assert_eq!(tls("postgres://u@[::1]/d"), TlsMode::Disable);
+        assert_eq!(tls("postgres://u@db.example/d"), TlsMode::VerifyFull);
+        assert_eq!(tls("postgres://u@10.0.0.7/d"), TlsMode::VerifyFull);
+        assert_eq!(
+            tls("postgres://u@127.0.0.1/d?sslrootcert=/etc/ca.crt"),
+            TlsMode::VerifyFull
+        );
+        assert_eq!(
+            tls("postgres://u@db.example/d?sslmode=require"),
+            TlsMode::Require
+        );
     }
 
     #[test]

@@ -631,3 +631,45 @@ async fn passwords_in_urls_and_pgpassword_reach_no_log_and_no_file() {
     cli.assert_never_leaked(&wrong);
     cli.assert_never_leaked(&s.reader_pw);
 }
+
+#[test]
+fn a_profile_for_a_remote_host_verifies_tls_unless_told_otherwise() {
+    let cli = Cli::new();
+    let add = |name: &str, extra: &[&str]| {
+        let out = cli.run(&[&["profile", "add", name], extra].concat());
+        assert_eq!(out.code, 0, "{out:?}");
+        out.json()["tls"].as_str().unwrap().to_owned()
+    };
+
+    assert_eq!(
+        add("remote", &["--url", "postgres://u@db.example/app"]),
+        "verify-full"
+    );
+    assert_eq!(
+        add("local", &["--url", "postgres://u@127.0.0.1/app"]),
+        "disable"
+    );
+    assert_eq!(
+        add(
+            "local-ca",
+            &["--url", "postgres://u@127.0.0.1/app", "--ca", "/etc/ca.crt"]
+        ),
+        "verify-full"
+    );
+    assert_eq!(
+        add(
+            "url-mode",
+            &["--url", "postgres://u@db.example/app?sslmode=require"]
+        ),
+        "require"
+    );
+    assert_eq!(
+        add(
+            "flag",
+            &["--url", "postgres://u@db.example/app", "--tls", "disable"]
+        ),
+        "disable"
+    );
+    let file = std::fs::read_to_string(cli.config.path().join("profiles.toml")).unwrap();
+    assert!(file.contains("tls = \"verify-full\""), "{file}");
+}

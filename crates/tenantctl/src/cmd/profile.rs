@@ -38,7 +38,8 @@ pub struct AddArgs {
     /// postgres://USER@HOST:PORT/DB (leave the password out: it would stay in your shell history).
     #[arg(long)]
     pub url: String,
-    /// TLS mode: disable, require or verify-full (default verify-full; loopback hosts default to disable).
+    /// TLS mode: disable, require or verify-full (default: the URL's sslmode, else verify-full, but disable
+    /// for a loopback host without --ca).
     #[arg(long)]
     pub tls: Option<TlsMode>,
     /// CA certificate file to verify the server with (verify-full); without it the system trust store is used.
@@ -75,17 +76,17 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
     match cmd {
         ProfileCmd::Add(a) => {
             let spec = ConnectSpec::from_url(&a.url)?;
-            let loopback = matches!(spec.host.as_str(), "localhost" | "127.0.0.1" | "::1");
             let existing = store.list()?.into_iter().find(|p| p.name == a.name);
             let mut p = existing.unwrap_or_else(|| Profile::new(&a.name, "", 0, "", ""));
             p.host = spec.host.clone();
             p.port = spec.port;
             p.database = spec.database.clone();
             p.user = spec.user.clone();
-            p.tls = a.tls.unwrap_or(if loopback && a.ca.is_none() {
-                TlsMode::Disable
-            } else {
+            // --tls, else a CA file means verify-full, else the URL's sslmode or the host's default.
+            p.tls = a.tls.unwrap_or(if a.ca.is_some() {
                 TlsMode::VerifyFull
+            } else {
+                spec.tls
             });
             p.ca_file = a.ca.or(spec.ca_file.clone());
             if let Some(s) = a.tenant_setting {
