@@ -133,8 +133,9 @@ impl ConnectSpec {
                 "sslmode" => {
                     tls = Some(match v.as_ref() {
                         "disable" | "allow" | "prefer" => TlsMode::Disable,
-                        "require" | "verify-ca" => TlsMode::Require,
-                        "verify-full" => TlsMode::VerifyFull,
+                        "require" => TlsMode::Require,
+                        // There is no verify-ca mode here: checking the host name too is stricter, never weaker.
+                        "verify-ca" | "verify-full" => TlsMode::VerifyFull,
                         other => {
                             return Err(Error::InvalidInput(format!("unknown sslmode {other:?}")))
                         }
@@ -479,6 +480,10 @@ mod tests {
         assert_eq!(
             tls("postgres://u@db.example/d?sslmode=require"),
             TlsMode::Require
+        );
+        assert_eq!(
+            tls("postgres://u@db.example/d?sslmode=verify-ca"),
+            TlsMode::VerifyFull
         );
     }
 
