@@ -649,12 +649,30 @@ fn a_profile_for_a_remote_host_verifies_tls_unless_told_otherwise() {
         add("local", &["--url", "postgres://u@127.0.0.1/app"]),
         "disable"
     );
+    let ca = cli.config.path().join("ca.crt");
+    std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+    let ca = ca.display().to_string();
     assert_eq!(
         add(
             "local-ca",
-            &["--url", "postgres://u@127.0.0.1/app", "--ca", "/etc/ca.crt"]
+            &["--url", "postgres://u@127.0.0.1/app", "--ca", &ca]
         ),
         "verify-full"
+    );
+    let missing = cli.run(&[
+        "profile",
+        "add",
+        "no-ca",
+        "--url",
+        "postgres://u@db.example/app",
+        "--ca",
+        "/nonexistent/ca.crt",
+    ]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(
+        missing.stderr.contains("no such file"),
+        "{}",
+        missing.stderr
     );
     assert_eq!(
         add(

@@ -103,8 +103,14 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
                 eprintln!("tenantctl: note: a password in a URL stays in your shell history; prefer --password-stdin");
             }
             let password = password_input(g)?.or(spec.password);
-            // Mapping file problems are the user's to fix now, not at the first connect.
+            // Mapping and CA file problems are the user's to fix now, not at the first connect.
             p.mapping()?;
+            if let Some(ca) = p.ca_file.as_ref().filter(|ca| !ca.is_file()) {
+                return Err(Failure::usage(format!(
+                    "--ca {}: no such file (the PEM certificate of the CA that signed the server's certificate)",
+                    ca.display()
+                )));
+            }
             p.validate()?;
             let is_new = !store.list()?.iter().any(|q| q.id == p.id);
             if let Some(pw) = password {
