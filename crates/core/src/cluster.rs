@@ -13,6 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -355,6 +356,11 @@ impl LocalCluster {
 }
 
 impl Running {
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Stops the server now (fast shutdown) and waits for it to exit.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -379,4 +385,129 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Where a server started by [`start_for_process`] listens.
+#[derive(Clone, Debug)]
+pub struct ProcessServer {
+    /// The temporary directory holding the cluster (removed at exit).
+    pub dir: PathBuf,
+    pub port: u16,
+    /// The socket directory: `postgres` logs in there without a password.
+    pub socket_dir: PathBuf,
+    /// The CA certificate that signed the server's certificate, when TLS is on.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Servers to stop, and their directories to remove, when the process exits.
+static AT_EXIT: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+const PROCESS_PREFIX: &str = "tc-cluster-";
+
+extern "C" fn stop_process_servers() {
+    let servers = std::mem::take(&mut *AT_EXIT.lock().unwrap_or_else(|e| e.into_inner()));
+    for (pid, dir) in servers {
+        // SAFETY: signalling and reaping our own child process.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGINT);
+            libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+/// Removes the directories of earlier runs that died without cleaning up (killed): those whose owner
+/// process is gone.
+fn sweep_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(PROCESS_PREFIX) {
+            continue;
+        }
+        let owner = std::fs::read_to_string(e.path().join("owner.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok());
+        if let Some(pid) = owner {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                std::fs::remove_dir_all(e.path()).ok();
+            }
+        }
+    }
+}
+
+/// Creates a cluster in a fresh temporary directory and starts it for the rest of this process: from a
+/// thread that never ends (the server is told to stop when its starting thread ends), stopped and removed
+/// by an exit handler, and swept by the next run if this process is killed. For test binaries that share one
+/// server between their tests, and for tools that need one for their whole run.
+pub fn start_for_process(opts: &ClusterOptions) -> Result<ProcessServer> {
+    let base = std::env::temp_dir();
+    sweep_stale(&base);
+    let dir = tempfile::Builder::new()
+        .prefix(PROCESS_PREFIX)
+        .tempdir_in(&base)
+        .map_err(|e| Error::io("creating a temporary directory in", &base, e))?
+        .keep();
+    // When we are root the server runs as `postgres`, which must be able to walk into its data directory.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| Error::io("opening up", &dir, e))?;
+    let owner = dir.join("owner.pid");
+    std::fs::write(&owner, std::process::id().to_string())
+        .map_err(|e| Error::io("writing", &owner, e))?;
+    let fail = |e: Error| {
+        std::fs::remove_dir_all(&dir).ok();
+        e
+    };
+    let cluster = LocalCluster::open_or_init(&dir.join("pg"), opts).map_err(fail)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = std::thread::Builder::new()
+        .name("tc-cluster".into())
+        .spawn(move || {
+            // Another process may take a free port before the server binds it: try a few.
+            let mut last = None;
+            for _ in 0..3 {
+                match free_port().and_then(|port| cluster.start(port)) {
+                    Ok(running) => {
+                        let pid = running.pid().expect("a started server has a pid");
+                        let _ = tx.send(Ok((
+                            pid,
+                            running.port,
+                            running.socket_dir.clone(),
+                            running.ca_file.clone(),
+                        )));
+                        loop {
+                            std::thread::park();
+                        }
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            let _ = tx.send(Err(last.expect("tried at least once")));
+        })
+        .map_err(|e| fail(Error::Cluster(format!("cannot start a thread: {e}"))))?;
+    drop(started);
+    let (pid, port, socket_dir, ca_file) = rx
+        .recv()
+        .map_err(|_| Error::Cluster("the server thread ended".into()))
+        .and_then(|r| r)
+        .map_err(fail)?;
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: registers a plain extern "C" function that runs once, at exit.
+        unsafe {
+            libc::atexit(stop_process_servers);
+        }
+    });
+    AT_EXIT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((pid, dir.clone()));
+    Ok(ProcessServer {
+        dir,
+        port,
+        socket_dir,
+        ca_file,
+    })
 }

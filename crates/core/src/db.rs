@@ -32,6 +32,23 @@ pub enum TlsMode {
     VerifyFull,
 }
 
+impl TlsMode {
+    /// The mode when none was asked for: plain TCP to a loopback address (nothing crosses a network), and
+    /// verify-full everywhere else, so a forgotten `sslmode` never sends a password in the clear.
+    pub fn default_for_host(host: &str) -> TlsMode {
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.starts_with('/')
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback {
+            TlsMode::Disable
+        } else {
+            TlsMode::VerifyFull
+        }
+    }
+}
+
 impl std::str::FromStr for TlsMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -109,24 +126,30 @@ impl ConnectSpec {
         } else {
             decode(database)
         };
-        let mut tls = TlsMode::Disable;
+        let mut tls = None;
         let mut ca_file = None;
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
                 "sslmode" => {
-                    tls = match v.as_ref() {
+                    tls = Some(match v.as_ref() {
                         "disable" | "allow" | "prefer" => TlsMode::Disable,
-                        "require" | "verify-ca" => TlsMode::Require,
-                        "verify-full" => TlsMode::VerifyFull,
+                        "require" => TlsMode::Require,
+                        // There is no verify-ca mode here: checking the host name too is stricter, never weaker.
+                        "verify-ca" | "verify-full" => TlsMode::VerifyFull,
                         other => {
                             return Err(Error::InvalidInput(format!("unknown sslmode {other:?}")))
                         }
-                    }
+                    })
                 }
                 "sslrootcert" => ca_file = Some(PathBuf::from(v.as_ref())),
                 _ => {}
             }
         }
+        // A CA file means "verify with it"; otherwise the host decides (see TlsMode::default_for_host).
+        let tls = tls.unwrap_or_else(|| match ca_file {
+            Some(_) => TlsMode::VerifyFull,
+            None => TlsMode::default_for_host(&host),
+        });
         Ok(ConnectSpec {
             host,
             port: u.port().unwrap_or(5432),
@@ -156,6 +179,12 @@ impl ConnectSpec {
         }
     }
 
+    /// The driver's options (for callers that build their own pool, e.g. admin commands). They hold the
+    /// password and print it in their `Debug`: never log them.
+    pub fn pg_options(&self) -> PgConnectOptions {
+        self.options()
+    }
+
     fn options(&self) -> PgConnectOptions {
         let mut o = PgConnectOptions::new_without_pgpass()
             .host(&self.host)
@@ -182,11 +211,13 @@ impl ConnectSpec {
     /// Opens one connection, with the doctor's diagnosis on failure.
     pub async fn connect_once(&self) -> Result<PgConnection> {
         let opts = self.options();
-        let secs = self.connect_timeout.as_secs().max(1);
         match tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts)).await {
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(Error::Connect(diagnose(&e, &self.target()))),
-            Err(_) => Err(Error::Connect(Diagnosis::timeout(&self.target(), secs))),
+            Err(_) => Err(Error::Connect(Diagnosis::timeout(
+                &self.target(),
+                Some(self.connect_timeout),
+            ))),
         }
     }
 }
@@ -199,6 +230,9 @@ pub struct LoginInfo {
     pub server_version: String,
     pub superuser: bool,
     pub bypassrls: bool,
+    /// Mapped tenant tables this login owns (directly or through a role it belongs to). FORCED RLS still
+    /// applies to an owner, but an owner can turn it off: the isolation check weighs that.
+    pub owns_tenant_tables: Vec<String>,
     /// Mapped tenant tables this login owns whose RLS is not FORCED: RLS does not apply to it there.
     pub owns_unforced: Vec<String>,
 }
@@ -241,22 +275,28 @@ impl LoginInfo {
         if let Some(a) = &schema.tables.access_log {
             tables.push(a.name.to_string());
         }
-        let owns_unforced: Vec<String> = sqlx::query_scalar(
-            "SELECT c.oid::regclass::text FROM pg_class c
+        let owned: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT c.oid::regclass::text, c.relforcerowsecurity FROM pg_class c
               WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
                 AND pg_has_role(current_user, c.relowner, 'USAGE')
-                AND NOT c.relforcerowsecurity
               ORDER BY 1",
         )
         .bind(&tables)
         .fetch_all(&mut *conn)
         .await?;
+        let owns_unforced = owned
+            .iter()
+            .filter(|(_, forced)| !forced)
+            .map(|(t, _)| t.clone())
+            .collect();
+        let owns_tenant_tables = owned.into_iter().map(|(t, _)| t).collect();
         Ok(LoginInfo {
             user,
             database,
             server_version,
             superuser,
             bypassrls,
+            owns_tenant_tables,
             owns_unforced,
         })
     }
@@ -423,6 +463,28 @@ mod tests {
         assert_eq!(s.password.as_ref().unwrap().expose_secret(), "s3cr@t");
         let shown = format!("{s:?} {}", s.redacted_url());
         assert!(!shown.contains("s3cr"), "{shown}");
+    }
+
+    #[test]
+    fn without_sslmode_only_loopback_goes_unencrypted() {
+        let tls = |url: &str| ConnectSpec::from_url(url).unwrap().tls;
+        assert_eq!(tls("postgres://u@127.0.0.1:5432/d"), TlsMode::Disable);
+        assert_eq!(tls("postgres://u@localhost/d"), TlsMode::Disable);
+        assert_eq!(tls("postgres://u@[::1]/d"), TlsMode::Disable);
+        assert_eq!(tls("postgres://u@db.example/d"), TlsMode::VerifyFull);
+        assert_eq!(tls("postgres://u@10.0.0.7/d"), TlsMode::VerifyFull);
+        assert_eq!(
+            tls("postgres://u@127.0.0.1/d?sslrootcert=/etc/ca.crt"),
+            TlsMode::VerifyFull
+        );
+        assert_eq!(
+            tls("postgres://u@db.example/d?sslmode=require"),
+            TlsMode::Require
+        );
+        assert_eq!(
+            tls("postgres://u@db.example/d?sslmode=verify-ca"),
+            TlsMode::VerifyFull
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! password or a connection string in what it says.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -83,11 +84,15 @@ impl Diagnosis {
         }
     }
 
-    /// The connection attempt ran out of time.
-    pub fn timeout(t: &Target, secs: u64) -> Self {
+    /// The connection attempt ran out of time (after `waited`, when we know how long).
+    pub fn timeout(t: &Target, waited: Option<Duration>) -> Self {
+        let within = match waited {
+            Some(d) => format!("within {:.1} s", d.as_secs_f64()),
+            None => "in time".to_owned(),
+        };
         Diagnosis::new(
             DiagnosisKind::Timeout,
-            format!("{}:{} did not answer within {secs} s", t.host, t.port),
+            format!("{}:{} did not answer {within}", t.host, t.port),
             "check the host and port, a firewall or VPN in between, and that the server is not overloaded",
         )
     }
@@ -106,9 +111,12 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                     format!("connection refused by {at}"),
                     "is PostgreSQL running there, and listening on that port (listen_addresses, port)?",
                 ),
-                std::io::ErrorKind::TimedOut => Diagnosis::timeout(t, 0),
+                std::io::ErrorKind::TimedOut => Diagnosis::timeout(t, None),
+                // getaddrinfo's words differ by platform and by cause (unknown name, no DNS server at all).
                 _ if text.contains("lookup address")
                     || text.contains("Name or service not known")
+                    || text.contains("Temporary failure in name resolution")
+                    || text.contains("No address associated with hostname")
                     || text.contains("nodename nor servname")
                     || text.contains("No such host") =>
                 {
@@ -117,6 +125,12 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                         format!("the host name {:?} does not resolve", t.host),
                         "check the spelling of the host, and your DNS or VPN",
                     )
+                }
+                // rustls reports a refused certificate or a fatal alert through the stream, as InvalidData.
+                std::io::ErrorKind::InvalidData
+                    if text.contains("certificate") || text.contains("alert") || text.contains("TLS") =>
+                {
+                    tls_diagnosis(&text, t)
                 }
                 std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
                     Diagnosis::new(
@@ -132,41 +146,7 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                 ),
             }
         }
-        sqlx::Error::Tls(e) => {
-            let text = e.to_string();
-            let (cause, hint) = if text.contains("UnknownIssuer") || text.contains("unknown issuer")
-            {
-                (
-                    format!("the certificate of {at} is not signed by a trusted authority"),
-                    "give the server's CA file (--ca FILE) or add it to the system trust store",
-                )
-            } else if text.contains("NotValidForName") || text.contains("not valid for name") {
-                (
-                    format!(
-                        "the certificate of {at} is not issued for the host name {:?}",
-                        t.host
-                    ),
-                    "connect with the host name in the certificate",
-                )
-            } else if text.contains("Expired") {
-                (
-                    format!("the certificate of {at} has expired"),
-                    "renew the server certificate",
-                )
-            } else if text.contains("not support") || text.contains("does not support") {
-                (
-                    format!("{at} does not accept TLS connections"),
-                    "turn ssl on at the server, or use --tls disable on a trusted network",
-                )
-            } else {
-                (
-                    format!("the TLS handshake with {at} failed"),
-                    "check the TLS mode, the CA file and the server's certificate",
-                )
-            };
-            tracing::info!(error = %text, "TLS failure");
-            Diagnosis::new(Tls, cause, hint)
-        }
+        sqlx::Error::Tls(e) => tls_diagnosis(&e.to_string(), t),
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             tracing::info!(sqlstate = %code, error = %db.message(), "connection refused by the server");
@@ -203,7 +183,7 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                 ),
             }
         }
-        sqlx::Error::PoolTimedOut => Diagnosis::timeout(t, 0),
+        sqlx::Error::PoolTimedOut => Diagnosis::timeout(t, None),
         other => {
             tracing::info!(error = %other, "connection failed");
             Diagnosis::new(
@@ -213,6 +193,44 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
             )
         }
     }
+}
+
+/// Explains a TLS failure from the words of sqlx or rustls (their types are not part of our API, their
+/// messages are stable enough: both the Debug and the Display spellings of rustls's errors are matched).
+fn tls_diagnosis(text: &str, t: &Target) -> Diagnosis {
+    let at = format!("{}:{}", t.host, t.port);
+    let lower = text.to_lowercase();
+    let (cause, hint) = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        (
+            format!("the certificate of {at} is not signed by a trusted authority"),
+            "give the server's CA file (--ca FILE) or add it to the system trust store",
+        )
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        (
+            format!(
+                "the certificate of {at} is not issued for the host name {:?}",
+                t.host
+            ),
+            "connect with the host name in the certificate",
+        )
+    } else if lower.contains("expired") {
+        (
+            format!("the certificate of {at} has expired"),
+            "renew the server certificate",
+        )
+    } else if lower.contains("not support") {
+        (
+            format!("{at} does not accept TLS connections"),
+            "turn ssl on at the server, or use --tls disable on a trusted network",
+        )
+    } else {
+        (
+            format!("the TLS handshake with {at} failed"),
+            "check the TLS mode, the CA file and the server's certificate",
+        )
+    };
+    tracing::info!(error = %text, "TLS failure");
+    Diagnosis::new(DiagnosisKind::Tls, cause, hint)
 }
 
 /// The outcome of testing a connection: who the login is, or why it failed.
@@ -340,6 +358,24 @@ mod tests {
         let d = diagnose(&err, &target());
         assert_eq!(d.kind, DiagnosisKind::Refused);
         assert!(d.cause.contains("db.example:5432"), "{}", d.cause);
+    }
+
+    #[test]
+    fn certificate_failures_inside_the_stream_are_tls_diagnoses() {
+        let err = sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid peer certificate: certificate expired: verification time 2 (UNIX), but certificate is not valid after 1 (1 seconds ago)",
+        ));
+        let d = diagnose(&err, &target());
+        assert_eq!(d.kind, DiagnosisKind::Tls);
+        assert!(d.cause.contains("expired"), "{d}");
+        let err = sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid peer certificate: certificate not valid for name \"db.example\"; certificate is only valid for localhost",
+        ));
+        let d = diagnose(&err, &target());
+        assert_eq!(d.kind, DiagnosisKind::Tls);
+        assert!(d.cause.contains("not issued for the host name"), "{d}");
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //!
 //! Service `tenant-console`, account = the profile id: Secret Service on Linux, Keychain on macOS, Credential
 //! Manager on Windows (keyring 3, sync stores). Every keyring call blocks (an unlock prompt waits for a person),
-//! so [`Secrets`] runs them on the blocking pool, one at a time (the Secret Service misbehaves under concurrent
-//! access). A keyring build without a persistent store silently keeps secrets in memory only; [`Keyring::open`]
-//! checks for that and refuses, so a password can never vanish at exit unnoticed. Secrets travel as
-//! [`SecretString`], which never prints its value.
+//! so [`Secrets`] runs them on the blocking pool, and [`Keyring`] makes them one at a time in this process (the
+//! Secret Service misbehaves under concurrent access). A keyring build without a persistent store silently keeps
+//! secrets in memory only; [`Keyring::open`] checks for that and refuses, so a password can never vanish at exit
+//! unnoticed. Secrets travel as [`SecretString`], which never prints its value; keyring failures are logged
+//! with their detail (never a secret) and reach the user as a [`SecretError`] that says what to do.
 
 use std::sync::{Arc, Mutex};
+
+use crate::profile::Profile;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -17,11 +20,11 @@ pub const SERVICE: &str = "tenant-console";
 /// What can go wrong with a secret, in words a person can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    /// No password is stored for this profile.
-    #[error("no password is stored in the system keyring for profile {0:?}; enter it again (tenantctl profile set-password {0})")]
+    /// No password is stored for this profile (named by its name where known, else its id).
+    #[error("no password is stored in the system keyring for profile {0:?}; enter it again (tenantctl profile set-password {0} --password-stdin)")]
     Missing(String),
     /// The keyring is locked, absent, or refused access.
-    #[error("the system keyring is locked or unavailable; unlock it (or start a keyring daemon), or give the password for this session only with --password-stdin")]
+    #[error("the system keyring is locked or unavailable: unlock it, or start a Secret Service (gnome-keyring, KWallet or KeePassXC on Linux), or give the password for this session only (tenantctl: --password-stdin)")]
     Unavailable,
     /// The keyring library has no persistent store on this system.
     #[error("no persistent system keyring is available here: passwords would be forgotten at exit, so none are stored")]
@@ -66,8 +69,15 @@ impl Keyring {
         }
     }
 
-    fn entry(account: &str) -> Result<keyring::Entry, SecretError> {
-        keyring::Entry::new(SERVICE, account).map_err(|e| map_err(e, account))
+    /// Runs one keyring call, one at a time in this process (across every `Keyring` and thread).
+    fn call<T>(
+        account: &str,
+        f: impl FnOnce(keyring::Entry) -> keyring::Result<T>,
+    ) -> Result<T, SecretError> {
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = keyring::Entry::new(SERVICE, account).map_err(|e| map_err(e, account))?;
+        f(entry).map_err(|e| map_err(e, account))
     }
 }
 
@@ -75,11 +85,11 @@ fn map_err(e: keyring::Error, account: &str) -> SecretError {
     match e {
         keyring::Error::NoEntry => SecretError::Missing(account.to_owned()),
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
-            tracing::warn!(error = %inner, "keyring unavailable");
+            tracing::warn!(error = %inner, account, "system keyring unavailable");
             SecretError::Unavailable
         }
         other => {
-            tracing::warn!(error = %other, "keyring failure");
+            tracing::warn!(error = %other, account, "system keyring failure");
             SecretError::Other
         }
     }
@@ -87,23 +97,18 @@ fn map_err(e: keyring::Error, account: &str) -> SecretError {
 
 impl SecretStore for Keyring {
     fn set(&self, account: &str, secret: &SecretString) -> Result<(), SecretError> {
-        Self::entry(account)?
-            .set_password(secret.expose_secret())
-            .map_err(|e| map_err(e, account))
+        Self::call(account, |e| e.set_password(secret.expose_secret()))
     }
 
     fn get(&self, account: &str) -> Result<SecretString, SecretError> {
-        Self::entry(account)?
-            .get_password()
-            .map(SecretString::from)
-            .map_err(|e| map_err(e, account))
+        Self::call(account, |e| e.get_password().map(SecretString::from))
     }
 
     fn delete(&self, account: &str) -> Result<(), SecretError> {
-        match Self::entry(account)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_err(e, account)),
-        }
+        Self::call(account, |e| match e.delete_credential() {
+            Err(keyring::Error::NoEntry) => Ok(()),
+            other => other,
+        })
     }
 }
 
@@ -135,11 +140,10 @@ impl SecretStore for MemoryStore {
     }
 }
 
-/// Async access to a secret store: calls on the blocking pool, serialised.
+/// Async access to a secret store: every call on the blocking pool, never on an async worker thread.
 #[derive(Clone)]
 pub struct Secrets {
     store: Arc<dyn SecretStore>,
-    serial: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Secrets {
@@ -147,7 +151,6 @@ impl Secrets {
     pub fn new(store: impl SecretStore) -> Self {
         Secrets {
             store: Arc::new(store),
-            serial: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -160,7 +163,6 @@ impl Secrets {
         &self,
         f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
     ) -> Result<T, SecretError> {
-        let _one_at_a_time = self.serial.lock().await;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(store.as_ref()))
             .await
@@ -177,6 +179,23 @@ impl Secrets {
     pub async fn get(&self, account: &str) -> Result<SecretString, SecretError> {
         let account = account.to_owned();
         self.run(move |s| s.get(&account)).await
+    }
+
+    /// Reads the password of a profile; a missing one names the profile, so the user knows which to fix.
+    pub async fn password_for(&self, profile: &Profile) -> Result<SecretString, SecretError> {
+        match self.get(&profile.id).await {
+            Err(SecretError::Missing(_)) => Err(SecretError::Missing(profile.name.clone())),
+            other => other,
+        }
+    }
+
+    /// Whether a password is stored for a profile: `None` when the keyring cannot say (locked, unavailable).
+    pub async fn has_password(&self, account: &str) -> Option<bool> {
+        match self.get(account).await {
+            Ok(_) => Some(true),
+            Err(SecretError::Missing(_)) => Some(false),
+            Err(_) => None,
+        }
     }
 
     /// Deletes the password of a profile (absent is fine).

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 use tenant_console_core::access::{self, AccessAction, AccessReason, ReasonPolicy, Recorded};
 use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
-use tenant_console_core::secret::{SecretError, Secrets};
+use tenant_console_core::secret::Secrets;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, Tenant};
 
 use crate::output::Failure;
@@ -99,16 +99,21 @@ fn mapping(g: &Global, profile: Option<&Profile>) -> Result<Mapping, Error> {
     }
 }
 
+/// The `--url` connection with its password: `--password-stdin`, else the URL's own, else `PGPASSWORD`.
+pub fn url_spec(g: &Global, url: &str) -> Result<ConnectSpec, Failure> {
+    let mut spec = ConnectSpec::from_url(url)?;
+    if let Some(pw) = g.stdin_password()? {
+        spec.password = Some(pw);
+    } else if spec.password.is_none() {
+        spec.password = std::env::var("PGPASSWORD").ok().map(SecretString::from);
+    }
+    Ok(spec)
+}
+
 /// Connects for `--profile` or `--url`.
 pub async fn connect(g: &Global) -> Result<Conn, Failure> {
-    let stdin_pw = g.stdin_password()?;
     if let Some(url) = &g.url {
-        let mut spec = ConnectSpec::from_url(url)?;
-        if let Some(pw) = stdin_pw {
-            spec.password = Some(pw);
-        } else if spec.password.is_none() {
-            spec.password = std::env::var("PGPASSWORD").ok().map(SecretString::from);
-        }
+        let spec = url_spec(g, url)?;
         let db = Db::connect(
             &spec,
             mapping(g, None)?,
@@ -129,17 +134,8 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
         ));
     };
     let profile = ProfileStore::open_default()?.get(name)?;
-    let password = match stdin_pw {
-        Some(pw) => Some(pw),
-        None => match Secrets::system()?.get(&profile.id).await {
-            Ok(pw) => Some(pw),
-            Err(SecretError::Missing(_)) => {
-                return Err(Error::Keyring(SecretError::Missing(profile.name.clone())).into())
-            }
-            Err(e) => return Err(Error::Keyring(e).into()),
-        },
-    };
-    let spec = profile.connect_spec(password);
+    let password = profile_password(g, &profile).await?;
+    let spec = profile.connect_spec(Some(password));
     let db = Db::connect(
         &spec,
         mapping(g, Some(&profile))?,
@@ -150,6 +146,14 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
         db,
         policy: profile.access_reason,
     })
+}
+
+/// The password for a profile: `--password-stdin` (this session only), else the system keyring.
+pub async fn profile_password(g: &Global, profile: &Profile) -> Result<SecretString, Failure> {
+    if let Some(pw) = g.stdin_password()? {
+        return Ok(pw);
+    }
+    Ok(Secrets::system()?.password_for(profile).await?)
 }
 
 impl Conn {

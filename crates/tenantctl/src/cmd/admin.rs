@@ -12,9 +12,9 @@ use tenant_console_core::cluster::{free_port, ClusterOptions, LocalCluster};
 use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
 use tenant_console_core::seed::{self, SeedKind};
-use tenant_console_core::{ConnectSpec, Error, TlsMode, MIGRATOR};
+use tenant_console_core::{Error, TlsMode, MIGRATOR};
 
-use crate::ctx::Global;
+use crate::ctx::{url_spec, Global};
 use crate::output::{print_object, Failure};
 
 fn admin_url(g: &Global) -> Result<String, Failure> {
@@ -24,24 +24,14 @@ fn admin_url(g: &Global) -> Result<String, Failure> {
 }
 
 async fn admin_pool(g: &Global) -> Result<sqlx::PgPool, Failure> {
-    let spec = ConnectSpec::from_url(&admin_url(g)?)?;
+    // Through ConnectSpec like every other connection: the password (URL, --password-stdin or PGPASSWORD)
+    // stays in a SecretString and the options are never logged.
+    let spec = url_spec(g, &admin_url(g)?)?;
     // One probe connection for a clear diagnosis, then a small pool.
     drop(spec.connect_once().await?);
-    let mut url = admin_url(g)?;
-    if spec.password.is_none() {
-        if let Ok(pw) = std::env::var("PGPASSWORD") {
-            let mut u = url::Url::parse(&url).map_err(|e| Failure::usage(e.to_string()))?;
-            let _ = u.set_password(Some(&pw));
-            url = u.to_string();
-        }
-    }
-    let opts: PgConnectOptions = url
-        .parse::<PgConnectOptions>()
-        .map_err(|e| Failure::usage(format!("bad --url: {e}")))?
-        .disable_statement_logging();
     Ok(PgPoolOptions::new()
         .max_connections(2)
-        .connect_with(opts)
+        .connect_with(spec.pg_options())
         .await
         .map_err(Error::from)?)
 }

@@ -1,4 +1,5 @@
-//! `tenantctl profile ...`: add, list, remove, test, set-password. Passwords go to the system keyring only.
+//! `tenantctl profile ...`: add, list, remove, rename, test, set-password. Passwords go to the system keyring
+//! only, under the profile's id: renaming keeps the password, removing deletes it.
 
 use std::path::PathBuf;
 
@@ -9,9 +10,9 @@ use tenant_console_core::access::ReasonPolicy;
 use tenant_console_core::doctor;
 use tenant_console_core::profile::{Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
-use tenant_console_core::{ConnectSpec, Error, TlsMode};
+use tenant_console_core::{ConnectSpec, TlsMode};
 
-use crate::ctx::Global;
+use crate::ctx::{profile_password, Global};
 use crate::output::{print_list, print_object, Failure, Listing, EXIT_ERROR, EXIT_ISOLATION};
 
 #[derive(Subcommand, Debug)]
@@ -23,6 +24,8 @@ pub enum ProfileCmd {
     List,
     /// Remove a profile and its password.
     Remove { name: String },
+    /// Rename a profile (its password stays in the keyring).
+    Rename { name: String, new_name: String },
     /// Connect and diagnose: reachability, TLS, authentication, privileges, who the login is.
     Test { name: String },
     /// Store a new password for a profile (from --password-stdin or PGPASSWORD).
@@ -35,7 +38,8 @@ pub struct AddArgs {
     /// postgres://USER@HOST:PORT/DB (leave the password out: it would stay in your shell history).
     #[arg(long)]
     pub url: String,
-    /// TLS mode: disable, require or verify-full (default verify-full; loopback hosts default to disable).
+    /// TLS mode: disable, require or verify-full (default: the URL's sslmode, else verify-full, but disable
+    /// for a loopback host without --ca).
     #[arg(long)]
     pub tls: Option<TlsMode>,
     /// CA certificate file to verify the server with (verify-full); without it the system trust store is used.
@@ -56,6 +60,7 @@ pub struct AddArgs {
 struct ProfileView {
     #[serde(flatten)]
     profile: Profile,
+    /// Whether the keyring holds a password for it; null when the keyring cannot say (locked, unavailable).
     password_stored: Option<bool>,
 }
 
@@ -71,17 +76,17 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
     match cmd {
         ProfileCmd::Add(a) => {
             let spec = ConnectSpec::from_url(&a.url)?;
-            let loopback = matches!(spec.host.as_str(), "localhost" | "127.0.0.1" | "::1");
             let existing = store.list()?.into_iter().find(|p| p.name == a.name);
             let mut p = existing.unwrap_or_else(|| Profile::new(&a.name, "", 0, "", ""));
             p.host = spec.host.clone();
             p.port = spec.port;
             p.database = spec.database.clone();
             p.user = spec.user.clone();
-            p.tls = a.tls.unwrap_or(if loopback && a.ca.is_none() {
-                TlsMode::Disable
-            } else {
+            // --tls, else a CA file means verify-full, else the URL's sslmode or the host's default.
+            p.tls = a.tls.unwrap_or(if a.ca.is_some() {
                 TlsMode::VerifyFull
+            } else {
+                spec.tls
             });
             p.ca_file = a.ca.or(spec.ca_file.clone());
             if let Some(s) = a.tenant_setting {
@@ -98,13 +103,26 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
                 eprintln!("tenantctl: note: a password in a URL stays in your shell history; prefer --password-stdin");
             }
             let password = password_input(g)?.or(spec.password);
-            // Mapping file problems are the user's to fix now, not at the first connect.
+            // Mapping and CA file problems are the user's to fix now, not at the first connect.
             p.mapping()?;
+            if let Some(ca) = p.ca_file.as_ref().filter(|ca| !ca.is_file()) {
+                return Err(Failure::usage(format!(
+                    "--ca {}: no such file (the PEM certificate of the CA that signed the server's certificate)",
+                    ca.display()
+                )));
+            }
             p.validate()?;
+            let is_new = !store.list()?.iter().any(|q| q.id == p.id);
             if let Some(pw) = password {
                 Secrets::system()?.set(&p.id, pw).await?;
             }
-            store.save(&p)?;
+            if let Err(e) = store.save(&p) {
+                // A password nobody's profile points at would stay in the keyring forever.
+                if is_new {
+                    Secrets::system()?.delete(&p.id).await.ok();
+                }
+                return Err(e.into());
+            }
             print_object(g.format(), &p)
         }
         ProfileCmd::List => {
@@ -112,7 +130,7 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             let mut views = Vec::new();
             for p in store.list()? {
                 let stored = match &secrets {
-                    Some(s) => Some(s.get(&p.id).await.is_ok()),
+                    Some(s) => s.has_password(&p.id).await,
                     None => None,
                 };
                 views.push(ProfileView {
@@ -140,12 +158,21 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             )
         }
         ProfileCmd::Remove { name } => {
-            let removed = store.remove(&name)?;
-            Secrets::system()?.delete(&removed.id).await?;
+            // The secret first: if the keyring is locked the profile stays, so removing can be retried; the
+            // other way round would strand a password that no profile names.
+            let p = store.get(&name)?;
+            Secrets::system()?.delete(&p.id).await?;
+            let removed = store.remove(&p.id)?;
             print_object(
                 g.format(),
                 &serde_json::json!({"removed": removed.name, "id": removed.id}),
             )
+        }
+        ProfileCmd::Rename { name, new_name } => {
+            let mut p = store.get(&name)?;
+            p.name = new_name;
+            store.save(&p)?;
+            print_object(g.format(), &p)
         }
         ProfileCmd::SetPassword { name } => {
             let p = store.get(&name)?;
@@ -162,16 +189,9 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
         }
         ProfileCmd::Test { name } => {
             let p = store.get(&name)?;
-            let password = match g.stdin_password()? {
-                Some(pw) => Some(pw),
-                None => Some(
-                    Secrets::system()?
-                        .get(&p.id)
-                        .await
-                        .map_err(Error::Keyring)?,
-                ),
-            };
-            let report = doctor::test_connection(&p.connect_spec(password), p.mapping()?).await;
+            let password = profile_password(g, &p).await?;
+            let report =
+                doctor::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await;
             print_object(g.format(), &report)?;
             if let Some(d) = &report.diagnosis {
                 return Err(Failure::with_exit(d.kind.code(), d.to_string(), EXIT_ERROR));
