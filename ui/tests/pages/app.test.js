@@ -88,7 +88,7 @@ describe("profiles", () => {
       { ...save.args.profile },
       {
         name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
-        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 10000,
+        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 10000,
       },
     );
     const item = page.locator('[data-testid="profile-item"][data-profile-name="staging"]');
@@ -691,7 +691,7 @@ describe("isolation check", () => {
       await page.locator('[data-testid="finding"][data-code="rls_not_forced"] pre').textContent(),
       "ALTER TABLE public.audit_logs FORCE ROW LEVEL SECURITY;",
     );
-    assert.match(await page.locator('[data-testid="check-summary"]').textContent(), /3 open findings for login console_reader/);
+    assert.match(await page.locator('[data-testid="check-summary"]').textContent(), /2 open findings for login console_reader/);
     const [c] = await calls(page, "isolation_check");
     assert.deepEqual(c.args, { profileId: "p-demo", probe: true });
     await shot(page, "check-light");
