@@ -22,6 +22,8 @@ pub struct Failure {
     pub kind: String,
     pub message: String,
     pub exit: u8,
+    /// The command already printed its JSON result (the check's report): print no second object.
+    pub result_printed: bool,
 }
 
 impl Failure {
@@ -30,6 +32,7 @@ impl Failure {
             kind: "usage".into(),
             message: message.into(),
             exit: EXIT_USAGE,
+            result_printed: false,
         }
     }
 
@@ -39,6 +42,7 @@ impl Failure {
             kind: kind.into(),
             message: message.into(),
             exit,
+            result_printed: false,
         }
     }
 }
@@ -55,6 +59,7 @@ impl From<Error> for Failure {
             kind: e.kind().to_owned(),
             message: e.to_string(),
             exit,
+            result_printed: false,
         }
     }
 }
@@ -68,7 +73,7 @@ impl From<tenant_console_core::secret::SecretError> for Failure {
 /// Prints a failure; returns the exit code.
 pub fn report(f: &Failure, format: Format) -> u8 {
     eprintln!("tenantctl: {}", f.message);
-    if format == Format::Json {
+    if format == Format::Json && !f.result_printed {
         let v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
         println!("{v}");
     }
@@ -120,6 +125,7 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
         kind: "io".into(),
         message: format!("cannot write the output: {e}"),
         exit: EXIT_ERROR,
+        result_printed: false,
     };
     match format {
         Format::Json => {

@@ -39,8 +39,9 @@ async fn check_with_the_probe_exits_0_for_console_reader_and_3_for_a_superuser()
     assert_eq!(bad.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("LOGIN_SUPERUSER"), "{stderr}");
-    let first_line = bad.stdout.split(|b| *b == b'\n').next().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(first_line).unwrap();
+    // Exactly one JSON object on standard output: the report.
+    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(report["isolation_enforced"], false);
     assert!(report["findings"]
         .as_array()
         .unwrap()

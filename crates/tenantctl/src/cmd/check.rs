@@ -101,10 +101,13 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
             .failing()
             .map(|f| format!("{} {}", f.code, f.object))
             .collect();
-        Err(Failure::with_exit(
+        let mut failure = Failure::with_exit(
             "isolation_not_enforced",
             format!("isolation is not enforced: {}", codes.join(", ")),
             EXIT_ISOLATION,
-        ))
+        );
+        // The report (with isolation_enforced: false) is the one JSON object on standard output.
+        failure.result_printed = g.format() == Format::Json;
+        Err(failure)
     }
 }
