@@ -7,67 +7,39 @@
 
 use std::process::{Command, Output};
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Executor};
-use tenant_console_core::{seed, MIGRATOR};
+use sqlx::postgres::PgPool;
+use tenant_console_core::testing;
 
-pub fn admin_url() -> String {
-    std::env::var("TC_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
+pub use testing::admin_url;
 
-fn admin_options() -> PgConnectOptions {
-    admin_url()
-        .parse::<PgConnectOptions>()
-        .expect("TC_TEST_DATABASE_URL is a postgres URL")
-        .disable_statement_logging()
-}
-
-/// A fresh database, with temporary directories for the binary's config and data.
+/// A fresh database (the core's test support makes and migrates it), with temporary directories for the
+/// binary's config and data.
 pub struct TestDb {
     pub name: String,
     /// Superuser pool on the test database: set-up and oracle queries only.
     pub admin: PgPool,
     pub dirs: tempfile::TempDir,
+    _db: testing::TestDb,
 }
 
 impl TestDb {
     /// A new database with the reference schema migrated and nothing in it.
     pub async fn empty() -> Self {
-        let name = format!(
-            "tc_test_cli_{}",
-            rand::Rng::gen::<u64>(&mut rand::thread_rng())
-        );
-        let mut server = admin_options().connect().await.unwrap_or_else(|e| {
-            panic!(
-                "no PostgreSQL for the tests ({}): {e}",
-                redacted(&admin_url())
-            )
-        });
-        server
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create test database");
-        let admin = PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(admin_options().database(&name))
-            .await
-            .expect("connect to test database");
-        MIGRATOR.run(&admin).await.expect("migrations apply");
-        TestDb {
-            name,
-            admin,
-            dirs: tempfile::tempdir().expect("temp dir"),
-        }
+        Self::wrap(testing::TestDb::empty().await)
     }
 
     /// A new database with the demo data.
     pub async fn demo() -> Self {
-        let db = Self::empty().await;
-        seed::seed(&db.admin, seed::SeedKind::Demo)
-            .await
-            .expect("demo seed");
-        db
+        Self::wrap(testing::TestDb::demo().await)
+    }
+
+    fn wrap(db: testing::TestDb) -> Self {
+        TestDb {
+            name: db.name.clone(),
+            admin: db.admin.clone(),
+            dirs: tempfile::tempdir().expect("temp dir"),
+            _db: db,
+        }
     }
 
     /// The URL of this database for `user` (no password: the test server trusts loopback, or reads PGPASSWORD).
@@ -131,12 +103,5 @@ impl Run {
     pub fn ok_json(&self) -> serde_json::Value {
         assert_eq!(self.code, 0, "{self:?}");
         self.json()
-    }
-}
-
-fn redacted(url: &str) -> String {
-    match url.find('@') {
-        Some(at) => format!("postgres://…{}", &url[at..]),
-        None => url.to_owned(),
     }
 }
