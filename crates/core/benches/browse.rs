@@ -88,6 +88,13 @@ where
     s
 }
 
+/// The system load average (Linux), or "?" where there is none to read.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let url = env_or(
@@ -102,6 +109,8 @@ async fn main() {
         .parse()
         .expect("TC_BENCH_ITERS is a number");
     let warmup = (iters / 10).max(20);
+    // The machine is shared: say how busy it was, so a figure can be read for what it is.
+    let load_before = load_average();
 
     let admin = PgPoolOptions::new()
         .max_connections(1)
@@ -325,6 +334,10 @@ async fn main() {
     );
 
     println!();
+    println!(
+        "load average (1/5/15 min) before: {load_before}, after: {}",
+        load_average()
+    );
     println!(
         "| {:<52} | {:>5} | {:>7} | {:>7} | {:>7} | {:>7} | p95 verdict |",
         "operation (ms)", "n", "p50", "p95", "p99", "max"
