@@ -350,15 +350,13 @@ impl Db {
             .acquire_timeout(spec.connect_timeout)
             .connect_lazy_with(spec.options());
         tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, "connected");
-        Ok(Db {
-            inner: Arc::new(Inner {
-                pool,
-                schema: Arc::new(schema),
-                login,
-                options,
-                target: spec.redacted_url(),
-            }),
-        })
+        Ok(Db::assemble(
+            pool,
+            schema,
+            login,
+            options,
+            spec.redacted_url(),
+        ))
     }
 
     /// Wraps an existing pool (tests, and callers that manage their own pool).
@@ -367,15 +365,25 @@ impl Db {
         let schema = Schema::bind(&mut conn, mapping).await?;
         let login = LoginInfo::read(&mut conn, &schema).await?;
         drop(conn);
-        Ok(Db {
+        Ok(Db::assemble(pool, schema, login, options, "pool".into()))
+    }
+
+    fn assemble(
+        pool: PgPool,
+        schema: Schema,
+        login: LoginInfo,
+        options: DbOptions,
+        target: String,
+    ) -> Self {
+        Db {
             inner: Arc::new(Inner {
                 pool,
                 schema: Arc::new(schema),
                 login,
                 options,
-                target: "pool".into(),
+                target,
             }),
-        })
+        }
     }
 
     /// Opens a read-only scope for `tenant`. Refuses when the login bypasses RLS and bypass was not allowed.

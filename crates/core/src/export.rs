@@ -109,13 +109,14 @@ impl Column {
             Column::Id => Some(0),
             Column::OccurredAt => Some(1),
             Column::ActorId => Some(2),
+            // Position 3 is the (empty) email column of `audit::select_list`.
             Column::ActorEmail => None,
-            Column::Action => Some(3),
-            Column::ResourceType => Some(4),
-            Column::ResourceId => Some(5),
-            Column::Ip => Some(6),
-            Column::UserAgent => Some(7),
-            Column::Metadata => Some(8),
+            Column::Action => Some(4),
+            Column::ResourceType => Some(5),
+            Column::ResourceId => Some(6),
+            Column::Ip => Some(7),
+            Column::UserAgent => Some(8),
+            Column::Metadata => Some(9),
         }
     }
 }
@@ -275,33 +276,11 @@ fn copy_sql(db: &Db, tenant: &Tenant, filter: &AuditFilter) -> SettingsSql {
     let s = db.schema();
     let a = &s.mapping.audit_logs;
     let c = |name: &str| format!("e.{}", col(name));
-    let opt = |name: &Option<String>| match name {
-        Some(n) => format!("{}::text", c(n)),
-        None => "NULL::text".to_owned(),
-    };
-    let ip = match &a.ip {
-        Some(n)
-            if s.tables
-                .audit
-                .columns
-                .get(n)
-                .is_some_and(|i| i.typname == "inet") =>
-        {
-            format!("host({})", c(n))
-        }
-        other => opt(other),
-    };
-    let meta = opt(&a.metadata);
-    let created = s.audit_ts.select(&c(&a.created_at));
     let mut q = SettingsSql::default();
+    // The browser's column list (the email column is NULL here: the client fills it from the tenant's users).
     q.text(&format!(
-        "COPY (SELECT {}::text, {created}, {}::text, {}::text, {}, {}, {ip}, {}, {meta} FROM {} e WHERE {} = CAST(",
-        c(&a.id),
-        c(&a.actor_id),
-        c(&a.action),
-        opt(&a.resource_type),
-        opt(&a.resource_id),
-        opt(&a.user_agent),
+        "COPY (SELECT {} FROM {} e WHERE {} = CAST(",
+        audit::select_list(s, "e", false),
         s.tables.audit.name,
         c(&a.tenant_id),
     ))
