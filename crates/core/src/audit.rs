@@ -35,6 +35,13 @@ pub(crate) trait SqlSink {
     fn text(&mut self, sql: &str) -> &mut Self;
     /// A value: a bound parameter, or (for COPY, which takes no parameters) a transaction-local setting.
     fn value(&mut self, v: String) -> &mut Self;
+    /// A point in time, as `timestamptz`. A bound value by default; COPY writes it as a literal (chrono's own
+    /// RFC 3339 rendering, digits and punctuation only), so the planner sees the range it filters on.
+    fn timestamp(&mut self, t: DateTime<Utc>) -> &mut Self {
+        self.text("CAST(")
+            .value(t.to_rfc3339())
+            .text(" AS timestamptz)")
+    }
 }
 
 impl SqlSink for QueryBuilder<'_, Postgres> {
@@ -48,7 +55,8 @@ impl SqlSink for QueryBuilder<'_, Postgres> {
 
 /// SQL whose values are read from transaction-local settings (`tenant_console.pN`), set with bound
 /// `set_config` calls before the statement runs: for COPY, which cannot take parameters. The values still
-/// never become SQL text.
+/// never become SQL text. Each is read as `(SELECT current_setting(..))`, an init plan the executor runs once
+/// per statement: a bare `current_setting()` in a filter is evaluated again for every row scanned.
 #[derive(Default)]
 pub(crate) struct SettingsSql {
     pub sql: String,
@@ -74,10 +82,18 @@ impl SqlSink for SettingsSql {
     fn value(&mut self, v: String) -> &mut Self {
         self.values.push(v);
         self.sql.push_str(&format!(
-            "current_setting('tenant_console.p{}')",
+            "(SELECT current_setting('tenant_console.p{}'))",
             self.values.len()
         ));
         self
+    }
+    fn timestamp(&mut self, t: DateTime<Utc>) -> &mut Self {
+        // Only digits, '-', ':', '.', 'T' and '+': nothing a user typed survives parsing into `t`.
+        let lit = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        debug_assert!(lit
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b)));
+        self.text(&format!("'{lit}'::timestamptz"))
     }
 }
 
@@ -204,12 +220,15 @@ impl AuditFilter {
 }
 
 fn push_ts<Q: SqlSink>(qb: &mut Q, s: &Schema, t: DateTime<Utc>) {
-    // TsType::param wants a placeholder: bind first, then wrap by pushing the pieces around it.
-    let (before, after) = match s.audit_ts {
-        crate::mapping::TsType::WithZone => ("CAST(", " AS timestamptz)"),
-        crate::mapping::TsType::WithoutZone => ("(CAST(", " AS timestamptz) AT TIME ZONE 'UTC')"),
-    };
-    qb.text(before).value(t.to_rfc3339()).text(after);
+    // A `timestamp without time zone` column is compared in its own type, so its index still serves.
+    match s.audit_ts {
+        crate::mapping::TsType::WithZone => {
+            qb.timestamp(t);
+        }
+        crate::mapping::TsType::WithoutZone => {
+            qb.text("(").timestamp(t).text(" AT TIME ZONE 'UTC')");
+        }
+    }
 }
 
 /// One audit event.

@@ -425,3 +425,38 @@ async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
         .collect();
     assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_column_export_keeps_rows_whose_only_cell_is_empty() {
+    let t = TestDb::demo().await;
+    // System events: no actor, so no email.
+    sqlx::query(
+        "INSERT INTO audit_logs (tenant_id, actor_id, action, created_at)
+         SELECT id, NULL, 'system.cleanup', now() - interval '1 hour' FROM tenants CROSS JOIN generate_series(1, 3)
+          WHERE slug = 'acme'",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("emails.csv");
+    let opts = ExportOptions {
+        columns: vec![tenant_console_core::export::Column::ActorEmail],
+        ..Default::default()
+    };
+    let summary = export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), |_| {})
+        .await
+        .unwrap();
+    let expected = db_count(&t, "acme", "").await;
+    let rows = read_csv(&path);
+    // A blank line would be skipped by every CSV reader: the empty cell is written as "".
+    assert_eq!(
+        (summary.rows as i64, rows.len() as i64),
+        (expected, expected)
+    );
+    assert_eq!(rows.iter().filter(|r| r[0].is_empty()).count(), 3);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().filter(|l| *l == "\"\"").count(), 3);
+}

@@ -5,10 +5,14 @@
 
 mod common;
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeZone, Utc};
 use common::TestDb;
 use sqlx::PgPool;
 use tenant_console_core::audit::{self, AuditFilter};
+use tenant_console_core::export::{export_to_path, Column, ExportOptions};
 use tenant_console_core::tenants::{self, TenantQuery, TenantSort};
 use tenant_console_core::{access, members, roles, Db, DbOptions, Mapping, Tenant};
 
@@ -774,4 +778,104 @@ async fn integer_tenant_ids_work_through_a_mapping() {
     .await
     .unwrap_err();
     assert_eq!(err.kind(), "invalid_input");
+}
+
+#[tokio::test]
+async fn prisma_exports_match_the_superusers_rows_also_for_a_tenant_id_with_quotes() {
+    let (t, db) = prisma_db().await;
+    // A text tenant id with a quote and a backslash: the export writes tenant ids into its COPY as literals, so
+    // this one must come back as exactly its own rows (and a wrong quoting would be an error or other rows).
+    sqlx::raw_sql(
+        r#"INSERT INTO app."Tenant" ("id", "slug", "name", "createdAt")
+                VALUES ('o''brien\x', 'obrien', 'O''Brien', '2024-04-01 00:00:00');
+           INSERT INTO app."AuditLog" ("id", "tenantId", "userId", "action", "resource", "resourceId", "createdAt", "metadata")
+           SELECT 'ob-' || g, 'o''brien\x', NULL, 'auth.login', 'session', 'res-1',
+                  timestamp '2026-01-01 00:00:00' - g * interval '1 minute', '{}'
+             FROM generate_series(1, 5) g;"#,
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let f = AuditFilter::default;
+    let cases: Vec<(AuditFilter, &str)> = vec![
+        (f(), "true"),
+        (
+            AuditFilter {
+                since: Some(at("2025-12-31T23:10:00Z")),
+                until: Some(at("2025-12-31T23:58:00.250Z")),
+                ..f()
+            },
+            r#""createdAt" >= '2025-12-31 23:10:00' AND "createdAt" < '2025-12-31 23:58:00.250'"#,
+        ),
+        (
+            AuditFilter {
+                action: Some("member.".into()),
+                ..f()
+            },
+            r#""action" LIKE 'member.%'"#,
+        ),
+        (
+            AuditFilter {
+                actor: Some("Person1@Prisma.Example".into()),
+                ..f()
+            },
+            r#""userId" IN (SELECT "id" FROM app."User" WHERE "email" = 'person1@prisma.example')"#,
+        ),
+        (
+            AuditFilter {
+                resource_type: Some("session".into()),
+                ..f()
+            },
+            r#""resource" = 'session'"#,
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for slug in ["acme", "obrien"] {
+        let tenant = tenants::resolve(&db, slug).await.unwrap();
+        let mut non_empty = 0;
+        for (i, (filter, cond)) in cases.iter().enumerate() {
+            // Oldest first, each row's id, time (timestamp without time zone, read as UTC) and actor email.
+            let expected = su(
+                &t.admin,
+                &format!(
+                    r#"SELECT concat_ws('|', a."id", to_char(a."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+                                     coalesce(u."email", ''))
+                         FROM app."AuditLog" a LEFT JOIN app."User" u ON u."id" = a."userId"
+                        WHERE a."tenantId" = $1 AND {cond} ORDER BY a."createdAt", a."id""#
+                ),
+                &[&tenant.id],
+            )
+            .await;
+            non_empty += usize::from(!expected.is_empty());
+            let path = dir.path().join(format!("{slug}-{i}.csv"));
+            let opts = ExportOptions {
+                filter: filter.clone(),
+                columns: vec![Column::Id, Column::OccurredAt, Column::ActorEmail],
+                ..Default::default()
+            };
+            let summary = export_to_path(
+                &db,
+                &tenant,
+                &opts,
+                None,
+                &path,
+                &Arc::new(AtomicBool::new(false)),
+                |_| {},
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{slug} {cond}: {e}"));
+            let got: Vec<String> = csv::Reader::from_path(&path)
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap().iter().collect::<Vec<_>>().join("|"))
+                .collect();
+            assert_eq!(got, expected, "{slug}: {cond}");
+            assert_eq!(summary.rows as usize, expected.len(), "{slug}: {cond}");
+        }
+        assert!(
+            non_empty >= 2,
+            "{slug}: the cases select too little to prove anything"
+        );
+    }
 }
