@@ -131,6 +131,33 @@ async fn browsing_as_a_tenant_goes_through_the_commands() {
         .unwrap();
     assert_eq!(tenants["items"][0]["slug"], "globex");
 
+    // The list's stats columns, read per tenant in its own scope; an id that is gone is left out.
+    let globex_id = tenants["items"][0]["id"].as_str().unwrap().to_owned();
+    let stats = app
+        .invoke(
+            "tenants_stats",
+            json!({"profileId": id, "tenants": [globex_id, "00000000-0000-0000-0000-000000000000"]}),
+        )
+        .unwrap();
+    let stats = stats.as_array().unwrap();
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats[0]["tenant_id"], globex_id.as_str());
+    assert_eq!(stats[0]["stats"]["members"], 12);
+    assert!(
+        stats[0]["stats"]["audit_events_30d"]["value"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    let too_many: Vec<String> = (0..101).map(|_| globex_id.clone()).collect();
+    let err = app
+        .invoke(
+            "tenants_stats",
+            json!({"profileId": id, "tenants": too_many}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err), "invalid_input");
+
     let opened = app
         .invoke("tenant_open", json!({"profileId": id, "tenant": "acme"}))
         .unwrap();

@@ -92,6 +92,7 @@
 /** @typedef {{ value: number, is_estimate: boolean }} Count */
 /** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */
 /** @typedef {{ tenant: Tenant, stats: TenantStats, recorded: Recorded }} TenantOverview */
+/** @typedef {{ tenant_id: string, stats: TenantStats }} TenantStatsRow */
 
 /**
  * @typedef {object} Member
@@ -348,6 +349,15 @@ export const sessionDisconnect = (profileId) => call("session_disconnect", { pro
  * @returns {Promise<Page<TenantRow>>}
  */
 export const tenantsSearch = (profileId, q = {}) => call("tenants_search", compact({ profileId, ...q }));
+
+/**
+ * Stats of listed tenants (members, audit events in 30 days, last activity), each read in its own scope. At most
+ * 100 ids; tenants that no longer exist are left out.
+ * @param {string} profileId
+ * @param {string[]} tenants  tenant ids
+ * @returns {Promise<TenantStatsRow[]>}
+ */
+export const tenantsStats = (profileId, tenants) => call("tenants_stats", { profileId, tenants });
 
 /**
  * Opens a tenant (records the access when the database has a support-access log).

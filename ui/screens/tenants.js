@@ -2,19 +2,23 @@
 /**
  * The tenants screen: search as you type (debounced), sort, and a dense table to pick a tenant from, with the
  * keyboard (arrows, Page Up/Down, Home/End, Enter) or the mouse. Pages load on the keyset cursor as the user
- * scrolls (or presses "Load more"). Blocked, with an explanation, until a bypass banner is acknowledged.
+ * scrolls (or presses "Load more"). The stats columns (members, audit events in 30 days, last activity) are
+ * read after each page is shown, each tenant in its own scope, so typing never waits for them; they fill in by
+ * tenant id, so a late answer can only ever land on its own tenant's row. Blocked, with an explanation, until a
+ * bypass banner is acknowledged.
  */
 import * as api from "../api.js";
 import { readsAllowed } from "../actions.js";
 import { announce, debounce, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { formatCount, formatDate } from "../format.js";
+import { formatAgo, formatCount, formatDate, formatEstimate, formatTime } from "../format.js";
 import { isStale } from "../guard.js";
 import { keepActive, nearEnd, nextIndex } from "../keynav.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").TenantRow} TenantRow */
 /** @typedef {import("../api.js").TenantSort} TenantSort */
+/** @typedef {import("../api.js").TenantStatsRow} TenantStatsRow */
 
 const PAGE_SIZE = 50;
 const SORTS = /** @type {[TenantSort, string][]} */ ([
@@ -54,6 +58,7 @@ export function mount(root, ctx) {
   /** @type {TenantSort} */
   let sort = "name";
   let query = "";
+  let gone = false;
 
   const searchId = uid("tenant-search");
   const gridId = uid("tenant-grid");
@@ -72,7 +77,22 @@ export function mount(root, ctx) {
   const table = h(
     "table",
     { id: gridId, class: "data tenants", role: "grid", "aria-label": "Tenants", "aria-readonly": "true", tabindex: "-1", testid: "tenant-table" },
-    h("thead", null, h("tr", null, headers.name, headers.slug, h("th", { scope: "col" }, "Plan"), h("th", { scope: "col" }, "Status"), headers.created_at)),
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        headers.name,
+        headers.slug,
+        h("th", { scope: "col" }, "Plan"),
+        h("th", { scope: "col" }, "Status"),
+        h("th", { scope: "col", class: "num" }, "Members"),
+        h("th", { scope: "col", class: "num", title: "Audit events in the last 30 days" }, "Events (30 d)"),
+        h("th", { scope: "col", class: "num" }, "Last activity"),
+        headers.created_at,
+      ),
+    ),
     tbody,
   );
   const status = h("p", { class: "list-status", testid: "tenants-status", "aria-live": "polite" });
@@ -193,8 +213,49 @@ export function mount(root, ctx) {
       h("td", { class: "mono" }, t.slug),
       h("td", null, t.plan ?? "—"),
       h("td", null, t.status ? h("span", { class: `pill ${t.status === "active" ? "ok" : "warn"}` }, t.status) : "—"),
+      h("td", { class: "num list-stat pending", "data-stat": "members" }, "…"),
+      h("td", { class: "num list-stat pending", "data-stat": "events" }, "…"),
+      h("td", { class: "num list-stat pending", "data-stat": "last" }, "…"),
       h("td", { class: "num", title: t.created_at ?? "" }, formatDate(t.created_at)),
     );
+  }
+
+  /**
+   * Reads and fills the stats of `items` (rows already shown). Filled by tenant id into rows still on screen.
+   * @param {TenantRow[]} items
+   */
+  async function loadStats(items) {
+    if (!items.length) return;
+    /** @type {TenantStatsRow[]} */
+    let got = [];
+    let failed = null;
+    try {
+      got = await api.tenantsStats(profileId, items.map((t) => t.id));
+    } catch (e) {
+      failed = e;
+    }
+    if (gone) return;
+    const byId = new Map(got.map((r) => [r.tenant_id, r.stats]));
+    for (const t of items) {
+      const tr = document.getElementById(`tenant-row-${t.id}`);
+      if (!tr || !tbody.contains(tr)) continue;
+      const st = byId.get(t.id);
+      const cell = (/** @type {string} */ k) => /** @type {HTMLElement} */ (tr.querySelector(`[data-stat="${k}"]`));
+      for (const k of ["members", "events", "last"]) cell(k).classList.remove("pending");
+      if (!st) {
+        const why = failed ? `Stats could not be read: ${/** @type {any} */ (failed)?.message ?? failed}` : "No stats";
+        for (const k of ["members", "events", "last"]) {
+          cell(k).textContent = "—";
+          cell(k).title = why;
+        }
+        continue;
+      }
+      cell("members").textContent = formatCount(st.members);
+      cell("events").textContent = formatEstimate(st.audit_events_30d);
+      if (st.audit_events_30d.is_estimate) cell("events").title = "Estimated from planner statistics";
+      cell("last").textContent = formatAgo(st.last_activity, Date.now());
+      cell("last").title = st.last_activity ? formatTime(st.last_activity) : "No audit events";
+    }
   }
 
   async function reload() {
@@ -210,6 +271,7 @@ export function mount(root, ctx) {
       replace(tbody, rows.map(rowView));
       setActive(keepActive(rows.map((r) => r.id), activeId));
       renderStatus();
+      void loadStats(page.items);
     } catch (e) {
       if (isStale(e)) return;
       rows = [];
@@ -238,6 +300,7 @@ export function mount(root, ctx) {
       tbody.append(...page.items.map(rowView));
       setActive(active);
       renderStatus();
+      void loadStats(page.items);
     } catch (e) {
       if (isStale(e)) return;
       replace(status, errorBox(e, { retry: () => void loadMore() }));
@@ -271,6 +334,7 @@ export function mount(root, ctx) {
 
   return {
     unmount() {
+      gone = true;
       searchLater.cancel();
       observer?.disconnect();
       store.guard.abandon("tenants");

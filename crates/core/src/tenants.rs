@@ -428,6 +428,44 @@ pub async fn stats_for(db: &Db, tenants: &[Tenant]) -> Result<Vec<TenantStats>> 
     Ok(out)
 }
 
+/// Stats of a tenant in a list, by id.
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantStatsRow {
+    pub tenant_id: String,
+    pub stats: TenantStats,
+}
+
+/// The most tenants [`stats_by_id`] reads in one call (a screenful; each is its own scope).
+pub const STATS_BATCH_LIMIT: usize = 100;
+
+/// Stats for the tenants of a list page, given by id (the app sends back the ids it was shown): each id is
+/// resolved again, then read in its own scope as in [`stats_for`]. A tenant that no longer exists is left out.
+pub async fn stats_by_id(db: &Db, ids: &[String]) -> Result<Vec<TenantStatsRow>> {
+    if ids.len() > STATS_BATCH_LIMIT {
+        return Err(Error::InvalidInput(format!(
+            "stats for {} tenants asked at once; at most {STATS_BATCH_LIMIT}",
+            ids.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let tenant = match resolve(db, id).await {
+            Ok(t) if &t.id == id => t,
+            // Gone since the list was read, or an id that is some other tenant's slug: not this row's tenant.
+            Ok(_) | Err(Error::UnknownTenant(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let mut scope = db.scope(&tenant).await?;
+        let stats = stats(&mut scope).await?;
+        scope.finish().await?;
+        out.push(TenantStatsRow {
+            tenant_id: tenant.id,
+            stats,
+        });
+    }
+    Ok(out)
+}
+
 /// The planner's row estimate for a query (run inside the scope, so it is the estimate under RLS).
 pub(crate) async fn estimate(scope: &mut TenantScope, sql: &str, binds: &[&str]) -> Result<i64> {
     let explain = format!("EXPLAIN (FORMAT JSON) {sql}");

@@ -7,7 +7,9 @@ use tenant_console_core::access::{self, AccessAction, AccessPage, AccessReason, 
 use tenant_console_core::audit::{self, AuditFilter, AuditPage};
 use tenant_console_core::members::{self, MemberPage, MemberQuery};
 use tenant_console_core::roles::{self, Role};
-use tenant_console_core::tenants::{self, Count, TenantPage, TenantQuery, TenantSort, TenantStats};
+use tenant_console_core::tenants::{
+    self, Count, TenantPage, TenantQuery, TenantSort, TenantStats, TenantStatsRow,
+};
 use tenant_console_core::Tenant;
 
 use crate::error::CmdResult;
@@ -30,6 +32,17 @@ pub async fn tenants_search(
         after,
     };
     Ok(tenants::list(&db, &q).await?)
+}
+
+/// Stats for the rows of the tenant list (asked after the page is shown, so searching never waits for them).
+#[tauri::command]
+pub async fn tenants_stats(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenants: Vec<String>,
+) -> CmdResult<Vec<TenantStatsRow>> {
+    let db = state.db(&profile_id)?;
+    Ok(tenants::stats_by_id(&db, &tenants).await?)
 }
 
 /// An opened tenant: who it is, its stats, and whether the access was recorded.

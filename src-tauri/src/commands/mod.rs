@@ -20,6 +20,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         session::session_connect,
         session::session_disconnect,
         browse::tenants_search,
+        browse::tenants_stats,
         browse::tenant_open,
         browse::members_page,
         browse::roles_list,

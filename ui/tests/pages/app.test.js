@@ -280,6 +280,44 @@ describe("tenants", () => {
     assert.equal(await page.locator('[data-testid="tenant-row"]').first().getAttribute("data-tenant-slug"), "acme");
   });
 
+  test("the stats columns fill in after the rows are shown, each on its own tenant's row", async () => {
+    const page = await start();
+    await connect(page);
+    const acme = page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]');
+    await acme.locator('[data-stat="members"]:not(.pending)').waitFor();
+    const all = await page.evaluate(() => window.__MOCK__.calls.map((c) => c.cmd));
+    assert.ok(all.indexOf("tenants_search") < all.indexOf("tenants_stats"), "the list is asked first");
+    const asked = await calls(page, "tenants_stats");
+    assert.equal(asked.length, 1);
+    const shown = await page.locator('[data-testid="tenant-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.tenantId));
+    assert.deepEqual(asked[0].args.tenants, shown, "stats for exactly the rows shown");
+    assert.match(await acme.locator('[data-stat="members"]').textContent(), /^\d+$/);
+    // acme's event count is a planner estimate in the mock: labelled as one; globex's is exact.
+    assert.match(await acme.locator('[data-stat="events"]').textContent(), /^≈ /);
+    const globex = page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]');
+    assert.match(await globex.locator('[data-stat="events"]').textContent(), /^[\d,]+$/);
+    assert.match(await globex.locator('[data-stat="last"]').textContent(), /ago|just now/);
+    await shot(page, "tenants-stats");
+    // The next page gets its own stats.
+    await page.locator('[data-testid="tenant-row"]').nth(49).scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="tenant-row"]').nth(62).locator('[data-stat="members"]:not(.pending)').waitFor();
+    const more = await calls(page, "tenants_stats");
+    assert.equal(more.length, 2);
+    assert.equal(more[1].args.tenants.length, 13);
+    assert.equal(await page.locator('[data-stat].pending').count(), 0);
+  });
+
+  test("stats that cannot be read leave the list usable and say why", async () => {
+    const page = await start({ failStats: true });
+    await connect(page);
+    const acme = page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]');
+    await acme.locator('[data-stat="members"]:not(.pending)').waitFor();
+    assert.equal(await acme.locator('[data-stat="members"]').textContent(), "—");
+    assert.match(await acme.locator('[data-stat="members"]').getAttribute("title"), /could not be read: the query took longer/);
+    assert.equal(await page.locator('[data-testid="tenant-row"]').count(), 50);
+    await openTenant(page, "acme");
+  });
+
   test("hostile tenant names are shown as text, never run", async () => {
     const page = await start();
     await connect(page);

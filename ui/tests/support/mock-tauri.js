@@ -7,7 +7,7 @@
 //   releaseNewest(cmd, tenant) releases only the newest held call (to make an older answer arrive last)
 //   export.finish()           lets a running export complete
 //
-// Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, secretMissing, tenantOpenRejects,
+// Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, failStats, secretMissing, tenantOpenRejects,
 // holds: [[cmd, tenant]], exportTotal, savePath, freezePrototype }.
 
 /** @param {Record<string, any>} config */
@@ -136,6 +136,11 @@ export function installMock(config) {
     if (s.bypass_reasons.length && !s.bypass_accepted) throw err("isolation_not_enforced", "row-level security does not apply to this login");
     return s;
   };
+  const statsOf = (t) => {
+    const m = members[t.id] || [];
+    const ev = audits[t.id] || [];
+    return { members: m.length, audit_events_30d: { value: ev.length * 1000 + 345, is_estimate: t.id === "t-acme" }, last_activity: ev[0] ? ev[0].occurred_at : null };
+  };
   const tenantOf = (args) => {
     session(args.profileId);
     const t = findTenant(args.tenant);
@@ -219,6 +224,16 @@ export function installMock(config) {
       list.sort((x, y) => (sort === "created_at" ? y.created_at.localeCompare(x.created_at) : x[sort].localeCompare(y[sort])));
       return page(list, a.after, a.limit, 50);
     },
+    tenants_stats: (a) => {
+      only("tenants_stats", a, ["profileId", "tenants"]);
+      session(a.profileId);
+      if (a.tenants.length > 100) throw err("invalid_input", "at most 100");
+      if (cfg.failStats) throw err("query_timeout", "the query took longer than the statement timeout");
+      return a.tenants
+        .map((id) => tenants.find((t) => t.id === id))
+        .filter(Boolean)
+        .map((t) => ({ tenant_id: t.id, stats: statsOf(t) }));
+    },
     tenant_open: (a) => {
       only("tenant_open", a, ["profileId", "tenant", "reason"]);
       const s = session(a.profileId);
@@ -227,11 +242,9 @@ export function installMock(config) {
         throw err("reason_required", "this profile requires a reason to open a tenant");
       }
       if (a.reason && !["support-ticket", "incident", "audit-request", "other"].includes(a.reason.category)) throw err("invalid_input", "bad category");
-      const m = members[t.id] || [];
-      const ev = audits[t.id] || [];
       return {
         tenant: { id: t.id, slug: t.slug, name: t.name },
-        stats: { members: m.length, audit_events_30d: { value: ev.length * 1000 + 345, is_estimate: t.id === "t-acme" }, last_activity: ev[0] ? ev[0].occurred_at : null },
+        stats: statsOf(t),
         recorded: "yes",
       };
     },
