@@ -802,7 +802,7 @@ fn write_csv(
         w.write_record(None::<&[u8]>).map_err(csv_err)?;
         written += 1;
         // One shared counter update per 1,024 rows keeps progress live without a write per row.
-        if written % 1024 == 0 {
+        if written.is_multiple_of(1024) {
             rows.store(written, Ordering::Relaxed);
         }
         Ok(())

@@ -70,12 +70,39 @@ impl From<tenant_console_core::secret::SecretError> for Failure {
     }
 }
 
+/// Writes one line to standard output (see [`outln`]).
+pub fn line(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        output_failed(e)
+    }
+}
+
+/// Standard output cannot be written. A reader that went away (`tenantctl ... | head -1`) ends the program
+/// quietly with 141 (128 + SIGPIPE, what a shell shows for a filter stopped that way), as Unix filters do;
+/// anything else is said on standard error. Never a panic.
+pub fn output_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    eprintln!("tenantctl: cannot write the output: {e}");
+    std::process::exit(EXIT_ERROR.into());
+}
+
+/// `println!` for results: a closed pipe ends the program quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
 /// Prints a failure; returns the exit code.
 pub fn report(f: &Failure, format: Format) -> u8 {
     eprintln!("tenantctl: {}", f.message);
     if format == Format::Json && !f.result_printed {
         let v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
-        println!("{v}");
+        outln!("{v}");
     }
     f.exit
 }
@@ -113,6 +140,14 @@ fn neutralise(cell: String) -> String {
     }
 }
 
+/// The I/O error inside a CSV error (a closed pipe must stay recognisable as one).
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// Prints a list in the chosen format.
 pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<(), Failure> {
     let items: Vec<Value> = l
@@ -121,12 +156,7 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
         .map(|i| serde_json::to_value(i).expect("results serialize"))
         .collect();
     let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| Failure {
-        kind: "io".into(),
-        message: format!("cannot write the output: {e}"),
-        exit: EXIT_ERROR,
-        result_printed: false,
-    };
+    let io = |e: std::io::Error| -> Failure { output_failed(e) };
     match format {
         Format::Json => {
             let mut obj = l.context.clone();
@@ -142,14 +172,14 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(l.columns.iter().map(|(h, _)| *h))
-                .map_err(|e| io(e.into()))?;
+                .map_err(|e| io(csv_io(e)))?;
             for item in &items {
                 w.write_record(
                     l.columns
                         .iter()
                         .map(|(_, p)| neutralise(cell(item.pointer(p)))),
                 )
-                .map_err(|e| io(e.into()))?;
+                .map_err(|e| io(csv_io(e)))?;
             }
             w.flush().map_err(io)?;
         }
@@ -185,14 +215,14 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
 pub fn print_object<T: Serialize>(format: Format, value: &T) -> Result<(), Failure> {
     let v = serde_json::to_value(value).expect("results serialize");
     match format {
-        Format::Json => println!("{v}"),
+        Format::Json => outln!("{v}"),
         Format::Table | Format::Csv => {
             if let Value::Object(map) = &v {
                 for (k, val) in map {
-                    println!("{k}: {}", cell(Some(val)).replace(['\n', '\r'], "⏎"));
+                    outln!("{k}: {}", cell(Some(val)).replace(['\n', '\r'], "⏎"));
                 }
             } else {
-                println!("{}", cell(Some(&v)));
+                outln!("{}", cell(Some(&v)));
             }
         }
     }

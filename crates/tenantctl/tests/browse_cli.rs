@@ -594,3 +594,34 @@ async fn exit_codes_say_usage_error_unknown_tenant_or_isolation_not_enforced() {
         assert!(!v["items"].as_array().unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_reader_that_stops_early_ends_tenantctl_quietly_not_with_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let t = TestDb::demo().await;
+    // A page of 1,000 events is far more than a pipe holds: the writes after `head` has gone must fail.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["--url", &t.url("console_reader")])
+        .args([
+            "audit", "--tenant", "acme", "--limit", "1000", "--format", "csv",
+        ])
+        .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+        .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    // (the read end is dropped here, like `| head -c 64`)
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        head.starts_with(b"id,"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

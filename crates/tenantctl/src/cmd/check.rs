@@ -5,7 +5,7 @@ use tenant_console_core::isolation::{self, CheckOptions, Severity};
 use tenant_console_core::profile::{AcceptedFinding, ProfileStore};
 
 use crate::ctx::{connect, Format, Global};
-use crate::output::{Failure, EXIT_ISOLATION};
+use crate::output::{outln, Failure, EXIT_ISOLATION};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -55,15 +55,17 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
     )
     .await?;
     match g.format() {
-        Format::Json => println!("{}", serde_json::to_string(&report).expect("serializes")),
+        Format::Json => outln!("{}", serde_json::to_string(&report).expect("serializes")),
         Format::Table | Format::Csv => {
-            println!(
+            outln!(
                 "login {} on {} (PostgreSQL {})",
-                report.login.user, report.login.database, report.login.server_version
+                report.login.user,
+                report.login.database,
+                report.login.server_version
             );
-            println!("tables checked: {}", report.tables_checked.join(", "));
+            outln!("tables checked: {}", report.tables_checked.join(", "));
             if !report.probed_tenants.is_empty() {
-                println!("probed as tenants: {}", report.probed_tenants.join(", "));
+                outln!("probed as tenants: {}", report.probed_tenants.join(", "));
             }
             for f in &report.findings {
                 let sev = match f.severity {
@@ -76,15 +78,15 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
                     .as_ref()
                     .map(|r| format!(" [accepted: {r}]"))
                     .unwrap_or_default();
-                println!("{sev} {:<30} {}{acc}", f.code, f.problem);
+                outln!("{sev} {:<30} {}{acc}", f.code, f.problem);
                 if f.severity != Severity::Info {
-                    println!("         why: {}", f.why);
+                    outln!("         why: {}", f.why);
                     if let Some(sql) = &f.fix_sql {
-                        println!("         fix: {}", sql.replace('\n', "\n              "));
+                        outln!("         fix: {}", sql.replace('\n', "\n              "));
                     }
                 }
             }
-            println!(
+            outln!(
                 "{}",
                 if report.isolation_enforced {
                     "isolation is enforced for this login"

@@ -12,7 +12,7 @@ use tenant_console_core::tenants;
 
 use crate::cmd::browse::FilterArgs;
 use crate::ctx::{connect, Global};
-use crate::output::Failure;
+use crate::output::{Failure, EXIT_ERROR};
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -59,7 +59,7 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
     };
     let to_stdout = a.out.as_os_str() == "-";
     if !to_stdout && !a.force && a.out.exists() {
-        return Err(tenant_console_core::Error::FileExists(a.out.clone()).into());
+        return Err(file_exists(&a.out));
     }
     let conn = connect(g).await?;
     let reason: Option<AccessReason> = g.reason.as_deref().map(str::parse).transpose()?;
@@ -121,7 +121,10 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let summary = result?;
+    let summary = result.map_err(|e| match e {
+        tenant_console_core::Error::FileExists(path) => file_exists(&path),
+        other => other.into(),
+    })?;
     let rate = summary.rows as f64 / summary.seconds.max(1e-9);
     let target = summary
         .path
@@ -139,4 +142,16 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         eprintln!("WARNING: row-level security does not apply to this login; the export rests on the console's own predicates only");
     }
     Ok(())
+}
+
+/// The target exists and `--force` was not given: said with the flag that changes it.
+fn file_exists(path: &std::path::Path) -> Failure {
+    Failure::with_exit(
+        "file_exists",
+        format!(
+            "{} exists; choose another name, or pass --force to replace it",
+            path.display()
+        ),
+        EXIT_ERROR,
+    )
 }

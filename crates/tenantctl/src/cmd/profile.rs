@@ -12,7 +12,7 @@ use tenant_console_core::profile::{Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
 use tenant_console_core::{ConnectSpec, TlsMode};
 
-use crate::ctx::{profile_password, Global};
+use crate::ctx::{profile_password, Format, Global};
 use crate::output::{print_list, print_object, Failure, Listing, EXIT_ERROR, EXIT_ISOLATION};
 
 #[derive(Subcommand, Debug)]
@@ -193,21 +193,26 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             let report =
                 doctor::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await;
             print_object(g.format(), &report)?;
-            if let Some(d) = &report.diagnosis {
-                return Err(Failure::with_exit(d.kind.code(), d.to_string(), EXIT_ERROR));
-            }
-            if report
+            // The report (with its diagnosis) is the JSON result: a failure adds no second object.
+            let failure = if let Some(d) = &report.diagnosis {
+                Failure::with_exit(d.kind.code(), d.to_string(), EXIT_ERROR)
+            } else if report
                 .login
                 .as_ref()
                 .is_some_and(|l| !l.bypass_reasons().is_empty())
             {
-                return Err(Failure::with_exit(
+                Failure::with_exit(
                     "isolation_not_enforced",
                     "connected, but row-level security does not apply to this login (see bypass_reasons)",
                     EXIT_ISOLATION,
-                ));
-            }
-            Ok(())
+                )
+            } else {
+                return Ok(());
+            };
+            Err(Failure {
+                result_printed: g.format() == Format::Json,
+                ..failure
+            })
         }
     }
 }
