@@ -86,6 +86,15 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   const status = await byTestId(driver, 'isolation-status', 30000);
   await waitFor(async () => (await status.getAttribute('data-state')) === 'enforced', 'RLS enforced status');
   assert.match(await status.getText(), /console_reader/);
+  // The tenant list's stats columns fill in, each read as its tenant: every demo tenant has 12 members.
+  await waitFor(async () => {
+    const rows = await all(driver, '[data-testid="tenant-row"]');
+    const pending = await all(driver, '[data-testid="tenant-row"] [data-stat].pending');
+    return rows.length > 0 && pending.length === 0;
+  }, 'tenant stats filled in');
+  for (const cell of await all(driver, '[data-testid="tenant-row"] [data-stat="members"]')) {
+    assert.equal(await cell.getText(), '12');
+  }
   await screenshot(driver, '02-connected');
 
   // Tenants: search as you type.
