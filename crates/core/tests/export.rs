@@ -460,3 +460,98 @@ async fn a_one_column_export_keeps_rows_whose_only_cell_is_empty() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().filter(|l| *l == "\"\"").count(), 3);
 }
+
+/// The demo database with 400,000 more events for globex: an export long enough to report progress on the way.
+async fn big_globex() -> (TestDb, i64) {
+    let t = TestDb::demo().await;
+    sqlx::raw_sql(
+        "INSERT INTO audit_logs (tenant_id, actor_id, action, resource_type, resource_id, created_at, metadata)
+         SELECT t.id, NULL, 'bulk.event', 'thing', 'res-' || g, now() - g * interval '1 second', '{}'
+           FROM tenants t CROSS JOIN generate_series(1, 400000) g WHERE t.slug = 'globex';
+         ANALYZE audit_logs;",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let n = db_count(&t, "globex", "").await;
+    (t, n)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_is_reported_while_the_export_runs_and_ends_at_the_files_rows_and_bytes() {
+    let (t, expected) = big_globex().await;
+    let db = t.reader().await;
+    let globex = tenants::resolve(&db, "globex").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("globex.csv");
+    let seen = Mutex::new(Vec::new());
+    let summary = export_to_path(
+        &db,
+        &globex,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &no_cancel(),
+        |p| seen.lock().unwrap().push(p),
+    )
+    .await
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(summary.rows as i64, expected);
+    let last = seen.last().expect("progress was reported");
+    assert_eq!(last.rows, summary.rows);
+    assert_eq!(last.bytes, std::fs::metadata(&path).unwrap().len());
+    // Reported on the way, not only at the end; never going backwards; always with the estimate.
+    assert!(
+        seen.iter().any(|p| p.rows > 0 && p.rows < summary.rows),
+        "no report during the export: {seen:?}"
+    );
+    for pair in seen.windows(2) {
+        assert!(pair[0].rows <= pair[1].rows && pair[0].bytes <= pair[1].bytes);
+        assert!(pair[0].elapsed_ms <= pair[1].elapsed_ms);
+    }
+    for p in &seen {
+        let est = p.total_estimate.expect("an estimate") as i64;
+        assert!(
+            est > expected / 2 && est < expected * 2,
+            "estimate {est} for {expected} rows"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelling_mid_export_stops_the_servers_query_and_leaves_no_file() {
+    let (t, _) = big_globex().await;
+    let db = t.reader().await;
+    let globex = tenants::resolve(&db, "globex").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("globex.csv");
+    let cancel = no_cancel();
+    let err = export_to_path(
+        &db,
+        &globex,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &cancel,
+        |p| {
+            if p.rows > 0 {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "cancelled");
+    assert!(!path.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // The server is not still running the COPY for nobody.
+    let copying: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY%'",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(copying, 0);
+}
