@@ -137,6 +137,12 @@ fn os_user() -> String {
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
+#[cfg(not(unix))]
+fn client_host() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".to_owned())
+}
+
+#[cfg(unix)]
 fn client_host() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.

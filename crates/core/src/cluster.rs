@@ -92,6 +92,41 @@ fn postgres_user_when_root() -> Result<Option<(u32, u32)>> {
     Ok(Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) }))
 }
 
+/// Whether clusters started by this process run as another user (`postgres`, because we are root), so their
+/// directory must be one that user can reach.
+pub fn runs_as_postgres_user() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Checks that `uid`/`gid` may walk through every directory above `dir` (as root we create the cluster, but
+/// the server runs as `postgres`: a data directory under `/root`, mode 0700, would fail deep inside initdb).
+fn reachable_by(dir: &Path, (uid, gid): (u32, u32)) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let abs = std::path::absolute(dir).map_err(|e| Error::io("locating", dir, e))?;
+    for ancestor in abs.ancestors().skip(1) {
+        let Ok(m) = std::fs::metadata(ancestor) else {
+            continue; // created below, by us, and handed over with the cluster
+        };
+        let mode = m.mode();
+        let may_enter = if m.uid() == uid {
+            mode & 0o100 != 0
+        } else if m.gid() == gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !may_enter {
+            return Err(Error::Cluster(format!(
+                "running as root, the server runs as the postgres user, which cannot enter {}; choose a \
+                 directory it can reach",
+                ancestor.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
     let out = cmd
         .stdin(Stdio::null())
@@ -137,6 +172,9 @@ impl LocalCluster {
             bindir,
             run_as,
         };
+        if let Some(owner) = run_as {
+            reachable_by(dir, owner)?;
+        }
         if dir.join("PG_VERSION").exists() {
             return Ok(c);
         }
@@ -306,6 +344,7 @@ impl LocalCluster {
         // shutdown), so the server cannot outlive whoever started it.
         unsafe {
             cmd.pre_exec(|| {
+                #[cfg(target_os = "linux")]
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
                 Ok(())
             });
@@ -510,4 +549,25 @@ pub fn start_for_process(opts: &ClusterOptions) -> Result<ProcessServer> {
         socket_dir,
         ca_file,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_the_server_user_cannot_enter_is_named_before_initdb_runs() {
+        let base = tempfile::tempdir().unwrap();
+        let private = base.path().join("home");
+        std::fs::create_dir(&private).unwrap();
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        // nobody:nogroup is neither the owner nor in the group of these directories.
+        let nobody = (65534, 65534);
+        let e = reachable_by(&private.join("demo").join("pg"), nobody).unwrap_err();
+        assert!(e.to_string().contains("cannot enter"), "{e}");
+        assert!(e.to_string().contains(&*private.to_string_lossy()), "{e}");
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o711)).unwrap();
+        reachable_by(&private.join("demo").join("pg"), nobody).unwrap();
+    }
 }

@@ -20,6 +20,7 @@
 
 pub mod access;
 pub mod audit;
+#[cfg(unix)]
 pub mod cluster;
 pub mod cursor;
 pub mod db;

@@ -50,7 +50,8 @@ enum Command {
     /// Load demo or benchmark data into a freshly migrated reference database.
     Seed(cmd::admin::SeedArgs),
     /// Start a private demo database (created on first use) and, optionally, the app on it.
-    Demo(cmd::admin::DemoArgs),
+    #[cfg(unix)]
+    Demo(cmd::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +97,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::AccessLog(a) => cmd::browse::access_log(g, a).await,
         Command::Migrate(a) => cmd::admin::migrate(g, a).await,
         Command::Seed(a) => cmd::admin::seed(g, a).await,
-        Command::Demo(a) => cmd::admin::demo(g, a).await,
+        #[cfg(unix)]
+        Command::Demo(a) => cmd::demo::demo(g, a).await,
     }
 }

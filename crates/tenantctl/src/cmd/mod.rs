@@ -3,5 +3,7 @@
 pub mod admin;
 pub mod browse;
 pub mod check;
+#[cfg(unix)]
+pub mod demo;
 pub mod export;
 pub mod profile;
