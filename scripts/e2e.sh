@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_ensure webkit2gtk-driver xvfb xauth
+# A CJK fallback font, so the demo data's Japanese renders in the screenshots instead of empty boxes.
+apt_ensure webkit2gtk-driver xvfb xauth fonts-droid-fallback
 export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver (cargo install)"
