@@ -461,8 +461,18 @@ async fn a_one_column_export_keeps_rows_whose_only_cell_is_empty() {
     assert_eq!(text.lines().filter(|l| *l == "\"\"").count(), 3);
 }
 
-/// The demo database with 400,000 more events for globex: an export long enough to report progress on the way.
-async fn big_globex() -> (TestDb, i64) {
+/// The demo database with 400,000 more events for globex (an export long enough to report progress on the
+/// way), read as console_reader, and where to export it.
+struct BigGlobex {
+    t: TestDb,
+    db: Db,
+    globex: tenant_console_core::Tenant,
+    path: std::path::PathBuf,
+    rows: i64,
+    _dir: tempfile::TempDir,
+}
+
+async fn big_globex() -> BigGlobex {
     let t = TestDb::demo().await;
     sqlx::raw_sql(
         "INSERT INTO audit_logs (tenant_id, actor_id, action, resource_type, resource_id, created_at, metadata)
@@ -473,17 +483,31 @@ async fn big_globex() -> (TestDb, i64) {
     .execute(&t.admin)
     .await
     .unwrap();
-    let n = db_count(&t, "globex", "").await;
-    (t, n)
+    let rows = db_count(&t, "globex", "").await;
+    let db = t.reader().await;
+    let globex = tenants::resolve(&db, "globex").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    BigGlobex {
+        path: dir.path().join("globex.csv"),
+        _dir: dir,
+        t,
+        db,
+        globex,
+        rows,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_is_reported_while_the_export_runs_and_ends_at_the_files_rows_and_bytes() {
-    let (t, expected) = big_globex().await;
-    let db = t.reader().await;
-    let globex = tenants::resolve(&db, "globex").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("globex.csv");
+    // (Every field bound: those left to `..` would be dropped here, the database and the directory with them.)
+    let BigGlobex {
+        t: _t,
+        db,
+        globex,
+        path,
+        rows: expected,
+        _dir,
+    } = big_globex().await;
     let seen = Mutex::new(Vec::new());
     let summary = export_to_path(
         &db,
@@ -521,11 +545,14 @@ async fn progress_is_reported_while_the_export_runs_and_ends_at_the_files_rows_a
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_mid_export_stops_the_servers_query_and_leaves_no_file() {
-    let (t, _) = big_globex().await;
-    let db = t.reader().await;
-    let globex = tenants::resolve(&db, "globex").await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("globex.csv");
+    let BigGlobex {
+        t,
+        db,
+        globex,
+        path,
+        _dir: dir,
+        rows: _,
+    } = big_globex().await;
     let cancel = no_cancel();
     let err = export_to_path(
         &db,
