@@ -64,12 +64,18 @@ pub(crate) struct SettingsSql {
 }
 
 impl SettingsSql {
-    /// `SELECT set_config('tenant_console.p1', $1, true), ...` and its values, to run first in the same
-    /// transaction.
+    /// `SELECT set_config('standard_conforming_strings', 'on', true), set_config('tenant_console.p1', $1, true),
+    /// ...`, to run first in the same transaction with [`SettingsSql::values`] bound. The statement may hold
+    /// literals (a text tenant id) whose quoting relies on `standard_conforming_strings`: the default since
+    /// PostgreSQL 9.1, but a server may differ, so it is set here, in the same round trip.
     pub fn setter(&self) -> String {
-        let calls: Vec<String> = (1..=self.values.len())
-            .map(|n| format!("set_config('tenant_console.p{n}', ${n}, true)"))
-            .collect();
+        let calls: Vec<String> =
+            std::iter::once("set_config('standard_conforming_strings', 'on', true)".to_owned())
+                .chain(
+                    (1..=self.values.len())
+                        .map(|n| format!("set_config('tenant_console.p{n}', ${n}, true)")),
+                )
+                .collect();
         format!("SELECT {}", calls.join(", "))
     }
 }

@@ -1,13 +1,12 @@
 //! Audit CSV export at the speed of COPY: streamed, safe cells, atomic files, progress and cancel.
 //!
 //! Inside the tenant scope (RLS applies to `COPY (query)`), the server runs a plain
-//! `COPY (SELECT <audit columns> ...) TO STDOUT WITH (FORMAT csv)`: no join, no formatting, so the server's one
-//! core only reads and sends. COPY takes no parameters, so the tenant and the filters go in as transaction-local
-//! settings set with bound `set_config` calls ([`crate::audit::SettingsSql`]): no value ever becomes SQL text.
-//! The client does the rest in a blocking thread while the network is read: ISO 8601 timestamps in the chosen
-//! zone, actor emails (the tenant's members read once, other actors looked up once each), and neutralised cells
-//! (OWASP CSV injection: a text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`).
-//! Memory stays flat: chunks pass through a small bounded channel.
+//! `COPY (SELECT <audit columns> ...) TO STDOUT WITH (FORMAT binary)` with the plan a raw COPY of the same rows
+//! gets (see [`copy_sql`]): no join, no formatting, so the server's one core only reads and sends. The client
+//! does the rest on a blocking thread while the network is read: ISO 8601 timestamps in the chosen zone, actor
+//! emails (the tenant's members read once, other actors looked up once each), and neutralised cells (OWASP CSV
+//! injection: a text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`). Memory stays flat:
+//! batches pass through a small bounded channel.
 //!
 //! A file is written to a temporary file beside the target, synced, and renamed into place only when complete
 //! and recorded in the support-access log; any failure (the server dies, the connection drops, the disk fills,
@@ -340,18 +339,12 @@ async fn run(
         .fetch_one(scope.raw())
         .await?;
     let q = copy_sql(db, tenant, &opts.filter);
-    if !q.values.is_empty() {
-        let setter_sql = q.setter();
-        let mut setter = sqlx::query(&setter_sql);
-        for v in &q.values {
-            setter = setter.bind(v.clone());
-        }
-        setter.execute(scope.raw()).await?;
+    let setter_sql = q.setter();
+    let mut setter = sqlx::query(&setter_sql);
+    for v in &q.values {
+        setter = setter.bind(v.clone());
     }
-    // The tenant literal's quoting relies on it (it is the default since PostgreSQL 9.1; a server may differ).
-    sqlx::query("SELECT set_config('standard_conforming_strings', 'on', true)")
-        .execute(scope.raw())
-        .await?;
+    setter.execute(scope.raw()).await?;
 
     let rows = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));

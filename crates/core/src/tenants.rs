@@ -447,23 +447,24 @@ pub async fn stats_by_id(db: &Db, ids: &[String]) -> Result<Vec<TenantStatsRow>>
             ids.len()
         )));
     }
-    let mut out = Vec::with_capacity(ids.len());
+    let mut found = Vec::with_capacity(ids.len());
     for id in ids {
-        let tenant = match resolve(db, id).await {
-            Ok(t) if &t.id == id => t,
+        match resolve(db, id).await {
+            Ok(t) if &t.id == id => found.push(t),
             // Gone since the list was read, or an id that is some other tenant's slug: not this row's tenant.
-            Ok(_) | Err(Error::UnknownTenant(_)) => continue,
+            Ok(_) | Err(Error::UnknownTenant(_)) => {}
             Err(e) => return Err(e),
-        };
-        let mut scope = db.scope(&tenant).await?;
-        let stats = stats(&mut scope).await?;
-        scope.finish().await?;
-        out.push(TenantStatsRow {
+        }
+    }
+    let stats = stats_for(db, &found).await?;
+    Ok(found
+        .into_iter()
+        .zip(stats)
+        .map(|(tenant, stats)| TenantStatsRow {
             tenant_id: tenant.id,
             stats,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// The planner's row estimate for a query (run inside the scope, so it is the estimate under RLS).

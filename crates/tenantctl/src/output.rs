@@ -129,15 +129,11 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
-/// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
-/// leading `'`, as OWASP advises against CSV injection: audit data is written by the tenant's users, and a
-/// support engineer opens this file in a spreadsheet. JSON output is never altered.
+/// A CSV cell that a spreadsheet would run as a formula gets a leading `'`, exactly as in the audit export
+/// ([`tenant_console_core::export::neutralise`]): audit data is written by the tenant's users, and a support
+/// engineer opens this file in a spreadsheet. JSON output is never altered.
 fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
+    tenant_console_core::export::neutralise(&cell).into_owned()
 }
 
 /// The I/O error inside a CSV error (a closed pipe must stay recognisable as one).

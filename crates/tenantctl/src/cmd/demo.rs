@@ -17,7 +17,7 @@ use tenant_console_core::seed::{self, SeedKind};
 use tenant_console_core::{Error, TlsMode, MIGRATOR};
 
 use crate::ctx::Global;
-use crate::output::Failure;
+use crate::output::{Failure, EXIT_ERROR};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -44,7 +44,11 @@ pub async fn demo(_g: &Global, a: DemoArgs) -> Result<(), Failure> {
         None if cluster::runs_as_postgres_user() => {
             let d = PathBuf::from("/var/tmp/tenant-console-demo");
             let cannot = |e: std::io::Error| {
-                Failure::with_exit("io", format!("cannot prepare {}: {e}", d.display()), 1)
+                Failure::with_exit(
+                    "io",
+                    format!("cannot prepare {}: {e}", d.display()),
+                    EXIT_ERROR,
+                )
             };
             std::fs::create_dir_all(&d).map_err(cannot)?;
             std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).map_err(cannot)?;
