@@ -171,7 +171,18 @@
 /**
  * The exact shape may gain fields; `login` is shown as the login's name whether it arrives as a string or a
  * LoginInfo.
- * @typedef {{ login: LoginInfo | string | null, findings: Finding[] }} CheckReport
+ * @typedef {object} ProbeEvidence
+ * @property {string} role
+ * @property {"unset" | "empty" | "unknown-tenant" | "tenant"} state
+ * @property {string | null} tenant
+ * @property {string} relation
+ * @property {number | null} rows_in_scope
+ * @property {number} foreign_rows
+ * @property {string | null} error
+ */
+/**
+ * @typedef {{ login: LoginInfo | string | null, findings: Finding[], reach?: string[], probed_tenants?: string[],
+ *             evidence?: ProbeEvidence[], isolation_enforced?: boolean }} CheckReport
  */
 
 /** @typedef {{ rows: number, bytes: number, total_estimate: number | null, elapsed_ms: number }} ExportProgress */
@@ -191,6 +202,7 @@ export const ErrorKind = Object.freeze({
   KeyringNotPersistent: "keyring_not_persistent",
   IsolationNotEnforced: "isolation_not_enforced",
   ReasonRequired: "reason_required",
+  AccessNotRecorded: "access_not_recorded",
   UnknownTenant: "unknown_tenant",
   UnknownProfile: "unknown_profile",
   InvalidInput: "invalid_input",

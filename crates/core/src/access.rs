@@ -179,11 +179,11 @@ pub async fn record(
         .await?;
     let sql = format!(
         "INSERT INTO {} (tenant_id, os_user, client_host, category, detail, action, details)
-         VALUES (CAST($1 AS {}), $2, $3, $4, $5, $6, $7::jsonb)",
+         VALUES (CAST($1 AS {}), $2, $3, $4, $5, $6, $7::jsonb) RETURNING id::text",
         log.name,
         s.tenant_id_type.cast()
     );
-    sqlx::query(&sql)
+    let returned: Vec<String> = sqlx::query_scalar(&sql)
         .bind(&tenant.id)
         .bind(os_user())
         .bind(client_host())
@@ -191,17 +191,63 @@ pub async fn record(
         .bind(reason.map(|r| r.detail.as_str()).unwrap_or(""))
         .bind(action_name)
         .bind(details.to_string())
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(|e| match Error::from(e) {
             Error::PermissionDenied(_) => Error::PermissionDenied(format!(
                 "write to the support-access log {} (GRANT INSERT ON it TO the console's role)",
                 log.name
             )),
+            // A rule that rewrites the insert without RETURNING makes the database refuse RETURNING.
+            Error::Database { code } if code == "0A000" => not_recorded(
+                &log.name.to_string(),
+                "a rule on it rewrites inserts".into(),
+            ),
             other => other,
         })?;
+    let [id] = returned.as_slice() else {
+        return Err(not_recorded(
+            &log.name.to_string(),
+            format!(
+                "the insert returned {} rows instead of one (a rule or trigger swallows or multiplies records)",
+                returned.len()
+            ),
+        ));
+    };
     tx.commit().await?;
+    // The record must be there for the tenant to read, after commit: an AFTER trigger, a deferred trigger
+    // or a rule could have moved or removed it.
+    let mut check = db.pool().begin_with("BEGIN READ ONLY").await?;
+    sqlx::query("SELECT set_config($1, $2, true)")
+        .bind(s.setting())
+        .bind(&tenant.id)
+        .execute(&mut *check)
+        .await?;
+    let found: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {} WHERE {} = CAST($1 AS {}) AND id::text = $2",
+        log.name,
+        col("tenant_id"),
+        s.tenant_id_type.cast()
+    ))
+    .bind(&tenant.id)
+    .bind(id)
+    .fetch_one(&mut *check)
+    .await?;
+    check.commit().await?;
+    if found != 1 {
+        return Err(not_recorded(
+            &log.name.to_string(),
+            "the record did not stay where the tenant can read it (a trigger or rule moved or removed it)".into(),
+        ));
+    }
+    tracing::info!(record = %id, "access recorded");
     Ok(Recorded::Yes)
+}
+
+fn not_recorded(log: &str, why: String) -> Error {
+    Error::AccessNotRecorded(format!(
+        "the support-access log {log} did not record this access: {why}; nothing was read (the isolation check lists the log's rules and triggers)"
+    ))
 }
 
 /// Opens a tenant for `action`: checks the profile's reason policy, resolves the tenant and, when the policy

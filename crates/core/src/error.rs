@@ -57,6 +57,10 @@ pub enum Error {
     #[error("{0}")]
     ReasonRequired(String),
 
+    /// The support-access log did not keep the record of an access, so the access did not happen.
+    #[error("{0}")]
+    AccessNotRecorded(String),
+
     /// The profile store could not be read or written.
     #[error("profile: {0}")]
     Profile(String),
@@ -106,6 +110,7 @@ impl Error {
             Error::Database { .. } => "database",
             Error::IsolationNotEnforced(_) => "isolation_not_enforced",
             Error::ReasonRequired(_) => "reason_required",
+            Error::AccessNotRecorded(_) => "access_not_recorded",
             Error::Profile(_) => "profile",
             Error::UnknownProfile(_) => "unknown_profile",
             Error::Keyring(e) => e.kind(),

@@ -141,3 +141,79 @@ async fn when_recording_fails_the_tenant_is_not_opened() {
     assert_eq!(err.kind(), "permission_denied");
     assert!(err.to_string().contains("support-access log"), "{err}");
 }
+
+/// Ways a database can swallow, move or remove a record while the insert itself "succeeds".
+const SWALLOWERS: [(&str, &str); 4] = [
+    (
+        "a rule that does nothing instead",
+        "CREATE RULE swallow AS ON INSERT TO support_access_log DO INSTEAD NOTHING",
+    ),
+    (
+        "a BEFORE trigger that returns NULL",
+        "CREATE FUNCTION drop_it() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+         CREATE TRIGGER drop_it BEFORE INSERT ON support_access_log FOR EACH ROW EXECUTE FUNCTION drop_it()",
+    ),
+    (
+        "an AFTER trigger that deletes the row as its owner",
+        "CREATE FUNCTION erase_it() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+           BEGIN DELETE FROM support_access_log WHERE id = NEW.id; RETURN NULL; END $$;
+         CREATE TRIGGER erase_it AFTER INSERT ON support_access_log FOR EACH ROW EXECUTE FUNCTION erase_it()",
+    ),
+    (
+        "a rule that copies the insert elsewhere instead",
+        "CREATE TABLE shadow_log (LIKE support_access_log);
+         CREATE RULE divert AS ON INSERT TO support_access_log DO INSTEAD
+           INSERT INTO shadow_log (id, tenant_id, db_user, os_user, client_host, category, detail, action, details, created_at)
+           VALUES (0, NEW.tenant_id, NEW.db_user, NEW.os_user, NEW.client_host, NEW.category, NEW.detail, NEW.action, NEW.details, now())
+           RETURNING shadow_log.*",
+    ),
+];
+
+#[tokio::test]
+async fn a_record_the_database_swallows_fails_the_open_and_says_the_log_did_not_record() {
+    for (what, sql) in SWALLOWERS {
+        let t = TestDb::demo().await;
+        sqlx::raw_sql(sql).execute(&t.admin).await.expect(what);
+        let db = t.reader().await;
+        let reason: AccessReason = "incident:INC-1".parse().unwrap();
+        let err = access::open_tenant(
+            &db,
+            "acme",
+            ReasonPolicy::Required,
+            Some(&reason),
+            &AccessAction::View,
+        )
+        .await
+        .expect_err(what);
+        assert_eq!(err.kind(), "access_not_recorded", "{what}: {err}");
+        assert!(err.to_string().contains("did not record"), "{what}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_swallowed_export_record_leaves_no_file() {
+    use tenant_console_core::export::{self, ExportOptions};
+    let t = TestDb::demo().await;
+    sqlx::raw_sql(SWALLOWERS[1].1)
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let db = t.reader().await;
+    let tenant = t.tenant(&db, "acme").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.csv");
+    let err = export::export_to_path(
+        &db,
+        &tenant,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &Default::default(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "access_not_recorded", "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}

@@ -625,3 +625,45 @@ async fn a_reader_that_stops_early_ends_tenantctl_quietly_not_with_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
+
+/// A database that swallows the support-access record (here a rule that does nothing instead) must not get a
+/// read out of the console: the command fails naming the log, and prints no tenant data.
+#[tokio::test]
+async fn a_read_whose_access_record_is_swallowed_fails_and_prints_nothing() {
+    let t = TestDb::demo().await;
+    sqlx::raw_sql("CREATE RULE swallow AS ON INSERT TO support_access_log DO INSTEAD NOTHING")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let run = t.reader(&[
+        "members",
+        "--tenant",
+        "acme",
+        "--reason",
+        "incident:INC-9",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("did not record"), "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("@"),
+        "member data was printed: {}",
+        run.stdout
+    );
+    let out = t.dirs.path().join("acme.csv");
+    let export = t.reader(&[
+        "export-audit",
+        "--tenant",
+        "acme",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(export.code, 1, "{export:?}");
+    assert!(
+        export.stderr.contains("did not record"),
+        "{}",
+        export.stderr
+    );
+    assert!(!out.exists());
+}
