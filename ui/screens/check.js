@@ -14,6 +14,14 @@ import { groupFindings } from "../matrix.js";
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").CheckReport} CheckReport */
 /** @typedef {import("../api.js").Finding} Finding */
+/** @typedef {import("../api.js").ProbeEvidence} ProbeEvidence */
+
+const STATE_LABEL = /** @type {Record<string, string>} */ ({
+  unset: "setting never set",
+  empty: "setting empty",
+  "unknown-tenant": "tenant that does not exist",
+  tenant: "as tenant",
+});
 
 const SEVERITY_LABEL = /** @type {Record<string, string>} */ ({ critical: "Critical", warning: "Warnings", info: "Information" });
 
@@ -93,10 +101,14 @@ export function reportView(r) {
           `${open.length} open finding${open.length === 1 ? "" : "s"}${login ? ` for login ${login}` : ""}: ` +
             groups.map((g) => `${g.findings.length} ${g.severity}`).join(", "),
         );
+  const reach = r.reach ?? [];
   return h(
     "div",
     null,
     summary,
+    reach.length > 0 &&
+      h("p", { class: "muted", testid: "check-reach" }, `Roles the login can become: ${reach.join(", ")}. Each was judged, and probed where it can read tenant tables.`),
+    evidenceView(r.evidence ?? []),
     groups.map((g) =>
       h(
         "section",
@@ -131,5 +143,48 @@ function findingView(f) {
         h("div", { class: "fix-head" }, h("span", null, "Fix"), copyButton(preId, `Copy the fix for ${f.code}`)),
         h("pre", { id: preId, tabindex: "0", "aria-label": `SQL that fixes ${f.code}` }, f.fix_sql),
       ),
+  );
+}
+
+/**
+ * What the probe asked and saw, one row per role, state and relation: the proof behind "enforced".
+ * @param {ProbeEvidence[]} evidence
+ */
+export function evidenceView(evidence) {
+  if (evidence.length === 0) return null;
+  const leaks = evidence.filter((e) => e.foreign_rows > 0).length;
+  const captionText =
+    leaks === 0
+      ? `Probe: ${evidence.length} questions on dedicated connections, 0 foreign rows.`
+      : `Probe: ${leaks} of ${evidence.length} questions returned rows they must not.`;
+  return h(
+    "details",
+    { class: "evidence", testid: "check-evidence", open: leaks > 0 },
+    h("summary", { testid: "check-evidence-summary" }, captionText),
+    h(
+      "table",
+      { class: "grid compact" },
+      h(
+        "thead",
+        null,
+        h("tr", null, ["Role", "Setting", "Tenant", "Relation", "Rows in scope", "Foreign rows"].map((c) => h("th", { scope: "col" }, c))),
+      ),
+      h(
+        "tbody",
+        null,
+        evidence.map((e) =>
+          h(
+            "tr",
+            { class: e.foreign_rows > 0 ? "bad" : null, testid: "evidence-row" },
+            h("td", null, e.role),
+            h("td", null, STATE_LABEL[e.state] ?? e.state),
+            h("td", null, e.tenant ?? "–"),
+            h("td", null, h("code", null, e.relation)),
+            h("td", { class: "num" }, e.rows_in_scope === null ? "–" : String(e.rows_in_scope)),
+            h("td", { class: "num" }, e.error ? `error (${e.error})` : String(e.foreign_rows)),
+          ),
+        ),
+      ),
+    ),
   );
 }

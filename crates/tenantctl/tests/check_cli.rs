@@ -34,6 +34,42 @@ async fn check_with_the_probe_exits_0_for_console_reader_and_3_for_a_superuser()
     let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(report["isolation_enforced"], true);
     assert_eq!(report["probed_tenants"].as_array().unwrap().len(), 3);
+    // The evidence: every tenant table asked in every state, and no foreign row anywhere.
+    let evidence = report["evidence"].as_array().unwrap();
+    for table in ["audit_logs", "memberships", "roles", "support_access_log"] {
+        for state in ["unset", "empty", "unknown-tenant", "tenant"] {
+            assert!(
+                evidence
+                    .iter()
+                    .any(|e| e["relation"] == table && e["state"] == state),
+                "{table} not probed in state {state}"
+            );
+        }
+    }
+    assert!(evidence.iter().all(|e| e["foreign_rows"] == 0));
+
+    // The table output shows the same evidence, not just a verdict.
+    let table = tenantctl(&[
+        "check",
+        "--probe",
+        "--format",
+        "table",
+        "--url",
+        &t.reader_url(),
+    ]);
+    assert_eq!(table.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("probe evidence ("), "{text}");
+    assert!(text.contains(", 0 returned rows they must not"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("unset") && l.contains("audit_logs")),
+        "{text}"
+    );
+    assert!(
+        text.contains("isolation is enforced for this login"),
+        "{text}"
+    );
 
     let bad = tenantctl(&["check", "--format", "json", "--url", &t.admin_url()]);
     assert_eq!(bad.status.code(), Some(3));

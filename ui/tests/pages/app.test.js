@@ -734,6 +734,29 @@ describe("isolation check", () => {
     assert.deepEqual(c.args, { profileId: "p-demo", probe: true });
     await shot(page, "check-light");
   });
+
+  test("the probe's evidence is shown row by row, open when a row leaked", async () => {
+    const page = await start();
+    await connect(page);
+    await page.click('[data-testid="open-check"]');
+    await page.click('[data-testid="check-probe"]');
+    await page.locator('[data-testid="check-evidence"]').waitFor();
+    assert.equal(await page.locator('[data-testid="check-evidence"]').getAttribute("open"), "");
+    assert.equal(await page.locator('[data-testid="check-evidence-summary"]').textContent(), "Probe: 1 of 3 questions returned rows they must not.");
+    const rows = await page.locator('[data-testid="evidence-row"]').evaluateAll((rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
+    assert.deepEqual(rows[0], ["console_reader", "setting never set", "–", "public.audit_logs", "–", "0"]);
+    assert.deepEqual(rows[2], ["support_ops", "as tenant", "acme", "public.memberships", "12", "3"]);
+    assert.match(await page.locator('[data-testid="check-reach"]').textContent(), /support_ops \(set role\)/);
+  });
+
+  test("the plain check shows no evidence: only the probe proves with rows", async () => {
+    const page = await start();
+    await connect(page);
+    await page.click('[data-testid="open-check"]');
+    await page.click('[data-testid="check-run"]');
+    await page.locator('[data-testid="finding"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="check-evidence"]').count(), 0);
+  });
 });
 
 describe("keyboard and accessibility", () => {

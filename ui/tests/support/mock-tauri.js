@@ -297,7 +297,14 @@ export function installMock(config) {
         { code: "no_log_table", severity: "info", object: "support_access_log", problem: "No support-access log table", why: "Support access is not recorded.", fix_sql: null, accepted: "we record access elsewhere" },
       ];
       if (a.probe) findings.push({ code: "probe_ok", severity: "info", object: a.tenant || "acme", problem: "The probe saw only its own rows", why: "Evidence that RLS isolates tenants.", fix_sql: null, accepted: null });
-      return { login: s.login.user, findings };
+      const evidence = a.probe
+        ? [
+            { role: s.login.user, state: "unset", tenant: null, relation: "public.audit_logs", rows_in_scope: null, foreign_rows: 0, error: null },
+            { role: s.login.user, state: "tenant", tenant: a.tenant || "acme", relation: "public.audit_logs", rows_in_scope: 1000, foreign_rows: 0, error: null },
+            { role: "support_ops", state: "tenant", tenant: a.tenant || "acme", relation: "public.memberships", rows_in_scope: 12, foreign_rows: 3, error: null },
+          ]
+        : [];
+      return { login: s.login.user, findings, reach: a.probe ? ["support_ops (set role)"] : [], evidence };
     },
     audit_export: (a) => {
       only("audit_export", a, ["profileId", "tenant", "exportId", "path", "filter", "options", "reason", "onProgress"]);

@@ -64,8 +64,47 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
                 report.login.server_version
             );
             outln!("tables checked: {}", report.tables_checked.join(", "));
+            if !report.reach.is_empty() {
+                outln!("roles the login can become: {}", report.reach.join(", "));
+            }
             if !report.probed_tenants.is_empty() {
                 outln!("probed as tenants: {}", report.probed_tenants.join(", "));
+            }
+            if !report.evidence.is_empty() {
+                let leaks = report
+                    .evidence
+                    .iter()
+                    .filter(|e| e.foreign_rows > 0)
+                    .count();
+                outln!(
+                    "probe evidence ({} questions on dedicated connections, {leaks} returned rows they must not):",
+                    report.evidence.len()
+                );
+                outln!(
+                    "  {:<20} {:<15} {:<20} {:<32} {:>13} {:>12}",
+                    "role",
+                    "setting",
+                    "tenant",
+                    "relation",
+                    "rows in scope",
+                    "foreign rows"
+                );
+                for e in &report.evidence {
+                    outln!(
+                        "  {:<20} {:<15} {:<20} {:<32} {:>13} {:>12}",
+                        e.role,
+                        e.state,
+                        e.tenant.as_deref().unwrap_or("-"),
+                        e.relation,
+                        e.rows_in_scope
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        match &e.error {
+                            Some(kind) => format!("error {kind}"),
+                            None => e.foreign_rows.to_string(),
+                        }
+                    );
+                }
             }
             for f in &report.findings {
                 let sev = match f.severity {
