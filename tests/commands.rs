@@ -232,6 +232,11 @@ async fn a_bypassing_login_is_shown_and_refused_until_acknowledged() {
         .invoke("members_page", json!({"profileId": id, "tenant": "acme"}))
         .unwrap_err();
     assert_eq!(kind(err), "isolation_not_enforced");
+    // The tenant list too: the door refuses it, not the UI.
+    let err = app
+        .invoke("tenants_search", json!({"profileId": id}))
+        .unwrap_err();
+    assert_eq!(kind(err), "isolation_not_enforced");
 
     let session = app
         .invoke(
@@ -304,4 +309,106 @@ async fn a_profile_form_with_bad_fields_is_refused_with_a_reason() {
         )
         .unwrap_err();
     assert_eq!(kind(err), "invalid_input");
+}
+
+/// A script in the webview calling the IPC directly, without opening the tenant with a reason: every tenant
+/// read is refused by the core's door, and nothing is read or recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn under_required_reasons_no_command_reads_a_tenant_that_was_not_opened_with_one() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(
+        &db,
+        "strict",
+        "console_reader",
+        json!({"access_reason": "required"}),
+    );
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+    let records = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM support_access_log")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap()
+    };
+    let before = records().await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("globex.csv");
+    let refused = |tenant: &str| {
+        let t = json!(tenant);
+        vec![
+            ("members_page", json!({"profileId": id, "tenant": t})),
+            ("roles_list", json!({"profileId": id, "tenant": t})),
+            (
+                "audit_page",
+                json!({"profileId": id, "tenant": t, "filter": {}}),
+            ),
+            (
+                "audit_count",
+                json!({"profileId": id, "tenant": t, "filter": {}}),
+            ),
+            ("access_history", json!({"profileId": id, "tenant": t})),
+        ]
+    };
+    for (cmd, args) in refused("globex") {
+        let err = app.invoke(cmd, args).unwrap_err();
+        assert_eq!(kind(err), "reason_required", "{cmd}");
+    }
+    let err = app
+        .invoke(
+            "audit_export",
+            json!({"profileId": id, "tenant": "globex", "exportId": "x1", "path": target,
+                   "filter": {}, "options": {"bom": false, "overwrite": false}, "onProgress": "__CHANNEL__:1"}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err), "reason_required");
+    assert!(!target.exists());
+    let ids: Vec<String> = db
+        .tenant_ids()
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let stats = app
+        .invoke("tenants_stats", json!({"profileId": id, "tenants": ids}))
+        .unwrap();
+    assert_eq!(
+        stats.as_array().unwrap().len(),
+        0,
+        "stats of tenants never opened"
+    );
+    assert_eq!(
+        records().await,
+        before,
+        "nothing may be recorded for refused reads"
+    );
+
+    // Opening initech with a reason grants initech, and only initech.
+    let opened = app
+        .invoke(
+            "tenant_open",
+            json!({"profileId": id, "tenant": "initech",
+                   "reason": {"category": "incident", "detail": "INC-7"}}),
+        )
+        .unwrap();
+    assert_eq!(opened["grant_seconds"], 30 * 60);
+    for (cmd, args) in refused("initech") {
+        app.invoke(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} after opening: {e}"));
+    }
+    for (cmd, args) in refused("globex") {
+        assert_eq!(
+            kind(app.invoke(cmd, args).unwrap_err()),
+            "reason_required",
+            "{cmd}"
+        );
+    }
+    assert_eq!(
+        records().await,
+        before + 1,
+        "one record per grant, not per page"
+    );
 }

@@ -1,13 +1,15 @@
 //! App state: the profile store, the keyring, and one connected database per profile.
 //!
-//! `Db` is a cheap clone: the map is behind a short-held `std::sync::RwLock`, never held across an `.await`.
+//! Each connected profile has its door (`Arc<Door>`: the database, the reason policy and the grants given in
+//! this session); the map is behind a short-held `std::sync::RwLock`, never held across an `.await`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use tenant_console_core::access::Door;
 use tenant_console_core::profile::{data_dir, ProfileStore};
 use tenant_console_core::secret::{SecretError, Secrets};
-use tenant_console_core::{Db, Error};
+use tenant_console_core::Error;
 
 use crate::error::{CmdResult, IpcError};
 
@@ -18,7 +20,7 @@ pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
 pub struct AppState {
     pub store: ProfileStore,
     secrets: Result<Secrets, String>,
-    conns: RwLock<HashMap<String, Db>>,
+    conns: RwLock<HashMap<String, Arc<Door>>>,
     pub exports: Mutex<HashMap<String, CancelFlag>>,
     /// Passwords given "for this session only", kept in memory (never on disk) so that reconnecting (e.g. to
     /// acknowledge a bypass) does not ask again.
@@ -60,8 +62,8 @@ impl AppState {
         })
     }
 
-    /// The connected database of a profile.
-    pub fn db(&self, profile_id: &str) -> CmdResult<Db> {
+    /// The door of a connected profile: every tenant read of the app passes it.
+    pub fn door(&self, profile_id: &str) -> CmdResult<Arc<Door>> {
         self.conns
             .read()
             .expect("not poisoned")
@@ -75,11 +77,11 @@ impl AppState {
             })
     }
 
-    pub fn set_db(&self, profile_id: &str, db: Db) {
+    pub fn set_door(&self, profile_id: &str, door: Door) {
         self.conns
             .write()
             .expect("not poisoned")
-            .insert(profile_id.to_owned(), db);
+            .insert(profile_id.to_owned(), Arc::new(door));
     }
 
     /// Remembers a session-only password for the app's lifetime.
@@ -99,7 +101,7 @@ impl AppState {
             .cloned()
     }
 
-    pub fn drop_db(&self, profile_id: &str) -> Option<Db> {
+    pub fn drop_door(&self, profile_id: &str) -> Option<Arc<Door>> {
         self.conns.write().expect("not poisoned").remove(profile_id)
     }
 }

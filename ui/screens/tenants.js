@@ -243,7 +243,11 @@ export function mount(root, ctx) {
       const cell = (/** @type {string} */ k) => /** @type {HTMLElement} */ (tr.querySelector(`[data-stat="${k}"]`));
       for (const k of ["members", "events", "last"]) cell(k).classList.remove("pending");
       if (!st) {
-        const why = failed ? `Stats could not be read: ${/** @type {any} */ (failed)?.message ?? failed}` : "No stats";
+        const why = failed
+          ? `Stats could not be read: ${/** @type {any} */ (failed)?.message ?? failed}`
+          : store.state.session?.access_reason === "required"
+            ? "Open this tenant with a reason to see its numbers (they are its data)"
+            : "No stats";
         for (const k of ["members", "events", "last"]) {
           cell(k).textContent = "—";
           cell(k).title = why;

@@ -189,7 +189,10 @@ async fn main() {
             |i| {
                 let db = db.clone();
                 async move {
-                    let mut scope = db.open_scope(bigs[i % 3]).await.unwrap();
+                    let mut scope = tenant_console_core::testing::door(&db)
+                        .scope(bigs[i % 3])
+                        .await
+                        .unwrap();
                     let page = audit::page(&mut scope, filter, 100, None).await.unwrap();
                     assert_eq!(page.items.len(), 100);
                     scope.finish().await.unwrap();
@@ -208,7 +211,10 @@ async fn main() {
                 let db = db.clone();
                 let (slug, cursor) = deep[i % deep.len()].clone();
                 async move {
-                    let mut scope = db.open_scope(slug).await.unwrap();
+                    let mut scope = tenant_console_core::testing::door(&db)
+                        .scope(slug)
+                        .await
+                        .unwrap();
                     let page = audit::page(&mut scope, filter, 100, Some(&cursor))
                         .await
                         .unwrap();
@@ -300,7 +306,7 @@ async fn main() {
         let db = db.clone();
         async move {
             let tenant = tenants::resolve(&db, &key).await.unwrap();
-            let mut scope = db.scope(&tenant).await.unwrap();
+            let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
             tenants::stats(&mut scope).await.unwrap();
             scope.finish().await.unwrap();
         }

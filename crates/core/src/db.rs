@@ -2,8 +2,8 @@
 //!
 //! [`ConnectSpec`] says where to connect and how (TLS mode, CA file); [`Db::connect`] makes one probe connection
 //! first, so a failure gets the doctor's diagnosis instead of a pool time-out, binds the mapping to the catalog,
-//! reads who the login is, and then hands out a lazily-filled pool. [`Db::scope`] is the only way to read as a
-//! tenant; it refuses when the login bypasses row-level security, unless the caller accepted that explicitly.
+//! reads who the login is, and then hands out a lazily-filled pool. Reading as a tenant goes through the door
+//! ([`crate::access::Door`]), which refuses when the login bypasses row-level security unless that was accepted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,7 +17,6 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 use crate::doctor::{diagnose, Diagnosis, Target};
 use crate::error::{Error, Result};
 use crate::mapping::{Mapping, Schema};
-use crate::scope::{Tenant, TenantScope};
 
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,19 +383,6 @@ impl Db {
                 target,
             }),
         }
-    }
-
-    /// Opens a read-only scope for `tenant`. Refuses when the login bypasses RLS and bypass was not allowed.
-    pub async fn scope(&self, tenant: &Tenant) -> Result<TenantScope> {
-        self.ensure_isolated()?;
-        TenantScope::open(self, tenant).await
-    }
-
-    /// Resolves a tenant by id or slug and opens its scope: the usual first step of every tenant read.
-    pub async fn open_scope(&self, tenant_key: &str) -> Result<TenantScope> {
-        self.ensure_isolated()?;
-        let tenant = crate::tenants::resolve(self, tenant_key).await?;
-        TenantScope::open(self, &tenant).await
     }
 
     /// Fails with [`Error::IsolationNotEnforced`] when RLS does not apply to this login and that was not accepted.

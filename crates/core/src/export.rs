@@ -24,12 +24,12 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::access::{self, AccessAction, AccessReason, Recorded};
+use crate::access::{self, AccessAction, AccessReason, Door, ExportPass, Recorded};
 use crate::audit::{self, AuditFilter, SettingsSql, SqlSink};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::mapping::{col, IdType};
-use crate::scope::Tenant;
+use crate::scope::{Tenant, TenantScope};
 
 /// A column of the export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -163,8 +163,10 @@ pub struct ExportSummary {
     pub seconds: f64,
     /// Where the file is (absent when streamed to a writer).
     pub path: Option<PathBuf>,
-    /// Whether the export was recorded in the tenant's support-access log.
+    /// Whether the export was recorded in the tenant's support-access log (before its first byte).
     pub recorded: Option<Recorded>,
+    /// The id of that access record.
+    pub record_id: Option<String>,
 }
 
 /// Set to cancel a running export.
@@ -176,10 +178,100 @@ const BATCH_BYTES: usize = 256 * 1024;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
-/// Exports the tenant's audit events to a CSV file at `path`, atomically, and records the export.
+/// What the access record of an export says: the filters, the columns and the file name (never its folder).
+fn export_details(opts: &ExportOptions, file: &str) -> serde_json::Value {
+    serde_json::json!({
+        "filters": opts.filter,
+        "file": file,
+        "columns": opts.columns,
+        "tz": opts.tz.name(),
+    })
+}
+
+/// Records the end of an export (its row and byte counts), next to the record made before it started.
+async fn record_completion(
+    door: &Door,
+    pass: &ExportPass,
+    file: &str,
+    rows: u64,
+    bytes: u64,
+) -> Result<()> {
+    if pass.recorded() != Recorded::Yes {
+        return Ok(());
+    }
+    let details = serde_json::json!({
+        "file": file,
+        "rows": rows,
+        "bytes": bytes,
+        "export_record": pass.record_id(),
+    });
+    access::record(
+        door.db(),
+        pass.tenant(),
+        pass.reason.as_ref(),
+        &AccessAction::Completed { details },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes partial files that earlier exports into `dir` left behind when their process was killed (a
+/// partial's name carries its process id; one whose process is gone is stale).
+fn remove_stale_partials(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = partial_pid(name) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %name, "removed the partial file of an export that was killed")
+                }
+                Err(e) => {
+                    tracing::warn!(file = %name, error = %e, "could not remove a stale partial export")
+                }
+            }
+        }
+    }
+}
+
+/// The process id in a partial export's name (`.tenant-console-partial-<pid>-<random>.tmp`).
+fn partial_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(PARTIAL_PREFIX)?;
+    let (pid, _) = rest.split_once('-')?;
+    rest.ends_with(PARTIAL_SUFFIX).then_some(())?;
+    pid.parse().ok()
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    // Signal 0 checks existence; EPERM means it exists but is someone else's.
+    // SAFETY: kill with signal 0 sends nothing.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Without a cheap existence check, keep partials: never delete a running export's file.
+    true
+}
+
+/// A partial export's name: hidden, with the exporting process's id, and an ending no spreadsheet opens.
+const PARTIAL_PREFIX: &str = ".tenant-console-partial-";
+const PARTIAL_SUFFIX: &str = ".tmp";
+
+/// Exports the tenant's audit events to a CSV file at `path`, atomically. The export passes the door first:
+/// it is recorded (with its filters and file name) before anything is read, and does not start otherwise.
+#[allow(clippy::too_many_arguments)]
 pub async fn export_to_path(
-    db: &Db,
-    tenant: &Tenant,
+    door: &Door,
+    tenant_key: &str,
     opts: &ExportOptions,
     reason: Option<&AccessReason>,
     path: &Path,
@@ -194,9 +286,18 @@ pub async fn export_to_path(
     if !opts.overwrite && path.exists() {
         return Err(Error::FileExists(path.to_path_buf()));
     }
+    check_options(door.db(), opts)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_stale_partials(&dir);
+    let pass = door
+        .export(tenant_key, reason, export_details(opts, &file_name))
+        .await?;
     let tmp = tempfile::Builder::new()
-        .prefix(".tenant-console-export-")
-        .suffix(".partial")
+        .prefix(&format!("{PARTIAL_PREFIX}{}-", std::process::id()))
+        .suffix(PARTIAL_SUFFIX)
         .tempfile_in(&dir)
         .map_err(|e| Error::io("creating a temporary file in", &dir, e))?;
     let file = tmp
@@ -204,9 +305,9 @@ pub async fn export_to_path(
         .try_clone()
         .map_err(|e| Error::io("opening", tmp.path().to_path_buf(), e))?;
     let started = Instant::now();
-    let (rows, bytes) = run(db, tenant, opts, Box::new(file), cancel, progress).await?;
+    let (rows, bytes) = run(door.db(), &pass, opts, Box::new(file), cancel, progress).await?;
 
-    // Complete: make it durable, record it, then put it in place. If recording fails the file is not kept.
+    // Complete: make it durable, record its end, then put it in place. If that fails the file is not kept.
     let synced = tmp
         .as_file()
         .try_clone()
@@ -215,17 +316,7 @@ pub async fn export_to_path(
         .await
         .map_err(|_| Error::io("syncing", path, std::io::Error::other("sync task failed")))?
         .map_err(|e| Error::io("syncing", path, e))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let details = serde_json::json!({
-        "filters": opts.filter,
-        "rows": rows,
-        "file": file_name,
-        "columns": opts.columns,
-    });
-    let recorded = access::record(db, tenant, reason, &AccessAction::Export { details }).await?;
+    record_completion(door, &pass, &file_name, rows, bytes).await?;
     let persisted = if opts.overwrite {
         tmp.persist(path).map(|_| ())
     } else {
@@ -243,31 +334,46 @@ pub async fn export_to_path(
         bytes,
         seconds: started.elapsed().as_secs_f64(),
         path: Some(path.to_path_buf()),
-        recorded: Some(recorded),
+        recorded: Some(pass.recorded()),
+        record_id: pass.record_id().map(str::to_owned),
     })
 }
 
-/// Exports to a writer (standard output): streamed as it comes, recorded when complete.
+/// Exports to a writer (standard output): recorded before the first byte (nothing is streamed if recording
+/// fails), streamed as it comes, and its end recorded too.
 pub async fn export_to_writer(
-    db: &Db,
-    tenant: &Tenant,
+    door: &Door,
+    tenant_key: &str,
     opts: &ExportOptions,
     reason: Option<&AccessReason>,
     out: Box<dyn Write + Send>,
     cancel: &CancelFlag,
     progress: impl FnMut(Progress) + Send,
 ) -> Result<ExportSummary> {
+    check_options(door.db(), opts)?;
+    let pass = door
+        .export(tenant_key, reason, export_details(opts, "-"))
+        .await?;
     let started = Instant::now();
-    let (rows, bytes) = run(db, tenant, opts, out, cancel, progress).await?;
-    let details = serde_json::json!({"filters": opts.filter, "rows": rows, "file": "-", "columns": opts.columns});
-    let recorded = access::record(db, tenant, reason, &AccessAction::Export { details }).await?;
+    let (rows, bytes) = run(door.db(), &pass, opts, out, cancel, progress).await?;
+    record_completion(door, &pass, "-", rows, bytes).await?;
     Ok(ExportSummary {
         rows,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
         path: None,
-        recorded: Some(recorded),
+        recorded: Some(pass.recorded()),
+        record_id: pass.record_id().map(str::to_owned),
     })
+}
+
+/// What is wrong with the options, before anything is recorded or read.
+fn check_options(db: &Db, opts: &ExportOptions) -> Result<()> {
+    opts.filter.validate(db.schema())?;
+    if opts.columns.is_empty() {
+        return Err(Error::InvalidInput("no columns chosen".into()));
+    }
+    Ok(())
 }
 
 /// The COPY statement for the tenant and filter: plain columns, oldest first, in PostgreSQL's binary format.
@@ -321,22 +427,19 @@ fn tenant_literal(id: &str, ty: IdType) -> Option<String> {
 /// Runs the export into `out`; returns (rows, bytes).
 async fn run(
     db: &Db,
-    tenant: &Tenant,
+    pass: &ExportPass,
     opts: &ExportOptions,
     out: Box<dyn Write + Send>,
     cancel: &CancelFlag,
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<(u64, u64)> {
-    opts.filter.validate(db.schema())?;
-    if opts.columns.is_empty() {
-        return Err(Error::InvalidInput("no columns chosen".into()));
-    }
+    let tenant = pass.tenant();
     let started = Instant::now();
-    let mut scope = db.scope(tenant).await?;
+    let mut scope = TenantScope::open(db, tenant).await?;
     let total = audit::count(&mut scope, &opts.filter).await?.value.max(0) as u64;
     let emails = member_emails(db, &mut scope).await?;
     let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
-        .fetch_one(scope.raw())
+        .fetch_one(scope.conn())
         .await?;
     let q = copy_sql(db, tenant, &opts.filter);
     let setter_sql = q.setter();
@@ -344,7 +447,7 @@ async fn run(
     for v in &q.values {
         setter = setter.bind(v.clone());
     }
-    setter.execute(scope.raw()).await?;
+    setter.execute(scope.conn()).await?;
 
     let rows = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
@@ -369,7 +472,7 @@ async fn run(
     };
     let mut outcome: Result<()> = Ok(());
     {
-        let mut stream = scope.raw().copy_out_raw(&q.sql).await?;
+        let mut stream = scope.conn().copy_out_raw(&q.sql).await?;
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
         // The server sends one message per row: hand them to the writer thread in batches, or the
         // hand-offs (not the database) become the cost.
@@ -469,7 +572,7 @@ async fn member_emails(
     let tenant = scope.tenant().id.clone();
     let rows: Vec<(String, Option<String>)> = sqlx::query_as(&sql)
         .bind(tenant)
-        .fetch_all(scope.raw())
+        .fetch_all(scope.conn())
         .await?;
     Ok(rows.into_iter().collect())
 }

@@ -49,6 +49,9 @@ pub struct Profile {
     pub mapping_file: Option<PathBuf>,
     #[serde(default)]
     pub access_reason: ReasonPolicy,
+    /// How long a reason given when opening a tenant lasts, in minutes (policy `required`).
+    #[serde(default = "default_grant_minutes")]
+    pub access_grant_minutes: u32,
     #[serde(default = "default_timeout_ms")]
     pub statement_timeout_ms: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -60,6 +63,10 @@ pub struct Profile {
 
 fn default_setting() -> String {
     DEFAULT_TENANT_SETTING.to_owned()
+}
+
+fn default_grant_minutes() -> u32 {
+    30
 }
 
 fn default_timeout_ms() -> u64 {
@@ -81,6 +88,7 @@ impl Profile {
             tenant_setting: default_setting(),
             mapping_file: None,
             access_reason: ReasonPolicy::default(),
+            access_grant_minutes: default_grant_minutes(),
             statement_timeout_ms: default_timeout_ms(),
             accepted_findings: Vec::new(),
             extra: BTreeMap::new(),
@@ -115,6 +123,11 @@ impl Profile {
                 self.tenant_setting
             ))
         })?;
+        if !(1..=24 * 60).contains(&self.access_grant_minutes) {
+            return Err(Error::InvalidInput(
+                "an access grant lasts 1 to 1440 minutes".into(),
+            ));
+        }
         if self.statement_timeout_ms == 0 {
             return Err(Error::InvalidInput(
                 "statement timeout must be above 0 ms".into(),
@@ -202,6 +215,15 @@ impl Profile {
     }
 
     /// Options for [`crate::Db::connect`].
+    /// The door for a database connected with this profile: its reason policy and grant length.
+    pub fn door(&self, db: crate::Db) -> crate::access::Door {
+        crate::access::Door::new(
+            db,
+            self.access_reason,
+            Duration::from_secs(u64::from(self.access_grant_minutes) * 60),
+        )
+    }
+
     pub fn db_options(&self, allow_bypass: bool) -> DbOptions {
         DbOptions {
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),

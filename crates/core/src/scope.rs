@@ -1,4 +1,4 @@
-//! The tenant scope: the only door to tenant-scoped tables.
+//! The tenant scope: the transaction every tenant read runs in, handed out only by the door.
 //!
 //! A [`TenantScope`] is a transaction that is `READ ONLY`, has the tenant setting set with
 //! `set_config(setting, tenant, true)` (transaction-local, so a pooled connection never carries it into its next
@@ -90,8 +90,9 @@ impl TenantScope {
         &mut self.tx
     }
 
-    /// Runs arbitrary SQL inside the scope. For tests and the isolation probe, which must show that the
+    /// Runs arbitrary SQL inside the scope. For tests only (feature `testing`), which must show that the
     /// database (not the console's predicates) refuses what it should: a write fails, a foreign row stays hidden.
+    #[cfg(any(test, feature = "testing"))]
     pub fn raw(&mut self) -> &mut PgConnection {
         &mut self.tx
     }

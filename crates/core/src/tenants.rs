@@ -416,18 +416,6 @@ pub async fn stats_as_of(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<
     })
 }
 
-/// Stats for each of `tenants` (a page of the list), each read in that tenant's own scope: the numbers are
-/// never computed across tenants, so RLS applies to every one of them.
-pub async fn stats_for(db: &Db, tenants: &[Tenant]) -> Result<Vec<TenantStats>> {
-    let mut out = Vec::with_capacity(tenants.len());
-    for tenant in tenants {
-        let mut scope = db.scope(tenant).await?;
-        out.push(stats(&mut scope).await?);
-        scope.finish().await?;
-    }
-    Ok(out)
-}
-
 /// Stats of a tenant in a list, by id.
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantStatsRow {
@@ -435,12 +423,12 @@ pub struct TenantStatsRow {
     pub stats: TenantStats,
 }
 
-/// The most tenants [`stats_by_id`] reads in one call (a screenful; each is its own scope).
+/// The most tenants [`crate::access::Door::stats`] reads in one call (a screenful; each is its own scope).
 pub const STATS_BATCH_LIMIT: usize = 100;
 
-/// Stats for the tenants of a list page, given by id (the app sends back the ids it was shown): each id is
-/// resolved again, then read in its own scope as in [`stats_for`]. A tenant that no longer exists is left out.
-pub async fn stats_by_id(db: &Db, ids: &[String]) -> Result<Vec<TenantStatsRow>> {
+/// The tenants of a list page, given by id (the app sends back the ids it was shown), each resolved again. A
+/// tenant that no longer exists, or an id that is another tenant's slug, is left out.
+pub(crate) async fn resolve_ids(db: &Db, ids: &[String]) -> Result<Vec<Tenant>> {
     if ids.len() > STATS_BATCH_LIMIT {
         return Err(Error::InvalidInput(format!(
             "stats for {} tenants asked at once; at most {STATS_BATCH_LIMIT}",
@@ -451,20 +439,11 @@ pub async fn stats_by_id(db: &Db, ids: &[String]) -> Result<Vec<TenantStatsRow>>
     for id in ids {
         match resolve(db, id).await {
             Ok(t) if &t.id == id => found.push(t),
-            // Gone since the list was read, or an id that is some other tenant's slug: not this row's tenant.
             Ok(_) | Err(Error::UnknownTenant(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    let stats = stats_for(db, &found).await?;
-    Ok(found
-        .into_iter()
-        .zip(stats)
-        .map(|(tenant, stats)| TenantStatsRow {
-            tenant_id: tenant.id,
-            stats,
-        })
-        .collect())
+    Ok(found)
 }
 
 /// The planner's row estimate for a query (run inside the scope, so it is the estimate under RLS).

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use crate::{seed, tenants, Db, DbOptions, Mapping, Tenant, MIGRATOR};
+use crate::access::{Door, ReasonPolicy};
+use crate::{seed, tenants, Db, DbOptions, Mapping, Tenant, TenantScope, MIGRATOR};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
 
@@ -172,3 +173,18 @@ impl TestDb {
 
 /// The tenant tables of the reference schema.
 pub const TENANT_TABLES: [&str; 4] = ["roles", "memberships", "audit_logs", "support_access_log"];
+
+/// A scope for `tenant` without the door's rules: for tests of the queries and of the database's own refusals
+/// (never compiled into the app or the CLI).
+pub async fn scope(db: &Db, tenant: &Tenant) -> TenantScope {
+    db.ensure_isolated()
+        .expect("isolation holds for the test login");
+    TenantScope::open(db, tenant)
+        .await
+        .expect("the tenant scope opens")
+}
+
+/// A door with no reason policy, for tests that read as a tenant through the product's own path.
+pub fn door(db: &Db) -> Door {
+    Door::new(db.clone(), ReasonPolicy::Off, crate::access::DEFAULT_GRANT)
+}

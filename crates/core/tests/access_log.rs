@@ -4,7 +4,9 @@
 mod common;
 
 use common::TestDb;
-use tenant_console_core::access::{self, AccessAction, AccessReason, ReasonPolicy, Recorded};
+use tenant_console_core::access::{
+    self, AccessReason, Door, ReasonPolicy, Recorded, DEFAULT_GRANT,
+};
 use tenant_console_core::Mapping;
 
 #[tokio::test]
@@ -15,15 +17,11 @@ async fn a_required_reason_that_is_missing_is_refused_before_anything_is_read_or
         .fetch_one(&t.admin)
         .await
         .unwrap();
-    let err = access::open_tenant(
-        &db,
-        "acme",
-        ReasonPolicy::Required,
-        None,
-        &AccessAction::View,
-    )
-    .await
-    .unwrap_err();
+    let err = Door::new(db.clone(), ReasonPolicy::Required, DEFAULT_GRANT)
+        .open("acme", None)
+        .await
+        .map(|o| (o.tenant, o.recorded))
+        .unwrap_err();
     assert_eq!(err.kind(), "reason_required");
     assert!(err.to_string().contains("support-ticket:ZD-1234"), "{err}");
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM support_access_log")
@@ -38,18 +36,14 @@ async fn a_given_reason_lands_under_the_right_tenant_and_is_invisible_from_anoth
     let t = TestDb::demo().await;
     let db = t.reader().await;
     let reason: AccessReason = "incident:INC-4711".parse().unwrap();
-    let (tenant, recorded) = access::open_tenant(
-        &db,
-        "umbrella",
-        ReasonPolicy::Required,
-        Some(&reason),
-        &AccessAction::View,
-    )
-    .await
-    .unwrap();
+    let (tenant, recorded) = Door::new(db.clone(), ReasonPolicy::Required, DEFAULT_GRANT)
+        .open("umbrella", Some(&reason))
+        .await
+        .map(|o| (o.tenant, o.recorded))
+        .unwrap();
     assert_eq!(recorded, Some(Recorded::Yes));
 
-    let mut scope = db.scope(&tenant).await.unwrap();
+    let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
     let mine = access::history(&mut scope, 50, None).await.unwrap();
     scope.finish().await.unwrap();
     let entry = mine
@@ -63,7 +57,10 @@ async fn a_given_reason_lands_under_the_right_tenant_and_is_invisible_from_anoth
     assert!(!entry.os_user.is_empty() && !entry.client_host.is_empty());
 
     for other in ["acme", "globex", "initech"] {
-        let mut scope = db.open_scope(other).await.unwrap();
+        let mut scope = tenant_console_core::testing::door(&db)
+            .scope(other)
+            .await
+            .unwrap();
         let theirs = access::history(&mut scope, 1000, None).await.unwrap();
         assert!(
             theirs.items.iter().all(|e| e.detail != "INC-4711"),
@@ -82,10 +79,11 @@ async fn a_given_reason_lands_under_the_right_tenant_and_is_invisible_from_anoth
 async fn browsing_under_the_policy_off_writes_nothing() {
     let t = TestDb::demo().await;
     let db = t.reader().await;
-    let (_, recorded) =
-        access::open_tenant(&db, "acme", ReasonPolicy::Off, None, &AccessAction::View)
-            .await
-            .unwrap();
+    let (_, recorded) = Door::new(db.clone(), ReasonPolicy::Off, DEFAULT_GRANT)
+        .open("acme", None)
+        .await
+        .map(|o| (o.tenant, o.recorded))
+        .unwrap();
     assert_eq!(recorded, None);
 }
 
@@ -96,27 +94,19 @@ async fn a_profile_that_requires_reasons_cannot_open_tenants_without_an_access_l
     mapping.access_log = None;
     let db = t.reader_with(2, mapping).await;
     let reason: AccessReason = "support-ticket:ZD-1".parse().unwrap();
-    let err = access::open_tenant(
-        &db,
-        "acme",
-        ReasonPolicy::Required,
-        Some(&reason),
-        &AccessAction::View,
-    )
-    .await
-    .unwrap_err();
+    let err = Door::new(db.clone(), ReasonPolicy::Required, DEFAULT_GRANT)
+        .open("acme", Some(&reason))
+        .await
+        .map(|o| (o.tenant, o.recorded))
+        .unwrap_err();
     assert_eq!(err.kind(), "reason_required");
     assert!(err.to_string().contains("no support-access log"), "{err}");
     // Optional reasons still open the tenant, and say the access was not recorded.
-    let (_, recorded) = access::open_tenant(
-        &db,
-        "acme",
-        ReasonPolicy::Optional,
-        Some(&reason),
-        &AccessAction::View,
-    )
-    .await
-    .unwrap();
+    let (_, recorded) = Door::new(db.clone(), ReasonPolicy::Optional, DEFAULT_GRANT)
+        .open("acme", Some(&reason))
+        .await
+        .map(|o| (o.tenant, o.recorded))
+        .unwrap();
     assert_eq!(recorded, Some(Recorded::NoLogTable));
 }
 
@@ -129,15 +119,11 @@ async fn when_recording_fails_the_tenant_is_not_opened() {
         .unwrap();
     let db = t.reader().await;
     let reason: AccessReason = "support-ticket:ZD-2".parse().unwrap();
-    let err = access::open_tenant(
-        &db,
-        "acme",
-        ReasonPolicy::Optional,
-        Some(&reason),
-        &AccessAction::View,
-    )
-    .await
-    .unwrap_err();
+    let err = Door::new(db.clone(), ReasonPolicy::Optional, DEFAULT_GRANT)
+        .open("acme", Some(&reason))
+        .await
+        .map(|o| (o.tenant, o.recorded))
+        .unwrap_err();
     assert_eq!(err.kind(), "permission_denied");
     assert!(err.to_string().contains("support-access log"), "{err}");
 }
@@ -176,15 +162,11 @@ async fn a_record_the_database_swallows_fails_the_open_and_says_the_log_did_not_
         sqlx::raw_sql(sql).execute(&t.admin).await.expect(what);
         let db = t.reader().await;
         let reason: AccessReason = "incident:INC-1".parse().unwrap();
-        let err = access::open_tenant(
-            &db,
-            "acme",
-            ReasonPolicy::Required,
-            Some(&reason),
-            &AccessAction::View,
-        )
-        .await
-        .expect_err(what);
+        let err = Door::new(db.clone(), ReasonPolicy::Required, DEFAULT_GRANT)
+            .open("acme", Some(&reason))
+            .await
+            .map(|o| (o.tenant, o.recorded))
+            .expect_err(what);
         assert_eq!(err.kind(), "access_not_recorded", "{what}: {err}");
         assert!(err.to_string().contains("did not record"), "{what}: {err}");
     }
@@ -203,8 +185,8 @@ async fn a_swallowed_export_record_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.csv");
     let err = export::export_to_path(
-        &db,
-        &tenant,
+        &tenant_console_core::testing::door(&db),
+        &tenant.id,
         &ExportOptions::default(),
         None,
         &path,
@@ -216,4 +198,137 @@ async fn a_swallowed_export_record_leaves_no_file() {
     assert_eq!(err.kind(), "access_not_recorded", "{err}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+async fn records_for(t: &TestDb, slug: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM support_access_log l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = $1",
+    )
+    .bind(slug)
+    .fetch_one(&t.admin)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn under_required_no_read_passes_the_door_before_the_tenant_is_opened_with_a_reason() {
+    let t = TestDb::demo().await;
+    let door = Door::new(t.reader().await, ReasonPolicy::Required, DEFAULT_GRANT);
+    let before = records_for(&t, "acme").await;
+    // A page asked for directly (as a script calling the IPC would): refused, nothing read, nothing written.
+    let err = door.scope("acme").await.err().expect("refused");
+    assert_eq!(err.kind(), "reason_required");
+    assert!(
+        err.to_string().contains("open acme with a reason first"),
+        "{err}"
+    );
+    let err = door
+        .export("acme", None, serde_json::json!({}))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), "reason_required");
+    assert!(door
+        .stats(&[t.tenant(&door.db().clone(), "acme").await.id])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(records_for(&t, "acme").await, before);
+
+    // Opened with a reason: one record for the grant, however many pages follow.
+    let reason: AccessReason = "support-ticket:ZD-77".parse().unwrap();
+    let opened = door.open("acme", Some(&reason)).await.unwrap();
+    assert_eq!(opened.recorded, Some(Recorded::Yes));
+    assert_eq!(opened.grant_seconds, Some(30 * 60));
+    for _ in 0..3 {
+        let mut scope = door.scope("acme").await.unwrap();
+        tenant_console_core::members::list(&mut scope, &Default::default())
+            .await
+            .unwrap();
+        scope.finish().await.unwrap();
+    }
+    let again = door.open("acme", None).await.unwrap();
+    assert_eq!(again.recorded, None, "a live grant needs no new record");
+    assert_eq!(records_for(&t, "acme").await, before + 1);
+    // The grant is for acme only.
+    assert_eq!(
+        door.scope("globex").await.err().unwrap().kind(),
+        "reason_required"
+    );
+    // Stats of the list: only the granted tenant's.
+    let ids: Vec<String> = t.tenant_ids().await.into_iter().map(|(_, id)| id).collect();
+    let stats = door.stats(&ids).await.unwrap();
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats[0].tenant_id, opened.tenant.id);
+    // An export under the grant takes its reason, and is recorded before it starts.
+    let pass = door
+        .export("acme", None, serde_json::json!({"file": "x.csv"}))
+        .await
+        .unwrap();
+    assert!(pass.record_id().is_some());
+    let detail: String =
+        sqlx::query_scalar("SELECT detail FROM support_access_log WHERE id::text = $1")
+            .bind(pass.record_id().unwrap())
+            .fetch_one(&t.admin)
+            .await
+            .unwrap();
+    assert_eq!(detail, "ZD-77");
+}
+
+#[tokio::test]
+async fn an_expired_grant_refuses_the_next_read() {
+    let t = TestDb::demo().await;
+    let door = Door::new(
+        t.reader().await,
+        ReasonPolicy::Required,
+        std::time::Duration::from_millis(1200),
+    );
+    let before = records_for(&t, "globex").await;
+    let reason: AccessReason = "incident:INC-5".parse().unwrap();
+    door.open("globex", Some(&reason)).await.unwrap();
+    door.scope("globex").await.unwrap().finish().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let err = door.scope("globex").await.err().expect("expired");
+    assert_eq!(err.kind(), "reason_required");
+    // A new reason makes a new grant, and a new record.
+    door.open("globex", Some(&reason)).await.unwrap();
+    door.scope("globex").await.unwrap().finish().await.unwrap();
+    assert_eq!(records_for(&t, "globex").await, before + 2);
+}
+
+#[tokio::test]
+async fn a_bypassing_login_gets_no_tenant_list_and_no_scope_unless_acknowledged() {
+    use tenant_console_core::tenants::TenantQuery;
+    use tenant_console_core::DbOptions;
+    let t = TestDb::demo().await;
+    let door = Door::new(
+        t.superuser(DbOptions::default()).await,
+        ReasonPolicy::Off,
+        DEFAULT_GRANT,
+    );
+    let q = TenantQuery {
+        limit: 5,
+        ..Default::default()
+    };
+    assert_eq!(
+        door.tenants(&q).await.err().unwrap().kind(),
+        "isolation_not_enforced"
+    );
+    assert_eq!(
+        door.open("acme", None).await.err().unwrap().kind(),
+        "isolation_not_enforced"
+    );
+    assert_eq!(
+        door.stats(&["acme".into()]).await.err().unwrap().kind(),
+        "isolation_not_enforced"
+    );
+    let acknowledged = Door::new(
+        t.superuser(DbOptions {
+            allow_bypass: true,
+            ..Default::default()
+        })
+        .await,
+        ReasonPolicy::Off,
+        DEFAULT_GRANT,
+    );
+    assert_eq!(acknowledged.tenants(&q).await.unwrap().items.len(), 5);
 }

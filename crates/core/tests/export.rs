@@ -68,9 +68,17 @@ async fn exported_row_counts_equal_the_databases_for_each_filter() {
             filter,
             ..Default::default()
         };
-        let summary = export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), |_| {})
-            .await
-            .unwrap();
+        let summary = export_to_path(
+            &tenant_console_core::testing::door(&db),
+            &acme.id,
+            &opts,
+            None,
+            &path,
+            &no_cancel(),
+            |_| {},
+        )
+        .await
+        .unwrap();
         let expected = db_count(&t, "acme", &sql).await;
         assert!(expected > 0, "case {i} selects nothing: not a useful case");
         assert_eq!(summary.rows as i64, expected, "case {i}");
@@ -93,8 +101,8 @@ async fn concurrent_exports_of_different_tenants_never_contain_a_foreign_row() {
             let tenant = tenants::resolve(&db, slug).await.unwrap();
             let path = dir.path().join(format!("{i}-{slug}.csv"));
             export_to_path(
-                &db,
-                &tenant,
+                &tenant_console_core::testing::door(&db),
+                &tenant.id,
                 &ExportOptions::default(),
                 None,
                 &path,
@@ -128,8 +136,8 @@ async fn every_hostile_cell_of_the_demo_data_is_neutralised() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.csv");
     export_to_path(
-        &db,
-        &acme,
+        &tenant_console_core::testing::door(&db),
+        &acme.id,
         &ExportOptions::default(),
         None,
         &path,
@@ -178,9 +186,17 @@ async fn every_column_round_trips_through_the_csv_crate_and_pythons_csv_module()
         tz: "Europe/Berlin".parse().unwrap(),
         ..Default::default()
     };
-    export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), |_| {})
-        .await
-        .unwrap();
+    export_to_path(
+        &tenant_console_core::testing::door(&db),
+        &acme.id,
+        &opts,
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     let bytes = std::fs::read(&path).unwrap();
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "no BOM");
     let mut r = csv::Reader::from_reader(&bytes[3..]);
@@ -258,8 +274,8 @@ async fn a_cancelled_export_leaves_no_file_and_says_so() {
     let path = dir.path().join("acme.csv");
     let cancel = Arc::new(AtomicBool::new(true));
     let err = export_to_path(
-        &db,
-        &acme,
+        &tenant_console_core::testing::door(&db),
+        &acme.id,
         &ExportOptions::default(),
         None,
         &path,
@@ -289,8 +305,8 @@ async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
     let path = dir.path().join("globex.csv");
     std::fs::write(&path, "precious").unwrap();
     let err = export_to_path(
-        &db,
-        &globex,
+        &tenant_console_core::testing::door(&db),
+        &globex.id,
         &ExportOptions::default(),
         None,
         &path,
@@ -305,9 +321,17 @@ async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
         overwrite: true,
         ..Default::default()
     };
-    let summary = export_to_path(&db, &globex, &opts, None, &path, &no_cancel(), |_| {})
-        .await
-        .unwrap();
+    let summary = export_to_path(
+        &tenant_console_core::testing::door(&db),
+        &globex.id,
+        &opts,
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(read_csv(&path).len() as u64, summary.rows);
 }
 
@@ -320,8 +344,8 @@ async fn each_export_is_recorded_in_the_tenants_access_log_without_the_path() {
     let path = dir.path().join("initech-audit.csv");
     let reason = "audit-request:SOC2-2026".parse().unwrap();
     let summary = export_to_path(
-        &db,
-        &initech,
+        &tenant_console_core::testing::door(&db),
+        &initech.id,
         &ExportOptions::default(),
         Some(&reason),
         &path,
@@ -330,17 +354,27 @@ async fn each_export_is_recorded_in_the_tenants_access_log_without_the_path() {
     )
     .await
     .unwrap();
-    let (action, detail, details): (String, String, serde_json::Value) = sqlx::query_as(
-        "SELECT l.action, l.detail, l.details FROM support_access_log l JOIN tenants t ON t.id = l.tenant_id
-          WHERE t.slug = 'initech' ORDER BY l.id DESC LIMIT 1",
+    // Two records: the export, written before anything was read, and its end with the counts.
+    let records: Vec<(String, String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT l.id::text, l.action, l.detail, l.details FROM support_access_log l JOIN tenants t ON t.id = l.tenant_id
+          WHERE t.slug = 'initech' AND l.action LIKE 'export%' ORDER BY l.id",
     )
-    .fetch_one(&t.admin)
+    .fetch_all(&t.admin)
     .await
     .unwrap();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let (id, action, detail, details) = &records[0];
     assert_eq!(action, "export");
     assert_eq!(detail, "SOC2-2026");
-    assert_eq!(details["rows"], summary.rows);
     assert_eq!(details["file"], "initech-audit.csv");
+    assert_eq!(summary.record_id.as_deref(), Some(id.as_str()));
+    let (_, action, detail, done) = &records[1];
+    assert_eq!(action, "export-complete");
+    assert_eq!(detail, "SOC2-2026");
+    assert_eq!(done["rows"], summary.rows);
+    assert_eq!(done["bytes"], summary.bytes);
+    assert_eq!(done["export_record"], id.as_str());
+    assert!(!done.to_string().contains(dir.path().to_str().unwrap()));
     assert!(!details.to_string().contains(dir.path().to_str().unwrap()));
 }
 
@@ -406,11 +440,19 @@ async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
         ..Default::default()
     };
     let killer = running.clone();
-    let err = export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), move |p| {
-        if p.rows > 0 {
-            killer.lock().unwrap().kill();
-        }
-    })
+    let err = export_to_path(
+        &tenant_console_core::testing::door(&db),
+        &acme.id,
+        &opts,
+        None,
+        &path,
+        &no_cancel(),
+        move |p| {
+            if p.rows > 0 {
+                killer.lock().unwrap().kill();
+            }
+        },
+    )
     .await
     .unwrap_err();
     assert!(
@@ -446,9 +488,17 @@ async fn a_one_column_export_keeps_rows_whose_only_cell_is_empty() {
         columns: vec![tenant_console_core::export::Column::ActorEmail],
         ..Default::default()
     };
-    let summary = export_to_path(&db, &acme, &opts, None, &path, &no_cancel(), |_| {})
-        .await
-        .unwrap();
+    let summary = export_to_path(
+        &tenant_console_core::testing::door(&db),
+        &acme.id,
+        &opts,
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     let expected = db_count(&t, "acme", "").await;
     let rows = read_csv(&path);
     // A blank line would be skipped by every CSV reader: the empty cell is written as "".
@@ -510,8 +560,8 @@ async fn progress_is_reported_while_the_export_runs_and_ends_at_the_files_rows_a
     } = big_globex().await;
     let seen = Mutex::new(Vec::new());
     let summary = export_to_path(
-        &db,
-        &globex,
+        &tenant_console_core::testing::door(&db),
+        &globex.id,
         &ExportOptions::default(),
         None,
         &path,
@@ -555,8 +605,8 @@ async fn cancelling_mid_export_stops_the_servers_query_and_leaves_no_file() {
     } = big_globex().await;
     let cancel = no_cancel();
     let err = export_to_path(
-        &db,
-        &globex,
+        &tenant_console_core::testing::door(&db),
+        &globex.id,
         &ExportOptions::default(),
         None,
         &path,

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
-use tenant_console_core::access::{self, AccessAction, AccessReason, ReasonPolicy, Recorded};
+use tenant_console_core::access::{AccessReason, Door, Opened, ReasonPolicy, DEFAULT_GRANT};
 use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
-use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, Tenant};
+use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, TenantScope};
 
 use crate::output::Failure;
 
@@ -84,10 +84,9 @@ impl Global {
     }
 }
 
-/// A connection ready for commands: the core handle plus what the profile says about access reasons.
+/// A connection ready for commands: the door to its tenants, with the profile's reason policy.
 pub struct Conn {
-    pub db: Db,
-    pub policy: ReasonPolicy,
+    pub door: Door,
 }
 
 /// The mapping for this run: `--mapping`, else the profile's, else the reference schema.
@@ -124,8 +123,7 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
         )
         .await?;
         return Ok(Conn {
-            db,
-            policy: ReasonPolicy::Off,
+            door: Door::new(db, ReasonPolicy::Off, DEFAULT_GRANT),
         });
     }
     let Some(name) = &g.profile else {
@@ -143,8 +141,7 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
     )
     .await?;
     Ok(Conn {
-        db,
-        policy: profile.access_reason,
+        door: profile.door(db),
     })
 }
 
@@ -157,15 +154,19 @@ pub async fn profile_password(g: &Global, profile: &Profile) -> Result<SecretStr
 }
 
 impl Conn {
-    /// Opens a tenant for `action` under the profile's reason policy (see `access::open_tenant`).
-    pub async fn open_tenant(
+    /// The `--reason` given, parsed.
+    pub fn reason(&self, g: &Global) -> Result<Option<AccessReason>, Failure> {
+        Ok(g.reason.as_deref().map(str::parse).transpose()?)
+    }
+
+    /// Opens a tenant through the door (reason policy, access record) and its read-only scope.
+    pub async fn open_scope(
         &self,
         g: &Global,
         key: &str,
-        action: AccessAction,
-    ) -> Result<(Tenant, Option<Recorded>), Failure> {
-        let reason: Option<AccessReason> = g.reason.as_deref().map(str::parse).transpose()?;
-        Ok(access::open_tenant(&self.db, key, self.policy, reason.as_ref(), &action).await?)
+    ) -> Result<(Opened, TenantScope), Failure> {
+        let reason = self.reason(g)?;
+        Ok(self.door.open_scope(key, reason.as_ref()).await?)
     }
 }
 

@@ -42,15 +42,17 @@ async fn an_export_to_a_file_has_every_row_a_summary_line_and_an_access_record()
         run.stderr
     );
     // Recorded, with the file name but not its directory.
+    // Recorded before it started (filters, file name), and its end with the row count.
     let details: Vec<serde_json::Value> = sqlx::query_scalar(
-        "SELECT details FROM support_access_log WHERE action = 'export' ORDER BY id",
+        "SELECT details FROM support_access_log WHERE action LIKE 'export%' ORDER BY id",
     )
     .fetch_all(&t.admin)
     .await
     .unwrap();
-    assert_eq!(details.len(), 1);
+    assert_eq!(details.len(), 2);
     assert_eq!(details[0]["file"], "acme.csv");
-    assert_eq!(details[0]["rows"], expected);
+    assert_eq!(details[1]["file"], "acme.csv");
+    assert_eq!(details[1]["rows"], expected);
     assert!(!details[0]
         .to_string()
         .contains(t.dirs.path().to_str().unwrap()));
@@ -171,4 +173,120 @@ async fn bad_export_input_is_a_usage_error_or_a_clear_one_and_writes_nothing() {
         .filter(|e| e.file_name().to_string_lossy().contains("export"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// An export to standard output is recorded before its first byte: when the record cannot be written, nothing
+/// is streamed.
+#[tokio::test]
+async fn a_stdout_export_whose_record_fails_streams_nothing() {
+    let t = TestDb::demo().await;
+    sqlx::raw_sql("REVOKE INSERT ON support_access_log FROM console_reader")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let run = t.reader(&["export-audit", "--tenant", "acme", "--out", "-"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    // Standard output holds the error object (JSON when it is not a terminal), not one byte of the CSV.
+    assert_eq!(run.json()["error"]["kind"], "permission_denied", "{run:?}");
+    assert!(run.stderr.contains("support-access log"), "{}", run.stderr);
+}
+
+/// 400,000 more events for globex: an export long enough to be signalled in the middle.
+async fn big_globex(t: &TestDb) {
+    sqlx::raw_sql(
+        "INSERT INTO audit_logs (tenant_id, actor_id, action, created_at)
+         SELECT t.id, NULL, 'bulk.event', now() - g * interval '1 second'
+           FROM tenants t CROSS JOIN generate_series(1, 400000) g WHERE t.slug = 'globex';
+         ANALYZE audit_logs;",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+}
+
+fn partials(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tenant-console-partial-"))
+        .collect()
+}
+
+/// Starts an export of globex into `dir` and returns the process once its partial file exists.
+fn export_until_partial(t: &TestDb, dir: &std::path::Path) -> std::process::Child {
+    let url = t.url("console_reader");
+    let out = dir.join("globex.csv");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(["--url", &url, "export-audit", "--tenant", "globex", "--out"])
+        .arg(&out)
+        .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+        .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while partials(dir).is_empty() {
+        assert!(started.elapsed().as_secs() < 30, "no partial file appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_and_sighup_end_an_export_like_ctrl_c_with_no_partial_left() {
+    let t = TestDb::demo().await;
+    big_globex(&t).await;
+    for sig in ["-TERM", "-HUP", "-INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let child = export_until_partial(&t, dir.path());
+        signal(&child, sig);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{sig}: {stderr}");
+        assert!(stderr.contains("cancelled"), "{sig}: {stderr}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert!(left.is_empty(), "{sig} left {left:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_kill_9_the_next_export_into_that_folder_removes_the_stale_partial() {
+    let t = TestDb::demo().await;
+    big_globex(&t).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = export_until_partial(&t, dir.path());
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    let stale = partials(dir.path());
+    assert_eq!(stale.len(), 1, "kill -9 leaves its partial: {stale:?}");
+    // Its name does not look like an export: hidden, and no spreadsheet's extension.
+    assert!(
+        stale[0].starts_with('.') && stale[0].ends_with(".tmp"),
+        "{stale:?}"
+    );
+    let out = dir.path().join("acme.csv");
+    let run = t.reader(&[
+        "export-audit",
+        "--tenant",
+        "acme",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        partials(dir.path()).is_empty(),
+        "the stale partial is still there"
+    );
+    assert!(out.exists());
 }

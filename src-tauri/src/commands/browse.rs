@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tauri::State;
-use tenant_console_core::access::{self, AccessAction, AccessPage, AccessReason, Recorded};
+use tenant_console_core::access::{self, AccessPage, AccessReason, Recorded};
 use tenant_console_core::audit::{self, AuditFilter, AuditPage};
 use tenant_console_core::members::{self, MemberPage, MemberQuery};
 use tenant_console_core::roles::{self, Role};
@@ -24,33 +24,34 @@ pub async fn tenants_search(
     after: Option<String>,
     limit: Option<u32>,
 ) -> CmdResult<TenantPage> {
-    let db = state.db(&profile_id)?;
     let q = TenantQuery {
         search,
         sort: sort.unwrap_or_default(),
         limit: limit.unwrap_or(50),
         after,
     };
-    Ok(tenants::list(&db, &q).await?)
+    Ok(state.door(&profile_id)?.tenants(&q).await?)
 }
 
 /// Stats for the rows of the tenant list (asked after the page is shown, so searching never waits for them).
+/// Under a required reason, only tenants opened with a reason in this session have their numbers read.
 #[tauri::command]
 pub async fn tenants_stats(
     state: State<'_, AppState>,
     profile_id: String,
     tenants: Vec<String>,
 ) -> CmdResult<Vec<TenantStatsRow>> {
-    let db = state.db(&profile_id)?;
-    Ok(tenants::stats_by_id(&db, &tenants).await?)
+    Ok(state.door(&profile_id)?.stats(&tenants).await?)
 }
 
-/// An opened tenant: who it is, its stats, and whether the access was recorded.
+/// An opened tenant: who it is, its stats, whether the access was recorded, and how long the reason lasts.
 #[derive(Serialize)]
 pub struct TenantOverview {
     pub tenant: Tenant,
     pub stats: TenantStats,
     pub recorded: Option<Recorded>,
+    pub record_id: Option<String>,
+    pub grant_seconds: Option<u64>,
 }
 
 #[tauri::command]
@@ -60,17 +61,16 @@ pub async fn tenant_open(
     tenant: String,
     reason: Option<AccessReason>,
 ) -> CmdResult<TenantOverview> {
-    let db = state.db(&profile_id)?;
-    let policy = state.store.get(&profile_id)?.access_reason;
-    let (tenant, recorded) =
-        access::open_tenant(&db, &tenant, policy, reason.as_ref(), &AccessAction::View).await?;
-    let mut scope = db.scope(&tenant).await?;
+    let door = state.door(&profile_id)?;
+    let (opened, mut scope) = door.open_scope(&tenant, reason.as_ref()).await?;
     let stats = tenants::stats(&mut scope).await?;
     scope.finish().await?;
     Ok(TenantOverview {
-        tenant,
+        tenant: opened.tenant,
         stats,
-        recorded,
+        recorded: opened.recorded,
+        record_id: opened.record_id,
+        grant_seconds: opened.grant_seconds,
     })
 }
 
@@ -84,7 +84,7 @@ pub async fn members_page(
     after: Option<String>,
     limit: Option<u32>,
 ) -> CmdResult<MemberPage> {
-    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
     let q = MemberQuery {
         role,
         email,
@@ -102,7 +102,7 @@ pub async fn roles_list(
     profile_id: String,
     tenant: String,
 ) -> CmdResult<Vec<Role>> {
-    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
     let list = roles::list(&mut scope).await?;
     scope.finish().await?;
     Ok(list)
@@ -117,7 +117,7 @@ pub async fn audit_page(
     after: Option<String>,
     limit: Option<u32>,
 ) -> CmdResult<AuditPage> {
-    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
     let page = audit::page(&mut scope, &filter, limit.unwrap_or(100), after.as_deref()).await?;
     scope.finish().await?;
     Ok(page)
@@ -130,7 +130,7 @@ pub async fn audit_count(
     tenant: String,
     filter: AuditFilter,
 ) -> CmdResult<Count> {
-    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
     let count = audit::count(&mut scope, &filter).await?;
     scope.finish().await?;
     Ok(count)
@@ -143,7 +143,7 @@ pub async fn access_history(
     tenant: String,
     after: Option<String>,
 ) -> CmdResult<AccessPage> {
-    let mut scope = state.db(&profile_id)?.open_scope(&tenant).await?;
+    let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
     let page = access::history(&mut scope, 100, after.as_deref()).await?;
     scope.finish().await?;
     Ok(page)

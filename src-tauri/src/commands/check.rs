@@ -15,7 +15,7 @@ pub async fn isolation_check(
     probe: bool,
     tenant: Option<String>,
 ) -> CmdResult<Report> {
-    let db = state.db(&profile_id)?;
+    let door = state.door(&profile_id)?;
     let accepted = state.store.get(&profile_id)?.accepted_findings;
     let opts = CheckOptions {
         probe,
@@ -23,5 +23,5 @@ pub async fn isolation_check(
         sample: 3,
         accepted,
     };
-    Ok(isolation::check(&db, &opts).await?)
+    Ok(isolation::check(door.db(), &opts).await?)
 }

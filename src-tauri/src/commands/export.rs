@@ -7,10 +7,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tauri::ipc::Channel;
 use tauri::State;
-use tenant_console_core::access::{self, AccessReason};
+use tenant_console_core::access::AccessReason;
 use tenant_console_core::audit::AuditFilter;
 use tenant_console_core::export::{self, Column, ExportOptions, ExportSummary, Progress};
-use tenant_console_core::tenants;
 
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
@@ -45,11 +44,7 @@ pub async fn audit_export(
             "choose where to save the file (an absolute path)",
         ));
     }
-    let db = state.db(&profile_id)?;
-    let policy = state.store.get(&profile_id)?.access_reason;
-    db.ensure_isolated()?;
-    access::require(policy, reason.as_ref())?;
-    let tenant = tenants::resolve(&db, &tenant).await?;
+    let door = state.door(&profile_id)?;
     let tz = match options.tz.as_deref() {
         None | Some("") => chrono_tz::UTC,
         Some(name) => name
@@ -69,11 +64,18 @@ pub async fn audit_export(
         .lock()
         .expect("not poisoned")
         .insert(export_id.clone(), cancel.clone());
-    let result =
-        export::export_to_path(&db, &tenant, &opts, reason.as_ref(), &path, &cancel, |p| {
+    let result = export::export_to_path(
+        &door,
+        &tenant,
+        &opts,
+        reason.as_ref(),
+        &path,
+        &cancel,
+        |p| {
             let _ = on_progress.send(p);
-        })
-        .await;
+        },
+    )
+    .await;
     state
         .exports
         .lock()

@@ -46,13 +46,18 @@ pub async fn profiles_save(
         state.secrets()?.set(&p.id, SecretString::from(pw)).await?;
     }
     state.store.save(&p)?;
+    // A connected profile's door holds the old reason policy and connection settings: close it, so the next
+    // connect uses what was saved (a stricter policy must never wait for a restart).
+    if let Some(door) = state.drop_door(&p.id) {
+        door.db().catalog_pool().close().await;
+    }
     Ok(p)
 }
 
 #[tauri::command]
 pub async fn profiles_remove(state: State<'_, AppState>, id: String) -> CmdResult<()> {
     let removed = state.store.remove(&id)?;
-    state.drop_db(&removed.id);
+    state.drop_door(&removed.id);
     state.secrets()?.delete(&removed.id).await?;
     Ok(())
 }

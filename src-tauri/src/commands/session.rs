@@ -85,14 +85,14 @@ pub async fn session_connect(
         login: db.login().clone(),
         access_reason: p.access_reason,
     };
-    state.set_db(&p.id, db);
+    state.set_door(&p.id, p.door(db));
     Ok(info)
 }
 
 #[tauri::command]
 pub async fn session_disconnect(state: State<'_, AppState>, profile_id: String) -> CmdResult<()> {
-    if let Some(db) = state.drop_db(&profile_id) {
-        db.catalog_pool().close().await;
+    if let Some(door) = state.drop_door(&profile_id) {
+        door.db().catalog_pool().close().await;
     }
     Ok(())
 }

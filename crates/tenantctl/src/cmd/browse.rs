@@ -3,7 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use tenant_console_core::access::{self, AccessAction};
+use tenant_console_core::access::{self, ReasonPolicy};
 use tenant_console_core::audit::{self, parse_time, AuditFilter};
 use tenant_console_core::tenants::{self, TenantQuery, TenantRow, TenantSort, TenantStats};
 use tenant_console_core::{members, roles, Tenant};
@@ -21,10 +21,10 @@ fn context(conn: &Conn, tenant: Option<&Tenant>) -> Map<String, Value> {
             json!({"id": t.id, "slug": t.slug, "name": t.name}),
         );
     }
-    if conn.db.bypass_accepted() {
+    if conn.door.db().bypass_accepted() {
         let warning = format!(
             "row-level security does NOT apply to this login ({}); isolation rests on the console's own predicates only",
-            conn.db.login().bypass_reasons().join("; ")
+            conn.door.db().login().bypass_reasons().join("; ")
         );
         eprintln!("tenantctl: WARNING: {warning}");
         m.insert("isolation_warning".into(), Value::String(warning));
@@ -66,21 +66,42 @@ pub async fn tenants(g: &Global, a: TenantsArgs) -> Result<(), Failure> {
     let sort: TenantSort = a.sort.parse()?;
     let conn = connect(g).await?;
     // The list itself reads only the tenants table, but a console that reads as a superuser is not the tool
-    // this is: refuse the same way every tenant read does (exit 3), unless bypass was accepted.
-    conn.db.ensure_isolated()?;
-    let page = tenants::list(
-        &conn.db,
-        &TenantQuery {
+    // this is: the door refuses it the same way every tenant read is (exit 3), unless bypass was accepted.
+    let page = conn
+        .door
+        .tenants(&TenantQuery {
             search: a.search,
             sort,
             limit: a.limit,
             after: a.after,
-        },
-    )
-    .await?;
+        })
+        .await?;
     let stats = if a.stats {
-        let list: Vec<_> = page.items.iter().map(|r| r.tenant.clone()).collect();
-        Some(tenants::stats_for(&conn.db, &list).await?)
+        // Each tenant's numbers are its data: under a required reason, every listed tenant is opened with
+        // the reason given (one access record each), or the stats are refused.
+        let reason = conn.reason(g)?;
+        if conn.door.policy() == ReasonPolicy::Required && reason.is_none() {
+            return Err(Failure::usage(
+                "this profile requires a reason to read a tenant: --stats reads every listed tenant, so give --reason CATEGORY:DETAIL (one access record per tenant)",
+            ));
+        }
+        if reason.is_some() {
+            for row in &page.items {
+                conn.door.open(&row.tenant.id, reason.as_ref()).await?;
+            }
+        }
+        let ids: Vec<String> = page.items.iter().map(|r| r.tenant.id.clone()).collect();
+        let rows = conn.door.stats(&ids).await?;
+        Some(
+            page.items
+                .iter()
+                .map(|r| {
+                    rows.iter()
+                        .find(|s| s.tenant_id == r.tenant.id)
+                        .map(|s| s.stats.clone())
+                })
+                .collect::<Vec<_>>(),
+        )
     } else {
         None
     };
@@ -90,7 +111,7 @@ pub async fn tenants(g: &Global, a: TenantsArgs) -> Result<(), Failure> {
         .enumerate()
         .map(|(i, row)| TenantItem {
             row,
-            stats: stats.as_ref().map(|s| &s[i]),
+            stats: stats.as_ref().and_then(|s| s[i].as_ref()),
         })
         .collect();
     const COLUMNS: &[(&str, &str)] = &[
@@ -132,8 +153,8 @@ pub struct TenantArgs {
 
 pub async fn tenant(g: &Global, a: TenantArgs) -> Result<(), Failure> {
     let conn = connect(g).await?;
-    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
-    let mut scope = conn.db.scope(&tenant).await?;
+    let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
+    let tenant = opened.tenant;
     let stats = tenants::stats(&mut scope).await?;
     scope.finish().await?;
     let mut obj = context(&conn, Some(&tenant));
@@ -166,8 +187,8 @@ pub struct MembersArgs {
 
 pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
     let conn = connect(g).await?;
-    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
-    let mut scope = conn.db.scope(&tenant).await?;
+    let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
+    let tenant = opened.tenant;
     let page = members::list(
         &mut scope,
         &members::MemberQuery {
@@ -205,8 +226,8 @@ pub struct RolesArgs {
 
 pub async fn roles(g: &Global, a: RolesArgs) -> Result<(), Failure> {
     let conn = connect(g).await?;
-    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
-    let mut scope = conn.db.scope(&tenant).await?;
+    let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
+    let tenant = opened.tenant;
     let list = roles::list(&mut scope).await?;
     scope.finish().await?;
     print_list(
@@ -281,8 +302,8 @@ pub struct AuditArgs {
 pub async fn audit(g: &Global, a: AuditArgs) -> Result<(), Failure> {
     let filter = a.filter.to_filter()?;
     let conn = connect(g).await?;
-    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
-    let mut scope = conn.db.scope(&tenant).await?;
+    let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
+    let tenant = opened.tenant;
     let page = audit::page(&mut scope, &filter, a.limit, a.after.as_deref()).await?;
     let count = if a.count {
         Some(audit::count(&mut scope, &filter).await?)
@@ -329,8 +350,8 @@ pub struct AccessLogArgs {
 
 pub async fn access_log(g: &Global, a: AccessLogArgs) -> Result<(), Failure> {
     let conn = connect(g).await?;
-    let (tenant, _) = conn.open_tenant(g, &a.tenant, AccessAction::View).await?;
-    let mut scope = conn.db.scope(&tenant).await?;
+    let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
+    let tenant = opened.tenant;
     let page = access::history(&mut scope, a.limit, a.after.as_deref()).await?;
     scope.finish().await?;
     print_list(

@@ -45,7 +45,7 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
     // still refuse unless --allow-bypass was given.
     let conn = connect(g).await?;
     let report = isolation::check(
-        &conn.db,
+        conn.door.db(),
         &CheckOptions {
             probe: a.probe,
             tenant: a.tenant,

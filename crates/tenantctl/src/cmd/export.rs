@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Args;
-use tenant_console_core::access::{self, AccessReason, Recorded};
+use tenant_console_core::access::Recorded;
 use tenant_console_core::export::{self, Column, ExportOptions, Progress};
-use tenant_console_core::tenants;
 
 use crate::cmd::browse::FilterArgs;
 use crate::ctx::{connect, Global};
@@ -62,18 +61,16 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         return Err(file_exists(&a.out));
     }
     let conn = connect(g).await?;
-    let reason: Option<AccessReason> = g.reason.as_deref().map(str::parse).transpose()?;
-    conn.db.ensure_isolated()?;
-    access::require(conn.policy, reason.as_ref())?;
-    let tenant = tenants::resolve(&conn.db, &a.tenant).await?;
+    let reason = conn.reason(g)?;
 
+    // Ctrl-C, SIGTERM (kill, systemd, cron's timeout) and SIGHUP (a closed terminal) all end an export the same
+    // way: cancelled, the server's COPY stopped, no partial file left.
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::Relaxed);
-            }
+            stop_signal().await;
+            cancel.store(true, Ordering::Relaxed);
         });
     }
     let bar = (std::io::stderr().is_terminal()).then(|| {
@@ -97,8 +94,8 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
     };
     let result = if to_stdout {
         export::export_to_writer(
-            &conn.db,
-            &tenant,
+            &conn.door,
+            &a.tenant,
             &opts,
             reason.as_ref(),
             Box::new(std::io::stdout()),
@@ -108,8 +105,8 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         .await
     } else {
         export::export_to_path(
-            &conn.db,
-            &tenant,
+            &conn.door,
+            &a.tenant,
             &opts,
             reason.as_ref(),
             &a.out,
@@ -138,10 +135,34 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
     if summary.recorded == Some(Recorded::NoLogTable) {
         eprintln!("note: this database has no support-access log: the export was NOT recorded");
     }
-    if conn.db.bypass_accepted() {
+    if conn.door.db().bypass_accepted() {
         eprintln!("WARNING: row-level security does not apply to this login; the export rests on the console's own predicates only");
     }
     Ok(())
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C, SIGTERM or SIGHUP.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The target exists and `--force` was not given: said with the flag that changes it.

@@ -4,7 +4,11 @@
 //! support-access log in its own short transaction with the tenant set (the log is tenant-scoped under RLS, so
 //! the tenant's own admins can read it): the only write the console's role is granted, and the only write the
 //! console makes. If recording fails, the caller must not open the tenant. [`history`] reads the log back,
-//! inside the tenant scope like every other tenant read.
+//! inside the tenant scope like every other tenant read. [`door`] applies all of this to every tenant read.
+
+mod door;
+
+pub use door::{Door, ExportPass, Opened, DEFAULT_GRANT};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,7 +107,7 @@ impl std::str::FromStr for AccessReason {
 }
 
 /// Checks a reason against the profile's policy before a tenant is opened.
-pub fn require(policy: ReasonPolicy, reason: Option<&AccessReason>) -> Result<()> {
+pub(crate) fn require(policy: ReasonPolicy, reason: Option<&AccessReason>) -> Result<()> {
     if policy == ReasonPolicy::Required && reason.is_none() {
         return Err(Error::ReasonRequired(
             "this profile requires a reason to open a tenant: give one as CATEGORY:DETAIL, e.g. --reason support-ticket:ZD-1234".into(),
@@ -117,8 +121,10 @@ pub fn require(policy: ReasonPolicy, reason: Option<&AccessReason>) -> Result<()
 pub enum AccessAction {
     /// Opened the tenant to browse it.
     View,
-    /// Exported its audit log (filters, row count and file name, never the path).
+    /// Exported its audit log (filters, columns and file name, never the path), recorded before it starts.
     Export { details: serde_json::Value },
+    /// An export finished (its row and byte counts, and the id of the export's own record).
+    Completed { details: serde_json::Value },
 }
 
 /// Whether an access was recorded.
@@ -155,21 +161,33 @@ fn client_host() -> String {
     }
 }
 
-/// Records an access in the tenant's support-access log, in its own short write transaction.
-#[tracing::instrument(skip(db, action), fields(tenant = %tenant.id))]
+/// Records an access in the tenant's support-access log, in its own short write transaction. The record must
+/// come back from `RETURNING` as exactly one row and be readable in the tenant's scope after commit.
 pub async fn record(
     db: &Db,
     tenant: &Tenant,
     reason: Option<&AccessReason>,
     action: &AccessAction,
 ) -> Result<Recorded> {
+    Ok(record_action(db, tenant, reason, action).await?.0)
+}
+
+/// [`record`], with the id of the record written.
+#[tracing::instrument(skip(db, action, reason), fields(tenant = %tenant.id))]
+pub(crate) async fn record_action(
+    db: &Db,
+    tenant: &Tenant,
+    reason: Option<&AccessReason>,
+    action: &AccessAction,
+) -> Result<(Recorded, Option<String>)> {
     let s = db.schema();
     let Some(log) = &s.tables.access_log else {
-        return Ok(Recorded::NoLogTable);
+        return Ok((Recorded::NoLogTable, None));
     };
     let (action_name, details) = match action {
         AccessAction::View => ("view", serde_json::json!({})),
         AccessAction::Export { details } => ("export", details.clone()),
+        AccessAction::Completed { details } => ("export-complete", details.clone()),
     };
     let mut tx = db.pool().begin().await?;
     sqlx::query("SELECT set_config($1, $2, true)")
@@ -241,41 +259,13 @@ pub async fn record(
         ));
     }
     tracing::info!(record = %id, "access recorded");
-    Ok(Recorded::Yes)
+    Ok((Recorded::Yes, Some(id.clone())))
 }
 
 fn not_recorded(log: &str, why: String) -> Error {
     Error::AccessNotRecorded(format!(
         "the support-access log {log} did not record this access: {why}; nothing was read (the isolation check lists the log's rules and triggers)"
     ))
-}
-
-/// Opens a tenant for `action`: checks the profile's reason policy, resolves the tenant and, when the policy
-/// asks for reasons (or one is given, or this is an export), records the access before anything is read.
-/// If recording fails, the tenant is not opened. Browsing under the policy `off` writes nothing.
-pub async fn open_tenant(
-    db: &Db,
-    key: &str,
-    policy: ReasonPolicy,
-    reason: Option<&AccessReason>,
-    action: &AccessAction,
-) -> Result<(Tenant, Option<Recorded>)> {
-    db.ensure_isolated()?;
-    require(policy, reason)?;
-    let tenant = crate::tenants::resolve(db, key).await?;
-    let must_record = policy != ReasonPolicy::Off
-        || reason.is_some()
-        || matches!(action, AccessAction::Export { .. });
-    if !must_record {
-        return Ok((tenant, None));
-    }
-    let recorded = record(db, &tenant, reason, action).await?;
-    if recorded == Recorded::NoLogTable && policy == ReasonPolicy::Required {
-        return Err(Error::ReasonRequired(
-            "this profile requires access reasons, but the database has no support-access log to record them in (the isolation check prints the SQL that adds one)".into(),
-        ));
-    }
-    Ok((tenant, Some(recorded)))
 }
 
 /// One recorded access.

@@ -1,0 +1,257 @@
+//! The door: the only way to a [`TenantScope`], for the app, the CLI and the export alike.
+//!
+//! Every tenant read passes the same rules, here and nowhere else: the tenant is resolved against the tenants
+//! table; a login that row-level security does not apply to is refused unless the user acknowledged that; the
+//! profile's reason policy is applied; and the access is recorded in the support-access log before anything is
+//! read (the record must come back, see [`super::record`]). Under the policy `required`, the reason given when a
+//! tenant is opened becomes a time-limited **grant** held by the door (one record per grant, not per page), and
+//! every later read of that tenant checks it: a page that skips opening the tenant, or comes after the grant
+//! expired, is refused before anything is read. An export is recorded before its first byte, always.
+//!
+//! `TenantScope::open` is crate-private and this module is the only caller outside the export's own snapshot
+//! connections (which take an [`ExportPass`], made only here), so no entry point can go around the door.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::{record_action, require, AccessAction, AccessReason, ReasonPolicy, Recorded};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::scope::{Tenant, TenantScope};
+use crate::tenants::{self, TenantPage, TenantQuery, TenantStatsRow};
+
+/// How long a reason given when opening a tenant lasts, unless the profile says otherwise.
+pub const DEFAULT_GRANT: Duration = Duration::from_secs(30 * 60);
+
+/// A reason-backed permission to read one tenant, held by the door until it expires.
+#[derive(Clone, Debug)]
+struct Grant {
+    reason: Option<AccessReason>,
+    until: Instant,
+}
+
+/// What opening a tenant gave.
+#[derive(Clone, Debug, Serialize)]
+pub struct Opened {
+    pub tenant: Tenant,
+    /// Whether this open wrote an access record (`None`: nothing needed recording, or a live grant covered it).
+    pub recorded: Option<Recorded>,
+    /// The id of the access record this open wrote.
+    pub record_id: Option<String>,
+    /// Seconds the grant lasts from now, under the policy `required`.
+    pub grant_seconds: Option<u64>,
+}
+
+/// Proof that an export of `tenant` passed the door and was recorded before anything was read.
+#[derive(Clone, Debug)]
+pub struct ExportPass {
+    pub(crate) tenant: Tenant,
+    pub(crate) reason: Option<AccessReason>,
+    pub(crate) recorded: Recorded,
+    pub(crate) record_id: Option<String>,
+}
+
+impl ExportPass {
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    pub fn recorded(&self) -> Recorded {
+        self.recorded
+    }
+
+    /// The id of the export's access record.
+    pub fn record_id(&self) -> Option<&str> {
+        self.record_id.as_deref()
+    }
+}
+
+/// The door of one connected database, with its profile's reason policy and the grants given so far.
+pub struct Door {
+    db: Db,
+    policy: ReasonPolicy,
+    grant_for: Duration,
+    grants: Mutex<HashMap<String, Grant>>,
+}
+
+impl Door {
+    /// A door for `db` under `policy`; reasons given when opening a tenant last `grant_for`.
+    pub fn new(db: Db, policy: ReasonPolicy, grant_for: Duration) -> Self {
+        Door {
+            db,
+            policy,
+            grant_for: grant_for.max(Duration::from_secs(1)),
+            grants: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The connected database (who the login is, the isolation check's catalog reads).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn policy(&self) -> ReasonPolicy {
+        self.policy
+    }
+
+    fn live_grant(&self, tenant_id: &str) -> Option<Grant> {
+        let mut grants = self.grants.lock().expect("not poisoned");
+        let now = Instant::now();
+        grants.retain(|_, g| g.until > now);
+        grants.get(tenant_id).cloned()
+    }
+
+    /// Resolves a tenant after the bypass rule: no tenant data, not even its existence, for a refused login.
+    async fn resolve(&self, key: &str) -> Result<Tenant> {
+        self.db.ensure_isolated()?;
+        tenants::resolve(&self.db, key).await
+    }
+
+    /// Opens a tenant to browse it: applies the reason policy and records the access (under `required`,
+    /// once per grant). Opening again with a live grant and no new reason records nothing.
+    #[tracing::instrument(skip(self, reason))]
+    pub async fn open(&self, key: &str, reason: Option<&AccessReason>) -> Result<Opened> {
+        let tenant = self.resolve(key).await?;
+        if reason.is_none() {
+            if let Some(grant) = self.live_grant(&tenant.id) {
+                return Ok(Opened {
+                    tenant,
+                    recorded: None,
+                    record_id: None,
+                    grant_seconds: Some(
+                        grant
+                            .until
+                            .saturating_duration_since(Instant::now())
+                            .as_secs(),
+                    ),
+                });
+            }
+        }
+        require(self.policy, reason)?;
+        let must_record = self.policy != ReasonPolicy::Off || reason.is_some();
+        let (recorded, record_id) = if must_record {
+            let (recorded, id) =
+                record_action(&self.db, &tenant, reason, &AccessAction::View).await?;
+            if recorded == Recorded::NoLogTable && self.policy == ReasonPolicy::Required {
+                return Err(Error::ReasonRequired(
+                    "this profile requires access reasons, but the database has no support-access log to record them in (the isolation check prints the SQL that adds one)".into(),
+                ));
+            }
+            (Some(recorded), id)
+        } else {
+            (None, None)
+        };
+        let mut grant_seconds = None;
+        if must_record {
+            let until = Instant::now() + self.grant_for;
+            self.grants.lock().expect("not poisoned").insert(
+                tenant.id.clone(),
+                Grant {
+                    reason: reason.cloned(),
+                    until,
+                },
+            );
+            grant_seconds = Some(self.grant_for.as_secs());
+        }
+        Ok(Opened {
+            tenant,
+            recorded,
+            record_id,
+            grant_seconds,
+        })
+    }
+
+    /// A read-only scope for a tenant. Under `required`, the tenant must have been opened with a reason whose
+    /// grant is still live; otherwise nothing is read.
+    pub async fn scope(&self, key: &str) -> Result<TenantScope> {
+        let tenant = self.resolve(key).await?;
+        self.check_grant(&tenant)?;
+        TenantScope::open(&self.db, &tenant).await
+    }
+
+    /// Opens a tenant (as [`Door::open`]) and its scope: one command's whole read (the CLI's).
+    pub async fn open_scope(
+        &self,
+        key: &str,
+        reason: Option<&AccessReason>,
+    ) -> Result<(Opened, TenantScope)> {
+        let opened = self.open(key, reason).await?;
+        self.check_grant(&opened.tenant)?;
+        let scope = TenantScope::open(&self.db, &opened.tenant).await?;
+        Ok((opened, scope))
+    }
+
+    fn check_grant(&self, tenant: &Tenant) -> Result<()> {
+        if self.policy == ReasonPolicy::Required && self.live_grant(&tenant.id).is_none() {
+            return Err(Error::ReasonRequired(format!(
+                "this profile requires a reason to read a tenant: open {} with a reason first (a reason lasts {} minutes)",
+                tenant.label(),
+                self.grant_for.as_secs().div_ceil(60)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Passes an export through the door: the reason is the one given now, or the live grant's; the export is
+    /// recorded (with `details`) before a byte of tenant data is read, and does not start if that fails.
+    pub async fn export(
+        &self,
+        key: &str,
+        reason: Option<&AccessReason>,
+        details: serde_json::Value,
+    ) -> Result<ExportPass> {
+        let tenant = self.resolve(key).await?;
+        let granted = self.live_grant(&tenant.id).and_then(|g| g.reason);
+        let reason = reason.cloned().or(granted);
+        require(self.policy, reason.as_ref())?;
+        let (recorded, record_id) = record_action(
+            &self.db,
+            &tenant,
+            reason.as_ref(),
+            &AccessAction::Export { details },
+        )
+        .await?;
+        if recorded == Recorded::NoLogTable && self.policy == ReasonPolicy::Required {
+            return Err(Error::ReasonRequired(
+                "this profile requires access reasons, but the database has no support-access log to record the export in".into(),
+            ));
+        }
+        Ok(ExportPass {
+            tenant,
+            reason,
+            recorded,
+            record_id,
+        })
+    }
+
+    /// A page of the tenant list (the tenants table is not tenant-scoped), refused for a bypassing login
+    /// unless acknowledged, like every tenant read.
+    pub async fn tenants(&self, q: &TenantQuery) -> Result<TenantPage> {
+        self.db.ensure_isolated()?;
+        tenants::list(&self.db, q).await
+    }
+
+    /// Stats for the tenants of a list page, each read in its own scope through the door. Under `required`
+    /// only tenants with a live grant are read; the others are left out (their numbers are tenant data).
+    pub async fn stats(&self, ids: &[String]) -> Result<Vec<TenantStatsRow>> {
+        self.db.ensure_isolated()?;
+        let found = tenants::resolve_ids(&self.db, ids).await?;
+        let mut out = Vec::with_capacity(found.len());
+        for tenant in found {
+            if self.policy == ReasonPolicy::Required && self.live_grant(&tenant.id).is_none() {
+                continue;
+            }
+            let mut scope = TenantScope::open(&self.db, &tenant).await?;
+            let stats = tenants::stats(&mut scope).await?;
+            scope.finish().await?;
+            out.push(TenantStatsRow {
+                tenant_id: tenant.id,
+                stats,
+            });
+        }
+        Ok(out)
+    }
+}
