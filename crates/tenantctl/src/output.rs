@@ -97,9 +97,33 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// Text for a terminal: every C0 and C1 control character (escape sequences that retitle the window, clear the
+/// screen or write the clipboard) and every bidirectional override (text that reads backwards) is replaced by a
+/// visible escape such as `\x1b` or `\u{202e}`, so hostile data stays text. Line breaks become `⏎`: one value, one
+/// line. JSON output is never passed through this (it is data, escaped by JSON itself).
+pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hostile(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push('⏎'),
+            c if hostile(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hostile(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Prints a failure; returns the exit code.
 pub fn report(f: &Failure, format: Format) -> u8 {
-    eprintln!("tenantctl: {}", f.message);
+    eprintln!("tenantctl: {}", safe(&f.message));
     if format == Format::Json && !f.result_printed {
         let v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
         outln!("{v}");
@@ -181,11 +205,7 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
         }
         Format::Table => {
             for (k, v) in &l.context {
-                if let Value::String(s) = v {
-                    writeln!(out, "{k}: {s}").map_err(io)?;
-                } else {
-                    writeln!(out, "{k}: {v}").map_err(io)?;
-                }
+                writeln!(out, "{k}: {}", safe(&cell(Some(v)))).map_err(io)?;
             }
             let mut table = comfy_table::Table::new();
             table
@@ -193,13 +213,14 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
                 .set_header(l.columns.iter().map(|(h, _)| *h));
             for item in &items {
                 table.add_row(l.columns.iter().map(|(_, p)| {
-                    // One line per cell: a newline inside user data must not forge table rows.
-                    cell(item.pointer(p)).replace(['\n', '\r'], "⏎")
+                    // One line per cell (a newline inside user data must not forge table rows), and no
+                    // control sequence reaches the terminal.
+                    safe(&cell(item.pointer(p))).into_owned()
                 }));
             }
             writeln!(out, "{table}").map_err(io)?;
             match l.next_cursor {
-                Some(c) => writeln!(out, "more: --after {c}").map_err(io)?,
+                Some(c) => writeln!(out, "more: --after {}", safe(c)).map_err(io)?,
                 None => writeln!(out, "({} shown, end of list)", items.len()).map_err(io)?,
             }
         }
@@ -215,7 +236,7 @@ pub fn print_object<T: Serialize>(format: Format, value: &T) -> Result<(), Failu
         Format::Table | Format::Csv => {
             if let Value::Object(map) = &v {
                 for (k, val) in map {
-                    outln!("{k}: {}", cell(Some(val)).replace(['\n', '\r'], "⏎"));
+                    outln!("{k}: {}", safe(&cell(Some(val))));
                 }
             } else {
                 outln!("{}", cell(Some(&v)));
@@ -250,5 +271,27 @@ mod tests {
         ] {
             assert_eq!(neutralise(fine.into()), fine);
         }
+    }
+}
+
+#[cfg(test)]
+mod safe_tests {
+    use super::safe;
+
+    #[test]
+    fn control_and_bidi_characters_become_visible_escapes() {
+        assert_eq!(safe("acme"), "acme");
+        assert_eq!(safe("\u{1b}]0;owned\u{7}"), "\\x1b]0;owned\\x07");
+        assert_eq!(safe("\u{1b}[2J"), "\\x1b[2J");
+        assert_eq!(
+            safe("\u{1b}]52;c;ZXZpbA==\u{7}"),
+            "\\x1b]52;c;ZXZpbA==\\x07"
+        );
+        assert_eq!(safe("a\u{9b}31mb"), "a\\x9b31mb");
+        assert_eq!(safe("user\u{202e}gpj.exe"), "user\\u{202e}gpj.exe");
+        assert_eq!(safe("x\u{2066}y\u{2069}"), "x\\u{2066}y\\u{2069}");
+        assert_eq!(safe("two\nlines\r"), "two⏎lines⏎");
+        assert_eq!(safe("tab\there"), "tab\\x09here");
+        assert_eq!(safe("日本語 é"), "日本語 é");
     }
 }

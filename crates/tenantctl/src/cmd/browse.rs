@@ -26,7 +26,7 @@ fn context(conn: &Conn, tenant: Option<&Tenant>) -> Map<String, Value> {
             "row-level security does NOT apply to this login ({}); isolation rests on the console's own predicates only",
             conn.door.db().login().bypass_reasons().join("; ")
         );
-        eprintln!("tenantctl: WARNING: {warning}");
+        eprintln!("tenantctl: WARNING: {}", crate::output::safe(&warning));
         m.insert("isolation_warning".into(), Value::String(warning));
     }
     m

@@ -5,7 +5,7 @@ use tenant_console_core::isolation::{self, CheckOptions, Severity};
 use tenant_console_core::profile::{AcceptedFinding, ProfileStore};
 
 use crate::ctx::{connect, Format, Global};
-use crate::output::{outln, Failure, EXIT_ISOLATION};
+use crate::output::{outln, safe, Failure, EXIT_ISOLATION};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -57,18 +57,28 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
     match g.format() {
         Format::Json => outln!("{}", serde_json::to_string(&report).expect("serializes")),
         Format::Table | Format::Csv => {
+            // Names and messages quote the database (roles, tables, tenants): text only, never escapes.
             outln!(
                 "login {} on {} (PostgreSQL {})",
-                report.login.user,
-                report.login.database,
-                report.login.server_version
+                safe(&report.login.user),
+                safe(&report.login.database),
+                safe(&report.login.server_version)
             );
-            outln!("tables checked: {}", report.tables_checked.join(", "));
+            outln!(
+                "tables checked: {}",
+                safe(&report.tables_checked.join(", "))
+            );
             if !report.reach.is_empty() {
-                outln!("roles the login can become: {}", report.reach.join(", "));
+                outln!(
+                    "roles the login can become: {}",
+                    safe(&report.reach.join(", "))
+                );
             }
             if !report.probed_tenants.is_empty() {
-                outln!("probed as tenants: {}", report.probed_tenants.join(", "));
+                outln!(
+                    "probed as tenants: {}",
+                    safe(&report.probed_tenants.join(", "))
+                );
             }
             if !report.evidence.is_empty() {
                 let leaks = report
@@ -92,10 +102,10 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
                 for e in &report.evidence {
                     outln!(
                         "  {:<20} {:<15} {:<20} {:<32} {:>13} {:>12}",
-                        e.role,
+                        safe(&e.role),
                         e.state,
-                        e.tenant.as_deref().unwrap_or("-"),
-                        e.relation,
+                        safe(e.tenant.as_deref().unwrap_or("-")),
+                        safe(&e.relation),
                         e.rows_in_scope
                             .map(|n| n.to_string())
                             .unwrap_or_else(|| "-".into()),
@@ -117,11 +127,13 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
                     .as_ref()
                     .map(|r| format!(" [accepted: {r}]"))
                     .unwrap_or_default();
-                outln!("{sev} {:<30} {}{acc}", f.code, f.problem);
+                outln!("{sev} {:<30} {}{}", f.code, safe(&f.problem), safe(&acc));
                 if f.severity != Severity::Info {
-                    outln!("         why: {}", f.why);
+                    outln!("         why: {}", safe(&f.why));
                     if let Some(sql) = &f.fix_sql {
-                        outln!("         fix: {}", sql.replace('\n', "\n              "));
+                        let lines: Vec<String> =
+                            sql.lines().map(|l| safe(l).into_owned()).collect();
+                        outln!("         fix: {}", lines.join("\n              "));
                     }
                 }
             }
