@@ -107,29 +107,61 @@ impl SqlSink for SettingsSql {
 /// UTC), or a relative age (`30d`, `12h`, `15m` ago).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     let t = text.trim();
-    if let Ok(dt) = DateTime::<FixedOffset>::parse_from_rfc3339(t) {
-        return Ok(dt.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-    }
-    if let Some((num, unit)) = t.char_indices().last().map(|(i, c)| (&t[..i], c)) {
-        if let Ok(n) = num.parse::<i64>() {
-            let d = match unit {
-                'd' => chrono::Duration::try_days(n),
-                'h' => chrono::Duration::try_hours(n),
-                'm' => chrono::Duration::try_minutes(n),
-                _ => None,
-            };
-            if let Some(d) = d.filter(|_| n >= 0) {
-                return Ok(Utc::now() - d);
-            }
-        }
-    }
-    Err(Error::InvalidInput(format!(
-        "cannot read {:?} as a time: use 2026-01-31, 2026-01-31T12:00:00Z, or an age like 30d, 12h",
-        t.chars().take(60).collect::<String>()
-    )))
+    let bad = || {
+        Error::InvalidInput(format!(
+            "cannot read {:?} as a time: use 2026-01-31, 2026-01-31T12:00:00Z, or an age like 30d, 12h, 15m (times from {} to {} UTC)",
+            t.chars().take(60).collect::<String>(),
+            EARLIEST.format("%Y-%m-%d"),
+            LATEST.format("%Y-%m-%d")
+        ))
+    };
+    let parsed = if let Ok(dt) = DateTime::<FixedOffset>::parse_from_rfc3339(t) {
+        Some(dt.with_timezone(&Utc))
+    } else if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
+    } else {
+        relative_age(t)
+    };
+    // Every arithmetic step above is checked; what is left is the range PostgreSQL and people mean.
+    parsed
+        .filter(|d| (EARLIEST..=LATEST).contains(d))
+        .ok_or_else(bad)
+}
+
+/// The earliest and latest times a filter accepts: PostgreSQL has no year 0, and no audit log is older or
+/// newer than these.
+const EARLIEST: DateTime<Utc> = DateTime::from_naive_utc_and_offset(
+    match NaiveDate::from_ymd_opt(1, 1, 1) {
+        Some(d) => match d.and_hms_opt(0, 0, 0) {
+            Some(d) => d,
+            None => panic!("midnight exists"),
+        },
+        None => panic!("year 1 exists"),
+    },
+    Utc,
+);
+const LATEST: DateTime<Utc> = DateTime::from_naive_utc_and_offset(
+    match NaiveDate::from_ymd_opt(9999, 12, 31) {
+        Some(d) => match d.and_hms_opt(23, 59, 59) {
+            Some(d) => d,
+            None => panic!("the last second exists"),
+        },
+        None => panic!("year 9999 exists"),
+    },
+    Utc,
+);
+
+/// `30d`, `12h`, `15m`: that long ago, or `None` when it is not one or does not fit a date.
+fn relative_age(t: &str) -> Option<DateTime<Utc>> {
+    let (i, unit) = t.char_indices().last()?;
+    let n: i64 = t[..i].parse().ok().filter(|n| *n >= 0)?;
+    let d = match unit {
+        'd' => chrono::Duration::try_days(n),
+        'h' => chrono::Duration::try_hours(n),
+        'm' => chrono::Duration::try_minutes(n),
+        _ => None,
+    }?;
+    Utc::now().checked_sub_signed(d)
 }
 
 impl AuditFilter {

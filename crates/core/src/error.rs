@@ -134,6 +134,76 @@ impl Error {
     }
 }
 
+/// Where a TOML file is malformed, said without quoting it: line, column, section and key, and the parser's
+/// complaint with every quoted value cut out. A file named by mistake (a secrets file given as a mapping) must
+/// never have its contents echoed into a message, a log line or a crash report.
+pub(crate) fn toml_error(e: &toml::de::Error, text: &str) -> String {
+    let mut at = String::new();
+    if let Some(span) = e.span() {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        at = format!("line {line}, column {column}");
+        let section = before
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim();
+                (l.starts_with('[') && l.ends_with(']')).then(|| l.trim_matches(['[', ']']).trim())
+            })
+            .next_back()
+            .filter(|s| is_plain_name(s));
+        let key = text
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim())
+            .filter(|k| is_plain_name(k));
+        if let Some(section) = section {
+            at.push_str(&format!(", in [{section}]"));
+        }
+        if let Some(key) = key {
+            at.push_str(&format!(", key {key}"));
+        }
+    }
+    let message = redact_quoted(e.message());
+    if at.is_empty() {
+        message
+    } else {
+        format!("{at}: {message}")
+    }
+}
+
+/// A section or key name that can be shown: short, and only the characters TOML allows in a bare key.
+fn is_plain_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Replaces what a message quotes (`"value"`, `'value'`) with `…`: values from the file stay out of it.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                out.push(c);
+                out.push('…');
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), _) => {}
+            (None, c) if c.is_control() => out.push(' '),
+            (None, c) => out.push(c),
+        }
+    }
+    out.lines().next().unwrap_or_default().trim().to_owned()
+}
+
 /// Turns a database error into one a user can act on; the raw error goes to the log, not into the message.
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
@@ -194,6 +264,30 @@ mod tests {
             e.to_string(),
             "/tmp/audit.csv exists; choose another name or allow overwriting"
         );
+    }
+
+    #[test]
+    fn a_malformed_toml_file_is_named_by_place_and_never_quoted() {
+        let text = "[tenants]\ntable = \"tenants\"\nid = 5\n[audit_logs]\ndb_admin_password = \"hunter2-very-secret\" x\n";
+        let e = toml::from_str::<toml::Value>(text).unwrap_err();
+        let m = toml_error(&e, text);
+        assert!(!m.contains("hunter2"), "{m}");
+        assert!(m.starts_with("line 5, column "), "{m}");
+        assert!(m.contains("in [audit_logs], key db_admin_password"), "{m}");
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Port {
+            port: u16,
+        }
+        let text = "port = \"s3cr3t-token\"\n";
+        let e = toml::from_str::<Port>(text).unwrap_err();
+        let m = toml_error(&e, text);
+        assert!(!m.contains("s3cr3t"), "{m}");
+        assert!(m.contains("key port"), "{m}");
+        let text = "just-a-secret-line-no-equals\n";
+        let e = toml::from_str::<toml::Value>(text).unwrap_err();
+        let m = toml_error(&e, text);
+        assert!(!m.contains("secret"), "{m}");
     }
 
     #[test]

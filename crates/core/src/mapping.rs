@@ -171,7 +171,8 @@ impl Mapping {
 
     /// Parses a mapping from TOML text; errors name the line and the key.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let m: Mapping = toml::from_str(text).map_err(|e| Error::Mapping(e.to_string()))?;
+        let m: Mapping =
+            toml::from_str(text).map_err(|e| Error::Mapping(crate::error::toml_error(&e, text)))?;
         m.validate_names()?;
         Ok(m)
     }
@@ -591,6 +592,24 @@ fn ts_type(t: &BoundTable, section: &str, column: &str) -> Result<TsType> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_secrets_file_given_as_a_mapping_is_refused_without_quoting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.toml");
+        std::fs::write(
+            &path,
+            "# prod\n[database]\ndb_admin_password = \"Tr0ub4dor&3-prod\"\napi_key = sk_live_51HxYz\n",
+        )
+        .unwrap();
+        let e = Mapping::load(&path).unwrap_err();
+        let m = e.to_string();
+        assert_eq!(e.kind(), "mapping");
+        assert!(!m.contains("Tr0ub4dor") && !m.contains("sk_live"), "{m}");
+        assert!(m.contains(&path.display().to_string()), "{m}");
+        assert!(m.contains("line 4"), "{m}");
+    }
+
     use super::*;
 
     const PRISMA: &str = r#"

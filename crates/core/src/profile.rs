@@ -290,7 +290,7 @@ impl ProfileStore {
                 Error::Profile(format!(
                     "{} is not a valid profile file ({}); fix or move it",
                     self.path.display(),
-                    e.message()
+                    crate::error::toml_error(&e, &text)
                 ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ProfileFile {

@@ -667,3 +667,77 @@ async fn a_read_whose_access_record_is_swallowed_fails_and_prints_nothing() {
     );
     assert!(!out.exists());
 }
+
+/// Tenant names and audit actions with terminal escapes (retitle the window, clear the screen, write the
+/// clipboard with OSC 52, a C1 CSI, a right-to-left override) reach a real terminal as visible text. The
+/// commands run on a pseudo-terminal (`script`), where the default output is the table.
+#[tokio::test]
+async fn hostile_text_reaches_a_terminal_as_visible_escapes() {
+    let t = TestDb::demo().await;
+    sqlx::raw_sql(
+        "INSERT INTO tenants (slug, name) VALUES ('evil', E'Evil\\x1b]0;owned\\x07 \\x1b[2J Corp \\x1b]52;c;ZXZpbA==\\x07 \\u202Egpj.exe');
+         INSERT INTO roles (tenant_id, name, is_builtin) SELECT id, 'OWNER', true FROM tenants WHERE slug = 'evil';
+         INSERT INTO audit_logs (tenant_id, action) SELECT id, E'login\\u009b31m.red' FROM tenants WHERE slug = 'evil';",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let url = t.url("console_reader");
+    for args in [
+        format!("--url {url} tenants --search evil"),
+        format!("--url {url} audit --tenant evil"),
+        format!("--url {url} tenant --tenant evil"),
+    ] {
+        let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_tenantctl"));
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+            .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+            .env_remove("PGPASSWORD")
+            .output()
+            .expect("script runs");
+        let screen = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{args}: {screen}");
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "{args}: an ESC byte reached the terminal: {screen:?}"
+        );
+        assert!(
+            !screen.contains('\u{9b}'),
+            "{args}: a C1 CSI reached the terminal"
+        );
+        assert!(
+            !screen.contains('\u{202e}'),
+            "{args}: a bidi override reached the terminal"
+        );
+        // Shown, as text: `\x1b]0;owned` (a cell) or `\u001b]0;owned` (an object printed as JSON).
+        assert!(
+            screen.contains("]0;owned") || screen.contains("\\x9b31m"),
+            "{args}: the escapes are not shown as text: {screen}"
+        );
+    }
+}
+
+/// Times out of range are the user's mistake (exit 2, with what is accepted), never a panic (101) or a
+/// database error.
+#[tokio::test]
+async fn out_of_range_times_are_usage_errors() {
+    let t = TestDb::demo().await;
+    for since in [
+        "100000000d",
+        "0000-01-01",
+        "99999999999999m",
+        "10000-01-01T00:00:00Z",
+    ] {
+        let run = t.reader(&[
+            "audit", "--tenant", "acme", "--since", since, "--format", "json",
+        ]);
+        assert_eq!(run.code, 2, "{since}: {run:?}");
+        assert_eq!(run.json()["error"]["kind"], "invalid_input", "{since}");
+        assert!(
+            run.stderr.contains("0001-01-01 to 9999-12-31"),
+            "{since}: {}",
+            run.stderr
+        );
+    }
+}
