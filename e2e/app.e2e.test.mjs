@@ -50,6 +50,30 @@ async function click(driver, el) {
   }
 }
 
+/**
+ * Answers the app's native save dialog (GTK, a window of its own) as a person would: focus its file name, type
+ * the full path, press Enter. xdotool types through XTEST into the X server the app runs on (Xvfb).
+ */
+function answerSaveDialog(file) {
+  const found = execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', '^Save the audit export$'], { encoding: 'utf8', timeout: 30000 });
+  const win = found.trim().split('\n')[0];
+  execFileSync('xdotool', ['windowfocus', '--sync', win]);
+  execFileSync('xdotool', ['key', '--clearmodifiers', 'ctrl+a']);
+  execFileSync('xdotool', ['type', '--delay', '20', file]);
+  execFileSync('xdotool', ['key', 'Return']);
+}
+
+/** Runs `window.__TAURI__.core.invoke(cmd, args)` in the page; resolves to { ok } or { err }. */
+async function invokeFromPage(driver, cmd, args) {
+  return driver.executeAsyncScript(
+    `const done = arguments[arguments.length - 1];
+     window.__TAURI__.core.invoke(arguments[0], arguments[1])
+       .then((ok) => done({ ok: ok ?? null }), (err) => done({ err: typeof err === 'string' ? { message: err } : err }));`,
+    cmd,
+    args,
+  );
+}
+
 async function all(driver, css) {
   return driver.findElements(By.css(css));
 }
@@ -161,7 +185,11 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   await (await byTestId(driver, 'tab-audit')).click();
   await (await byTestId(driver, 'export-open')).click();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tc-e2e-')), 'globex-audit.csv');
-  await type(driver, 'export-path', out);
+  // The destination comes from the native save dialog, opened by the app (never a path typed into the page).
+  await (await byTestId(driver, 'export-choose')).click();
+  answerSaveDialog(out);
+  const chosen = await byTestId(driver, 'export-path');
+  await waitFor(async () => (await chosen.getText()).includes('globex-audit.csv'), 'the chosen file shown in the dialog');
   await screenshot(driver, '10-export-dialog');
   await (await byTestId(driver, 'export-start')).click();
   await byTestId(driver, 'export-done', 60000);
@@ -180,4 +208,54 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   await waitFor(async () => (await summary.getText()).length > 0, 'check summary');
   assert.equal((await all(driver, '[data-testid="findings-critical"] [data-testid="finding"]')).length, 0, 'critical findings on the demo database');
   await screenshot(driver, '12-isolation-check');
+  // The probe's evidence: every question it asked, each with 0 foreign rows.
+  await click(driver, await byTestId(driver, 'check-evidence-summary'));
+  const evidence = await all(driver, '[data-testid="evidence-row"]');
+  assert.ok(evidence.length >= 16, `${evidence.length} evidence rows`);
+  for (const row of evidence) {
+    const cells = await row.findElements(By.css('td'));
+    assert.equal(await cells[5].getText(), '0', await row.getText());
+  }
+  await screenshot(driver, '13-probe-evidence');
+
+  // A hostile script in the window can do only what a click could. The page names no file: an export with a
+  // path of its choosing writes nothing, and no plugin command (the dialog's, the opener's) is allowed at all.
+  const victim = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tc-e2e-victim-')), '.bashrc');
+  fs.writeFileSync(victim, '# the user\'s shell start-up\n');
+  const forged = await invokeFromPage(driver, 'audit_export', {
+    profileId, tenant: 'globex', exportId: 'forged', destination: victim, path: victim,
+    filter: {}, options: { bom: false, overwrite: true, columns: ['action'] }, onProgress: null,
+  });
+  assert.ok(forged.err, `a forged export was accepted: ${JSON.stringify(forged)}`);
+  assert.equal(fs.readFileSync(victim, 'utf8'), '# the user\'s shell start-up\n');
+  for (const cmd of ['plugin:dialog|save', 'plugin:opener|open_path']) {
+    const r = await invokeFromPage(driver, cmd, { path: victim, options: {} });
+    assert.ok(r.err && /not allowed|denied/i.test(JSON.stringify(r.err)), `${cmd} was not refused: ${JSON.stringify(r)}`);
+  }
+
+  // On a profile that requires reasons, a script asking for pages directly (no reason, no opening) is refused
+  // by the core: nothing is read, whatever the UI would have done.
+  const strict = await invokeFromPage(driver, 'profiles_save', {
+    profile: { name: 'strict-e2e', host: process.env.E2E_DB_HOST, port: Number(process.env.E2E_DB_PORT),
+               database: process.env.E2E_DB_NAME, user: 'console_reader', tls: 'disable', access_reason: 'required' },
+    password: PASSWORD,
+  });
+  assert.ok(strict.ok, JSON.stringify(strict));
+  const strictId = strict.ok.id;
+  assert.ok((await invokeFromPage(driver, 'session_connect', { profileId: strictId, allowBypass: false })).ok);
+  for (const [cmd, args] of [
+    ['audit_page', { profileId: strictId, tenant: 'globex', filter: {} }],
+    ['members_page', { profileId: strictId, tenant: 'globex' }],
+    ['roles_list', { profileId: strictId, tenant: 'globex' }],
+    ['audit_count', { profileId: strictId, tenant: 'globex', filter: {} }],
+  ]) {
+    const r = await invokeFromPage(driver, cmd, args);
+    assert.equal(r.err?.kind, 'reason_required', `${cmd}: ${JSON.stringify(r)}`);
+  }
+  const opened = await invokeFromPage(driver, 'tenant_open', {
+    profileId: strictId, tenant: 'globex', reason: { category: 'support-ticket', detail: 'E2E-1' },
+  });
+  assert.equal(opened.ok?.recorded, 'yes', JSON.stringify(opened));
+  const page = await invokeFromPage(driver, 'members_page', { profileId: strictId, tenant: 'globex' });
+  assert.equal(page.ok?.items?.length, 12, JSON.stringify(page).slice(0, 300));
 });

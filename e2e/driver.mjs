@@ -1,5 +1,5 @@
 // Starts tauri-driver (which drives WebKitWebDriver) and opens a WebDriver session on the real app.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -41,6 +41,10 @@ export async function startApp() {
     async stop() {
       try { await driver.quit(); } catch { /* the app may be gone already */ }
       tauriDriver.kill();
+      // WebKitWebDriver does not always take the app down with the session: a leftover app keeps the test
+      // runner (and CI) waiting forever. Give it a moment, then end it.
+      await new Promise((r) => setTimeout(r, 1000));
+      try { execFileSync('pkill', ['-f', app]); } catch { /* already gone: pkill exits 1 */ }
     },
   };
 }

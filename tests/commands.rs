@@ -15,14 +15,20 @@ struct App {
     _app: tauri::App<tauri::test::MockRuntime>,
     window: WebviewWindow<tauri::test::MockRuntime>,
     _config: tempfile::TempDir,
+    /// Where the stand-in save dialog puts files (the mock runtime has no windowing system).
+    saves: std::path::PathBuf,
 }
 
 fn app() -> App {
     let config = tempfile::tempdir().unwrap();
+    let saves = config.path().join("saved");
+    std::fs::create_dir_all(&saves).unwrap();
+    let dir = saves.clone();
     let state = AppState::new(
         ProfileStore::at(config.path().join("profiles.toml")),
         Secrets::system(),
-    );
+    )
+    .with_save_picker(std::sync::Arc::new(move |name: &str| Some(dir.join(name))));
     let app = tenant_console_app::setup(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .expect("app builds");
@@ -33,6 +39,7 @@ fn app() -> App {
         _app: app,
         window,
         _config: config,
+        saves,
     }
 }
 
@@ -335,8 +342,10 @@ async fn under_required_reasons_no_command_reads_a_tenant_that_was_not_opened_wi
             .unwrap()
     };
     let before = records().await;
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("globex.csv");
+    let target = app.saves.join("globex.csv");
+    let destination = app
+        .invoke("export_destination", json!({"suggestedName": "globex.csv"}))
+        .unwrap();
     let refused = |tenant: &str| {
         let t = json!(tenant);
         vec![
@@ -360,8 +369,8 @@ async fn under_required_reasons_no_command_reads_a_tenant_that_was_not_opened_wi
     let err = app
         .invoke(
             "audit_export",
-            json!({"profileId": id, "tenant": "globex", "exportId": "x1", "path": target,
-                   "filter": {}, "options": {"bom": false, "overwrite": false}, "onProgress": "__CHANNEL__:1"}),
+            json!({"profileId": id, "tenant": "globex", "exportId": "x1", "destination": destination["token"],
+                   "filter": {}, "options": {"bom": false}, "onProgress": "__CHANNEL__:1"}),
         )
         .unwrap_err();
     assert_eq!(kind(err), "reason_required");
@@ -411,4 +420,115 @@ async fn under_required_reasons_no_command_reads_a_tenant_that_was_not_opened_wi
         before + 1,
         "one record per grant, not per page"
     );
+}
+
+/// The page names no file to write: audit_export takes a token from the save dialog, once; a path sent by a
+/// script is never written (here: over a file the user's shell reads at start), and show_in_folder takes an
+/// export id, not a path.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_path_from_the_page_is_never_written() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(&db, "demo", "console_reader", json!({}));
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let bashrc = home.path().join(".bashrc");
+    std::fs::write(&bashrc, "# the user's shell start-up\n").unwrap();
+    let export = |destination: Value, export_id: &str| {
+        app.invoke(
+            "audit_export",
+            json!({"profileId": id, "tenant": "acme", "exportId": export_id, "destination": destination,
+                   "path": bashrc, "filter": {}, "options": {"bom": false, "overwrite": true, "columns": ["action"]},
+                   "onProgress": "__CHANNEL__:2"}),
+        )
+    };
+    for forged in [json!(bashrc), json!("not-a-token")] {
+        let err = export(forged.clone(), "x").unwrap_err();
+        assert_eq!(kind(err), "invalid_input", "{forged}");
+    }
+    // No destination at all: tauri refuses the arguments before the command runs.
+    export(json!(null), "x").unwrap_err();
+    assert_eq!(
+        std::fs::read_to_string(&bashrc).unwrap(),
+        "# the user's shell start-up\n"
+    );
+
+    // A suggested name cannot climb out of the folder the dialog chose.
+    let d = app
+        .invoke(
+            "export_destination",
+            json!({"suggestedName": "../../.bashrc"}),
+        )
+        .unwrap();
+    assert_eq!(d["file_name"], "bashrc");
+    assert_eq!(d["folder"], app.saves.display().to_string());
+    let summary = export(d["token"].clone(), "e1").unwrap();
+    assert_eq!(
+        summary["path"],
+        app.saves.join("bashrc").display().to_string()
+    );
+    // Each token is good for one export.
+    assert_eq!(
+        kind(export(d["token"].clone(), "e2").unwrap_err()),
+        "invalid_input"
+    );
+    // Show in folder names the export, not a path.
+    let err = app
+        .invoke(
+            "show_in_folder",
+            json!({"exportId": "no-such-export", "path": "/etc"}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(err), "invalid_input");
+}
+
+/// Every command the handler registers is declared in the build script's app manifest and allowed by the
+/// window's capability, and the capability allows nothing else: no plugin command at all.
+#[test]
+fn the_acl_lists_exactly_the_apps_commands() {
+    let names: Vec<&str> = tenant_console_app::commands::NAMES.to_vec();
+    let build = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src-tauri/build.rs"))
+        .unwrap();
+    let declared: Vec<&str> = build
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
+        .collect();
+    assert_eq!(
+        declared, names,
+        "build.rs COMMANDS and commands::NAMES differ"
+    );
+    let cap: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src-tauri/capabilities/default.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut allowed: Vec<String> = cap["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .filter(|p| p != "core:event:default")
+        .collect();
+    allowed.sort();
+    let mut expected: Vec<String> = names
+        .iter()
+        .map(|n| format!("allow-{}", n.replace('_', "-")))
+        .collect();
+    expected.sort();
+    assert_eq!(allowed, expected);
+    // And each name really is a registered command (an unknown one fails differently).
+    let app = app();
+    for name in names {
+        if let Err(e) = app.invoke(name, json!({})) {
+            let text = e.to_string();
+            assert!(!text.contains("not found"), "{name}: {text}");
+        }
+    }
 }

@@ -187,7 +187,8 @@
 
 /** @typedef {{ rows: number, bytes: number, total_estimate: number | null, elapsed_ms: number }} ExportProgress */
 /** @typedef {{ rows: number, bytes: number, seconds: number, path: string, recorded: Recorded }} ExportSummary */
-/** @typedef {{ columns?: string[], tz?: string, bom: boolean, overwrite: boolean }} ExportOptions */
+/** @typedef {{ columns?: string[], tz?: string, bom: boolean }} ExportOptions */
+/** @typedef {{ token: string, file_name: string, folder: string }} Destination */
 /** @typedef {{ version: string, initial_profile: string | null }} AppInfo */
 
 // ---------------------------------------------------------------------------------------------------------
@@ -268,7 +269,6 @@ export function isConnectError(e) {
  * The part of `window.__TAURI__` the UI uses.
  * @typedef {object} TauriGlobal
  * @property {{ invoke: (cmd: string, args?: object) => Promise<unknown>, Channel: new () => ChannelLike<any> }} core
- * @property {{ save: (options: object) => Promise<string | null> }} [dialog]
  */
 
 /** @returns {TauriGlobal} */
@@ -430,8 +430,9 @@ export const isolationCheck = (profileId, opts = {}) =>
   call("isolation_check", { ...compact({ profileId, tenant: opts.tenant }), probe: opts.probe === true });
 
 /**
- * Exports a tenant's audit log to `path`, reporting progress to `onProgress` until the returned promise settles.
- * @param {{ profileId: string, tenant: string, exportId: string, path: string, filter: AuditFilter,
+ * Exports a tenant's audit log to the file chosen in the save dialog (`destination`, the token
+ * `exportDestination` returned), reporting progress to `onProgress` until the returned promise settles.
+ * @param {{ profileId: string, tenant: string, exportId: string, destination: string, filter: AuditFilter,
  *           options: ExportOptions, reason?: AccessReason | null }} req
  * @param {(p: ExportProgress) => void} onProgress
  * @returns {Promise<ExportSummary>}
@@ -455,22 +456,17 @@ export function auditExport(req, onProgress) {
 export const auditExportCancel = (exportId) => call("audit_export_cancel", { exportId });
 
 /**
- * @param {string} path
+ * Shows a file this session exported in the file manager, by its export id (the page names no path).
+ * @param {string} exportId
  * @returns {Promise<null>}
  */
-export const showInFolder = (path) => call("show_in_folder", { path });
+export const showInFolder = (exportId) => call("show_in_folder", { exportId });
 
 /**
- * Asks where to save a CSV file (the native save dialog); null when the user cancels.
- * @param {string} defaultPath
- * @returns {Promise<string | null>}
+ * Asks where to save a CSV file: the Rust side opens the native save dialog (which asks before replacing a
+ * file) and keeps the path; the page gets a one-time token and the name and folder to show. null when the user
+ * cancels.
+ * @param {string} suggestedName a file name only
+ * @returns {Promise<Destination | null>}
  */
-export async function chooseSavePath(defaultPath) {
-  const dialog = tauri().dialog;
-  if (!dialog) throw new ApiError(ErrorKind.Ipc, "the save dialog is unavailable in this window");
-  try {
-    return await dialog.save({ defaultPath, filters: [{ name: "CSV", extensions: ["csv"] }] });
-  } catch (e) {
-    throw toApiError(e);
-  }
-}
+export const exportDestination = (suggestedName) => call("export_destination", { suggestedName });

@@ -145,10 +145,3 @@ export function exportFileName(slug, now) {
   return `audit-${safe}-${new Date(now).toISOString().slice(0, 10)}.csv`;
 }
 
-/**
- * Whether a path is absolute on Linux, macOS or Windows ("/home/…", "C:\…", "\\server\share").
- * @param {string} p
- */
-export function isAbsolutePath(p) {
-  return p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\\\");
-}

@@ -4,6 +4,7 @@
 //! this session); the map is behind a short-held `std::sync::RwLock`, never held across an `.await`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use tenant_console_core::access::Door;
@@ -16,12 +17,21 @@ use crate::error::{CmdResult, IpcError};
 /// Cancels a running export when set.
 pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
 
+/// Answers the save dialog instead of the native one: only for tests on tauri's mock runtime, which has no
+/// windowing system (the real dialog is driven in the end-to-end test).
+pub type SavePicker = Arc<dyn Fn(&str) -> Option<PathBuf> + Send + Sync>;
+
 /// Everything the commands share.
 pub struct AppState {
     pub store: ProfileStore,
     secrets: Result<Secrets, String>,
     conns: RwLock<HashMap<String, Arc<Door>>>,
     pub exports: Mutex<HashMap<String, CancelFlag>>,
+    /// Paths chosen in the save dialog, by one-time token.
+    destinations: Mutex<HashMap<String, PathBuf>>,
+    /// Files this session exported, by export id (for "show in folder").
+    finished: Mutex<HashMap<String, PathBuf>>,
+    save_picker: Option<SavePicker>,
     /// Passwords given "for this session only", kept in memory (never on disk) so that reconnecting (e.g. to
     /// acknowledge a bypass) does not ask again.
     session_passwords: Mutex<HashMap<String, secrecy::SecretString>>,
@@ -40,9 +50,52 @@ impl AppState {
             }),
             conns: RwLock::new(HashMap::new()),
             exports: Mutex::new(HashMap::new()),
+            destinations: Mutex::new(HashMap::new()),
+            finished: Mutex::new(HashMap::new()),
+            save_picker: None,
             session_passwords: Mutex::new(HashMap::new()),
             initial_profile: std::env::var("TENANT_CONSOLE_PROFILE").ok(),
         }
+    }
+
+    /// Answers save dialogs with `picker` (tests on the mock runtime only).
+    pub fn with_save_picker(mut self, picker: SavePicker) -> Self {
+        self.save_picker = Some(picker);
+        self
+    }
+
+    pub fn save_picker(&self) -> Option<SavePicker> {
+        self.save_picker.clone()
+    }
+
+    pub fn remember_destination(&self, token: &str, path: PathBuf) {
+        self.destinations
+            .lock()
+            .expect("not poisoned")
+            .insert(token.to_owned(), path);
+    }
+
+    /// The path behind a save-dialog token; each token is good for one export.
+    pub fn take_destination(&self, token: &str) -> Option<PathBuf> {
+        self.destinations
+            .lock()
+            .expect("not poisoned")
+            .remove(token)
+    }
+
+    pub fn remember_finished(&self, export_id: &str, path: PathBuf) {
+        self.finished
+            .lock()
+            .expect("not poisoned")
+            .insert(export_id.to_owned(), path);
+    }
+
+    pub fn finished(&self, export_id: &str) -> Option<PathBuf> {
+        self.finished
+            .lock()
+            .expect("not poisoned")
+            .get(export_id)
+            .cloned()
     }
 
     /// State from the OS config directory and keyring.

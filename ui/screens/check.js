@@ -51,7 +51,7 @@ export function mount(root, ctx) {
       h(
         "p",
         { class: "lead" },
-        "Checks that row-level security isolates tenants for this login: policies on every tenant table, RLS forced, no bypassing attributes. The probe also reads as one tenant and verifies it sees no other tenant's rows.",
+        "Judges what this login can really do: every role it can become, every table, view, function and foreign table those roles can reach, and the policies that apply to them. The probe then proves it with rows: on dedicated connections, with the tenant setting unset, empty, naming a tenant that does not exist, and as each tenant, it asks every table for rows it must not return.",
       ),
       h(
         "div",

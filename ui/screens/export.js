@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The export dialog: the audit filters pre-filled from the tab, a save path from the native dialog, options
- * (byte-order mark, time zone, overwrite), the reason when the profile asks for one, then a progress bar with
+ * (byte-order mark, time zone; the native save dialog asks before replacing a file), the reason when the profile asks for one, then a progress bar with
  * rows per second and time left from the command's channel, cancel, and "Show in folder" when done.
  */
 import * as api from "../api.js";
@@ -9,7 +9,7 @@ import { ErrorKind } from "../api.js";
 import { focusFirst, openDialog } from "../dialog.js";
 import { announce, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, isAbsolutePath, RANGES } from "../filters.js";
+import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, RANGES } from "../filters.js";
 import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress } from "../format.js";
 import { REASON_CATEGORIES } from "../prompts.js";
 
@@ -69,21 +69,28 @@ export function openExport(ctx, filter) {
   });
 
   // --- destination and options ---
-  const path = h("input", { id: fid("path"), type: "text", autocomplete: "off", spellcheck: "false", testid: "export-path", placeholder: "Choose where to save the CSV file", required: true });
-  const choose = h("button", { type: "button", testid: "export-choose" }, "Choose…");
+  // Where to save comes from the native save dialog, opened by the app itself: the page holds a one-time token
+  // and shows the name and folder; it never names a path. The dialog asks before replacing a file.
+  /** @type {api.Destination | null} */
+  let destination = null;
+  const pathId = fid("path");
+  const path = h("output", { id: pathId, class: "mono chosen-path", testid: "export-path" }, "No file chosen yet");
+  const choose = h("button", { type: "button", testid: "export-choose", "aria-describedby": pathId }, "Choose…");
   choose.addEventListener("click", async () => {
     try {
-      const p = await api.chooseSavePath(path.value || exportFileName(tenant.slug, Date.now()));
-      if (p) path.value = p;
-      path.focus();
+      const d = await api.exportDestination(destination?.file_name ?? exportFileName(tenant.slug, Date.now()));
+      if (d) {
+        destination = d;
+        path.textContent = `${d.file_name} in ${d.folder}`;
+        path.removeAttribute("aria-invalid");
+      }
+      choose.focus();
     } catch (e) {
       replace(problem, errorBox(e));
     }
   });
   const bomId = fid("bom");
   const bom = h("input", { id: bomId, type: "checkbox", testid: "export-bom" });
-  const overwriteId = fid("overwrite");
-  const overwrite = h("input", { id: overwriteId, type: "checkbox", testid: "export-overwrite" });
   const zone = localZone();
   /** @type {[string, string][]} */
   const zones = [["UTC", "UTC"]];
@@ -113,10 +120,9 @@ export function openExport(ctx, filter) {
       "fieldset",
       null,
       h("legend", null, "File"),
-      h("div", { class: "field" }, h("label", { for: path.id }, "Save as"), h("div", { class: "input-with-button" }, path, choose)),
+      h("div", { class: "field" }, h("span", { class: "label", id: `${pathId}-label` }, "Save as"), h("div", { class: "input-with-button", role: "group", "aria-labelledby": `${pathId}-label` }, path, choose)),
       h("div", { class: "row" }, field("Times in", tz)),
       h("div", { class: "choice" }, bom, h("label", { for: bomId }, "Start with a byte-order mark (for Excel)")),
-      h("div", { class: "choice" }, overwrite, h("label", { for: overwriteId }, "Replace the file if it exists")),
     ),
     policy !== "off" &&
       h(
@@ -165,20 +171,12 @@ export function openExport(ctx, filter) {
       replace(problem, h("p", { class: "field-error", role: "alert" }, Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join("; ")));
       return;
     }
-    const target = path.value.trim();
-    if (!target) {
-      replace(problem, h("p", { class: "field-error", role: "alert" }, "Choose where to save the file."));
+    if (!destination) {
+      replace(problem, h("p", { class: "field-error", role: "alert", testid: "export-no-destination" }, "Choose where to save the file."));
       path.setAttribute("aria-invalid", "true");
       choose.focus();
       return;
     }
-    if (!isAbsolutePath(target)) {
-      replace(problem, h("p", { class: "field-error", role: "alert", testid: "export-path-relative" }, "Give the full path of the file (or use Choose…): a relative path would depend on where the app was started."));
-      path.setAttribute("aria-invalid", "true");
-      path.focus();
-      return;
-    }
-    path.removeAttribute("aria-invalid");
     /** @type {api.AccessReason | null} */
     let reason = null;
     if (policy !== "off") {
@@ -192,6 +190,10 @@ export function openExport(ctx, filter) {
       }
     }
 
+    // A token is good for one export: the next export asks the dialog again.
+    const token = destination.token;
+    destination = null;
+    path.textContent = "No file chosen yet";
     phase = "running";
     exportId = newExportId();
     form.hidden = true;
@@ -210,7 +212,7 @@ export function openExport(ctx, filter) {
     let summary;
     try {
       summary = await api.auditExport(
-        { profileId, tenant: tenant.id, exportId, path: target, filter: r.filter, options: { tz: tz.value, bom: bom.checked, overwrite: overwrite.checked }, reason },
+        { profileId, tenant: tenant.id, exportId, destination: token, filter: r.filter, options: { tz: tz.value, bom: bom.checked }, reason },
         (p) => {
           if (phase !== "running") return;
           const { fraction } = exportProgress(p);
@@ -232,9 +234,6 @@ export function openExport(ctx, filter) {
         replace(result, h("p", { class: "notice", testid: "export-cancelled", role: "status" }, "Export cancelled. No file was kept."));
         announce("Export cancelled.");
         startBtn.focus();
-      } else if (e.kind === ErrorKind.FileExists) {
-        replace(problem, h("p", { class: "field-error", role: "alert", testid: "export-file-exists" }, `${e.message} Tick “Replace the file if it exists”, or choose another name.`));
-        overwrite.focus();
       } else {
         replace(problem, errorBox(e, { testid: "export-error" }));
         startBtn.focus();
@@ -247,10 +246,11 @@ export function openExport(ctx, filter) {
     abortBtn.hidden = true;
     cancelBtn.hidden = false;
     cancelBtn.textContent = "Close";
+    const done = /** @type {string} */ (exportId);
     const show = h("button", { type: "button", class: "primary", testid: "export-show" }, "Show in folder");
     show.addEventListener("click", async () => {
       try {
-        await api.showInFolder(summary.path);
+        await api.showInFolder(done);
       } catch (e) {
         replace(result, errorBox(e));
       }

@@ -17,7 +17,6 @@ globalThis.window = {
       },
       Channel,
     },
-    dialog: { save: async (opts) => (calls.push({ cmd: "dialog.save", args: opts }), "/tmp/x.csv") },
   },
 };
 
@@ -92,25 +91,27 @@ describe("the command wrappers send the contract's argument names (docs/ipc.md)"
     };
     const seen = [];
     const summary = await api.auditExport(
-      { profileId: "p1", tenant: "t-acme", exportId: "e1", path: "/tmp/a.csv", filter: {}, options: { bom: false, overwrite: false }, reason: null },
+      { profileId: "p1", tenant: "t-acme", exportId: "e1", destination: "tok-1", filter: {}, options: { bom: false }, reason: null },
       (p) => seen.push(p.rows),
     );
     assert.deepEqual(seen, [5]);
     assert.equal(summary.rows, 10);
     const { args } = calls[0];
     assert.ok(args.onProgress instanceof Channel);
-    assert.deepEqual(Object.keys(args).sort(), ["exportId", "filter", "onProgress", "options", "path", "profileId", "tenant"]);
+    assert.deepEqual(Object.keys(args).sort(), ["destination", "exportId", "filter", "onProgress", "options", "profileId", "tenant"]);
     await api.auditExportCancel("e1");
-    await api.showInFolder("/tmp/a.csv");
+    await api.showInFolder("e1");
     assert.deepEqual(calls.slice(1), [
       { cmd: "audit_export_cancel", args: { exportId: "e1" } },
-      { cmd: "show_in_folder", args: { path: "/tmp/a.csv" } },
+      { cmd: "show_in_folder", args: { exportId: "e1" } },
     ]);
   });
 
-  test("the save dialog asks for a CSV file", async () => {
-    assert.equal(await api.chooseSavePath("audit-acme.csv"), "/tmp/x.csv");
-    assert.deepEqual(calls[0].args, { defaultPath: "audit-acme.csv", filters: [{ name: "CSV", extensions: ["csv"] }] });
+  test("the save dialog is the app's: the page sends a file name and gets a token back", async () => {
+    answer = () => ({ token: "tok-9", file_name: "audit-acme.csv", folder: "/home/me" });
+    const d = await api.exportDestination("audit-acme.csv");
+    assert.deepEqual(d, { token: "tok-9", file_name: "audit-acme.csv", folder: "/home/me" });
+    assert.deepEqual(calls[0], { cmd: "export_destination", args: { suggestedName: "audit-acme.csv" } });
   });
 });
 

@@ -1,10 +1,10 @@
-//! The export dialog: audit CSV export with progress through a channel, cancel, and "show in folder".
+//! The export dialog: where to save (the native save dialog, opened here, never a path from the page), audit CSV
+//! export with progress through a channel, cancel, and "show in folder" for a finished export.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 use tenant_console_core::access::AccessReason;
@@ -21,8 +21,83 @@ pub struct ExportDialogOptions {
     pub tz: Option<String>,
     #[serde(default)]
     pub bom: bool,
-    #[serde(default)]
-    pub overwrite: bool,
+}
+
+/// Where the user chose to save: a token that stands for the path (the page never holds a path it could
+/// change), and the name and folder to show.
+#[derive(Serialize)]
+pub struct Destination {
+    pub token: String,
+    pub file_name: String,
+    pub folder: String,
+}
+
+/// The save dialog's title (the end-to-end test finds the dialog's window by it).
+pub const SAVE_DIALOG_TITLE: &str = "Save the audit export";
+
+/// Opens the native save dialog. The page suggests a file name only (no folder, no separators); the chosen
+/// path stays on the Rust side behind a one-time token. Replacing an existing file is the dialog's own question.
+#[tauri::command]
+pub async fn export_destination<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    suggested_name: Option<String>,
+) -> CmdResult<Option<Destination>> {
+    let name = suggested_file_name(suggested_name.as_deref());
+    let chosen = match state.save_picker() {
+        Some(pick) => pick(&name),
+        None => {
+            use tauri_plugin_dialog::DialogExt;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title(SAVE_DIALOG_TITLE)
+                .set_file_name(&name)
+                .add_filter("CSV", &["csv"])
+                .save_file(move |p| {
+                    let _ = tx.send(p.and_then(|p| p.into_path().ok()));
+                });
+            rx.await.ok().flatten()
+        }
+    };
+    let Some(path) = chosen else {
+        return Ok(None);
+    };
+    if !path.is_absolute() {
+        return Err(IpcError::new(
+            "invalid_input",
+            "the save dialog returned a relative path",
+        ));
+    }
+    let destination = Destination {
+        token: uuid::Uuid::new_v4().to_string(),
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        folder: path
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    };
+    state.remember_destination(&destination.token, path);
+    Ok(Some(destination))
+}
+
+/// A plain file name from the page's suggestion: its last component, no control characters, `.csv` kept.
+fn suggested_file_name(suggested: Option<&str>) -> String {
+    let base = suggested
+        .and_then(|s| s.rsplit(['/', '\\']).next())
+        .map(|s| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(120)
+                .collect::<String>()
+        })
+        .map(|s| s.trim().trim_start_matches('.').to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "audit.csv".into());
+    base
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -32,19 +107,20 @@ pub async fn audit_export(
     profile_id: String,
     tenant: String,
     export_id: String,
-    path: PathBuf,
+    destination: String,
     filter: AuditFilter,
     options: ExportDialogOptions,
     reason: Option<AccessReason>,
     on_progress: Channel<Progress>,
 ) -> CmdResult<ExportSummary> {
-    if !path.is_absolute() {
-        return Err(IpcError::new(
-            "invalid_input",
-            "choose where to save the file (an absolute path)",
-        ));
-    }
     let door = state.door(&profile_id)?;
+    // The path comes from the save dialog through its token, once; never from the page.
+    let path = state.take_destination(&destination).ok_or_else(|| {
+        IpcError::new(
+            "invalid_input",
+            "choose where to save the file first (Choose…): the destination is not known or was used",
+        )
+    })?;
     let tz = match options.tz.as_deref() {
         None | Some("") => chrono_tz::UTC,
         Some(name) => name
@@ -56,7 +132,8 @@ pub async fn audit_export(
         columns: options.columns.unwrap_or_else(|| Column::ALL.to_vec()),
         tz,
         bom: options.bom,
-        overwrite: options.overwrite,
+        // The save dialog asked before a file was replaced.
+        overwrite: true,
     };
     let cancel = Arc::new(AtomicBool::new(false));
     state
@@ -81,7 +158,9 @@ pub async fn audit_export(
         .lock()
         .expect("not poisoned")
         .remove(&export_id);
-    Ok(result?)
+    let summary = result?;
+    state.remember_finished(&export_id, path);
+    Ok(summary)
 }
 
 #[tauri::command]
@@ -91,13 +170,34 @@ pub fn audit_export_cancel(state: State<'_, AppState>, export_id: String) {
     }
 }
 
-/// Opens the file manager at the exported file.
+/// Opens the file manager at a file this session exported (named by its export id, never by a path).
 #[tauri::command]
-pub fn show_in_folder(path: PathBuf) -> CmdResult<()> {
+pub fn show_in_folder(state: State<'_, AppState>, export_id: String) -> CmdResult<()> {
+    let path = state
+        .finished(&export_id)
+        .ok_or_else(|| IpcError::new("invalid_input", "no finished export has that id"))?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
         IpcError::new(
             "io",
             format!("cannot show {} in its folder: {e}", path.display()),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suggested_file_name;
+
+    #[test]
+    fn a_suggested_name_is_a_plain_file_name() {
+        assert_eq!(
+            suggested_file_name(Some("acme-audit.csv")),
+            "acme-audit.csv"
+        );
+        assert_eq!(suggested_file_name(Some("/root/.bashrc")), "bashrc");
+        assert_eq!(suggested_file_name(Some("..\\..\\x.csv")), "x.csv");
+        assert_eq!(suggested_file_name(Some("a\u{1b}[2Jb.csv")), "a[2Jb.csv");
+        assert_eq!(suggested_file_name(Some("")), "audit.csv");
+        assert_eq!(suggested_file_name(None), "audit.csv");
+    }
 }

@@ -7,6 +7,32 @@ pub mod export;
 pub mod profiles;
 pub mod session;
 
+/// The names of every command `handler` registers (the build script's `COMMANDS` must list the same: each gets
+/// an ACL permission, and the capability allows exactly those).
+pub const NAMES: &[&str] = &[
+    "app_info",
+    "app_ready",
+    "profiles_list",
+    "profiles_save",
+    "profiles_remove",
+    "profiles_test",
+    "session_connect",
+    "session_disconnect",
+    "tenants_search",
+    "tenants_stats",
+    "tenant_open",
+    "members_page",
+    "roles_list",
+    "audit_page",
+    "audit_count",
+    "access_history",
+    "isolation_check",
+    "export_destination",
+    "audit_export",
+    "audit_export_cancel",
+    "show_in_folder",
+];
+
 /// The invoke handler with every command of the app.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
@@ -28,6 +54,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         browse::audit_count,
         browse::access_history,
         check::isolation_check,
+        export::export_destination,
         export::audit_export,
         export::audit_export_cancel,
         export::show_in_folder,

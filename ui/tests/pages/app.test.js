@@ -620,10 +620,9 @@ describe("export", () => {
     assert.equal(await page.locator('[data-testid="export-action"]').inputValue(), "member.");
     assert.equal(await page.locator('[data-testid="export-actor"]').inputValue(), "user2@acme.example");
     await page.click('[data-testid="export-choose"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="export-path"]').value !== "");
-    assert.equal(await page.locator('[data-testid="export-path"]').inputValue(), "/home/me/audit-acme.csv");
-    const [save] = await calls(page, "dialog.save");
-    assert.match(save.args.defaultPath, /^audit-acme-\d{4}-\d{2}-\d{2}\.csv$/);
+    await page.locator('[data-testid="export-path"]', { hasText: "audit-acme.csv in /home/me" }).waitFor();
+    const [save] = await calls(page, "export_destination");
+    assert.match(save.args.suggestedName, /^audit-acme-\d{4}-\d{2}-\d{2}\.csv$/);
     await page.check('[data-testid="export-bom"]');
     await shot(page, "export-dialog-light");
 
@@ -642,8 +641,10 @@ describe("export", () => {
     const [exp] = await calls(page, "audit_export");
     assert.equal(exp.args.onProgress, "[Channel]");
     assert.deepEqual(exp.args.filter, { action: "member.", actor: "user2@acme.example" });
-    assert.deepEqual(exp.args.options, { tz: "UTC", bom: true, overwrite: false });
-    assert.equal(exp.args.path, "/home/me/audit-acme.csv");
+    assert.deepEqual(exp.args.options, { tz: "UTC", bom: true });
+    // The page sends the dialog's token, never a path.
+    assert.equal(exp.args.destination, "dest-1");
+    assert.equal("path" in exp.args, false);
     assert.equal(exp.args.tenant, "t-acme");
 
     await page.click('[data-testid="export-cancel"]');
@@ -655,7 +656,8 @@ describe("export", () => {
   test("a finished export offers to show the file in its folder", async () => {
     const page = await start();
     await openExportDialog(page);
-    await page.fill('[data-testid="export-path"]', "/tmp/out.csv");
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: "audit-acme.csv" }).waitFor();
     await page.click('[data-testid="export-start"]');
     await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
     await page.evaluate(() => window.__MOCK__.export.finish());
@@ -664,16 +666,21 @@ describe("export", () => {
     await shot(page, "export-done-light");
     await page.click('[data-testid="export-show"]');
     await page.waitForFunction(() => window.__MOCK__.callsOf("show_in_folder").length === 1);
-    assert.deepEqual((await calls(page, "show_in_folder"))[0].args, { path: "/tmp/out.csv" });
+    const [exp] = await calls(page, "audit_export");
+    assert.deepEqual((await calls(page, "show_in_folder"))[0].args, { exportId: exp.args.exportId });
   });
 
-  test("a relative path is refused before anything is exported", async () => {
-    const page = await start();
+  test("no export starts before a file was chosen in the save dialog, and a cancelled dialog chooses nothing", async () => {
+    const page = await start({ savePath: null });
     await openExportDialog(page);
-    await page.fill('[data-testid="export-path"]', "audit.csv");
     await page.click('[data-testid="export-start"]');
-    await page.locator('[data-testid="export-path-relative"]').waitFor();
+    await page.locator('[data-testid="export-no-destination"]').waitFor();
+    await page.click('[data-testid="export-choose"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("export_destination").length === 1);
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-no-destination"]').waitFor();
     assert.equal((await calls(page, "audit_export")).length, 0);
+    assert.equal(await page.locator('[data-testid="export-path"]').textContent(), "No file chosen yet");
   });
 
   test("with a required reason, the export carries the reason given when the tenant was opened", async () => {
@@ -688,7 +695,8 @@ describe("export", () => {
     await page.click('[data-testid="export-open"]');
     assert.equal(await page.locator('[data-testid="export-reason-detail"]').inputValue(), "AR-9");
     await page.fill('[data-testid="export-reason-detail"]', "");
-    await page.fill('[data-testid="export-path"]', "/tmp/globex.csv");
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: " in " }).waitFor();
     await page.click('[data-testid="export-start"]');
     await page.locator('[data-testid="export-dialog"] [role="alert"]', { hasText: "A reason is required" }).waitFor();
     assert.equal((await calls(page, "audit_export")).length, 0);
@@ -700,17 +708,18 @@ describe("export", () => {
     assert.equal(exp.args.tenant, "t-globex");
   });
 
-  test("an existing file is not replaced unless asked", async () => {
+  test("each export asks the dialog again: a destination token is good for one export", async () => {
     const page = await start();
     await openExportDialog(page);
-    await page.fill('[data-testid="export-path"]', "/exists.csv");
-    await page.click('[data-testid="export-start"]');
-    await page.locator('[data-testid="export-file-exists"]').waitFor();
-    await page.check('[data-testid="export-overwrite"]');
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: " in " }).waitFor();
     await page.click('[data-testid="export-start"]');
     await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
-    const exports = await calls(page, "audit_export");
-    assert.deepEqual(exports.map((e) => e.args.options.overwrite), [false, true]);
+    await page.click('[data-testid="export-cancel"]');
+    await page.locator('[data-testid="export-cancelled"]').waitFor();
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-no-destination"]').waitFor();
+    assert.equal((await calls(page, "audit_export")).length, 1);
   });
 });
 
@@ -851,7 +860,8 @@ describe("screenshots in the dark theme", () => {
     }
     await page.click('[data-testid="tab-audit"]');
     await page.click('[data-testid="export-open"]');
-    await page.fill('[data-testid="export-path"]', "/tmp/x.csv");
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: " in " }).waitFor();
     await page.click('[data-testid="export-start"]');
     await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
     await shot(page, "export-progress-dark");

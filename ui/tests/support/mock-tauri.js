@@ -116,6 +116,9 @@ export function installMock(config) {
   const holding = new Set((cfg.holds || []).map(([c, t]) => `${c}|${t}`));
   const sessions = new Map();
   let exportRun = null;
+  // Save-dialog tokens -> paths, as the app keeps them on its side.
+  const tokens = new Map();
+  let destinations = 0;
 
   const page = (list, after, limit, def) => {
     const n = limit || def;
@@ -306,23 +309,28 @@ export function installMock(config) {
         : [];
       return { login: s.login.user, findings, reach: a.probe ? ["support_ops (set role)"] : [], evidence };
     },
-    audit_export: (a) => {
-      only("audit_export", a, ["profileId", "tenant", "exportId", "path", "filter", "options", "reason", "onProgress"]);
-      need(a, ["exportId", "path", "filter", "options", "onProgress"]);
+    audit_export: (args) => {
+      let a = args;
+      only("audit_export", a, ["profileId", "tenant", "exportId", "destination", "filter", "options", "reason", "onProgress"]);
+      need(a, ["exportId", "destination", "filter", "options", "onProgress"]);
       const t = tenantOf(a);
-      if (typeof a.options.bom !== "boolean" || typeof a.options.overwrite !== "boolean") throw err("invalid_input", "options.bom and options.overwrite are booleans");
-      if (a.path === "/exists.csv" && !a.options.overwrite) throw err("file_exists", `the file ${a.path} exists`);
+      if (typeof a.options.bom !== "boolean") throw err("invalid_input", "options.bom is a boolean");
+      // As the app: a destination token is good for one export.
+      const path = tokens.get(a.destination);
+      if (!path) throw err("invalid_input", "choose where to save the file first");
+      tokens.delete(a.destination);
+      a = { ...a, path };
       const ch = a.onProgress;
       const total = cfg.exportTotal;
       return new Promise((resolve, reject) => {
-        exportRun = { id: a.exportId, resolve, reject, path: a.path, tenant: t.id };
+        exportRun = { id: a.exportId, resolve, reject, path, tenant: t.id };
         // Three progress messages at once; the rest when the test calls export.finish() (or cancels).
         ch.onmessage({ rows: 1000, bytes: 120000, total_estimate: total, elapsed_ms: 500 });
         ch.onmessage({ rows: 2000, bytes: 240000, total_estimate: total, elapsed_ms: 1000 });
         ch.onmessage({ rows: 3000, bytes: 360000, total_estimate: total, elapsed_ms: 1500 });
         exportRun.finish = () => {
           ch.onmessage({ rows: total, bytes: 1200000, total_estimate: total, elapsed_ms: 5000 });
-          resolve({ rows: total, bytes: 1200000, seconds: 5, path: a.path, recorded: "yes" });
+          resolve({ rows: total, bytes: 1200000, seconds: 5, path, recorded: "yes" });
         };
       });
     },
@@ -336,8 +344,17 @@ export function installMock(config) {
       return null;
     },
     show_in_folder: (a) => {
-      only("show_in_folder", a, ["path"]);
+      only("show_in_folder", a, ["exportId"]);
+      need(a, ["exportId"]);
       return null;
+    },
+    export_destination: (a) => {
+      only("export_destination", a, ["suggestedName"]);
+      if (cfg.savePath === null) return null;
+      const slash = cfg.savePath.lastIndexOf("/");
+      const token = `dest-${++destinations}`;
+      tokens.set(token, cfg.savePath);
+      return { token, file_name: cfg.savePath.slice(slash + 1), folder: cfg.savePath.slice(0, slash) || "/" };
     },
   };
 
@@ -399,12 +416,6 @@ export function installMock(config) {
   };
   window.__TAURI__ = {
     core: { invoke, Channel },
-    dialog: {
-      save: async (opts) => {
-        calls.push({ cmd: "dialog.save", args: clone(opts) });
-        return cfg.savePath;
-      },
-    },
   };
   // The app runs with Tauri's freezePrototype: make the page the same.
   if (cfg.freezePrototype) Object.freeze(Object.prototype);
