@@ -10,9 +10,10 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::cursor;
 use crate::error::{Error, Result};
-use crate::mapping::{col, Schema};
+use crate::mapping::Schema;
 use crate::scope::TenantScope;
-use crate::tenants::{like_escape, Count, EXACT_COUNT_LIMIT};
+use crate::sql::{col, keyset_page, like_escape, tenant_eq, SqlSink};
+use crate::tenants::{Count, EXACT_COUNT_LIMIT};
 
 /// The audit log's filters (all optional; all combine with AND).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -28,79 +29,6 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
-}
-
-/// Where filter SQL goes: text, and values that must never become SQL text.
-pub(crate) trait SqlSink {
-    fn text(&mut self, sql: &str) -> &mut Self;
-    /// A value: a bound parameter, or (for COPY, which takes no parameters) a transaction-local setting.
-    fn value(&mut self, v: String) -> &mut Self;
-    /// A point in time, as `timestamptz`. A bound value by default; COPY writes it as a literal (chrono's own
-    /// RFC 3339 rendering, digits and punctuation only), so the planner sees the range it filters on.
-    fn timestamp(&mut self, t: DateTime<Utc>) -> &mut Self {
-        self.text("CAST(")
-            .value(t.to_rfc3339())
-            .text(" AS timestamptz)")
-    }
-}
-
-impl SqlSink for QueryBuilder<'_, Postgres> {
-    fn text(&mut self, sql: &str) -> &mut Self {
-        self.push(sql)
-    }
-    fn value(&mut self, v: String) -> &mut Self {
-        self.push_bind(v)
-    }
-}
-
-/// SQL whose values are read from transaction-local settings (`tenant_console.pN`), set with bound
-/// `set_config` calls before the statement runs: for COPY, which cannot take parameters. The values still
-/// never become SQL text. Each is read as `(SELECT current_setting(..))`, an init plan the executor runs once
-/// per statement: a bare `current_setting()` in a filter is evaluated again for every row scanned.
-#[derive(Default)]
-pub(crate) struct SettingsSql {
-    pub sql: String,
-    pub values: Vec<String>,
-}
-
-impl SettingsSql {
-    /// `SELECT set_config('standard_conforming_strings', 'on', true), set_config('tenant_console.p1', $1, true),
-    /// ...`, to run first in the same transaction with [`SettingsSql::values`] bound. The statement may hold
-    /// literals (a text tenant id) whose quoting relies on `standard_conforming_strings`: the default since
-    /// PostgreSQL 9.1, but a server may differ, so it is set here, in the same round trip.
-    pub fn setter(&self) -> String {
-        let calls: Vec<String> =
-            std::iter::once("set_config('standard_conforming_strings', 'on', true)".to_owned())
-                .chain(
-                    (1..=self.values.len())
-                        .map(|n| format!("set_config('tenant_console.p{n}', ${n}, true)")),
-                )
-                .collect();
-        format!("SELECT {}", calls.join(", "))
-    }
-}
-
-impl SqlSink for SettingsSql {
-    fn text(&mut self, sql: &str) -> &mut Self {
-        self.sql.push_str(sql);
-        self
-    }
-    fn value(&mut self, v: String) -> &mut Self {
-        self.values.push(v);
-        self.sql.push_str(&format!(
-            "(SELECT current_setting('tenant_console.p{}'))",
-            self.values.len()
-        ));
-        self
-    }
-    fn timestamp(&mut self, t: DateTime<Utc>) -> &mut Self {
-        // Only digits, '-', ':', '.', 'T' and '+': nothing a user typed survives parsing into `t`.
-        let lit = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-        debug_assert!(lit
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b)));
-        self.text(&format!("'{lit}'::timestamptz"))
-    }
 }
 
 /// Parses a time given by a user: RFC 3339 (`2026-01-31T12:00:00Z`, `...+02:00`), a date (`2026-01-31`, midnight
@@ -327,7 +255,9 @@ pub(crate) fn select_list(s: &Schema, alias: &str, with_email: bool) -> String {
         other => opt(other),
     };
     format!(
-        "{}::text, {}, {}::text, {email}, {}::text, {}, {}, {ip}, {}, {meta}",
+        // Named for the browser (rows read by name); in this order for the export's binary COPY.
+        "{}::text AS id, {} AS occurred_at, {}::text AS actor_id, {email} AS actor_email, {}::text AS action, \
+         {} AS resource_type, {} AS resource_id, {ip} AS ip, {} AS user_agent, {meta} AS metadata",
         c(&a.id),
         s.audit_ts.select(&c(&a.created_at)),
         c(&a.actor_id),
@@ -351,13 +281,16 @@ pub async fn page(
     let a = &s.mapping.audit_logs;
     let limit = limit.clamp(1, 1000) as i64;
     let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {} FROM {} e WHERE e.{} = CAST(",
+        "SELECT {} FROM {} e WHERE ",
         select_list(&s, "e", true),
         s.tables.audit.name,
-        col(&a.tenant_id)
     ));
-    qb.push_bind(scope.tenant().id.clone())
-        .push(format!(" AS {})", s.tenant_id_type.cast()));
+    tenant_eq(
+        &mut qb,
+        &format!("e.{}", col(&a.tenant_id)),
+        &scope.tenant().id,
+        s.tenant_id_type,
+    );
     filter.push_where(&mut qb, &s, "e");
     let created = format!("e.{}", col(&a.created_at));
     let id = format!("e.{}", col(&a.id));
@@ -378,14 +311,10 @@ pub async fn page(
     qb.push(format!(" ORDER BY {created} DESC, {id} DESC LIMIT "))
         .push_bind(limit + 1);
     let rows = qb.build().fetch_all(scope.conn()).await?;
-    let mut items = rows.iter().map(row_to_event).collect::<Result<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        let last = items.last().expect("limit >= 1");
-        Some(cursor_after(last.occurred_at, &last.id))
-    } else {
-        None
-    };
+    let items = rows.iter().map(row_to_event).collect::<Result<Vec<_>>>()?;
+    let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
+        cursor_after(last.occurred_at, &last.id)
+    });
     Ok(AuditPage { items, next_cursor })
 }
 
@@ -403,17 +332,17 @@ pub fn cursor_after(occurred_at: DateTime<Utc>, id: &str) -> String {
 }
 
 fn row_to_event(r: &sqlx::postgres::PgRow) -> Result<AuditEvent> {
-    let meta: Option<String> = r.try_get(9)?;
+    let meta: Option<String> = r.try_get("metadata")?;
     Ok(AuditEvent {
-        id: r.try_get(0)?,
-        occurred_at: r.try_get(1)?,
-        actor_id: r.try_get(2)?,
-        actor_email: r.try_get(3)?,
-        action: r.try_get(4)?,
-        resource_type: r.try_get(5)?,
-        resource_id: r.try_get(6)?,
-        ip: r.try_get(7)?,
-        user_agent: r.try_get(8)?,
+        id: r.try_get("id")?,
+        occurred_at: r.try_get("occurred_at")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_email: r.try_get("actor_email")?,
+        action: r.try_get("action")?,
+        resource_type: r.try_get("resource_type")?,
+        resource_id: r.try_get("resource_id")?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
         metadata: meta
             .map(|m| serde_json::from_str(&m).unwrap_or(serde_json::Value::String(m)))
             .unwrap_or(serde_json::Value::Null),

@@ -76,7 +76,7 @@ pub struct Target {
 }
 
 impl Diagnosis {
-    fn new(kind: DiagnosisKind, cause: String, hint: &str) -> Self {
+    pub(crate) fn new(kind: DiagnosisKind, cause: String, hint: &str) -> Self {
         Diagnosis {
             kind,
             cause,
@@ -231,112 +231,6 @@ fn tls_diagnosis(text: &str, t: &Target) -> Diagnosis {
     };
     tracing::info!(error = %text, "TLS failure");
     Diagnosis::new(DiagnosisKind::Tls, cause, hint)
-}
-
-/// The outcome of testing a connection: who the login is, or why it failed.
-#[derive(Clone, Debug, Serialize)]
-pub struct ConnectionReport {
-    pub ok: bool,
-    /// Where, without the password.
-    pub target: String,
-    pub server_version: Option<String>,
-    pub login: Option<crate::db::LoginInfo>,
-    /// Why row-level security does not apply to this login (empty when it does).
-    pub bypass_reasons: Vec<String>,
-    pub diagnosis: Option<Diagnosis>,
-}
-
-/// Connects once and says what works: reachability, TLS, authentication, the database, the mapped tables
-/// and the privileges on them, and who the login is.
-pub async fn test_connection(
-    spec: &crate::db::ConnectSpec,
-    mapping: crate::mapping::Mapping,
-) -> ConnectionReport {
-    let mut report = ConnectionReport {
-        ok: false,
-        target: spec.redacted_url(),
-        server_version: None,
-        login: None,
-        bypass_reasons: Vec::new(),
-        diagnosis: None,
-    };
-    let mut conn = match spec.connect_once().await {
-        Ok(c) => c,
-        Err(crate::Error::Connect(d)) => {
-            report.diagnosis = Some(d);
-            return report;
-        }
-        Err(other) => {
-            report.diagnosis = Some(Diagnosis::new(
-                DiagnosisKind::Other,
-                other.to_string(),
-                "see the log",
-            ));
-            return report;
-        }
-    };
-    report.server_version = sqlx::query_scalar("SELECT current_setting('server_version')")
-        .fetch_one(&mut conn)
-        .await
-        .ok();
-    let schema = match crate::mapping::Schema::bind(&mut conn, mapping).await {
-        Ok(s) => s,
-        Err(e) => {
-            report.diagnosis = Some(Diagnosis::new(
-                DiagnosisKind::Other,
-                e.to_string(),
-                "check the mapping file against the database, and that this login can see the tables",
-            ));
-            return report;
-        }
-    };
-    let t = &schema.tables;
-    let mut tables = vec![&t.tenants, &t.members, &t.audit];
-    tables.extend(t.users.iter());
-    tables.extend(t.roles.iter());
-    for table in tables {
-        let probe = format!("SELECT 1 FROM {} LIMIT 0", table.name);
-        if let Err(e) = sqlx::query(&probe).execute(&mut conn).await {
-            let denied =
-                matches!(&e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42501"));
-            report.diagnosis = Some(if denied {
-                Diagnosis::new(
-                    DiagnosisKind::Privileges,
-                    format!("user {:?} may not read {}", spec.user, table.name),
-                    "GRANT SELECT on the tenant tables (and USAGE on their schema) to this login",
-                )
-            } else {
-                diagnose(&e, &spec_target(spec))
-            });
-            return report;
-        }
-    }
-    match crate::db::LoginInfo::read(&mut conn, &schema).await {
-        Ok(login) => {
-            report.bypass_reasons = login.bypass_reasons();
-            report.login = Some(login);
-            report.ok = true;
-        }
-        Err(e) => {
-            report.diagnosis = Some(Diagnosis::new(
-                DiagnosisKind::Other,
-                e.to_string(),
-                "see the log",
-            ));
-        }
-    }
-    use sqlx::Connection;
-    conn.close().await.ok();
-    report
-}
-
-fn spec_target(spec: &crate::db::ConnectSpec) -> Target {
-    Target {
-        host: spec.host.clone(),
-        port: spec.port,
-        database: spec.database.clone(),
-        user: spec.user.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub enum Error {
 
     /// The system keyring failed.
     #[error("{0}")]
-    Keyring(#[from] crate::secret::SecretError),
+    Keyring(#[from] SecretError),
 
     /// The user cancelled a long operation.
     #[error("cancelled")]
@@ -202,6 +202,35 @@ fn redact_quoted(message: &str) -> String {
         }
     }
     out.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// What can go wrong with a secret, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// No password is stored for this profile (named by its name where known, else its id).
+    #[error("no password is stored in the system keyring for profile {0:?}; enter it again (tenantctl profile set-password {0} --password-stdin)")]
+    Missing(String),
+    /// The keyring is locked, absent, or refused access.
+    #[error("the system keyring is locked or unavailable: unlock it, or start a Secret Service (gnome-keyring, KWallet or KeePassXC on Linux), or give the password for this session only (tenantctl: --password-stdin)")]
+    Unavailable,
+    /// The keyring library has no persistent store on this system.
+    #[error("no persistent system keyring is available here: passwords would be forgotten at exit, so none are stored")]
+    NotPersistent,
+    /// Any other keyring failure (details in the log).
+    #[error("the system keyring failed; the log has the details")]
+    Other,
+}
+
+impl SecretError {
+    /// The stable error code.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SecretError::Missing(_) => "secret_missing",
+            SecretError::Unavailable => "keyring_unavailable",
+            SecretError::NotPersistent => "keyring_not_persistent",
+            SecretError::Other => "keyring",
+        }
+    }
 }
 
 /// Turns a database error into one a user can act on; the raw error goes to the log, not into the message.

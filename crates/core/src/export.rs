@@ -25,11 +25,12 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::access::{self, AccessAction, AccessReason, Door, ExportPass, Recorded};
-use crate::audit::{self, AuditFilter, SettingsSql, SqlSink};
+use crate::audit::{self, AuditFilter};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mapping::{col, IdType};
+use crate::mapping::IdType;
 use crate::scope::{Tenant, TenantScope};
+use crate::sql::{col, SettingsSql, SqlSink};
 
 /// A column of the export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -3,7 +3,8 @@
 //! - [`db`]: connect for a profile or URL (TLS, diagnosis), who the login is, the door to tenant scopes.
 //! - [`scope`]: [`scope::TenantScope`], the read-only, tenant-set transaction every tenant read runs in.
 //! - [`mapping`]: where tenant data lives (the reference schema, or a mapping file), bound to the catalog.
-//! - [`ident`]: validated, quoted identifiers: the only way a mapped name becomes SQL.
+//! - [`sql`]: SQL building: validated, quoted identifiers (the only way a mapped name becomes SQL), LIKE
+//!   escaping, values as bound parameters or settings, the tenant predicate, keyset pages.
 //! - [`tenants`], [`members`], [`roles`], [`audit`]: the queries, keyset-paginated through [`cursor`].
 //! - [`profile`]: connection profiles (no secrets) in the OS config directory.
 //! - [`access`]: support access transparency: reasons, the access log (the console's only write).
@@ -27,7 +28,6 @@ pub mod db;
 pub mod doctor;
 pub mod error;
 pub mod export;
-pub mod ident;
 pub mod isolation;
 pub mod mapping;
 pub mod members;
@@ -36,6 +36,7 @@ pub mod roles;
 pub mod scope;
 pub mod secret;
 pub mod seed;
+pub mod sql;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;

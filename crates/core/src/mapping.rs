@@ -4,7 +4,7 @@
 //! `migrations/`. [`Schema`] is a mapping checked against the live catalog: every table and column exists, and
 //! the SQL types it needs to know (tenant id, audit id, timestamps, JSON) are read from the catalog, so the query
 //! modules can cast bound parameters correctly. A name that does not exist is reported with the section and key
-//! it came from. This module renders no values into SQL and no names except through [`crate::ident`].
+//! it came from. This module renders no values into SQL and no names except through [`crate::sql`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::ident::{Ident, TableName};
+pub use crate::sql::{col, Col};
+use crate::sql::{Ident, TableName};
 
 /// The setting the reference schema's policies read.
 pub const DEFAULT_TENANT_SETTING: &str = "app.current_tenant_id";
@@ -360,16 +361,6 @@ pub struct ColumnInfo {
     pub not_null: bool,
 }
 
-/// A column reference rendered for SQL: always quoted.
-#[derive(Clone, Debug)]
-pub struct Col(pub Ident);
-
-impl std::fmt::Display for Col {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 /// A mapping checked against a live database, ready for the query modules.
 #[derive(Clone, Debug)]
 pub struct Schema {
@@ -393,11 +384,6 @@ pub struct Tables {
     pub audit: BoundTable,
     pub roles: Option<BoundTable>,
     pub access_log: Option<BoundTable>,
-}
-
-/// Renders a column name from the mapping (validated when the mapping was parsed).
-pub fn col(name: &str) -> Col {
-    Col(Ident::parse(name).expect("mapping names are validated when parsed"))
 }
 
 impl Schema {

@@ -6,9 +6,10 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::cursor;
 use crate::error::{Error, Result};
-use crate::mapping::col;
 use crate::scope::TenantScope;
-use crate::tenants::{check_text, like_escape};
+use crate::sql::col;
+use crate::sql::{keyset_page, like_escape, tenant_eq};
+use crate::tenants::check_text;
 
 /// A query of a tenant's members.
 #[derive(Clone, Debug, Default)]
@@ -68,13 +69,17 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
     let user_id = format!("m.{}::text", col(&m.user_id));
     let sort = format!("coalesce({email}, '')");
     let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {user_id}, {email}, {name}, m.{}::text, {joined} FROM {} m{join} WHERE m.{} = CAST(",
+        "SELECT {user_id} AS id, {email} AS email, {name} AS name, m.{}::text AS role, {joined} AS joined_at
+           FROM {} m{join} WHERE ",
         col(&m.role),
         s.tables.members.name,
-        col(&m.tenant_id)
     ));
-    qb.push_bind(scope.tenant().id.clone())
-        .push(format!(" AS {})", s.tenant_id_type.cast()));
+    tenant_eq(
+        &mut qb,
+        &format!("m.{}", col(&m.tenant_id)),
+        &scope.tenant().id,
+        s.tenant_id_type,
+    );
     if let Some(role) = q.role.as_deref().filter(|r| !r.is_empty()) {
         check_text("role filter", role, 200)?;
         qb.push(format!(" AND m.{}::text = ", col(&m.role)))
@@ -102,27 +107,20 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
     qb.push(format!(" ORDER BY {sort}, {user_id} LIMIT "))
         .push_bind(limit + 1);
     let rows = qb.build().fetch_all(scope.conn()).await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|r| {
             Ok(Member {
-                id: r.try_get(0)?,
-                email: r.try_get(1)?,
-                name: r.try_get(2)?,
-                role: r.try_get(3)?,
-                joined_at: r.try_get(4)?,
+                id: r.try_get("id")?,
+                email: r.try_get("email")?,
+                name: r.try_get("name")?,
+                role: r.try_get("role")?,
+                joined_at: r.try_get("joined_at")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        let last = items.last().expect("limit >= 1");
-        Some(cursor::encode(
-            "members",
-            &[last.email.as_deref().unwrap_or(""), &last.id],
-        ))
-    } else {
-        None
-    };
+    let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
+        cursor::encode("members", &[last.email.as_deref().unwrap_or(""), &last.id])
+    });
     Ok(MemberPage { items, next_cursor })
 }

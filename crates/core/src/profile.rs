@@ -215,6 +215,20 @@ impl Profile {
     }
 
     /// Options for [`crate::Db::connect`].
+    /// Reads this profile's password from `secrets`; a missing one names the profile, so the user knows which
+    /// to fix.
+    pub async fn password(
+        &self,
+        secrets: &crate::secret::Secrets,
+    ) -> std::result::Result<secrecy::SecretString, crate::error::SecretError> {
+        match secrets.get(&self.id).await {
+            Err(crate::error::SecretError::Missing(_)) => {
+                Err(crate::error::SecretError::Missing(self.name.clone()))
+            }
+            other => other,
+        }
+    }
+
     /// The door for a database connected with this profile: its reason policy and grant length.
     pub fn door(&self, db: crate::Db) -> crate::access::Door {
         crate::access::Door::new(

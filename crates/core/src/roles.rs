@@ -7,8 +7,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::error::Result;
-use crate::mapping::{col, PermType};
+use crate::mapping::PermType;
 use crate::scope::TenantScope;
+use crate::sql::col;
 
 /// One role of a tenant.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -77,14 +78,16 @@ pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
                 None => name.clone(),
             };
             format!(
-                "SELECT {name}, {desc}, {perms}, {builtin}, {global}, {count} FROM {table} r
+                "SELECT {name} AS id, {desc} AS description, {perms} AS permissions, {builtin} AS builtin,
+                        {global} AS global, {count} AS members FROM {table} r
                   WHERE {where_tenant} ORDER BY {order}",
                 count = member_count(&name),
                 table = rt.name,
             )
         }
         _ => format!(
-            "SELECT role, NULL::text, ARRAY[]::text[], false, false, count(*) FROM
+            "SELECT role AS id, NULL::text AS description, ARRAY[]::text[] AS permissions, false AS builtin,
+                    false AS global, count(*) AS members FROM
                (SELECT {}::text AS role FROM {} WHERE {} = CAST($1 AS {cast})) m
               GROUP BY role ORDER BY role",
             col(&m.role),
@@ -100,12 +103,14 @@ pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
     rows.iter()
         .map(|r| {
             Ok(Role {
-                id: r.try_get(0)?,
-                description: r.try_get(1)?,
-                permissions: r.try_get::<Option<Vec<String>>, _>(2)?.unwrap_or_default(),
-                builtin: r.try_get(3)?,
-                global: r.try_get(4)?,
-                members: r.try_get(5)?,
+                id: r.try_get("id")?,
+                description: r.try_get("description")?,
+                permissions: r
+                    .try_get::<Option<Vec<String>>, _>("permissions")?
+                    .unwrap_or_default(),
+                builtin: r.try_get("builtin")?,
+                global: r.try_get("global")?,
+                members: r.try_get("members")?,
             })
         })
         .collect()

@@ -10,41 +10,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::profile::Profile;
+pub use crate::error::SecretError;
 
 use secrecy::{ExposeSecret, SecretString};
 
 /// The keyring service name under which every profile's password is stored.
 pub const SERVICE: &str = "tenant-console";
-
-/// What can go wrong with a secret, in words a person can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    /// No password is stored for this profile (named by its name where known, else its id).
-    #[error("no password is stored in the system keyring for profile {0:?}; enter it again (tenantctl profile set-password {0} --password-stdin)")]
-    Missing(String),
-    /// The keyring is locked, absent, or refused access.
-    #[error("the system keyring is locked or unavailable: unlock it, or start a Secret Service (gnome-keyring, KWallet or KeePassXC on Linux), or give the password for this session only (tenantctl: --password-stdin)")]
-    Unavailable,
-    /// The keyring library has no persistent store on this system.
-    #[error("no persistent system keyring is available here: passwords would be forgotten at exit, so none are stored")]
-    NotPersistent,
-    /// Any other keyring failure (details in the log).
-    #[error("the system keyring failed; the log has the details")]
-    Other,
-}
-
-impl SecretError {
-    /// The stable error code.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            SecretError::Missing(_) => "secret_missing",
-            SecretError::Unavailable => "keyring_unavailable",
-            SecretError::NotPersistent => "keyring_not_persistent",
-            SecretError::Other => "keyring",
-        }
-    }
-}
 
 /// A place to keep secrets: the real keyring, or memory for unit tests.
 pub trait SecretStore: Send + Sync + 'static {
@@ -179,14 +150,6 @@ impl Secrets {
     pub async fn get(&self, account: &str) -> Result<SecretString, SecretError> {
         let account = account.to_owned();
         self.run(move |s| s.get(&account)).await
-    }
-
-    /// Reads the password of a profile; a missing one names the profile, so the user knows which to fix.
-    pub async fn password_for(&self, profile: &Profile) -> Result<SecretString, SecretError> {
-        match self.get(&profile.id).await {
-            Err(SecretError::Missing(_)) => Err(SecretError::Missing(profile.name.clone())),
-            other => other,
-        }
     }
 
     /// Whether a password is stored for a profile: `None` when the keyring cannot say (locked, unavailable).

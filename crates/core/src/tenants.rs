@@ -11,8 +11,9 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use crate::cursor;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mapping::{col, IdType, Schema, TsType};
+use crate::mapping::{IdType, Schema, TsType};
 use crate::scope::{Tenant, TenantScope};
+use crate::sql::{col, keyset_page, like_escape};
 
 /// Resolves a tenant by id or slug. The only way to obtain a [`Tenant`].
 #[tracing::instrument(skip(db))]
@@ -134,7 +135,7 @@ fn select_tenants(s: &Schema) -> QueryBuilder<'static, Postgres> {
         }
     };
     QueryBuilder::new(format!(
-        "SELECT {}::text, {}, {}, {}, {}, {} FROM {} t",
+        "SELECT {}::text AS id, {} AS slug, {} AS name, {} AS created_at, {} AS plan, {} AS status FROM {} t",
         tcol(&t.id),
         opt_text(t.slug.as_deref()),
         text_key(s, &t.name),
@@ -147,23 +148,11 @@ fn select_tenants(s: &Schema) -> QueryBuilder<'static, Postgres> {
 
 fn row_to_tenant(r: &sqlx::postgres::PgRow) -> Result<TenantRow> {
     Ok(TenantRow {
-        tenant: Tenant::resolved(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
-        created_at: r.try_get(3)?,
-        plan: r.try_get(4)?,
-        status: r.try_get(5)?,
+        tenant: Tenant::resolved(r.try_get("id")?, r.try_get("slug")?, r.try_get("name")?),
+        created_at: r.try_get("created_at")?,
+        plan: r.try_get("plan")?,
+        status: r.try_get("status")?,
     })
-}
-
-/// Escapes LIKE wildcards so user text is matched literally.
-pub(crate) fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Checks text a user typed before it is bound: PostgreSQL text cannot hold a NUL (the server would refuse it
@@ -309,10 +298,8 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
     } else {
         qb.build().fetch_all(db.pool()).await?
     };
-    let mut items: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        let last = items.last().expect("limit >= 1");
+    let items: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
+    let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
         let key = match q.sort {
             TenantSort::Name => last.tenant.name.clone(),
             TenantSort::Slug => last.tenant.slug.clone().unwrap_or_default(),
@@ -321,10 +308,8 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
                 .map(|c| c.to_rfc3339_opts(SecondsFormat::Micros, true))
                 .unwrap_or_else(|| "-infinity".into()),
         };
-        Some(cursor::encode(&kind, &[&key, &last.tenant.id]))
-    } else {
-        None
-    };
+        cursor::encode(&kind, &[&key, &last.tenant.id])
+    });
     Ok(TenantPage { items, next_cursor })
 }
 
@@ -458,15 +443,4 @@ pub(crate) async fn estimate(scope: &mut TenantScope, sql: &str, binds: &[&str])
         .pointer("/0/Plan/Plan Rows")
         .and_then(|v| v.as_f64())
         .unwrap_or(0.0) as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_wildcards_in_search_text_match_literally() {
-        assert_eq!(like_escape("50%_off\\"), "50\\%\\_off\\\\");
-        assert_eq!(like_escape("acme"), "acme");
-    }
 }

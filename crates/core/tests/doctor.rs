@@ -13,7 +13,8 @@ use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, PgConnection};
 use tenant_console_core::cluster::{start_for_process, ClusterOptions, ProcessServer};
-use tenant_console_core::doctor::{test_connection, ConnectionReport, DiagnosisKind};
+use tenant_console_core::db::{test_connection, ConnectionReport};
+use tenant_console_core::doctor::DiagnosisKind;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, TlsMode, MIGRATOR};
 
 const DB: &str = "tc_doctor";

@@ -150,11 +150,7 @@ async fn renaming_a_profile_keeps_its_password() {
     let renamed = store.get("staging-eu").unwrap();
     assert_eq!(renamed.id, profile.id);
     assert_eq!(
-        secrets
-            .password_for(&renamed)
-            .await
-            .unwrap()
-            .expose_secret(),
+        secrets.get(&renamed.id).await.unwrap().expose_secret(),
         "staging-pw"
     );
     secrets.delete(&renamed.id).await.unwrap();
@@ -172,7 +168,7 @@ async fn a_profile_whose_password_was_deleted_elsewhere_asks_for_it_again() {
         .unwrap();
     assert!(cleared.success());
 
-    let err = secrets.password_for(&profile).await.unwrap_err();
+    let err = profile.password(&secrets).await.unwrap_err();
 
     assert_eq!(err.kind(), "secret_missing");
     let message = err.to_string();

@@ -6,22 +6,14 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use secrecy::SecretString;
 use tenant_console_core::access::{AccessReason, Door, Opened, ReasonPolicy, DEFAULT_GRANT};
 use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, TenantScope};
 
-use crate::output::Failure;
-
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-}
+use crate::output::{Failure, Format};
 
 /// Flags every command takes.
 #[derive(Args, Debug)]
@@ -150,7 +142,7 @@ pub async fn profile_password(g: &Global, profile: &Profile) -> Result<SecretStr
     if let Some(pw) = g.stdin_password()? {
         return Ok(pw);
     }
-    Ok(Secrets::system()?.password_for(profile).await?)
+    Ok(profile.password(&Secrets::system()?).await?)
 }
 
 impl Conn {

@@ -9,7 +9,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tenant_console_core::Error;
 
-use crate::ctx::Format;
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
 
 /// Exit codes.
 pub const EXIT_ERROR: u8 = 1;

@@ -3,7 +3,7 @@
 use secrecy::SecretString;
 use serde::Serialize;
 use tauri::State;
-use tenant_console_core::doctor::{self, ConnectionReport};
+use tenant_console_core::db::{self, ConnectionReport};
 use tenant_console_core::profile::Profile;
 
 use crate::error::CmdResult;
@@ -73,5 +73,5 @@ pub async fn profiles_test(
         Some(pw) => SecretString::from(pw),
         None => state.secrets()?.get(&p.id).await?,
     };
-    Ok(doctor::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await)
+    Ok(db::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await)
 }

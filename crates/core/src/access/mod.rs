@@ -17,8 +17,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use crate::cursor;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mapping::col;
 use crate::scope::{Tenant, TenantScope};
+use crate::sql::{col, keyset_page, tenant_eq};
 
 /// Whether opening a tenant needs a reason.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,13 +303,17 @@ pub async fn history(
     };
     let limit = limit.clamp(1, 1000) as i64;
     let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT id::text, created_at, db_user, os_user, client_host, category, detail, action, details::text
-           FROM {} WHERE {} = CAST(",
+        "SELECT id::text AS id, created_at, db_user, os_user, client_host, category, detail, action,
+                details::text AS details
+           FROM {} WHERE ",
         log.name,
-        col("tenant_id")
     ));
-    qb.push_bind(scope.tenant().id.clone())
-        .push(format!(" AS {})", s.tenant_id_type.cast()));
+    tenant_eq(
+        &mut qb,
+        &col("tenant_id").to_string(),
+        &scope.tenant().id,
+        s.tenant_id_type,
+    );
     if let Some(after) = after {
         let parts = cursor::decode(after, "access", 2)?;
         let ts = DateTime::parse_from_rfc3339(&parts[0]).map_err(|_| cursor::invalid(after))?;
@@ -323,36 +327,32 @@ pub async fn history(
     qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
         .push_bind(limit + 1);
     let rows = qb.build().fetch_all(scope.conn()).await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|r| {
-            let details: String = r.try_get(8)?;
+            let details: String = r.try_get("details")?;
             Ok(AccessEntry {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                db_user: r.try_get(2)?,
-                os_user: r.try_get(3)?,
-                client_host: r.try_get(4)?,
-                category: r.try_get(5)?,
-                detail: r.try_get(6)?,
-                action: r.try_get(7)?,
+                id: r.try_get("id")?,
+                at: r.try_get("created_at")?,
+                db_user: r.try_get("db_user")?,
+                os_user: r.try_get("os_user")?,
+                client_host: r.try_get("client_host")?,
+                category: r.try_get("category")?,
+                detail: r.try_get("detail")?,
+                action: r.try_get("action")?,
                 details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        let last = items.last().expect("limit >= 1");
-        Some(cursor::encode(
+    let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
+        cursor::encode(
             "access",
             &[
                 &last.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 &last.id,
             ],
-        ))
-    } else {
-        None
-    };
+        )
+    });
     Ok(AccessPage { items, next_cursor })
 }
 

@@ -4,7 +4,8 @@ use clap::Args;
 use tenant_console_core::isolation::{self, CheckOptions, Severity};
 use tenant_console_core::profile::{AcceptedFinding, ProfileStore};
 
-use crate::ctx::{connect, Format, Global};
+use crate::ctx::{connect, Global};
+use crate::output::Format;
 use crate::output::{outln, safe, Failure, EXIT_ISOLATION};
 
 #[derive(Args, Debug)]

@@ -7,12 +7,12 @@ use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use serde::Serialize;
 use tenant_console_core::access::ReasonPolicy;
-use tenant_console_core::doctor;
 use tenant_console_core::profile::{Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
 use tenant_console_core::{ConnectSpec, TlsMode};
 
-use crate::ctx::{profile_password, Format, Global};
+use crate::ctx::{profile_password, Global};
+use crate::output::Format;
 use crate::output::{print_list, print_object, Failure, Listing, EXIT_ERROR, EXIT_ISOLATION};
 
 #[derive(Subcommand, Debug)]
@@ -190,8 +190,11 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
         ProfileCmd::Test { name } => {
             let p = store.get(&name)?;
             let password = profile_password(g, &p).await?;
-            let report =
-                doctor::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await;
+            let report = tenant_console_core::db::test_connection(
+                &p.connect_spec(Some(password)),
+                p.mapping()?,
+            )
+            .await;
             print_object(g.format(), &report)?;
             // The report (with its diagnosis) is the JSON result: a failure adds no second object.
             let failure = if let Some(d) = &report.diagnosis {

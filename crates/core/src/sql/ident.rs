@@ -35,6 +35,11 @@ impl Ident {
         Ok(Ident(name.to_owned()))
     }
 
+    /// A name already validated (a bound mapping's): quoted on output, not checked again.
+    pub(crate) fn trusted(name: &str) -> Self {
+        Ident(name.to_owned())
+    }
+
     /// The name as stored in the catalog (for catalog lookups with bound parameters).
     pub fn as_str(&self) -> &str {
         &self.0

@@ -15,8 +15,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::doctor::{diagnose, Diagnosis, Target};
+
+mod test;
+
 use crate::error::{Error, Result};
 use crate::mapping::{Mapping, Schema};
+pub use test::{test_connection, ConnectionReport};
 
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,176 @@
+//! SQL building, in one place: validated and quoted identifiers ([`Ident`], [`TableName`], column references
+//! with [`col`]), LIKE escaping, the sinks that carry values as bound parameters or transaction-local settings
+//! (never as SQL text), the tenant predicate every tenant query carries, and the keyset-page helper.
+//!
+//! The query modules (tenants, members, roles, audit, access, export) are about their tables only: every name
+//! they put into SQL is quoted here, and every value they use is bound here.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder};
+
+mod ident;
+
+pub use ident::{Ident, TableName};
+
+use crate::mapping::IdType;
+
+/// A column reference rendered for SQL: always quoted.
+#[derive(Clone, Debug)]
+pub struct Col(Ident);
+
+impl std::fmt::Display for Col {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A column name from the mapping, quoted. Mapping names are validated once, when the mapping is parsed and
+/// bound ([`Ident::parse`]); here they are only quoted, never parsed again.
+pub fn col(name: &str) -> Col {
+    Col(Ident::trusted(name))
+}
+
+/// Escapes LIKE wildcards so user text is matched literally.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Where filter SQL goes: text, and values that must never become SQL text.
+pub(crate) trait SqlSink {
+    fn text(&mut self, sql: &str) -> &mut Self;
+    /// A value: a bound parameter, or (for COPY, which takes no parameters) a transaction-local setting.
+    fn value(&mut self, v: String) -> &mut Self;
+    /// A point in time, as `timestamptz`. A bound value by default; COPY writes it as a literal (chrono's own
+    /// RFC 3339 rendering, digits and punctuation only), so the planner sees the range it filters on.
+    fn timestamp(&mut self, t: DateTime<Utc>) -> &mut Self {
+        self.text("CAST(")
+            .value(t.to_rfc3339())
+            .text(" AS timestamptz)")
+    }
+}
+
+impl SqlSink for QueryBuilder<'_, Postgres> {
+    fn text(&mut self, sql: &str) -> &mut Self {
+        self.push(sql)
+    }
+    fn value(&mut self, v: String) -> &mut Self {
+        self.push_bind(v)
+    }
+}
+
+/// SQL whose values are read from transaction-local settings (`tenant_console.pN`), set with bound
+/// `set_config` calls before the statement runs: for COPY, which cannot take parameters. The values still
+/// never become SQL text. Each is read as `(SELECT current_setting(..))`, an init plan the executor runs once
+/// per statement: a bare `current_setting()` in a filter is evaluated again for every row scanned.
+#[derive(Default)]
+pub(crate) struct SettingsSql {
+    pub sql: String,
+    pub values: Vec<String>,
+}
+
+impl SettingsSql {
+    /// `SELECT set_config('standard_conforming_strings', 'on', true), set_config('tenant_console.p1', $1, true),
+    /// ...`, to run first in the same transaction with [`SettingsSql::values`] bound. The statement may hold
+    /// literals (a text tenant id) whose quoting relies on `standard_conforming_strings`: the default since
+    /// PostgreSQL 9.1, but a server may differ, so it is set here, in the same round trip.
+    pub fn setter(&self) -> String {
+        let calls: Vec<String> =
+            std::iter::once("set_config('standard_conforming_strings', 'on', true)".to_owned())
+                .chain(
+                    (1..=self.values.len())
+                        .map(|n| format!("set_config('tenant_console.p{n}', ${n}, true)")),
+                )
+                .collect();
+        format!("SELECT {}", calls.join(", "))
+    }
+}
+
+impl SqlSink for SettingsSql {
+    fn text(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+    fn value(&mut self, v: String) -> &mut Self {
+        self.values.push(v);
+        self.sql.push_str(&format!(
+            "(SELECT current_setting('tenant_console.p{}'))",
+            self.values.len()
+        ));
+        self
+    }
+    fn timestamp(&mut self, t: DateTime<Utc>) -> &mut Self {
+        // Only digits, '-', ':', '.', 'T' and '+': nothing a user typed survives parsing into `t`.
+        let lit = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        debug_assert!(lit
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b)));
+        self.text(&format!("'{lit}'::timestamptz"))
+    }
+}
+
+/// The explicit tenant predicate every tenant query carries besides RLS (defence in depth):
+/// `<column> = CAST(<tenant> AS <type>)`, the tenant id a bound value.
+pub(crate) fn tenant_eq<Q: SqlSink>(q: &mut Q, column: &str, tenant_id: &str, ty: IdType) {
+    q.text(&format!("{column} = CAST("))
+        .value(tenant_id.to_owned())
+        .text(&format!(" AS {})", ty.cast()));
+}
+
+/// A keyset page: the rows read with `LIMIT page + 1`, cut to the page, and the cursor of the last row kept
+/// when there were more.
+pub(crate) fn keyset_page<T>(
+    mut rows: Vec<T>,
+    limit: usize,
+    cursor_of: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(cursor_of);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_in_user_text_match_literally() {
+        assert_eq!(like_escape("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(like_escape("acme"), "acme");
+    }
+
+    #[test]
+    fn a_keyset_page_keeps_the_cursor_only_when_more_rows_came() {
+        let (rows, next) = keyset_page(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!((rows, next), (vec![1, 2], Some("2".to_owned())));
+        let (rows, next) = keyset_page(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!((rows, next), (vec![1, 2], None));
+    }
+
+    #[test]
+    fn column_references_are_quoted_with_quotes_doubled() {
+        assert_eq!(col("tenantId").to_string(), "\"tenantId\"");
+        assert_eq!(col("we\"ird").to_string(), "\"we\"\"ird\"");
+    }
+
+    #[test]
+    fn the_tenant_predicate_binds_the_tenant() {
+        let mut q = SettingsSql::default();
+        tenant_eq(&mut q, "e.\"tenant_id\"", "o'brien", IdType::Text);
+        assert_eq!(
+            q.sql,
+            "e.\"tenant_id\" = CAST((SELECT current_setting('tenant_console.p1')) AS text)"
+        );
+        assert_eq!(q.values, vec!["o'brien".to_owned()]);
+    }
+}
