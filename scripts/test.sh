@@ -19,6 +19,7 @@ psql "$TC_TEST_DATABASE_URL" -qAt -c "select datname from pg_database where datn
 say "checking formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+python3 scripts/floors.py
 
 say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus session)"
 scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast

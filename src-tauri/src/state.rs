@@ -21,6 +21,9 @@ pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
 /// windowing system (the real dialog is driven in the end-to-end test).
 pub type SavePicker = Arc<dyn Fn(&str) -> Option<PathBuf> + Send + Sync>;
 
+/// The kind of the error for a command on a profile that is not connected (the app's own kind).
+pub const NOT_CONNECTED: &str = "not_connected";
+
 /// Everything the commands share.
 pub struct AppState {
     pub store: ProfileStore,
@@ -124,7 +127,7 @@ impl AppState {
             .cloned()
             .ok_or_else(|| {
                 IpcError::new(
-                    "not_connected",
+                    NOT_CONNECTED,
                     "this profile is not connected; connect first",
                 )
             })

@@ -95,6 +95,41 @@ pub enum Error {
     Cluster(String),
 }
 
+/// Every kind an error of the core can have ([`Error::kind`], the connection doctor's `connect_*` diagnoses,
+/// the keyring's kinds). The UI's `ErrorKind` (ui/api.js) must list the same: a test compares them.
+pub const KINDS: &[&str] = &[
+    "unknown_tenant",
+    "invalid_input",
+    "mapping",
+    "read_only",
+    "query_timeout",
+    "permission_denied",
+    "connection_lost",
+    "database",
+    "isolation_not_enforced",
+    "reason_required",
+    "access_not_recorded",
+    "profile",
+    "unknown_profile",
+    "secret_missing",
+    "keyring_unavailable",
+    "keyring_not_persistent",
+    "keyring",
+    "cancelled",
+    "file_exists",
+    "io",
+    "cluster",
+    "connect_dns",
+    "connect_refused",
+    "connect_timeout",
+    "connect_tls",
+    "connect_auth",
+    "connect_database_missing",
+    "connect_privileges",
+    "connect_server_unavailable",
+    "connect_failed",
+];
+
 impl Error {
     /// A stable, machine-readable code for this error (documented in the README; the UI branches on it).
     pub fn kind(&self) -> &'static str {
@@ -317,6 +352,51 @@ mod tests {
         let e = toml::from_str::<toml::Value>(text).unwrap_err();
         let m = toml_error(&e, text);
         assert!(!m.contains("secret"), "{m}");
+    }
+
+    #[test]
+    fn every_error_has_a_kind_from_the_list() {
+        use crate::doctor::{Diagnosis, DiagnosisKind};
+        let io = || std::io::Error::other("x");
+        let mut all = vec![
+            Error::UnknownTenant("t".into()),
+            Error::InvalidInput("x".into()),
+            Error::Mapping("x".into()),
+            Error::ReadOnly,
+            Error::QueryTimeout,
+            Error::PermissionDenied("x".into()),
+            Error::ConnectionLost("x".into()),
+            Error::Database { code: "x".into() },
+            Error::IsolationNotEnforced("x".into()),
+            Error::ReasonRequired("x".into()),
+            Error::AccessNotRecorded("x".into()),
+            Error::Profile("x".into()),
+            Error::UnknownProfile("x".into()),
+            Error::Keyring(SecretError::Missing("p".into())),
+            Error::Keyring(SecretError::Unavailable),
+            Error::Keyring(SecretError::NotPersistent),
+            Error::Keyring(SecretError::Other),
+            Error::Cancelled,
+            Error::FileExists(PathBuf::from("x")),
+            Error::io("x", "x", io()),
+            Error::Cluster("x".into()),
+        ];
+        for kind in [
+            DiagnosisKind::Dns,
+            DiagnosisKind::Refused,
+            DiagnosisKind::Timeout,
+            DiagnosisKind::Tls,
+            DiagnosisKind::Auth,
+            DiagnosisKind::DatabaseMissing,
+            DiagnosisKind::Privileges,
+            DiagnosisKind::ServerUnavailable,
+            DiagnosisKind::Other,
+        ] {
+            all.push(Error::Connect(Diagnosis::new(kind, "x".into(), "y")));
+        }
+        let kinds: std::collections::BTreeSet<&str> = all.iter().map(Error::kind).collect();
+        let listed: std::collections::BTreeSet<&str> = KINDS.iter().copied().collect();
+        assert_eq!(kinds, listed);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-pub use crate::sql::{col, Col};
+pub use crate::sql::{col, Col, IdType};
 use crate::sql::{Ident, TableName};
 
 /// The setting the reference schema's policies read.
@@ -270,45 +270,6 @@ pub fn validate_setting_name(name: &str) -> Result<()> {
         Err(Error::Mapping(format!(
             "tenant_setting {name:?} is not a custom setting name like app.current_tenant_id"
         )))
-    }
-}
-
-/// The SQL type of an id column, as far as the console needs to know it: how to cast a bound text value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IdType {
-    Uuid,
-    Text,
-    Integer,
-}
-
-impl IdType {
-    /// The cast target for a bound text parameter (`CAST($1 AS <this>)`).
-    pub fn cast(self) -> &'static str {
-        match self {
-            IdType::Uuid => "uuid",
-            IdType::Text => "text",
-            IdType::Integer => "bigint",
-        }
-    }
-
-    /// Whether `value` is a well-formed id of this type (checked before any query: a bad id is the user's
-    /// mistake, not a database error).
-    pub fn accepts(self, value: &str) -> bool {
-        match self {
-            IdType::Uuid => uuid::Uuid::parse_str(value).is_ok(),
-            IdType::Integer => value.parse::<i64>().is_ok(),
-            IdType::Text => !value.is_empty() && value.len() <= 512 && !value.contains('\0'),
-        }
-    }
-
-    fn from_catalog(typname: &str) -> Option<Self> {
-        match typname {
-            "uuid" => Some(IdType::Uuid),
-            "text" | "varchar" | "bpchar" | "citext" | "name" => Some(IdType::Text),
-            "int2" | "int4" | "int8" => Some(IdType::Integer),
-            _ => None,
-        }
     }
 }
 

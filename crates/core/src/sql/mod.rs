@@ -12,7 +12,46 @@ mod ident;
 
 pub use ident::{Ident, TableName};
 
-use crate::mapping::IdType;
+use serde::Serialize;
+
+/// The SQL type of an id column, as far as the console needs to know it: how to cast a bound text value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdType {
+    Uuid,
+    Text,
+    Integer,
+}
+
+impl IdType {
+    /// The cast target for a bound text parameter (`CAST($1 AS <this>)`).
+    pub fn cast(self) -> &'static str {
+        match self {
+            IdType::Uuid => "uuid",
+            IdType::Text => "text",
+            IdType::Integer => "bigint",
+        }
+    }
+
+    /// Whether `value` is a well-formed id of this type (checked before any query: a bad id is the user's
+    /// mistake, not a database error).
+    pub fn accepts(self, value: &str) -> bool {
+        match self {
+            IdType::Uuid => uuid::Uuid::parse_str(value).is_ok(),
+            IdType::Integer => value.parse::<i64>().is_ok(),
+            IdType::Text => !value.is_empty() && value.len() <= 512 && !value.contains('\0'),
+        }
+    }
+
+    pub(crate) fn from_catalog(typname: &str) -> Option<Self> {
+        match typname {
+            "uuid" => Some(IdType::Uuid),
+            "text" | "varchar" | "bpchar" | "citext" | "name" => Some(IdType::Text),
+            "int2" | "int4" | "int8" => Some(IdType::Integer),
+            _ => None,
+        }
+    }
+}
 
 /// A column reference rendered for SQL: always quoted.
 #[derive(Clone, Debug)]
