@@ -1,0 +1,192 @@
+//! The CSV writer: ISO 8601 timestamps in the chosen zone, actor emails, and cells neutralised against
+//! spreadsheet formulas (OWASP CSV injection), written through a counting buffered writer.
+
+use std::io::{BufWriter, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+
+use chrono::{DateTime, Utc};
+
+use super::*;
+
+/// Counts the bytes that go through.
+pub(super) struct Counting<W> {
+    inner: W,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A text cell that a spreadsheet would read as a formula gets a leading `'` (OWASP CSV injection).
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if needs_neutralising(cell.as_bytes()) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+pub(super) fn needs_neutralising(cell: &[u8]) -> bool {
+    matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+/// Microseconds between 1970-01-01 and 2000-01-01, PostgreSQL's epoch for binary timestamps.
+pub(super) const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// Writes a binary `timestamptz` (microseconds since 2000-01-01 UTC) as ISO 8601 in `tz` with its offset,
+/// always six fractional digits: `2026-11-23T07:28:09.873814+00:00`.
+pub(super) fn push_timestamp(out: &mut Vec<u8>, micros: i64, tz: &chrono_tz::Tz) {
+    use chrono::{Datelike, Offset, Timelike};
+    let t = match micros {
+        i64::MAX => return out.extend_from_slice(b"infinity"),
+        i64::MIN => return out.extend_from_slice(b"-infinity"),
+        m => m
+            .checked_add(PG_EPOCH_MICROS)
+            .and_then(DateTime::<Utc>::from_timestamp_micros),
+    };
+    let Some(t) = t else {
+        return out.extend_from_slice(b"out of range");
+    };
+    let local = t.with_timezone(tz);
+    let (d, offset) = (local.naive_local(), local.offset().fix().local_minus_utc());
+    if !(0..=9999).contains(&d.year()) {
+        let text = local.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string();
+        return out.extend_from_slice(text.as_bytes());
+    }
+    pub(super) fn digits(out: &mut Vec<u8>, n: u32, width: usize) {
+        let mut buf = [b'0'; 10];
+        let mut n = n;
+        for i in (0..width).rev() {
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend_from_slice(&buf[..width]);
+    }
+    digits(out, d.year() as u32, 4);
+    out.push(b'-');
+    digits(out, d.month(), 2);
+    out.push(b'-');
+    digits(out, d.day(), 2);
+    out.push(b'T');
+    digits(out, d.hour(), 2);
+    out.push(b':');
+    digits(out, d.minute(), 2);
+    out.push(b':');
+    digits(out, d.second(), 2);
+    out.push(b'.');
+    digits(out, d.nanosecond() / 1000 % 1_000_000, 6);
+    out.push(if offset < 0 { b'-' } else { b'+' });
+    let offset = offset.unsigned_abs() / 60;
+    digits(out, offset / 60, 2);
+    out.push(b':');
+    digits(out, offset % 60, 2);
+}
+
+pub(super) fn write_csv(
+    input: mpsc::Receiver<Vec<u8>>,
+    out: Box<dyn Write + Send>,
+    opts: &ExportOptions,
+    mut lookup: Lookup,
+    handle: &tokio::runtime::Handle,
+    rows: &AtomicU64,
+    bytes: &Arc<AtomicU64>,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::io("writing", "the export file", e);
+    let mut counted = Counting {
+        inner: BufWriter::with_capacity(256 * 1024, out),
+        bytes: bytes.clone(),
+    };
+    if opts.bom {
+        counted.write_all("\u{feff}".as_bytes()).map_err(io)?;
+    }
+    // A record of one empty field is written `""` by the csv crate (a blank line would be skipped by readers).
+    let mut w = csv::WriterBuilder::new().from_writer(counted);
+    let csv_err = move |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => io(e),
+        other => Error::io(
+            "writing",
+            "the export file",
+            std::io::Error::other(format!("{other:?}")),
+        ),
+    };
+    w.write_record(opts.columns.iter().map(|c| c.name()))
+        .map_err(csv_err)?;
+    let mut stream = BinaryCopy::default();
+    let mut cell: Vec<u8> = Vec::with_capacity(64);
+    let mut written = 0u64;
+    let mut on_row = |f: &Fields<'_>| -> Result<()> {
+        for column in &opts.columns {
+            let value: &[u8] = match column {
+                // The id is the program's own value (a number, uuid or key), not a text cell.
+                Column::Id => f[0].unwrap_or_default(),
+                Column::OccurredAt => {
+                    cell.clear();
+                    match f[1] {
+                        Some(b) if b.len() == 8 => {
+                            let micros = i64::from_be_bytes(b.try_into().expect("8 bytes"));
+                            push_timestamp(&mut cell, micros, &opts.tz);
+                        }
+                        Some(_) => return Err(stream_error("a timestamp is not 8 bytes long")),
+                        None => {}
+                    }
+                    &cell
+                }
+                Column::ActorEmail => {
+                    let actor = f[2]
+                        .map(|a| std::str::from_utf8(a).unwrap_or_default())
+                        .unwrap_or_default();
+                    let email = if actor.is_empty() {
+                        None
+                    } else {
+                        lookup.email(handle, actor)?
+                    };
+                    neutralised(email.unwrap_or_default().as_bytes(), &mut cell)
+                }
+                other => {
+                    let i = other.copy_index().expect("not the email");
+                    neutralised(f[i].unwrap_or_default(), &mut cell)
+                }
+            };
+            w.write_field(value).map_err(csv_err)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(csv_err)?;
+        written += 1;
+        // One shared counter update per 1,024 rows keeps progress live without a write per row.
+        if written.is_multiple_of(1024) {
+            rows.store(written, Ordering::Relaxed);
+        }
+        Ok(())
+    };
+    for chunk in input {
+        stream.feed(&chunk, &mut on_row)?;
+    }
+    rows.store(written, Ordering::Relaxed);
+    stream.finish()?;
+    let mut counted = w.into_inner().map_err(|e| io(e.into_error()))?;
+    counted.flush().map_err(io)?;
+    Ok(())
+}
+
+/// The cell as written: itself, or with a leading `'` (in `scratch`) when a spreadsheet would run it.
+pub(super) fn neutralised<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    if needs_neutralising(raw) {
+        scratch.clear();
+        scratch.push(b'\'');
+        scratch.extend_from_slice(raw);
+        scratch
+    } else {
+        raw
+    }
+}
