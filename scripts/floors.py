@@ -18,7 +18,7 @@ CORE_FLOORS = [
     ("access: the door, grants, records", ["access"]),
     ("profiles", ["profile"]),
     ("export and isolation", ["export", "isolation"]),
-    ("development tools (not the product)", ["seed", "cluster", "testing"]),
+    ("test support (feature testing only)", ["testing"]),
 ]
 
 

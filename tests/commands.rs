@@ -9,7 +9,7 @@ use tauri::WebviewWindow;
 use tenant_console_app::state::AppState;
 use tenant_console_core::profile::ProfileStore;
 use tenant_console_core::secret::Secrets;
-use tenant_console_core::testing::{TestDb, READER_PASSWORD};
+use tenant_console_dev::testing::{TestDb, READER_PASSWORD};
 
 struct App {
     _app: tauri::App<tauri::test::MockRuntime>,
@@ -81,7 +81,7 @@ impl App {
 }
 
 fn port() -> u16 {
-    tenant_console_core::testing::admin_options().get_port()
+    tenant_console_dev::testing::admin_options().get_port()
 }
 
 fn kind(e: Value) -> String {

@@ -189,7 +189,7 @@ async fn main() {
             |i| {
                 let db = db.clone();
                 async move {
-                    let mut scope = tenant_console_core::testing::door(&db)
+                    let mut scope = tenant_console_dev::testing::door(&db)
                         .scope(bigs[i % 3])
                         .await
                         .unwrap();
@@ -211,7 +211,7 @@ async fn main() {
                 let db = db.clone();
                 let (slug, cursor) = deep[i % deep.len()].clone();
                 async move {
-                    let mut scope = tenant_console_core::testing::door(&db)
+                    let mut scope = tenant_console_dev::testing::door(&db)
                         .scope(slug)
                         .await
                         .unwrap();
@@ -306,7 +306,7 @@ async fn main() {
         let db = db.clone();
         async move {
             let tenant = tenants::resolve(&db, &key).await.unwrap();
-            let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
+            let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
             tenants::stats(&mut scope).await.unwrap();
             scope.finish().await.unwrap();
         }

@@ -12,8 +12,6 @@
 //! - [`isolation`]: the isolation check: catalog findings and a live leak probe.
 //! - [`doctor`]: why a connection failed, and what to try.
 //! - [`secret`]: passwords in the OS keyring, and nowhere else.
-//! - [`seed`]: demo and benchmark data for the reference schema.
-//! - [`cluster`]: a private PostgreSQL cluster for the demo and for tests of authentication and TLS.
 //! - [`error`]: the core's error, with stable kinds.
 //!
 //! The core never imports Tauri: it takes plain values (a pool, a profile), so tests and the CLI use it
@@ -21,8 +19,6 @@
 
 pub mod access;
 pub mod audit;
-#[cfg(unix)]
-pub mod cluster;
 pub mod cursor;
 pub mod db;
 pub mod doctor;
@@ -35,7 +31,6 @@ pub mod profile;
 pub mod roles;
 pub mod scope;
 pub mod secret;
-pub mod seed;
 pub mod sql;
 pub mod tenants;
 #[cfg(feature = "testing")]

@@ -43,7 +43,7 @@ async fn a_given_reason_lands_under_the_right_tenant_and_is_invisible_from_anoth
         .unwrap();
     assert_eq!(recorded, Some(Recorded::Yes));
 
-    let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
     let mine = access::history(&mut scope, 50, None).await.unwrap();
     scope.finish().await.unwrap();
     let entry = mine
@@ -57,7 +57,7 @@ async fn a_given_reason_lands_under_the_right_tenant_and_is_invisible_from_anoth
     assert!(!entry.os_user.is_empty() && !entry.client_host.is_empty());
 
     for other in ["acme", "globex", "initech"] {
-        let mut scope = tenant_console_core::testing::door(&db)
+        let mut scope = tenant_console_dev::testing::door(&db)
             .scope(other)
             .await
             .unwrap();
@@ -185,7 +185,7 @@ async fn a_swallowed_export_record_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.csv");
     let err = export::export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &tenant.id,
         &ExportOptions::default(),
         None,

@@ -60,7 +60,7 @@ async fn walk_members(db: &Db, tenant: &Tenant, q: &members::MemberQuery) -> Vec
     let mut q = q.clone();
     let mut ids = Vec::new();
     loop {
-        let mut scope = tenant_console_core::testing::scope(db, tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(db, tenant).await;
         let page = members::list(&mut scope, &q).await.unwrap();
         scope.finish().await.unwrap();
         ids.extend(page.items.iter().map(|m| m.id.clone()));
@@ -75,7 +75,7 @@ async fn walk_audit(db: &Db, tenant: &Tenant, filter: &AuditFilter, limit: u32) 
     let mut after: Option<String> = None;
     let mut ids = Vec::new();
     loop {
-        let mut scope = tenant_console_core::testing::scope(db, tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(db, tenant).await;
         let page = audit::page(&mut scope, filter, limit, after.as_deref())
             .await
             .unwrap();
@@ -193,7 +193,7 @@ async fn a_page_exactly_as_long_as_the_remaining_rows_has_no_next_cursor() {
 
     // The same edge on a tenant's members (12) and audit log (600).
     let globex = t.tenant(&db, "globex").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &globex).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &globex).await;
     let q = |limit, after| members::MemberQuery {
         limit,
         after,
@@ -359,7 +359,7 @@ async fn bad_cursors_are_input_errors_never_database_errors() {
     .next_cursor
     .unwrap();
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let members_cursor = members::list(
         &mut scope,
         &members::MemberQuery {
@@ -419,7 +419,7 @@ async fn bad_cursors_are_input_errors_never_database_errors() {
     .unwrap_err();
     assert_eq!(err.kind(), "invalid_input");
 
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     for bad in [
         &by_name,
         &members_cursor,
@@ -470,7 +470,7 @@ async fn an_unknown_or_malformed_tenant_is_a_clear_error() {
         "%",
         "acme'--",
     ] {
-        let err = tenant_console_core::testing::door(&db)
+        let err = tenant_console_dev::testing::door(&db)
             .scope(key)
             .await
             .err()
@@ -479,7 +479,7 @@ async fn an_unknown_or_malformed_tenant_is_a_clear_error() {
         assert!(err.to_string().contains(key), "{err}");
     }
     for key in ["acme\0", &"a".repeat(10 * 1024)] {
-        let err = tenant_console_core::testing::door(&db)
+        let err = tenant_console_dev::testing::door(&db)
             .scope(key)
             .await
             .err()
@@ -527,7 +527,7 @@ async fn members_walk_in_email_order_and_match_the_superusers_rows() {
     }
     // Each row carries the user's email, name, role and join time as the superuser sees them.
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let page = members::list(
         &mut scope,
         &members::MemberQuery {
@@ -607,7 +607,7 @@ async fn members_filter_by_role_and_by_email_substring() {
     }
     assert!(non_empty >= 6, "the cases are not vacuous");
 
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let long = "y".repeat(10_000);
     for (role, email) in [
         (Some("A\0"), None),
@@ -637,7 +637,7 @@ async fn roles_show_builtin_and_custom_roles_with_permissions_and_member_counts(
     let db = t.reader().await;
     for (slug, id) in t.tenant_ids().await {
         let tenant = t.tenant(&db, &slug).await;
-        let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
         let list = roles::list(&mut scope).await.unwrap();
         let expected: Vec<(String, Vec<String>, bool, i64)> = sqlx::query_as(
             "SELECT r.name, r.permissions, r.is_builtin,
@@ -658,7 +658,7 @@ async fn roles_show_builtin_and_custom_roles_with_permissions_and_member_counts(
         assert_eq!(total, 12, "{slug}: every member is counted under one role");
     }
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let names: Vec<String> = roles::list(&mut scope)
         .await
         .unwrap()
@@ -700,7 +700,7 @@ async fn the_audit_log_walks_newest_first_and_returns_every_row_exactly_once() {
     assert_eq!(ids, expected);
 
     // Every field of an event is what the superuser reads, the actor's email included.
-    let mut scope = tenant_console_core::testing::scope(&db, &globex).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &globex).await;
     let page = audit::page(&mut scope, &AuditFilter::default(), 50, None)
         .await
         .unwrap();
@@ -851,7 +851,7 @@ async fn audit_filters_return_exactly_the_rows_of_the_superusers_where_clause() 
         let ids = walk_audit(&db, &acme, filter, 250).await;
         assert_eq!(ids.len(), expected.len(), "{cond}");
         assert_eq!(ids, expected, "{cond}");
-        let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+        let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
         let count = audit::count(&mut scope, filter).await.unwrap();
         assert_eq!(
             (count.value, count.is_estimate),
@@ -867,7 +867,7 @@ async fn bad_audit_filters_are_input_errors() {
     let t = TestDb::demo().await;
     let db = t.reader().await;
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let at = audit::parse_time("2026-01-01").unwrap();
     let f = AuditFilter::default;
     for (filter, says) in [
@@ -951,7 +951,7 @@ async fn counts_are_exact_up_to_ten_thousand_and_labelled_estimates_beyond() {
     let db = t.reader().await;
 
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let c = audit::count(&mut scope, &AuditFilter::default())
         .await
         .unwrap();
@@ -966,7 +966,7 @@ async fn counts_are_exact_up_to_ten_thousand_and_labelled_estimates_beyond() {
     )
     .await;
     assert_eq!(exact, 12_600);
-    let mut scope = tenant_console_core::testing::scope(&db, &hooli).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &hooli).await;
     let c = audit::count(&mut scope, &AuditFilter::default())
         .await
         .unwrap();
@@ -1003,7 +1003,7 @@ async fn tenant_stats_equal_the_superusers_numbers() {
     let since = (now - chrono::Duration::days(30)).to_rfc3339();
     for (slug, id) in t.tenant_ids().await {
         let tenant = t.tenant(&db, &slug).await;
-        let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
         let stats = tenants::stats_as_of(&mut scope, now).await.unwrap();
         scope.finish().await.unwrap();
         let members = su_count(
@@ -1051,7 +1051,7 @@ async fn tenant_stats_equal_the_superusers_numbers() {
     .unwrap();
     let list: Vec<Tenant> = page.items.iter().map(|r| r.tenant.clone()).collect();
     let ids: Vec<String> = list.iter().map(|t| t.id.clone()).collect();
-    let all = tenant_console_core::testing::door(&db)
+    let all = tenant_console_dev::testing::door(&db)
         .stats(&ids)
         .await
         .unwrap();
@@ -1095,7 +1095,7 @@ async fn the_access_history_walks_newest_first_with_ties_broken_by_id() {
     let mut after: Option<String> = None;
     let mut ids = Vec::new();
     loop {
-        let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+        let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
         let page = access::history(&mut scope, 7, after.as_deref())
             .await
             .unwrap();
@@ -1109,7 +1109,7 @@ async fn the_access_history_walks_newest_first_with_ties_broken_by_id() {
     assert_eq!(ids, expected);
     // Another tenant sees only its own (globex has one demo entry).
     let globex = t.tenant(&db, "globex").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &globex).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &globex).await;
     assert_eq!(
         access::history(&mut scope, 100, None)
             .await
@@ -1153,7 +1153,7 @@ async fn interleaved_calls_for_two_tenants_never_mix_their_results() {
             ("globex", globex_id.clone())
         };
         tokio::spawn(async move {
-            let mut scope = tenant_console_core::testing::door(&db)
+            let mut scope = tenant_console_dev::testing::door(&db)
                 .scope(slug)
                 .await
                 .unwrap();

@@ -12,10 +12,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, PgConnection};
-use tenant_console_core::cluster::{start_for_process, ClusterOptions, ProcessServer};
 use tenant_console_core::db::{test_connection, ConnectionReport};
 use tenant_console_core::doctor::DiagnosisKind;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, TlsMode, MIGRATOR};
+use tenant_console_dev::cluster::{start_for_process, ClusterOptions, ProcessServer};
 
 const DB: &str = "tc_doctor";
 /// The reference schema, owned by a login that is neither superuser nor BYPASSRLS; RLS on audit_logs unforced.

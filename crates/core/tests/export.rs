@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use common::TestDb;
 use tenant_console_core::audit::AuditFilter;
-use tenant_console_core::cluster::{free_port, ClusterOptions, LocalCluster};
 use tenant_console_core::export::{export_to_path, ExportOptions};
 use tenant_console_core::{tenants, ConnectSpec, Db, DbOptions, Mapping, TlsMode, MIGRATOR};
+use tenant_console_dev::cluster::{free_port, ClusterOptions, LocalCluster};
 
 fn no_cancel() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
@@ -69,7 +69,7 @@ async fn exported_row_counts_equal_the_databases_for_each_filter() {
             ..Default::default()
         };
         let summary = export_to_path(
-            &tenant_console_core::testing::door(&db),
+            &tenant_console_dev::testing::door(&db),
             &acme.id,
             &opts,
             None,
@@ -101,7 +101,7 @@ async fn concurrent_exports_of_different_tenants_never_contain_a_foreign_row() {
             let tenant = tenants::resolve(&db, slug).await.unwrap();
             let path = dir.path().join(format!("{i}-{slug}.csv"));
             export_to_path(
-                &tenant_console_core::testing::door(&db),
+                &tenant_console_dev::testing::door(&db),
                 &tenant.id,
                 &ExportOptions::default(),
                 None,
@@ -136,7 +136,7 @@ async fn every_hostile_cell_of_the_demo_data_is_neutralised() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.csv");
     export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &acme.id,
         &ExportOptions::default(),
         None,
@@ -187,7 +187,7 @@ async fn every_column_round_trips_through_the_csv_crate_and_pythons_csv_module()
         ..Default::default()
     };
     export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &acme.id,
         &opts,
         None,
@@ -274,7 +274,7 @@ async fn a_cancelled_export_leaves_no_file_and_says_so() {
     let path = dir.path().join("acme.csv");
     let cancel = Arc::new(AtomicBool::new(true));
     let err = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &acme.id,
         &ExportOptions::default(),
         None,
@@ -305,7 +305,7 @@ async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
     let path = dir.path().join("globex.csv");
     std::fs::write(&path, "precious").unwrap();
     let err = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &globex.id,
         &ExportOptions::default(),
         None,
@@ -322,7 +322,7 @@ async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
         ..Default::default()
     };
     let summary = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &globex.id,
         &opts,
         None,
@@ -344,7 +344,7 @@ async fn each_export_is_recorded_in_the_tenants_access_log_without_the_path() {
     let path = dir.path().join("initech-audit.csv");
     let reason = "audit-request:SOC2-2026".parse().unwrap();
     let summary = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &initech.id,
         &ExportOptions::default(),
         Some(&reason),
@@ -399,7 +399,7 @@ async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
     let admin_url = format!("postgres://postgres:kill-test-superuser@127.0.0.1:{port}/postgres");
     let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
     MIGRATOR.run(&admin).await.unwrap();
-    tenant_console_core::seed::seed(&admin, tenant_console_core::seed::SeedKind::Demo)
+    tenant_console_dev::seed::seed(&admin, tenant_console_dev::seed::SeedKind::Demo)
         .await
         .unwrap();
     // Enough rows that the export is still running when the server dies.
@@ -441,7 +441,7 @@ async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
     };
     let killer = running.clone();
     let err = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &acme.id,
         &opts,
         None,
@@ -489,7 +489,7 @@ async fn a_one_column_export_keeps_rows_whose_only_cell_is_empty() {
         ..Default::default()
     };
     let summary = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &acme.id,
         &opts,
         None,
@@ -560,7 +560,7 @@ async fn progress_is_reported_while_the_export_runs_and_ends_at_the_files_rows_a
     } = big_globex().await;
     let seen = Mutex::new(Vec::new());
     let summary = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &globex.id,
         &ExportOptions::default(),
         None,
@@ -605,7 +605,7 @@ async fn cancelling_mid_export_stops_the_servers_query_and_leaves_no_file() {
     } = big_globex().await;
     let cancel = no_cancel();
     let err = export_to_path(
-        &tenant_console_core::testing::door(&db),
+        &tenant_console_dev::testing::door(&db),
         &globex.id,
         &ExportOptions::default(),
         None,

@@ -18,8 +18,8 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use tenant_console_core::isolation::{check, CheckOptions, Report, Severity};
-use tenant_console_core::testing::{admin_options, TestDb};
 use tenant_console_core::{Db, DbOptions, Mapping};
+use tenant_console_dev::testing::{admin_options, TestDb};
 use tokio::sync::OnceCell;
 
 use Severity::{Critical, Info, Warning};

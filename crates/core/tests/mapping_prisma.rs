@@ -60,7 +60,7 @@ async fn walk_audit(db: &Db, tenant: &Tenant, filter: &AuditFilter, limit: u32) 
     let mut after: Option<String> = None;
     let mut ids = Vec::new();
     loop {
-        let mut scope = tenant_console_core::testing::scope(db, tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(db, tenant).await;
         let page = audit::page(&mut scope, filter, limit, after.as_deref())
             .await
             .unwrap();
@@ -76,7 +76,7 @@ async fn walk_audit(db: &Db, tenant: &Tenant, filter: &AuditFilter, limit: u32) 
 async fn walk_members(db: &Db, tenant: &Tenant, mut q: members::MemberQuery) -> Vec<String> {
     let mut ids = Vec::new();
     loop {
-        let mut scope = tenant_console_core::testing::scope(db, tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(db, tenant).await;
         let page = members::list(&mut scope, &q).await.unwrap();
         scope.finish().await.unwrap();
         ids.extend(page.items.iter().map(|m| m.id.clone()));
@@ -214,7 +214,7 @@ async fn prisma_members_and_roles_are_read_as_the_tenant_through_the_mapping() {
             assert_eq!(ids.len(), 8);
         }
     }
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let page = members::list(
         &mut scope,
         &members::MemberQuery {
@@ -286,7 +286,7 @@ async fn prisma_members_and_roles_are_read_as_the_tenant_through_the_mapping() {
     scope.finish().await.unwrap();
     // Permissions that are not a JSON array show as none, rather than failing the list.
     let globex = tenants::resolve(&db, "globex").await.unwrap();
-    let mut scope = tenant_console_core::testing::scope(&db, &globex).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &globex).await;
     let odd = roles::list(&mut scope).await.unwrap();
     let odd = odd
         .iter()
@@ -409,7 +409,7 @@ async fn prisma_audit_pages_and_filters_match_the_superusers_rows() {
         )
         .await;
         assert_eq!(walk_audit(&db, &acme, filter, 7).await, expected, "{cond}");
-        let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+        let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
         let count = audit::count(&mut scope, filter).await.unwrap();
         assert_eq!(
             (count.value, count.is_estimate),
@@ -418,7 +418,7 @@ async fn prisma_audit_pages_and_filters_match_the_superusers_rows() {
         );
     }
     // An event in full: actor email through the mapped users, metadata as JSON, times as UTC.
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     let page = audit::page(&mut scope, &AuditFilter::default(), 3, None)
         .await
         .unwrap();
@@ -466,7 +466,7 @@ async fn timestamps_without_time_zone_are_read_as_utc_whatever_the_session_zone(
     .execute(&t.admin)
     .await
     .unwrap();
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     // The driver starts sessions in UTC; a session elsewhere must not shift wall-clock values either.
     sqlx::query("SET LOCAL TimeZone = 'America/New_York'")
         .execute(scope.raw())
@@ -696,7 +696,7 @@ async fn integer_tenant_ids_work_through_a_mapping() {
         "invalid_input"
     );
 
-    let mut scope = tenant_console_core::testing::scope(&db, &org10).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &org10).await;
     let seats = su(
         &t.admin,
         "SELECT s.person::text FROM intco.seats s WHERE s.org_id = 10 ORDER BY s.person::text",
@@ -754,7 +754,7 @@ async fn integer_tenant_ids_work_through_a_mapping() {
     assert!(!expected.is_empty());
     assert_eq!(walk_audit(&db, &org10, &filter, 4).await, expected);
     // Filters that need unmapped columns are refused with a reason.
-    let mut scope = tenant_console_core::testing::scope(&db, &org10).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &org10).await;
     let err = audit::page(
         &mut scope,
         &AuditFilter {
@@ -855,7 +855,7 @@ async fn prisma_exports_match_the_superusers_rows_also_for_a_tenant_id_with_quot
                 ..Default::default()
             };
             let summary = export_to_path(
-                &tenant_console_core::testing::door(&db),
+                &tenant_console_dev::testing::door(&db),
                 &tenant.id,
                 &opts,
                 None,

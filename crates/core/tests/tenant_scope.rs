@@ -36,7 +36,7 @@ async fn a_tenants_scope_never_returns_another_tenants_row_in_any_tenant_table()
     for (slug, id) in t.tenant_ids().await {
         let tenant = t.tenant(&db, &slug).await;
         assert_eq!(tenant.id, id);
-        let mut scope = tenant_console_core::testing::scope(&db, &tenant).await;
+        let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
         for table in TENANT_TABLES {
             assert_eq!(foreign_rows(&mut scope, table).await, 0, "{slug}: {table}");
             // Not vacuous: the tenant sees exactly its own rows, as the superuser counts them.
@@ -88,7 +88,7 @@ async fn a_write_inside_a_tenant_scope_fails_with_a_read_only_error() {
     let t = TestDb::demo().await;
     let db = t.reader().await;
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     // console_reader may INSERT into the access log in general: only the scope's READ ONLY stops this.
     let err = sqlx::query(
         "INSERT INTO support_access_log (tenant_id, os_user, client_host, category, action)
@@ -110,7 +110,7 @@ async fn the_tenant_setting_does_not_survive_on_a_pooled_connection_after_the_sc
         .reader_with(1, tenant_console_core::Mapping::reference())
         .await;
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     assert!(own_rows(&mut scope, "audit_logs").await > 0);
     scope.finish().await.unwrap();
 
@@ -133,7 +133,7 @@ async fn the_tenant_setting_does_not_survive_on_a_pooled_connection_after_the_sc
 
     // A scope dropped without finishing (an error path) rolls back and leaks nothing either.
     drop(conn);
-    let scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let scope = tenant_console_dev::testing::scope(&db, &acme).await;
     drop(scope);
     let mut conn = db.catalog_pool().acquire().await.unwrap();
     let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs")
@@ -173,7 +173,7 @@ async fn concurrent_random_tenant_switches_on_one_pool_never_show_a_foreign_row(
             let mut checked = 0u64;
             for _ in 0..400 {
                 let tenant = &all[rng.gen_range(0..all.len())];
-                let mut scope = tenant_console_core::testing::scope(&db, tenant).await;
+                let mut scope = tenant_console_dev::testing::scope(&db, tenant).await;
                 match rng.gen_range(0..4) {
                     0 => {
                         let page = audit::page(&mut scope, &AuditFilter::default(), 50, None)
@@ -244,7 +244,7 @@ async fn the_isolation_tests_notice_an_open_policy() {
         .unwrap();
     let db = t.reader().await;
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     assert!(foreign_rows(&mut scope, "audit_logs").await > 0);
     // ... while the console's own predicate still keeps its pages clean (defence in depth).
     let page = audit::page(&mut scope, &AuditFilter::default(), 500, None)
@@ -262,7 +262,7 @@ async fn the_isolation_tests_notice_rls_turned_off() {
         .unwrap();
     let db = t.reader().await;
     let acme = t.tenant(&db, "acme").await;
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     assert!(foreign_rows(&mut scope, "memberships").await > 0);
 }
 
@@ -275,7 +275,7 @@ async fn an_owner_without_forced_rls_is_refused_a_tenant_scope() {
         .unwrap();
     let db = t.reader().await;
     let acme = t.tenant(&db, "acme").await;
-    let err = tenant_console_core::testing::door(&db)
+    let err = tenant_console_dev::testing::door(&db)
         .scope(&acme.id)
         .await
         .err()
@@ -294,7 +294,7 @@ async fn a_superuser_login_is_refused_unless_bypass_is_allowed_and_then_it_says_
     let t = TestDb::demo().await;
     let db = t.superuser(DbOptions::default()).await;
     let acme = t.tenant(&db, "acme").await;
-    let err = tenant_console_core::testing::door(&db)
+    let err = tenant_console_dev::testing::door(&db)
         .scope(&acme.id)
         .await
         .err()
@@ -309,7 +309,7 @@ async fn a_superuser_login_is_refused_unless_bypass_is_allowed_and_then_it_says_
         })
         .await;
     assert!(db.bypass_accepted());
-    let mut scope = tenant_console_core::testing::scope(&db, &acme).await;
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
     // RLS does not apply to a superuser: the database would hand out foreign rows ...
     assert!(foreign_rows(&mut scope, "audit_logs").await > 0);
     // ... and only the console's predicates keep the pages to the tenant.

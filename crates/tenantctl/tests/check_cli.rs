@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use tenant_console_core::testing::TestDb;
+use tenant_console_dev::testing::TestDb;
 
 fn tenantctl(args: &[&str]) -> std::process::Output {
     let config = tempfile::tempdir().unwrap();

@@ -16,9 +16,9 @@ use rand::distributions::{Alphanumeric, DistString};
 use serde_json::Value;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
-use tenant_console_core::cluster::{start_for_process, ClusterOptions, ProcessServer};
-use tenant_console_core::seed::{self, SeedKind};
 use tenant_console_core::MIGRATOR;
+use tenant_console_dev::cluster::{start_for_process, ClusterOptions, ProcessServer};
+use tenant_console_dev::seed::{self, SeedKind};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tenantctl");
 const DB: &str = "tc_cli";

@@ -1,4 +1,4 @@
 //! The core's test support, shared with the CLI and app tests (feature `testing`).
 #![allow(unused_imports)]
 
-pub use tenant_console_core::testing::*;
+pub use tenant_console_dev::testing::*;

@@ -2,8 +2,8 @@
 
 use clap::Args;
 use sqlx::postgres::PgPoolOptions;
-use tenant_console_core::seed::{self, SeedKind};
 use tenant_console_core::{Error, MIGRATOR};
+use tenant_console_dev::seed::{self, SeedKind};
 
 use crate::ctx::{url_spec, Global};
 use crate::output::{print_object, Failure};

@@ -10,11 +10,11 @@ use secrecy::SecretString;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
 use tenant_console_core::access::ReasonPolicy;
-use tenant_console_core::cluster::{self, free_port, ClusterOptions, LocalCluster};
 use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
-use tenant_console_core::seed::{self, SeedKind};
 use tenant_console_core::{Error, TlsMode, MIGRATOR};
+use tenant_console_dev::cluster::{self, free_port, ClusterOptions, LocalCluster};
+use tenant_console_dev::seed::{self, SeedKind};
 
 use crate::ctx::Global;
 use crate::output::{Failure, EXIT_ERROR};

@@ -8,7 +8,7 @@
 use std::process::{Command, Output};
 
 use sqlx::postgres::PgPool;
-use tenant_console_core::testing;
+use tenant_console_dev::testing;
 
 pub use testing::admin_url;
 

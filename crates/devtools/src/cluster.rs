@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use tenant_console_core::error::{Error, Result};
 
 /// How to create a cluster.
 #[derive(Clone, Debug)]

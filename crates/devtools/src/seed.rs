@@ -5,7 +5,7 @@
 
 use sqlx::PgPool;
 
-use crate::error::{Error, Result};
+use tenant_console_core::error::{Error, Result};
 
 /// Which data set to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,176 @@
+//! Test support (feature `testing`): a fresh, migrated database per test on a real PostgreSQL server, and pools
+//! for the superuser (set-up and sabotage only) and for `console_reader` (every tenant read).
+//!
+//! The server is `TC_TEST_DATABASE_URL` (a superuser URL), by default the machine's own at 127.0.0.1:5432.
+//! There is no fallback and no skipping: without a server, every test fails and says why.
+
+use std::time::Duration;
+
+use crate::seed;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Executor};
+pub use tenant_console_core::testing::{door, scope};
+use tenant_console_core::{tenants, Db, DbOptions, Mapping, Tenant, MIGRATOR};
+
+/// The password the harness gives `console_reader` (ignored by a trust-auth server).
+pub const READER_PASSWORD: &str = "console-reader-test";
+
+pub fn admin_url() -> String {
+    std::env::var("TC_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Superuser connect options for the test server.
+pub fn admin_options() -> PgConnectOptions {
+    admin_url()
+        .parse::<PgConnectOptions>()
+        .expect("TC_TEST_DATABASE_URL is a postgres URL")
+        .disable_statement_logging()
+}
+
+/// A fresh database for one test.
+pub struct TestDb {
+    pub name: String,
+    /// Superuser pool on the test database: set-up and sabotage only, never tenant reads.
+    pub admin: PgPool,
+}
+
+impl TestDb {
+    /// A new, migrated, empty database.
+    pub async fn empty() -> Self {
+        let name = format!("tc_test_{}", uuid::Uuid::new_v4().simple());
+        let mut server = admin_options().connect().await.unwrap_or_else(|e| {
+            panic!(
+                "no PostgreSQL at {} for the tests: {e}",
+                redacted(&admin_url())
+            )
+        });
+        server
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let admin = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(admin_options().database(&name))
+            .await
+            .expect("connect to test database");
+        MIGRATOR.run(&admin).await.expect("migrations apply");
+        // Role attributes are cluster-wide and tests run in parallel (several processes, too): concurrent
+        // ALTER ROLE on one role fails with "tuple concurrently updated", so take a server-wide lock first.
+        // Other processes (older checkouts, other tools) may not take the lock: retry the loser of the race.
+        let mut attempt = 0u64;
+        loop {
+            let mut tx = admin.begin().await.expect("begin");
+            sqlx::query("SELECT pg_advisory_xact_lock(7342001)")
+                .execute(&mut *tx)
+                .await
+                .expect("lock");
+            let altered = tx
+                .execute(format!("ALTER ROLE console_reader PASSWORD '{READER_PASSWORD}'").as_str())
+                .await;
+            match altered {
+                Ok(_) => {
+                    tx.commit().await.expect("commit");
+                    break;
+                }
+                Err(e) => {
+                    attempt += 1;
+                    assert!(attempt < 20, "set reader password: {e}");
+                    drop(tx);
+                    tokio::time::sleep(Duration::from_millis(25 * attempt)).await;
+                }
+            }
+        }
+        TestDb { name, admin }
+    }
+
+    /// A new database with the demo data.
+    pub async fn demo() -> Self {
+        let db = Self::empty().await;
+        seed::seed(&db.admin, seed::SeedKind::Demo)
+            .await
+            .expect("demo seed");
+        db
+    }
+
+    /// Connect options for `console_reader` on this database.
+    pub fn reader_options(&self) -> PgConnectOptions {
+        // (Role passwords are cluster-wide; every TestDb sets the same one.)
+        admin_options()
+            .database(&self.name)
+            .username("console_reader")
+            .password(READER_PASSWORD)
+    }
+
+    /// A pool of `console_reader` connections.
+    pub async fn reader_pool(&self, max: u32) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(self.reader_options())
+            .await
+            .expect("console_reader connects")
+    }
+
+    /// The core's handle as `console_reader` on the reference schema.
+    pub async fn reader(&self) -> Db {
+        self.reader_with(8, Mapping::reference()).await
+    }
+
+    pub async fn reader_with(&self, max: u32, mapping: Mapping) -> Db {
+        Db::from_pool(self.reader_pool(max).await, mapping, DbOptions::default())
+            .await
+            .expect("bind reference mapping")
+    }
+
+    /// The core's handle as the superuser (for tests of the bypass guard).
+    pub async fn superuser(&self, options: DbOptions) -> Db {
+        Db::from_pool(self.admin.clone(), Mapping::reference(), options)
+            .await
+            .expect("bind reference mapping")
+    }
+
+    pub async fn tenant(&self, db: &Db, slug: &str) -> Tenant {
+        tenants::resolve(db, slug)
+            .await
+            .expect("demo tenant exists")
+    }
+
+    /// Every tenant's id, by slug.
+    pub async fn tenant_ids(&self) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT slug, id::text FROM tenants ORDER BY slug")
+            .fetch_all(&self.admin)
+            .await
+            .unwrap()
+    }
+}
+
+fn redacted(url: &str) -> String {
+    match url.find('@') {
+        Some(at) => format!("postgres://…{}", &url[at..]),
+        None => url.to_owned(),
+    }
+}
+
+impl TestDb {
+    /// A `postgres://` URL for `console_reader` on this database (for CLI and app tests).
+    pub fn reader_url(&self) -> String {
+        let o = admin_options();
+        format!(
+            "postgres://console_reader:{READER_PASSWORD}@{}:{}/{}",
+            o.get_host(),
+            o.get_port(),
+            self.name
+        )
+    }
+
+    /// A superuser URL on this database.
+    pub fn admin_url(&self) -> String {
+        let mut u = url::Url::parse(&admin_url()).expect("admin URL parses");
+        u.set_path(&format!("/{}", self.name));
+        u.to_string()
+    }
+}
+
+/// The tenant tables of the reference schema.
+pub const TENANT_TABLES: [&str; 4] = ["roles", "memberships", "audit_logs", "support_access_log"];
