@@ -12,7 +12,7 @@ use crate::cursor;
 use crate::error::{Error, Result};
 use crate::mapping::Schema;
 use crate::scope::TenantScope;
-use crate::sql::{col, keyset_page, like_escape, tenant_eq, SqlSink};
+use crate::sql::{col, keyset_page, like_escape, tenant_eq, SqlSink, LIKE_ESCAPE};
 use crate::tenants::{Count, EXACT_COUNT_LIMIT};
 
 /// The audit log's filters (all optional; all combine with AND).
@@ -148,11 +148,11 @@ impl AuditFilter {
             if let Some(prefix) = action.strip_suffix('*') {
                 qb.text(&format!(" AND {}::text LIKE ", c(&a.action)))
                     .value(format!("{}%", like_escape(prefix)))
-                    .text(" ESCAPE '\\'");
+                    .text(LIKE_ESCAPE);
             } else if action.ends_with('.') {
                 qb.text(&format!(" AND {}::text LIKE ", c(&a.action)))
                     .value(format!("{}%", like_escape(action)))
-                    .text(" ESCAPE '\\'");
+                    .text(LIKE_ESCAPE);
             } else {
                 qb.text(&format!(" AND {}::text = ", c(&a.action)))
                     .value(action.to_owned());

@@ -8,7 +8,7 @@ use crate::cursor;
 use crate::error::{Error, Result};
 use crate::scope::TenantScope;
 use crate::sql::col;
-use crate::sql::{keyset_page, like_escape, tenant_eq};
+use crate::sql::{keyset_page, like_escape, tenant_eq, LIKE_ESCAPE};
 use crate::tenants::check_text;
 
 /// A query of a tenant's members.
@@ -94,7 +94,7 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
         }
         qb.push(format!(" AND {email} ILIKE "))
             .push_bind(format!("%{}%", like_escape(text)))
-            .push(" ESCAPE '\\'");
+            .push(LIKE_ESCAPE);
     }
     if let Some(after) = &q.after {
         let parts = cursor::decode(after, "members", 2)?;

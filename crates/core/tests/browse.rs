@@ -1212,3 +1212,72 @@ async fn interleaved_calls_for_two_tenants_never_mix_their_results() {
         .sum();
     assert!(checked > 4_000, "only {checked} rows checked");
 }
+
+/// Legacy databases still run with `standard_conforming_strings = off`, where `'\'` is not a backslash: search
+/// and prefix filters must work there too, and still match wildcards literally.
+#[tokio::test]
+async fn search_and_filters_work_with_standard_conforming_strings_off() {
+    let t = TestDb::demo().await;
+    sqlx::raw_sql(&format!(
+        "ALTER DATABASE {} SET standard_conforming_strings = off",
+        t.name
+    ))
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let db = t.reader().await;
+    let off: String = sqlx::query_scalar("SHOW standard_conforming_strings")
+        .fetch_one(db.catalog_pool())
+        .await
+        .unwrap();
+    assert_eq!(off, "off", "the setting did not take");
+    let door = tenant_console_dev::testing::door(&db);
+    let page = door
+        .tenants(&TenantQuery {
+            search: Some("acm".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].tenant.slug.as_deref(), Some("acme"));
+    let none = door
+        .tenants(&TenantQuery {
+            search: Some("a%c".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        none.items.is_empty(),
+        "a % in the search text must be literal"
+    );
+    let mut scope = door.scope("acme").await.unwrap();
+    let events = audit::page(
+        &mut scope,
+        &AuditFilter {
+            action: Some("member.".into()),
+            ..Default::default()
+        },
+        50,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!events.items.is_empty());
+    assert!(events.items.iter().all(|e| e.action.starts_with("member.")));
+    let members = tenant_console_core::members::list(
+        &mut scope,
+        &tenant_console_core::members::MemberQuery {
+            email: Some("user1".into()),
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!members.items.is_empty());
+    scope.finish().await.unwrap();
+}

@@ -69,6 +69,10 @@ pub fn col(name: &str) -> Col {
     Col(Ident::trusted(name))
 }
 
+/// The ESCAPE clause for patterns made with [`like_escape`]: an `E''` literal, so the backslash means the same
+/// whether or not the server has `standard_conforming_strings` on (legacy databases still run with it off).
+pub(crate) const LIKE_ESCAPE: &str = " ESCAPE E'\\\\'";
+
 /// Escapes LIKE wildcards so user text is matched literally.
 pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
