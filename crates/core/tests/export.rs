@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use common::TestDb;
 use tenant_console_core::audit::AuditFilter;
-use tenant_console_core::export::{export_to_path, ExportOptions};
+use tenant_console_core::export::{export_to_path, export_to_writer, ExportOptions};
 use tenant_console_core::{tenants, ConnectSpec, Db, DbOptions, Mapping, TlsMode, MIGRATOR};
 use tenant_console_dev::cluster::{free_port, ClusterOptions, LocalCluster};
 
@@ -631,4 +631,81 @@ async fn cancelling_mid_export_stops_the_servers_query_and_leaves_no_file() {
     .await
     .unwrap();
     assert_eq!(copying, 0);
+}
+
+/// A writer that stalls (a full pipe, a stuck disk) once it has taken `limit` bytes, until the gate opens.
+struct StallingWriter {
+    taken: usize,
+    limit: usize,
+    gate: Arc<AtomicBool>,
+}
+
+impl std::io::Write for StallingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        while self.taken >= self.limit && !self.gate.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        self.taken += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The hand-off to the writer never blocks the async loop: while the writer is stuck, progress keeps being
+/// reported and a cancel is acknowledged (the export returns `cancelled` with the writer still stuck).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_writer_does_not_stop_progress_or_cancel() {
+    let BigGlobex {
+        t: _t,
+        db,
+        globex,
+        path: _,
+        rows: _,
+        _dir,
+    } = big_globex().await;
+    let gate = Arc::new(AtomicBool::new(false));
+    let cancel = no_cancel();
+    let seen = Arc::new(Mutex::new(Vec::<std::time::Instant>::new()));
+    let export = {
+        let (db, gate, cancel, seen) = (db.clone(), gate.clone(), cancel.clone(), seen.clone());
+        let id = globex.id.clone();
+        tokio::spawn(async move {
+            export_to_writer(
+                &tenant_console_dev::testing::door(&db),
+                &id,
+                &ExportOptions::default(),
+                None,
+                Box::new(StallingWriter {
+                    taken: 0,
+                    limit: 1 << 20,
+                    gate,
+                }),
+                &cancel,
+                move |_| seen.lock().unwrap().push(std::time::Instant::now()),
+            )
+            .await
+        })
+    };
+    // Let the writer stall and the channel fill, then watch progress keep coming.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = seen.lock().unwrap().len();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let during = seen.lock().unwrap().len() - before;
+    assert!(
+        during >= 2,
+        "progress stopped while the writer was stuck ({during} reports in 1 s)"
+    );
+    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    let result = tokio::time::timeout(std::time::Duration::from_secs(20), export)
+        .await
+        .expect("the cancel was not acknowledged while the writer was stuck")
+        .unwrap();
+    assert!(
+        !gate.load(std::sync::atomic::Ordering::Relaxed),
+        "the writer was released early"
+    );
+    assert_eq!(result.unwrap_err().kind(), "cancelled");
+    gate.store(true, std::sync::atomic::Ordering::Relaxed);
 }

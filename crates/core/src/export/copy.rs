@@ -3,7 +3,8 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
+use std::time::Duration;
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -58,6 +59,9 @@ pub(super) fn tenant_literal(id: &str, ty: IdType) -> Option<String> {
     }
 }
 
+/// How long a cancel waits for the writer thread before leaving it to finish on its own.
+const CANCEL_GRACE: Duration = Duration::from_millis(250);
+
 /// Runs the export into `out`; returns (rows, bytes).
 pub(super) async fn run(
     db: &Db,
@@ -85,7 +89,9 @@ pub(super) async fn run(
 
     let rows = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
-    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
+    // Bounded, so memory stays flat; awaited with `reserve` inside the select loop, so a writer that is behind
+    // (a slow disk, a full pipe) never blocks the async loop: progress and cancel keep running.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let writer = {
         let (rows, bytes) = (rows.clone(), bytes.clone());
         let lookup = Lookup::new(db.clone(), emails);
@@ -111,25 +117,38 @@ pub(super) async fn run(
         // The server sends one message per row: hand them to the writer thread in batches, or the
         // hand-offs (not the database) become the cost.
         let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
+        // A full batch waiting for room in the channel; while one waits, no more is read from the server.
+        let mut pending: Option<Vec<u8>> = None;
+        let mut ended = false;
         loop {
             tokio::select! {
-                chunk = stream.next() => match chunk {
+                chunk = stream.next(), if pending.is_none() && !ended => match chunk {
                     Some(Ok(bytes)) => {
                         batch.extend_from_slice(&bytes);
-                        if batch.len() >= BATCH_BYTES
-                            && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_BYTES))).is_err()
-                        {
-                            // The writer stopped (its error is reported below).
-                            break;
+                        if batch.len() >= BATCH_BYTES {
+                            pending = Some(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_BYTES)));
                         }
                     }
                     Some(Err(e)) => { outcome = Err(copy_error(e)); break; }
                     None => {
+                        ended = true;
                         if !batch.is_empty() {
-                            let _ = tx.send(std::mem::take(&mut batch));
+                            pending = Some(std::mem::take(&mut batch));
                         }
-                        break;
+                        if pending.is_none() {
+                            break;
+                        }
                     }
+                },
+                permit = tx.reserve(), if pending.is_some() => match permit {
+                    Ok(permit) => {
+                        permit.send(pending.take().expect("a batch is pending"));
+                        if ended {
+                            break;
+                        }
+                    }
+                    // The writer stopped (its error is reported below).
+                    Err(_) => break,
                 },
                 _ = tick.tick() => {
                     if cancel.load(Ordering::Relaxed) {
@@ -155,6 +174,13 @@ pub(super) async fn run(
         }
     }
     drop(tx);
+    if matches!(outcome, Err(Error::Cancelled)) {
+        // A writer stuck in a write (a full pipe, a stalled disk) must not hold up the cancel: give it a moment
+        // to see the channel closed, then let its thread finish on its own. What it still writes goes to a
+        // partial file that is deleted, or to a stream the caller is abandoning.
+        let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
+        return Err(Error::Cancelled);
+    }
     let written = writer.await.map_err(|_| {
         Error::io(
             "writing",

@@ -3,7 +3,7 @@
 
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -95,7 +95,7 @@ pub(super) fn push_timestamp(out: &mut Vec<u8>, micros: i64, tz: &chrono_tz::Tz)
 }
 
 pub(super) fn write_csv(
-    input: mpsc::Receiver<Vec<u8>>,
+    mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
     out: Box<dyn Write + Send>,
     opts: &ExportOptions,
     mut lookup: Lookup,
@@ -169,7 +169,7 @@ pub(super) fn write_csv(
         }
         Ok(())
     };
-    for chunk in input {
+    while let Some(chunk) = input.blocking_recv() {
         stream.feed(&chunk, &mut on_row)?;
     }
     rows.store(written, Ordering::Relaxed);
