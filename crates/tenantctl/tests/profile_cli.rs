@@ -692,3 +692,75 @@ fn a_profile_for_a_remote_host_verifies_tls_unless_told_otherwise() {
     let file = std::fs::read_to_string(cli.config.path().join("profiles.toml")).unwrap();
     assert!(file.contains("tls = \"verify-full\""), "{file}");
 }
+
+/// On a profile that requires reasons, `tenants --stats` reads every listed tenant's data: refused without a
+/// reason (exit 2, saying what to add), and with one, each listed tenant is opened with it (one record each).
+#[tokio::test]
+async fn tenants_stats_on_a_required_profile_needs_a_reason_and_records_each_tenant() {
+    let t = tenant_console_dev::testing::TestDb::demo().await;
+    let cli = Cli::new();
+    let url = t.reader_url();
+    let pw = format!("{}\n", tenant_console_dev::testing::READER_PASSWORD);
+    let add = cli.run_stdin(
+        &[
+            "profile",
+            "add",
+            "strict",
+            "--url",
+            &url,
+            "--tls",
+            "disable",
+            "--access-reason",
+            "required",
+            "--password-stdin",
+        ],
+        &pw,
+    );
+    assert_eq!(add.code, 0, "{add:?}");
+    let records = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM support_access_log")
+            .fetch_one(&t.admin)
+            .await
+            .unwrap()
+    };
+    let before = records().await;
+    let refused = cli.run_stdin(
+        &[
+            "tenants",
+            "--stats",
+            "--profile",
+            "strict",
+            "--password-stdin",
+        ],
+        &pw,
+    );
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(refused.stderr.contains("--reason"), "{}", refused.stderr);
+    assert_eq!(records().await, before);
+    // Without --stats the list reads only the tenants table: no reason needed.
+    let plain = cli.run_stdin(&["tenants", "--profile", "strict", "--password-stdin"], &pw);
+    assert_eq!(plain.code, 0, "{plain:?}");
+    let listed = cli.run_stdin(
+        &[
+            "tenants",
+            "--stats",
+            "--profile",
+            "strict",
+            "--password-stdin",
+            "--reason",
+            "audit-request:AR-1",
+        ],
+        &pw,
+    );
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let items = listed.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 6);
+    assert!(items.iter().all(|i| i["stats"]["members"] == 12));
+    assert_eq!(
+        records().await,
+        before + 6,
+        "one access record per listed tenant"
+    );
+    // Remove it, and its password from the keyring with it.
+    assert_eq!(cli.run(&["profile", "remove", "strict"]).code, 0);
+}
