@@ -712,11 +712,14 @@ async fn tenants_stats_on_a_required_profile_needs_a_reason_and_records_each_ten
             "disable",
             "--access-reason",
             "required",
+            "--access-grant-minutes",
+            "5",
             "--password-stdin",
         ],
         &pw,
     );
     assert_eq!(add.code, 0, "{add:?}");
+    assert_eq!(add.json()["access_grant_minutes"], 5);
     let records = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM support_access_log")
             .fetch_one(&t.admin)

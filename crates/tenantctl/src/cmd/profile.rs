@@ -54,6 +54,9 @@ pub struct AddArgs {
     /// Statement timeout inside tenant scopes, in milliseconds.
     #[arg(long)]
     pub statement_timeout_ms: Option<u64>,
+    /// Under --access-reason required: how long a reason given when opening a tenant lasts (1-1440 minutes).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub access_grant_minutes: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -95,6 +98,9 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             p.mapping_file = g.mapping.clone();
             if let Some(r) = a.access_reason {
                 p.access_reason = r;
+            }
+            if let Some(m) = a.access_grant_minutes {
+                p.access_grant_minutes = m;
             }
             if let Some(t) = a.statement_timeout_ms {
                 p.statement_timeout_ms = t;
