@@ -180,7 +180,8 @@ export function evidenceView(evidence) {
             h("td", null, STATE_LABEL[e.state] ?? e.state),
             h("td", null, e.tenant ?? "–"),
             h("td", null, h("code", null, e.relation)),
-            h("td", { class: "num" }, e.rows_in_scope === null ? "–" : String(e.rows_in_scope)),
+            // The probe counts a tenant's own rows up to 1,000 (a bounded query).
+            h("td", { class: "num" }, e.rows_in_scope === null ? "–" : e.rows_in_scope >= 1000 ? "1,000+" : String(e.rows_in_scope)),
             h("td", { class: "num" }, e.error ? `error (${e.error})` : String(e.foreign_rows)),
           ),
         ),

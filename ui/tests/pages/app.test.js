@@ -754,6 +754,7 @@ describe("isolation check", () => {
     assert.equal(await page.locator('[data-testid="check-evidence-summary"]').textContent(), "Probe: 1 of 3 questions returned rows they must not.");
     const rows = await page.locator('[data-testid="evidence-row"]').evaluateAll((rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
     assert.deepEqual(rows[0], ["console_reader", "setting never set", "–", "public.audit_logs", "–", "0"]);
+    assert.deepEqual(rows[1].slice(4), ["1,000+", "0"], "a capped count says so");
     assert.deepEqual(rows[2], ["support_ops", "as tenant", "acme", "public.memberships", "12", "3"]);
     assert.match(await page.locator('[data-testid="check-reach"]').textContent(), /support_ops \(set role\)/);
   });

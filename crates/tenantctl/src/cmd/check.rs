@@ -8,6 +8,9 @@ use crate::ctx::{connect, Global};
 use crate::output::Format;
 use crate::output::{outln, safe, Failure, EXIT_ISOLATION};
 
+/// The probe counts a tenant's own rows up to this many (a bounded query): more shows as `1000+`.
+const IN_SCOPE_CAP: i64 = 1000;
+
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Also run the live probe: ask each tenant table for another tenant's rows, inside the tenant scope.
@@ -92,7 +95,7 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
                     report.evidence.len()
                 );
                 outln!(
-                    "  {:<20} {:<15} {:<20} {:<32} {:>13} {:>12}",
+                    "  {:<20} {:<15} {:<36} {:<32} {:>13} {:>12}",
                     "role",
                     "setting",
                     "tenant",
@@ -102,13 +105,17 @@ pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
                 );
                 for e in &report.evidence {
                     outln!(
-                        "  {:<20} {:<15} {:<20} {:<32} {:>13} {:>12}",
+                        "  {:<20} {:<15} {:<36} {:<32} {:>13} {:>12}",
                         safe(&e.role),
                         e.state,
                         safe(e.tenant.as_deref().unwrap_or("-")),
                         safe(&e.relation),
                         e.rows_in_scope
-                            .map(|n| n.to_string())
+                            .map(|n| if n >= IN_SCOPE_CAP {
+                                format!("{n}+")
+                            } else {
+                                n.to_string()
+                            })
                             .unwrap_or_else(|| "-".into()),
                         match &e.error {
                             Some(kind) => format!("error {kind}"),
