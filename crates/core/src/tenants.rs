@@ -67,10 +67,20 @@ pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TenantSort {
+    /// By name, A to Z.
     #[default]
     Name,
+    /// By slug, A to Z.
     Slug,
+    /// Newest first: what a support person means by sorting on the creation date.
     CreatedAt,
+}
+
+impl TenantSort {
+    /// Whether the walk goes from the largest key down.
+    fn descending(self) -> bool {
+        self == TenantSort::CreatedAt
+    }
 }
 
 impl std::str::FromStr for TenantSort {
@@ -262,7 +272,8 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         if !s.tenant_id_type.accepts(&parts[1]) {
             return Err(cursor::invalid(after));
         }
-        qb.push(format!(" AND ({sort_col}, {id}) > ("));
+        let past = if q.sort.descending() { "<" } else { ">" };
+        qb.push(format!(" AND ({sort_col}, {id}) {past} ("));
         match ts {
             None => {
                 qb.push("CAST(")
@@ -280,7 +291,8 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
             .push_bind(parts[1].clone())
             .push(format!(" AS {id_cast}))"));
     }
-    qb.push(format!(" ORDER BY {sort_col}, {id} LIMIT "))
+    let dir = if q.sort.descending() { " DESC" } else { "" };
+    qb.push(format!(" ORDER BY {sort_col}{dir}, {id}{dir} LIMIT "))
         .push_bind(limit + 1);
     let rows = if trigram_search {
         // The planner prices ILIKE like an equality, so for a long search text it judges one sequential scan

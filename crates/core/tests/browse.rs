@@ -131,7 +131,7 @@ async fn the_tenant_list_walks_every_tenant_exactly_once_in_the_superusers_order
     for (sort, order) in [
         (TenantSort::Name, "t.name, t.id"),
         (TenantSort::Slug, "t.slug, t.id"),
-        (TenantSort::CreatedAt, "t.created_at, t.id"),
+        (TenantSort::CreatedAt, "t.created_at DESC, t.id DESC"),
     ] {
         let expected = su(
             &t.admin,

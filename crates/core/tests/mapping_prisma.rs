@@ -93,7 +93,10 @@ async fn prisma_tenants_are_listed_sorted_searched_and_paginated_through_the_map
     for (sort, order) in [
         (TenantSort::Name, r#""name", "id""#),
         (TenantSort::Slug, r#""slug", "id""#),
-        (TenantSort::CreatedAt, r#""createdAt", "id""#),
+        (
+            TenantSort::CreatedAt,
+            r#""createdAt" DESC NULLS LAST, "id" DESC"#,
+        ),
     ] {
         let expected = su(
             &t.admin,

@@ -107,9 +107,10 @@ async fn tenants_json_is_the_documented_contract_and_after_walks_the_pages() {
         ids(&by_created),
         su(
             &t,
-            "SELECT t.id::text FROM tenants t ORDER BY t.created_at, t.id"
+            "SELECT t.id::text FROM tenants t ORDER BY t.created_at DESC, t.id DESC"
         )
-        .await
+        .await,
+        "--sort created_at lists the newest tenants first"
     );
 }
 

@@ -37,7 +37,7 @@ pub struct TenantsArgs {
     /// Substring of the slug or name (matched literally, case-insensitive), or an exact tenant id.
     #[arg(long)]
     pub search: Option<String>,
-    /// Sort by name, slug or created_at.
+    /// Sort by name, slug (A to Z) or created_at (newest first).
     #[arg(long, default_value = "name")]
     pub sort: String,
     /// Rows per page (1-1000).
