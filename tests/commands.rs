@@ -493,13 +493,9 @@ fn the_acl_lists_exactly_the_apps_commands() {
     let names: Vec<&str> = tenant_console_app::commands::NAMES.to_vec();
     let build = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src-tauri/build.rs"))
         .unwrap();
-    let declared: Vec<&str> = build
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
-        .collect();
-    assert_eq!(
-        declared, names,
-        "build.rs COMMANDS and commands::NAMES differ"
+    assert!(
+        build.contains("include!(\"src/commands/names.rs\")"),
+        "build.rs must declare the commands from the list commands::NAMES reads"
     );
     let cap: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(

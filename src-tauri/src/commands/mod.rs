@@ -7,31 +7,9 @@ pub mod export;
 pub mod profiles;
 pub mod session;
 
-/// The names of every command `handler` registers (the build script's `COMMANDS` must list the same: each gets
+/// The names of every command `handler` registers, from the same list the build script declares (each gets
 /// an ACL permission, and the capability allows exactly those).
-pub const NAMES: &[&str] = &[
-    "app_info",
-    "app_ready",
-    "profiles_list",
-    "profiles_save",
-    "profiles_remove",
-    "profiles_test",
-    "session_connect",
-    "session_disconnect",
-    "tenants_search",
-    "tenants_stats",
-    "tenant_open",
-    "members_page",
-    "roles_list",
-    "audit_page",
-    "audit_count",
-    "access_history",
-    "isolation_check",
-    "export_destination",
-    "audit_export",
-    "audit_export_cancel",
-    "show_in_folder",
-];
+pub const NAMES: &[&str] = include!("names.rs");
 
 /// The invoke handler with every command of the app.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
