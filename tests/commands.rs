@@ -170,6 +170,23 @@ async fn browsing_as_a_tenant_goes_through_the_commands() {
         .unwrap();
     assert_eq!(opened["tenant"]["slug"], "acme");
     assert_eq!(opened["stats"]["members"], 12);
+    // The tenant at a glance: its status, plan and creation date, as the tenants table has them.
+    let (status, plan): (String, String) =
+        sqlx::query_as("SELECT status, plan FROM tenants WHERE slug = 'acme'")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap();
+    assert_eq!(opened["status"], status.as_str());
+    assert_eq!(opened["plan"], plan.as_str());
+    assert!(opened["created_at"].is_string());
+    sqlx::query("UPDATE tenants SET status = 'suspended' WHERE slug = 'hooli'")
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    let hooli = app
+        .invoke("tenant_open", json!({"profileId": id, "tenant": "hooli"}))
+        .unwrap();
+    assert_eq!(hooli["status"], "suspended");
 
     let members = app
         .invoke(

@@ -91,7 +91,10 @@
 /** @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null }} TenantRow */
 /** @typedef {{ value: number, is_estimate: boolean }} Count */
 /** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */
-/** @typedef {{ tenant: Tenant, stats: TenantStats, recorded: Recorded }} TenantOverview */
+/**
+ * @typedef {{ tenant: Tenant, status?: string | null, plan?: string | null, created_at?: string | null,
+ *             stats: TenantStats, recorded: Recorded }} TenantOverview
+ */
 /** @typedef {{ tenant_id: string, stats: TenantStats }} TenantStatsRow */
 
 /**

@@ -63,7 +63,9 @@ export function mount(root, ctx) {
   let overview = null;
 
   const title = h("h1", { testid: "tenant-title" }, tenant.name);
-  const meta = h("p", { class: "tenant-meta" }, h("span", { class: "mono" }, tenant.slug), " · ", h("span", { class: "mono id" }, tenant.id));
+  // The tenant's status stands beside its name: a suspended or deleted customer must be seen at once.
+  const statusBadge = h("span", { class: "pill", testid: "tenant-status", hidden: true });
+  const meta = h("p", { class: "tenant-meta" }, statusBadge, h("span", { class: "mono" }, tenant.slug), " · ", h("span", { class: "mono id" }, tenant.id));
   const recorded = h("p", { class: "recorded", testid: "access-recorded" });
   const body = h("div", { class: "tenant-body" });
   replace(
@@ -116,6 +118,12 @@ export function mount(root, ctx) {
     }
     store.tenantResolved(overview.tenant);
     title.textContent = overview.tenant.name;
+    if (overview.status) {
+      statusBadge.textContent = overview.status;
+      statusBadge.className = `pill ${overview.status === "active" ? "ok" : "warn"}`;
+      statusBadge.dataset.status = overview.status;
+      statusBadge.hidden = false;
+    }
     recorded.textContent =
       overview.recorded === "yes"
         ? "This access was recorded in the tenant's support-access history."
@@ -229,6 +237,9 @@ export function mount(root, ctx) {
         "dl",
         { class: "props" },
         h("dt", null, "Name"), h("dd", null, t.name),
+        overview.status ? [h("dt", null, "Status"), h("dd", { testid: "prop-status" }, overview.status)] : null,
+        overview.plan ? [h("dt", null, "Plan"), h("dd", { testid: "prop-plan" }, overview.plan)] : null,
+        overview.created_at ? [h("dt", null, "Created"), h("dd", { title: formatTime(overview.created_at) }, formatAgo(overview.created_at, Date.now()))] : null,
         h("dt", null, "Slug"), h("dd", { class: "mono" }, t.slug),
         h("dt", null, "Id"), h("dd", { class: "mono" }, h("span", { id: "tenant-id-value" }, t.id), " ", copyButton("tenant-id-value", "Copy the tenant id")),
       ),

@@ -353,6 +353,18 @@ pub struct TenantStats {
     pub last_activity: Option<DateTime<Utc>>,
 }
 
+/// The tenant's own row (status, plan, creation date), read inside its scope: what a support person must see
+/// first, a suspended or deleted customer above all.
+pub async fn details(scope: &mut TenantScope) -> Result<TenantRow> {
+    let s = scope.schema().clone();
+    let mut qb = select_tenants(&s);
+    qb.push(format!(" WHERE {} = CAST(", tcol(&s.mapping.tenants.id)))
+        .push_bind(scope.tenant().id.clone())
+        .push(format!(" AS {})", s.tenant_id_type.cast()));
+    let row = qb.build().fetch_one(scope.conn()).await?;
+    row_to_tenant(&row)
+}
+
 /// Reads a tenant's stats in its scope.
 pub async fn stats(scope: &mut TenantScope) -> Result<TenantStats> {
     stats_as_of(scope, Utc::now()).await

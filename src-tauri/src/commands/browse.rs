@@ -48,6 +48,10 @@ pub async fn tenants_stats(
 #[derive(Serialize)]
 pub struct TenantOverview {
     pub tenant: Tenant,
+    /// Status, plan and creation date (each absent when the mapping has no such column).
+    pub status: Option<String>,
+    pub plan: Option<String>,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
     pub stats: TenantStats,
     pub recorded: Option<Recorded>,
     pub record_id: Option<String>,
@@ -63,10 +67,14 @@ pub async fn tenant_open(
 ) -> CmdResult<TenantOverview> {
     let door = state.door(&profile_id)?;
     let (opened, mut scope) = door.open_scope(&tenant, reason.as_ref()).await?;
+    let details = tenants::details(&mut scope).await?;
     let stats = tenants::stats(&mut scope).await?;
     scope.finish().await?;
     Ok(TenantOverview {
         tenant: opened.tenant,
+        status: details.status,
+        plan: details.plan,
+        created_at: details.created_at,
         stats,
         recorded: opened.recorded,
         record_id: opened.record_id,

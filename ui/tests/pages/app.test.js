@@ -332,6 +332,28 @@ describe("tenants", () => {
 });
 
 describe("tenant view", () => {
+  test("a suspended tenant's status stands beside its name, and the overview shows status, plan and age", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "hooli");
+    const badge = page.locator('[data-testid="tenant-status"]');
+    assert.equal(await badge.textContent(), "suspended");
+    assert.match(await badge.getAttribute("class"), /\bwarn\b/);
+    assert.equal(await badge.isVisible(), true);
+    assert.equal(await page.locator('[data-testid="prop-status"]').textContent(), "suspended");
+    assert.equal(await page.locator('[data-testid="prop-plan"]').textContent(), "free");
+    await shot(page, "tenant-suspended-light");
+  });
+
+  test("an active tenant's status is shown quietly", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    const badge = page.locator('[data-testid="tenant-status"]');
+    assert.equal(await badge.textContent(), "active");
+    assert.match(await badge.getAttribute("class"), /\bok\b/);
+  });
+
   test("opening a tenant shows its stats (estimates marked ≈) and records the access", async () => {
     const page = await start();
     await connect(page);

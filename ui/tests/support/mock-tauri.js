@@ -247,6 +247,9 @@ export function installMock(config) {
       if (a.reason && !["support-ticket", "incident", "audit-request", "other"].includes(a.reason.category)) throw err("invalid_input", "bad category");
       return {
         tenant: { id: t.id, slug: t.slug, name: t.name },
+        status: t.status,
+        plan: t.plan,
+        created_at: "2026-01-15T09:00:00Z",
         stats: statsOf(t),
         recorded: "yes",
       };
