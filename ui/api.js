@@ -87,7 +87,7 @@
  * @property {ReasonPolicy} access_reason
  */
 
-/** @typedef {{ id: string, slug: string, name: string }} Tenant */
+/** @typedef {{ id: string, slug: string, name: string, status?: string | null }} Tenant */
 /** @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null }} TenantRow */
 /** @typedef {{ value: number, is_estimate: boolean }} Count */
 /** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */

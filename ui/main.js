@@ -132,12 +132,19 @@ function renderShell() {
     return;
   }
   const allowed = readsAllowed(s.session);
-  const item = (/** @type {string} */ label, /** @type {boolean} */ current, /** @type {string} */ testid, /** @type {() => void} */ go, /** @type {boolean} */ disabled = false) =>
+  const item = (/** @type {import("./dom.js").Children} */ label, /** @type {boolean} */ current, /** @type {string} */ testid, /** @type {() => void} */ go, /** @type {boolean} */ disabled = false) =>
     h("button", { type: "button", class: current ? "nav-item current" : "nav-item", "aria-current": current ? "page" : false, testid, disabled, on: { click: go } }, label);
   replace(
     nav,
     item("Tenants", s.screen === "tenants", "nav-tenants", () => store.show("tenants"), !allowed),
-    s.tenant && item(s.tenant.name, s.screen === "tenant", "nav-tenant", () => store.show("tenant")),
+    s.tenant &&
+      item(
+        // The status first: a long name is cut short at the end, and the status must stay in sight.
+        [inactive(s.tenant.status) && h("span", { class: "pill warn", testid: "nav-tenant-status" }, s.tenant.status), s.tenant.name],
+        s.screen === "tenant",
+        "nav-tenant",
+        () => store.show("tenant"),
+      ),
     item("Isolation check", s.screen === "check", "nav-check", () => store.show("check")),
     h(
       "button",
@@ -152,6 +159,14 @@ function renderShell() {
     h("span", { class: "login" }, `${s.session.login.user}@${s.session.login.database}`),
     h("button", { type: "button", class: "quiet", testid: "disconnect", on: { click: () => void actions.disconnect() } }, "Disconnect"),
   );
+}
+
+/**
+ * A status that must stand out wherever the tenant is named (suspended, deleted), or null for an active one.
+ * @param {string | null | undefined} status
+ */
+function inactive(status) {
+  return status && status !== "active" ? status : null;
 }
 
 function isMac() {

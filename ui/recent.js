@@ -101,10 +101,12 @@ export function switcherItems(recent, results, query, max = 20) {
   /** @type {{ tenant: Tenant, recent: boolean }[]} */
   const out = [];
   const seen = new Set();
+  // A recent tenant that the search also found is shown as the server has it now (its status, a new name).
+  const fresh = new Map(results.map((t) => [t.id, t]));
   for (const t of recent) {
     if (matchesTenant(t, query) && !seen.has(t.id)) {
       seen.add(t.id);
-      out.push({ tenant: t, recent: true });
+      out.push({ tenant: fresh.get(t.id) ?? t, recent: true });
     }
   }
   for (const t of results) {

@@ -139,6 +139,6 @@ export class Store {
     if (!session || this.#state.tenant?.id !== tenant.id) return;
     const recent = pushRecent(this.#state.recent, tenant);
     saveRecent(this.#storage, session.profile_id, recent);
-    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, recent });
+    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status ?? null }, recent });
   }
 }

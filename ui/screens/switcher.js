@@ -69,6 +69,7 @@ export function openSwitcher(ctx) {
           },
           h("span", { class: "name" }, it.tenant.name),
           h("span", { class: "mono slug" }, it.tenant.slug),
+          it.tenant.status && it.tenant.status !== "active" && h("span", { class: "pill warn", testid: "switcher-option-status" }, it.tenant.status),
           it.recent && h("span", { class: "badge" }, "recent"),
           it.tenant.id === current && h("span", { class: "badge ok" }, "open"),
         ),

@@ -116,7 +116,7 @@ export function mount(root, ctx) {
       replace(body, errorBox(e, { retry: () => void open(), reconnect: () => void actions.reconnect() }));
       return;
     }
-    store.tenantResolved(overview.tenant);
+    store.tenantResolved({ ...overview.tenant, status: overview.status ?? null });
     title.textContent = overview.tenant.name;
     if (overview.status) {
       statusBadge.textContent = overview.status;

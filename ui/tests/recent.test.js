@@ -78,4 +78,13 @@ describe("the quick switcher's list", () => {
     const many = Array.from({ length: 50 }, (_, i) => t(`t${i}`));
     assert.equal(switcherItems([], many, "", 20).length, 20);
   });
+
+  test("a recent tenant the search also found is shown as the server has it now", () => {
+    const recent = [t("hooli", "Hooli (old name)")];
+    const results = [{ ...t("hooli", "Hooli"), status: "suspended" }];
+    const [item] = switcherItems(recent, results, "");
+    assert.equal(item.recent, true);
+    assert.equal(item.tenant.name, "Hooli");
+    assert.equal(item.tenant.status, "suspended");
+  });
 });

@@ -342,7 +342,15 @@ describe("tenant view", () => {
     assert.equal(await badge.isVisible(), true);
     assert.equal(await page.locator('[data-testid="prop-status"]').textContent(), "suspended");
     assert.equal(await page.locator('[data-testid="prop-plan"]').textContent(), "free");
+    // Everywhere the tenant is named: the header's tab, and the quick switcher.
+    assert.equal(await page.locator('[data-testid="nav-tenant-status"]').textContent(), "suspended");
     await shot(page, "tenant-suspended-light");
+    await page.keyboard.press("Control+k");
+    await page.fill('[data-testid="switcher-input"]', "hooli");
+    const option = page.locator('[data-testid="switcher-option"][data-tenant-id="t-hostile"]');
+    await option.locator('[data-testid="switcher-option-status"]').waitFor();
+    assert.equal(await option.locator('[data-testid="switcher-option-status"]').textContent(), "suspended");
+    await shot(page, "switcher-suspended-light");
   });
 
   test("an active tenant's status is shown quietly", async () => {
@@ -352,6 +360,7 @@ describe("tenant view", () => {
     const badge = page.locator('[data-testid="tenant-status"]');
     assert.equal(await badge.textContent(), "active");
     assert.match(await badge.getAttribute("class"), /\bok\b/);
+    assert.equal(await page.locator('[data-testid="nav-tenant-status"]').count(), 0, "an active tenant's tab stays plain");
   });
 
   test("opening a tenant shows its stats (estimates marked ≈) and records the access", async () => {
