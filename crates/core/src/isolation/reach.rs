@@ -190,25 +190,41 @@ pub(crate) fn findings(roles: &Roles, login: &LoginInfo, out: &mut Vec<Finding>)
         ));
     }
     let fix_revoke = |r: &RoleInfo| Some(format!("REVOKE {} FROM {user};", quote_ident(&r.name)));
-    for r in roles.becomeable() {
-        if r.is_login {
-            if r.createrole && roles.server_version_num < 160000 {
-                out.push(finding(
-                    "ROLE_CREATEROLE",
-                    Severity::Critical,
-                    &r.name,
-                    format!("the login {} has CREATEROLE", r.name),
-                    "before PostgreSQL 16, CREATEROLE may grant itself any non-superuser role: the tables' owner, a BYPASSRLS role",
-                    Some(format!("ALTER ROLE {user} NOCREATEROLE;")),
-                ));
-            }
-            continue;
-        }
-        let how = if r.inherited {
+    let how = |r: &RoleInfo| {
+        if r.inherited {
             "inherits"
         } else {
             "can SET ROLE to"
-        };
+        }
+    };
+    for r in roles.becomeable() {
+        // Before PostgreSQL 16, CREATEROLE may grant itself any non-superuser role.
+        if r.createrole && (r.is_login || r.bypass().is_none()) && roles.server_version_num < 160000
+        {
+            let (problem, fix) = if r.is_login {
+                (
+                    format!("the login {} has CREATEROLE", r.name),
+                    Some(format!("ALTER ROLE {user} NOCREATEROLE;")),
+                )
+            } else {
+                (
+                    format!("the login {} {}, which has CREATEROLE", how(r), r.name),
+                    fix_revoke(r),
+                )
+            };
+            out.push(finding(
+                "ROLE_CREATEROLE",
+                Severity::Critical,
+                &r.name,
+                problem,
+                "before PostgreSQL 16, CREATEROLE may grant itself any non-superuser role: the tables' owner, a BYPASSRLS role",
+                fix,
+            ));
+        }
+        if r.is_login {
+            continue;
+        }
+        let how = how(r);
         if let Some(why) = r.bypass() {
             out.push(finding(
                 "SET_ROLE_BYPASS",
@@ -216,15 +232,6 @@ pub(crate) fn findings(roles: &Roles, login: &LoginInfo, out: &mut Vec<Finding>)
                 &r.name,
                 format!("the login {how} {}, which {why}", r.name),
                 "anyone with the console's password becomes a role that RLS does not apply to, and reads every tenant",
-                fix_revoke(r),
-            ));
-        } else if r.createrole && roles.server_version_num < 160000 {
-            out.push(finding(
-                "ROLE_CREATEROLE",
-                Severity::Critical,
-                &r.name,
-                format!("the login {how} {}, which has CREATEROLE", r.name),
-                "before PostgreSQL 16, CREATEROLE may grant itself any non-superuser role: the tables' owner, a BYPASSRLS role",
                 fix_revoke(r),
             ));
         }
