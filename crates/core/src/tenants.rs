@@ -16,8 +16,13 @@ use crate::scope::{Tenant, TenantScope};
 use crate::sql::{col, keyset_page, like_escape, LIKE_ESCAPE};
 
 /// Resolves a tenant by id or slug. The only way to obtain a [`Tenant`].
-#[tracing::instrument(skip(db))]
 pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
+    Ok(resolve_row(db, key).await?.tenant)
+}
+
+/// [`resolve`], with the rest of the tenant's row (status, plan, creation date) that the same query reads.
+#[tracing::instrument(skip(db))]
+pub(crate) async fn resolve_row(db: &Db, key: &str) -> Result<TenantRow> {
     let key = key.trim();
     if key.is_empty() {
         return Err(Error::InvalidInput(
@@ -58,7 +63,7 @@ pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
         // An id that is also another tenant's slug: the id wins, as ids are what the policies compare.
         _ => {
             found.sort_by_key(|r| r.tenant.id != key);
-            Ok(found.swap_remove(0).tenant)
+            Ok(found.swap_remove(0))
         }
     }
 }
@@ -351,18 +356,6 @@ pub struct TenantStats {
     pub members: i64,
     pub audit_events_30d: Count,
     pub last_activity: Option<DateTime<Utc>>,
-}
-
-/// The tenant's own row (status, plan, creation date), read inside its scope: what a support person must see
-/// first, a suspended or deleted customer above all.
-pub async fn details(scope: &mut TenantScope) -> Result<TenantRow> {
-    let s = scope.schema().clone();
-    let mut qb = select_tenants(&s);
-    qb.push(format!(" WHERE {} = CAST(", tcol(&s.mapping.tenants.id)))
-        .push_bind(scope.tenant().id.clone())
-        .push(format!(" AS {})", s.tenant_id_type.cast()));
-    let row = qb.build().fetch_one(scope.conn()).await?;
-    row_to_tenant(&row)
 }
 
 /// Reads a tenant's stats in its scope.

@@ -67,14 +67,13 @@ pub async fn tenant_open(
 ) -> CmdResult<TenantOverview> {
     let door = state.door(&profile_id)?;
     let (opened, mut scope) = door.open_scope(&tenant, reason.as_ref()).await?;
-    let details = tenants::details(&mut scope).await?;
     let stats = tenants::stats(&mut scope).await?;
     scope.finish().await?;
     Ok(TenantOverview {
         tenant: opened.tenant,
-        status: details.status,
-        plan: details.plan,
-        created_at: details.created_at,
+        status: opened.status,
+        plan: opened.plan,
+        created_at: opened.created_at,
         stats,
         recorded: opened.recorded,
         record_id: opened.record_id,

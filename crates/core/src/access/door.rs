@@ -21,7 +21,7 @@ use super::{record_action, require, AccessAction, AccessReason, ReasonPolicy, Re
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::scope::{Tenant, TenantScope};
-use crate::tenants::{self, TenantPage, TenantQuery, TenantStatsRow};
+use crate::tenants::{self, TenantPage, TenantQuery, TenantRow, TenantStatsRow};
 
 /// How long a reason given when opening a tenant lasts, unless the profile says otherwise.
 pub const DEFAULT_GRANT: Duration = Duration::from_secs(30 * 60);
@@ -37,6 +37,11 @@ struct Grant {
 #[derive(Clone, Debug, Serialize)]
 pub struct Opened {
     pub tenant: Tenant,
+    /// Status, plan and creation date, from the row the tenant was resolved from (absent when the mapping has
+    /// no such column): a suspended customer must be seen at once.
+    pub status: Option<String>,
+    pub plan: Option<String>,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether this open wrote an access record (`None`: nothing needed recording, or a live grant covered it).
     pub recorded: Option<Recorded>,
     /// The id of the access record this open wrote.
@@ -106,19 +111,31 @@ impl Door {
 
     /// Resolves a tenant after the bypass rule: no tenant data, not even its existence, for a refused login.
     async fn resolve(&self, key: &str) -> Result<Tenant> {
+        Ok(self.resolve_row(key).await?.tenant)
+    }
+
+    async fn resolve_row(&self, key: &str) -> Result<TenantRow> {
         self.db.ensure_isolated()?;
-        tenants::resolve(&self.db, key).await
+        tenants::resolve_row(&self.db, key).await
     }
 
     /// Opens a tenant to browse it: applies the reason policy and records the access (under `required`,
     /// once per grant). Opening again with a live grant and no new reason records nothing.
     #[tracing::instrument(skip(self, reason))]
     pub async fn open(&self, key: &str, reason: Option<&AccessReason>) -> Result<Opened> {
-        let tenant = self.resolve(key).await?;
+        let TenantRow {
+            tenant,
+            status,
+            plan,
+            created_at,
+        } = self.resolve_row(key).await?;
         if reason.is_none() {
             if let Some(grant) = self.live_grant(&tenant.id) {
                 return Ok(Opened {
                     tenant,
+                    status,
+                    plan,
+                    created_at,
                     recorded: None,
                     record_id: None,
                     grant_seconds: Some(
@@ -158,6 +175,9 @@ impl Door {
         }
         Ok(Opened {
             tenant,
+            status,
+            plan,
+            created_at,
             recorded,
             record_id,
             grant_seconds,
