@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Checks that the core reads in floors: each module imports only modules on its own floor or below, and no two
-modules import each other in a circle. Also no import cycle in tenantctl or the app. Exit 1 with each breach.
+modules import each other in a circle. Also no import cycle in tenantctl or the app. And the core's statements
+are pooler-safe: made only by the `sql` module's helpers (unnamed, never a named prepared statement), and run
+only in transactions (no module but `db` touches the pool). Exit 1 with each breach.
 
 The floors (bottom-up) are the README's architecture section; a new module must be given a floor here.
 """
@@ -102,6 +104,17 @@ def main():
     for src in ["crates/core/src", "crates/tenantctl/src", "src-tauri/src"]:
         for c in cycles(imports(modules(os.path.join(root, src)))):
             problems.append(f"{src}: import cycle {' -> '.join(c)}")
+    statement_makers = re.compile(r"\bsqlx::query(_as|_scalar|_with)?(::<|\()|\.build(_query_as|_query_scalar)?\(\)")
+    pool_use = re.compile(r"\.pool\(\)|\bcatalog_pool\(\)|\.acquire\(\)")
+    for m, files in mods.items():
+        for f in files:
+            rel = os.path.relpath(f, core)
+            body = code(f)
+            if m != "sql" and statement_makers.search(body):
+                problems.append(f"core: {rel} makes a statement itself; use crate::sql::query/query_as/query_scalar/built "
+                                "(unnamed statements, safe behind a pooler)")
+            if m != "db" and pool_use.search(body):
+                problems.append(f"core: {rel} uses the pool directly; take a transaction from Db (read_tx, write_tx)")
     for p in problems:
         print(p)
     if problems:

@@ -32,6 +32,7 @@
  * @property {string} [mapping_file]
  * @property {ReasonPolicy} access_reason
  * @property {number} statement_timeout_ms
+ * @property {string} [record_to]   id of the profile (the primary) this one's access records are written on
  * @property {AcceptedFinding[]} [accepted_findings]
  */
 
@@ -53,6 +54,7 @@
  * @property {string} [mapping_file]
  * @property {ReasonPolicy} [access_reason]
  * @property {number} [statement_timeout_ms]
+ * @property {string} [record_to]   "" for none
  */
 
 /**
@@ -63,6 +65,16 @@
  * @property {boolean} superuser
  * @property {boolean} bypassrls
  * @property {string[]} owns_unforced
+ * @property {boolean} standby   the server is a hot standby (read-only replica)
+ */
+
+/**
+ * @typedef {object} ServerRole
+ * @property {boolean} standby
+ * @property {number | null} replay_lag_bytes
+ * @property {number | null} replay_delay_seconds
+ * @property {number | null} pooler_port   the server's own port, when a pooler or proxy stands in between
+ * @property {string} summary   one line for people
  */
 
 /** @typedef {{ kind: string, cause: string, hint: string }} Diagnosis */
@@ -74,6 +86,7 @@
  * @property {string | null} server_version
  * @property {LoginInfo | null} login
  * @property {string[]} bypass_reasons
+ * @property {ServerRole | null} server
  * @property {Diagnosis | null} diagnosis
  */
 
@@ -85,6 +98,7 @@
  * @property {string[]} bypass_reasons   why RLS does not apply to this login; empty when it does
  * @property {boolean} bypass_accepted   the user acknowledged the red banner
  * @property {ReasonPolicy} access_reason
+ * @property {string | null} records_to   the profile whose primary records this one's accesses
  */
 
 /** @typedef {{ id: string, slug: string, name: string, status?: string | null }} Tenant */
@@ -207,6 +221,8 @@ export const ErrorKind = Object.freeze({
   IsolationNotEnforced: "isolation_not_enforced",
   ReasonRequired: "reason_required",
   AccessNotRecorded: "access_not_recorded",
+  Standby: "standby",
+  Pooler: "pooler",
   UnknownTenant: "unknown_tenant",
   UnknownProfile: "unknown_profile",
   InvalidInput: "invalid_input",

@@ -40,7 +40,12 @@ export function mount(el, ctx) {
         el,
         h("span", { class: "iso-icon", "aria-hidden": "true" }, "✓"),
         h("span", { class: "iso-text" }, `RLS enforced for login ${user}`),
-        h("span", { class: "iso-detail" }, `${s.profile_name} · ${s.login.database}`),
+        h(
+          "span",
+          { class: "iso-detail", testid: "session-detail" },
+          `${s.profile_name} · ${s.login.database}` +
+            (s.login.standby ? ` · read replica${s.records_to ? `, accesses recorded on ${s.records_to}` : ""}` : ""),
+        ),
         h("button", { type: "button", class: "link", testid: "open-check", on: { click: () => store.show("check") } }, "Isolation check"),
       );
       return;

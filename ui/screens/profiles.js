@@ -179,6 +179,7 @@ export function mount(root, ctx, opts = {}) {
         prop("Mapping file", p.mapping_file || "built-in reference schema"),
         prop("Access reason", REASON.find(([v]) => v === p.access_reason)?.[1] ?? p.access_reason),
         prop("Statement timeout", `${p.statement_timeout_ms} ms`),
+        p.record_to ? prop("Records accesses on", profiles.find((x) => x.id === p.record_to)?.name ?? p.record_to) : null,
       ),
       result,
       h("div", { id: "connect-error", "aria-live": "assertive" }),
@@ -288,6 +289,14 @@ export function mount(root, ctx, opts = {}) {
       mapping_file: input("mapping_file", { type: "text", value: p?.mapping_file ?? "", testid: "pf-mapping-file", placeholder: "built-in reference schema" }),
       access_reason: select({ id: id("access_reason"), name: "access_reason", testid: "pf-access-reason" }, REASON, p?.access_reason ?? "off"),
       statement_timeout_ms: input("statement_timeout_ms", { type: "number", min: "100", step: "100", value: String(p?.statement_timeout_ms ?? 10000), testid: "pf-timeout" }),
+      record_to: select(
+        { id: id("record_to"), name: "record_to", testid: "pf-record-to" },
+        /** @type {[string, string][]} */ ([
+          ["", "This server (a primary)"],
+          ...profiles.filter((x) => x.id !== p?.id).map((x) => /** @type {[string, string]} */ ([x.id, x.name])),
+        ]),
+        p?.record_to ?? "",
+      ),
     };
     const syncTls = () => {
       f.ca_file.disabled = f.tls.value === "disable";
@@ -323,6 +332,11 @@ export function mount(root, ctx, opts = {}) {
         field("Mapping file", f.mapping_file, "TOML file that maps your table and column names; empty for the reference schema."),
         field("Access reason", f.access_reason, "Whether opening a tenant asks support staff why (recorded in the tenant's access history)."),
         field("Statement timeout (ms)", f.statement_timeout_ms),
+        field(
+          "Record accesses on",
+          f.record_to,
+          "For a read replica (hot standby), where nothing can be written: the primary's profile, where the access records go.",
+        ),
       ),
       problem,
     );
@@ -363,6 +377,7 @@ export function mount(root, ctx, opts = {}) {
         mapping_file: f.mapping_file.value.trim(),
         access_reason: /** @type {api.ReasonPolicy} */ (f.access_reason.value),
         statement_timeout_ms: Number(f.statement_timeout_ms.value) || 10000,
+        record_to: f.record_to.value,
       };
       if (p) form.id = p.id;
       const password = f.password.value;
@@ -419,7 +434,12 @@ export function reportView(r) {
     "div",
     { class: bypass ? "report warn" : "report ok", testid: "test-ok" },
     h("h3", null, `Connected to ${r.target}`),
-    h("dl", { class: "props" }, loginProps(l)),
+    h(
+      "dl",
+      { class: "props" },
+      loginProps(l),
+      r.server ? [h("dt", null, "Server role"), h("dd", { testid: "server-role", class: r.server.standby ? "warn" : "" }, r.server.summary)] : null,
+    ),
     bypass
       ? h(
           "div",

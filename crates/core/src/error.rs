@@ -57,6 +57,16 @@ pub enum Error {
     #[error("{0}")]
     ReasonRequired(String),
 
+    /// An access must be recorded, and the server is a hot standby (or otherwise refuses writes) with no
+    /// primary named to record on: nothing was read.
+    #[error("{0}")]
+    Standby(String),
+
+    /// A connection pooler between the console and the server works in a way the console cannot (statement
+    /// pooling), or lost the console's statements.
+    #[error("{0}")]
+    Pooler(String),
+
     /// The support-access log did not keep the record of an access, so the access did not happen.
     #[error("{0}")]
     AccessNotRecorded(String),
@@ -109,6 +119,8 @@ pub const KINDS: &[&str] = &[
     "isolation_not_enforced",
     "reason_required",
     "access_not_recorded",
+    "standby",
+    "pooler",
     "profile",
     "unknown_profile",
     "secret_missing",
@@ -146,6 +158,8 @@ impl Error {
             Error::IsolationNotEnforced(_) => "isolation_not_enforced",
             Error::ReasonRequired(_) => "reason_required",
             Error::AccessNotRecorded(_) => "access_not_recorded",
+            Error::Standby(_) => "standby",
+            Error::Pooler(_) => "pooler",
             Error::Profile(_) => "profile",
             Error::UnknownProfile(_) => "unknown_profile",
             Error::Keyring(e) => e.kind(),
@@ -285,6 +299,16 @@ impl From<sqlx::Error> for Error {
                     "57P01" | "57P02" | "57P03" => {
                         Error::ConnectionLost("the server is shutting down".into())
                     }
+                    // duplicate_prepared_statement, invalid_sql_statement_name: statements of one session
+                    // were spread over server connections (a pooler in transaction mode, statements kept
+                    // named by a client other than the console's core).
+                    "42P05" | "26000" => Error::Pooler(format!(
+                        "the server lost track of a prepared statement (SQLSTATE {code}): a pooler in transaction mode (PgBouncer) moved this session's statements to another server connection; connect directly or through session pooling, and report this (the console's own statements are unnamed)"
+                    )),
+                    // protocol_violation: PgBouncer in statement mode refuses every transaction.
+                    "08P01" if db.message().contains("statement pool mode") => Error::Pooler(
+                        "the pooler is in statement mode, which refuses transactions, and every read of the console is a transaction: connect through a pool in transaction or session mode (pool_mode in pgbouncer.ini), or directly".into(),
+                    ),
                     _ => Error::Database { code },
                 }
             }
@@ -367,6 +391,8 @@ mod tests {
             Error::IsolationNotEnforced("x".into()),
             Error::ReasonRequired("x".into()),
             Error::AccessNotRecorded("x".into()),
+            Error::Standby("x".into()),
+            Error::Pooler("x".into()),
             Error::Profile("x".into()),
             Error::UnknownProfile("x".into()),
             Error::Keyring(SecretError::Missing("p".into())),

@@ -54,6 +54,10 @@ pub struct Profile {
     pub access_grant_minutes: u32,
     #[serde(default = "default_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// Where this profile's access records are written: the id (or name) of another profile, the primary,
+    /// when this one reads from a hot standby, where nothing can be written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_to: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accepted_findings: Vec<AcceptedFinding>,
     /// Fields written by a newer version: kept as they are.
@@ -90,6 +94,7 @@ impl Profile {
             access_reason: ReasonPolicy::default(),
             access_grant_minutes: default_grant_minutes(),
             statement_timeout_ms: default_timeout_ms(),
+            record_to: None,
             accepted_findings: Vec::new(),
             extra: BTreeMap::new(),
         }
@@ -126,6 +131,15 @@ impl Profile {
         if !(1..=24 * 60).contains(&self.access_grant_minutes) {
             return Err(Error::InvalidInput(
                 "an access grant lasts 1 to 1440 minutes".into(),
+            ));
+        }
+        if self
+            .record_to
+            .as_deref()
+            .is_some_and(|t| t == self.id || t == self.name)
+        {
+            return Err(Error::InvalidInput(
+                "a profile cannot record its accesses on itself: record_to names the primary's profile".into(),
             ));
         }
         if self.statement_timeout_ms == 0 {
@@ -166,7 +180,7 @@ impl Profile {
     /// stored profile's other fields (including those of newer versions) are kept. Only the profile's own
     /// fields are taken from the form.
     pub fn from_input(input: serde_json::Value, store: &ProfileStore) -> Result<Profile> {
-        const EDITABLE: [&str; 12] = [
+        const EDITABLE: [&str; 13] = [
             "name",
             "host",
             "port",
@@ -179,6 +193,7 @@ impl Profile {
             "access_reason",
             "statement_timeout_ms",
             "accepted_findings",
+            "record_to",
         ];
         let serde_json::Value::Object(form) = input else {
             return Err(Error::InvalidInput(
@@ -229,13 +244,34 @@ impl Profile {
         }
     }
 
-    /// The door for a database connected with this profile: its reason policy and grant length.
+    /// The door for a database connected with this profile: its reason policy and grant length, and its name
+    /// for messages. Records go to `db` until [`crate::access::Door::records_on`] names the primary.
     pub fn door(&self, db: crate::Db) -> crate::access::Door {
         crate::access::Door::new(
             db,
             self.access_reason,
             Duration::from_secs(u64::from(self.access_grant_minutes) * 60),
         )
+        .named(&format!("profile {:?}", self.name))
+    }
+
+    /// The profile this one's access records go to (`record_to`), when it names one.
+    pub fn record_target(&self, store: &ProfileStore) -> Result<Option<Profile>> {
+        let Some(target) = &self.record_to else {
+            return Ok(None);
+        };
+        match store.get(target) {
+            Ok(p) if p.id == self.id => Err(Error::InvalidInput(format!(
+                "profile {:?} records its accesses on itself: record_to must name the primary's profile",
+                self.name
+            ))),
+            Ok(p) => Ok(Some(p)),
+            Err(Error::UnknownProfile(_)) => Err(Error::UnknownProfile(format!(
+                "{target} (named by record_to in profile {:?})",
+                self.name
+            ))),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn db_options(&self, allow_bypass: bool) -> DbOptions {

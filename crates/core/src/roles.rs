@@ -96,7 +96,7 @@ pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
         ),
     };
     let tenant = scope.tenant().id.clone();
-    let rows = sqlx::query(&sql)
+    let rows = crate::sql::query(&sql)
         .bind(&tenant)
         .fetch_all(scope.conn())
         .await?;

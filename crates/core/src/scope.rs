@@ -61,13 +61,15 @@ impl TenantScope {
     /// Opens a scope for `tenant` on a connection from the pool.
     #[tracing::instrument(skip(db), fields(tenant = %tenant.id))]
     pub(crate) async fn open(db: &Db, tenant: &Tenant) -> Result<Self> {
-        let mut tx = db.pool().begin_with("BEGIN READ ONLY").await?;
-        sqlx::query("SELECT set_config($1, $2, true), set_config('statement_timeout', $3, true)")
-            .bind(db.schema().setting())
-            .bind(&tenant.id)
-            .bind(format!("{}ms", db.statement_timeout_ms()))
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = db.read_tx().await?;
+        crate::sql::query(
+            "SELECT set_config($1, $2, true), set_config('statement_timeout', $3, true)",
+        )
+        .bind(db.schema().setting())
+        .bind(&tenant.id)
+        .bind(format!("{}ms", db.statement_timeout_ms()))
+        .execute(&mut *tx)
+        .await?;
         Ok(TenantScope {
             tx,
             tenant: tenant.clone(),

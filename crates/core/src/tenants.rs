@@ -56,7 +56,9 @@ pub(crate) async fn resolve_row(db: &Db, key: &str) -> Result<TenantRow> {
         )));
     }
     qb.push(" LIMIT 2");
-    let rows = qb.build().fetch_all(db.pool()).await?;
+    let mut tx = db.read_tx().await?;
+    let rows = crate::sql::built(&mut qb).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
     let mut found: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
     match found.len() {
         0 => Err(Error::UnknownTenant(key.to_owned())),
@@ -299,23 +301,18 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
     let dir = if q.sort.descending() { " DESC" } else { "" };
     qb.push(format!(" ORDER BY {sort_col}{dir}, {id}{dir} LIMIT "))
         .push_bind(limit + 1);
-    let rows = if trigram_search {
+    let mut tx = db.read_tx().await?;
+    if trigram_search {
         // The planner prices ILIKE like an equality, so for a long search text it judges one sequential scan
         // (three ILIKEs on every tenant: 25-40 ms on 10,000) cheaper than three trigram bitmap scans (about
         // 1 ms), and picks it. With sequential scans priced out for this one statement it takes the indexes
         // when they exist; where none do (a mapped schema), it scans anyway, as before. The statement is
         // not kept prepared: a cached generic plan, made without seeing the text, walks the name index and
         // tests every tenant for a rare text; an unnamed statement is planned for the text it is given.
-        let mut tx = db.pool().begin_with("BEGIN READ ONLY").await?;
-        sqlx::query("SET LOCAL enable_seqscan = off")
-            .execute(&mut *tx)
-            .await?;
-        let rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        rows
-    } else {
-        qb.build().fetch_all(db.pool()).await?
-    };
+        sqlx::Executor::execute(&mut *tx, "SET LOCAL enable_seqscan = off").await?;
+    }
+    let rows = crate::sql::built(&mut qb).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
     let items: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
         let key = match q.sort {
@@ -386,11 +383,12 @@ pub async fn stats_as_of(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<
         last = s.audit_ts.select(&created),
     );
     let since = (now - chrono::Duration::days(30)).to_rfc3339();
-    let (members, recent, last_activity): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(&sql)
-        .bind(&tenant)
-        .bind(&since)
-        .fetch_one(scope.conn())
-        .await?;
+    let (members, recent, last_activity): (i64, i64, Option<DateTime<Utc>>) =
+        crate::sql::query_as(&sql)
+            .bind(&tenant)
+            .bind(&since)
+            .fetch_one(scope.conn())
+            .await?;
     let audit_events_30d = if recent > EXACT_COUNT_LIMIT {
         let est = estimate(
             scope,
@@ -452,7 +450,7 @@ pub(crate) async fn resolve_ids(db: &Db, ids: &[String]) -> Result<Vec<Tenant>> 
 /// The planner's row estimate for a query (run inside the scope, so it is the estimate under RLS).
 pub(crate) async fn estimate(scope: &mut TenantScope, sql: &str, binds: &[&str]) -> Result<i64> {
     let explain = format!("EXPLAIN (FORMAT JSON) {sql}");
-    let mut q = sqlx::query_scalar::<_, serde_json::Value>(&explain);
+    let mut q = crate::sql::query_scalar::<serde_json::Value>(&explain);
     for b in binds {
         q = q.bind(b.to_string());
     }

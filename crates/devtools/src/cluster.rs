@@ -212,6 +212,33 @@ impl LocalCluster {
         Ok(c)
     }
 
+    /// Makes a streaming hot standby of the running server `primary` in `dir` (`pg_basebackup -R`, over the
+    /// primary's socket, where its owner replicates without a password). Start it like any cluster.
+    pub fn standby_of(primary: &ProcessServer, dir: &Path) -> Result<Self> {
+        let bindir = bindir()?;
+        let run_as = postgres_user_when_root()?;
+        let c = LocalCluster {
+            dir: dir.to_path_buf(),
+            bindir,
+            run_as,
+        };
+        if let Some(owner) = run_as {
+            reachable_by(dir, owner)?;
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("protecting", dir, e))?;
+        chown_tree(dir, run_as)?;
+        let mut cmd = c.command("pg_basebackup");
+        cmd.arg("-D")
+            .arg(dir)
+            .args(["-R", "-X", "stream", "-c", "fast", "-U", "postgres", "-h"])
+            .arg(&primary.socket_dir)
+            .args(["-p", &primary.port.to_string()]);
+        run(&mut cmd, "pg_basebackup")?;
+        Ok(c)
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bindir.join(program));
         if let Some((uid, gid)) = self.run_as {
@@ -482,6 +509,25 @@ fn sweep_stale(base: &Path) {
 /// by an exit handler, and swept by the next run if this process is killed. For test binaries that share one
 /// server between their tests, and for tools that need one for their whole run.
 pub fn start_for_process(opts: &ClusterOptions) -> Result<ProcessServer> {
+    let dir = process_dir()?;
+    let cluster = LocalCluster::open_or_init(&dir.join("pg"), opts).inspect_err(|_| {
+        std::fs::remove_dir_all(&dir).ok();
+    })?;
+    run_for_process(cluster, dir)
+}
+
+/// A streaming hot standby of `primary` (itself started with [`start_for_process`]), started for the rest of
+/// this process in the same way.
+pub fn start_standby_for_process(primary: &ProcessServer) -> Result<ProcessServer> {
+    let dir = process_dir()?;
+    let cluster = LocalCluster::standby_of(primary, &dir.join("pg")).inspect_err(|_| {
+        std::fs::remove_dir_all(&dir).ok();
+    })?;
+    run_for_process(cluster, dir)
+}
+
+/// A fresh temporary directory for a server of this process, marked with its pid for [`sweep_stale`].
+fn process_dir() -> Result<PathBuf> {
     let base = std::env::temp_dir();
     sweep_stale(&base);
     let dir = tempfile::Builder::new()
@@ -495,11 +541,14 @@ pub fn start_for_process(opts: &ClusterOptions) -> Result<ProcessServer> {
     let owner = dir.join("owner.pid");
     std::fs::write(&owner, std::process::id().to_string())
         .map_err(|e| Error::io("writing", &owner, e))?;
+    Ok(dir)
+}
+
+fn run_for_process(cluster: LocalCluster, dir: PathBuf) -> Result<ProcessServer> {
     let fail = |e: Error| {
         std::fs::remove_dir_all(&dir).ok();
         e
     };
-    let cluster = LocalCluster::open_or_init(&dir.join("pg"), opts).map_err(fail)?;
     let (tx, rx) = std::sync::mpsc::channel();
     let started = std::thread::Builder::new()
         .name("tc-cluster".into())

@@ -6,6 +6,8 @@
 
 #[cfg(unix)]
 pub mod cluster;
+#[cfg(unix)]
+pub mod pooler;
 pub mod seed;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -123,18 +123,25 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
             "say which database: --profile NAME (tenantctl profile list) or --url postgres://...",
         ));
     };
-    let profile = ProfileStore::open_default()?.get(name)?;
+    let store = ProfileStore::open_default()?;
+    let profile = store.get(name)?;
     let password = profile_password(g, &profile).await?;
     let spec = profile.connect_spec(Some(password));
-    let db = Db::connect(
-        &spec,
-        mapping(g, Some(&profile))?,
-        profile.db_options(g.allow_bypass),
-    )
-    .await?;
-    Ok(Conn {
-        door: profile.door(db),
-    })
+    let mapping = mapping(g, Some(&profile))?;
+    let db = Db::connect(&spec, mapping.clone(), profile.db_options(g.allow_bypass)).await?;
+    let mut door = profile.door(db);
+    // A replica's records go to its primary: connected now, with its password from the keyring.
+    if let Some(primary) = profile.record_target(&store)? {
+        let password = primary.password(&Secrets::system()?).await?;
+        let recorder = Db::connect(
+            &primary.connect_spec(Some(password)),
+            mapping,
+            primary.db_options(false),
+        )
+        .await?;
+        door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
+    }
+    Ok(Conn { door })
 }
 
 /// The password for a profile: `--password-stdin` (this session only), else the system keyring.

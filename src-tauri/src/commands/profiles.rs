@@ -49,7 +49,7 @@ pub async fn profiles_save(
     // A connected profile's door holds the old reason policy and connection settings: close it, so the next
     // connect uses what was saved (a stricter policy must never wait for a restart).
     if let Some(door) = state.drop_door(&p.id) {
-        door.db().catalog_pool().close().await;
+        door.db().close().await;
     }
     Ok(p)
 }

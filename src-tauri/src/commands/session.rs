@@ -48,6 +48,8 @@ pub struct SessionInfo {
     /// The user acknowledged the bypass: tenant reads go on, resting on the console's predicates only.
     pub bypass_accepted: bool,
     pub access_reason: ReasonPolicy,
+    /// The profile whose primary records this profile's accesses (`record_to`), when it reads a standby.
+    pub records_to: Option<String>,
 }
 
 /// Connects a profile. `password` is for this session only (when the keyring has none or is locked);
@@ -71,12 +73,29 @@ pub async fn session_connect(
             None => state.secrets()?.get(&p.id).await?,
         },
     };
+    let mapping = p.mapping()?;
     let db = Db::connect(
         &p.connect_spec(Some(password)),
-        p.mapping()?,
+        mapping.clone(),
         p.db_options(allow_bypass),
     )
     .await?;
+    let mut door = p.door(db.clone());
+    let mut records_to = None;
+    if let Some(primary) = p.record_target(&state.store)? {
+        let password = match state.session_password(&primary.id) {
+            Some(pw) => pw,
+            None => primary.password(state.secrets()?).await?,
+        };
+        let recorder = Db::connect(
+            &primary.connect_spec(Some(password)),
+            mapping,
+            primary.db_options(false),
+        )
+        .await?;
+        door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
+        records_to = Some(primary.name);
+    }
     let info = SessionInfo {
         profile_id: p.id.clone(),
         profile_name: p.name.clone(),
@@ -84,15 +103,16 @@ pub async fn session_connect(
         bypass_accepted: db.bypass_accepted(),
         login: db.login().clone(),
         access_reason: p.access_reason,
+        records_to,
     };
-    state.set_door(&p.id, p.door(db));
+    state.set_door(&p.id, door);
     Ok(info)
 }
 
 #[tauri::command]
 pub async fn session_disconnect(state: State<'_, AppState>, profile_id: String) -> CmdResult<()> {
     if let Some(door) = state.drop_door(&profile_id) {
-        door.db().catalog_pool().close().await;
+        door.db().close().await;
     }
     Ok(())
 }

@@ -78,6 +78,8 @@ describe("profiles", () => {
     await page.selectOption('[data-testid="pf-tls"]', "verify-full");
     await page.fill('[data-testid="pf-ca-file"]', "/etc/ssl/staging-ca.pem");
     await page.selectOption('[data-testid="pf-access-reason"]', "required");
+    // A replica records its accesses on the primary's profile, chosen by name and sent by id.
+    await page.selectOption('[data-testid="pf-record-to"]', { label: "demo" });
     await shot(page, "profile-form-light");
     await page.click('[data-testid="profile-save"]');
     await page.locator('[data-testid="profile-item"][data-profile-name="staging"]').waitFor();
@@ -89,6 +91,7 @@ describe("profiles", () => {
       {
         name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
         ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 10000,
+        record_to: "p-demo",
       },
     );
     const item = page.locator('[data-testid="profile-item"][data-profile-name="staging"]');

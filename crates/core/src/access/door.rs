@@ -8,6 +8,10 @@
 //! every later read of that tenant checks it: a page that skips opening the tenant, or comes after the grant
 //! expired, is refused before anything is read. An export is recorded before its first byte, always.
 //!
+//! Records go to the connected database, or, for a profile that reads from a hot standby, to the primary its
+//! `record_to` names ([`Door::records_on`]): reading on the replica and recording on the primary is then one
+//! operation. A standby with no primary named is refused before anything is read, whenever a record is needed.
+//!
 //! `TenantScope::open` is crate-private and this module is the only caller outside the export's own snapshot
 //! connections (which take an [`ExportPass`], made only here), so no entry point can go around the door.
 
@@ -77,6 +81,12 @@ impl ExportPass {
 /// The door of one connected database, with its profile's reason policy and the grants given so far.
 pub struct Door {
     db: Db,
+    /// Where records are written when not on `db` (the primary of a standby).
+    recorder: Option<Db>,
+    /// How messages name what the console is connected to (`profile "prod-replica"`).
+    label: String,
+    /// Whether the door was opened for a profile (whose `record_to` can then be set).
+    for_profile: bool,
     policy: ReasonPolicy,
     grant_for: Duration,
     grants: Mutex<HashMap<String, Grant>>,
@@ -85,17 +95,93 @@ pub struct Door {
 impl Door {
     /// A door for `db` under `policy`; reasons given when opening a tenant last `grant_for`.
     pub fn new(db: Db, policy: ReasonPolicy, grant_for: Duration) -> Self {
+        let label = format!("the server at {}", db.target());
         Door {
             db,
+            recorder: None,
+            label,
+            for_profile: false,
             policy,
             grant_for: grant_for.max(Duration::from_secs(1)),
             grants: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Names what the door is connected to in its messages (`profile "prod-replica"`).
+    pub fn named(mut self, label: &str) -> Self {
+        self.label = label.to_owned();
+        self.for_profile = true;
+        self
+    }
+
+    /// Writes this door's access records on `primary` (connected with the profile `record_to` names), under
+    /// the same rules: the tenant set in the record's transaction, the record read back in its scope there.
+    /// A primary that is itself a standby is refused.
+    pub fn records_on(mut self, primary: Db, primary_label: &str) -> Result<Self> {
+        if primary.login().standby {
+            return Err(Error::Standby(format!(
+                "{primary_label}, where {} records its accesses, is a hot standby too: record_to must name the primary's profile",
+                self.label
+            )));
+        }
+        self.recorder = Some(primary);
+        Ok(self)
+    }
+
+    /// The database records are written on, or why none can be: a standby with no primary named.
+    fn recorder(&self, what: &str) -> Result<&Db> {
+        match &self.recorder {
+            Some(primary) => Ok(primary),
+            None if self.db.login().standby => Err(self.standby_error(what)),
+            None => Ok(&self.db),
+        }
+    }
+
+    /// Refuses at once, before the tenant is even looked up, when a record will be needed and cannot be
+    /// written (a standby with no primary named).
+    fn can_record(&self, what: &str) -> Result<()> {
+        if self.db.schema().tables.access_log.is_some() {
+            self.recorder(what)?;
+        }
+        Ok(())
+    }
+
+    fn standby_error(&self, what: &str) -> Error {
+        let fix = if self.for_profile {
+            "Name the primary's profile in this profile's record_to setting (tenantctl profile add NAME --url ... --record-to PRIMARY, or \"Record accesses on\" in the app's profile form), or connect to the primary"
+        } else {
+            "Connect with a profile whose record_to names the primary's profile (tenantctl profile add NAME --url ... --record-to PRIMARY), or connect to the primary"
+        };
+        Error::Standby(format!(
+            "{} is a hot standby (a read-only replica), where the support-access record of this {what} cannot be written, so nothing was read. {fix}",
+            self.label
+        ))
+    }
+
+    /// Records on the recorder; a write refused as read-only (a standby promoted the other way, or
+    /// `default_transaction_read_only`) gets the standby's message.
+    async fn record(
+        &self,
+        what: &str,
+        tenant: &Tenant,
+        reason: Option<&AccessReason>,
+        action: &AccessAction,
+    ) -> Result<(Recorded, Option<String>)> {
+        let db = self.recorder(what)?;
+        match record_action(db, tenant, reason, action).await {
+            Err(Error::ReadOnly) => Err(self.standby_error(what)),
+            other => other,
+        }
+    }
+
     /// The connected database (who the login is, the isolation check's catalog reads).
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Where access records are written: the primary `record_to` named, else the connected database.
+    pub fn records_to(&self) -> &str {
+        self.recorder.as_ref().unwrap_or(&self.db).target()
     }
 
     pub fn policy(&self) -> ReasonPolicy {
@@ -123,6 +209,9 @@ impl Door {
     /// once per grant). Opening again with a live grant and no new reason records nothing.
     #[tracing::instrument(skip(self, reason))]
     pub async fn open(&self, key: &str, reason: Option<&AccessReason>) -> Result<Opened> {
+        if self.policy != ReasonPolicy::Off || reason.is_some() {
+            self.can_record("access")?;
+        }
         let TenantRow {
             tenant,
             status,
@@ -150,8 +239,9 @@ impl Door {
         require(self.policy, reason)?;
         let must_record = self.policy != ReasonPolicy::Off || reason.is_some();
         let (recorded, record_id) = if must_record {
-            let (recorded, id) =
-                record_action(&self.db, &tenant, reason, &AccessAction::View).await?;
+            let (recorded, id) = self
+                .record("access", &tenant, reason, &AccessAction::View)
+                .await?;
             if recorded == Recorded::NoLogTable && self.policy == ReasonPolicy::Required {
                 return Err(Error::ReasonRequired(
                     "this profile requires access reasons, but the database has no support-access log to record them in (the isolation check prints the SQL that adds one)".into(),
@@ -223,17 +313,19 @@ impl Door {
         reason: Option<&AccessReason>,
         details: serde_json::Value,
     ) -> Result<ExportPass> {
+        self.can_record("export")?;
         let tenant = self.resolve(key).await?;
         let granted = self.live_grant(&tenant.id).and_then(|g| g.reason);
         let reason = reason.cloned().or(granted);
         require(self.policy, reason.as_ref())?;
-        let (recorded, record_id) = record_action(
-            &self.db,
-            &tenant,
-            reason.as_ref(),
-            &AccessAction::Export { details },
-        )
-        .await?;
+        let (recorded, record_id) = self
+            .record(
+                "export",
+                &tenant,
+                reason.as_ref(),
+                &AccessAction::Export { details },
+            )
+            .await?;
         if recorded == Recorded::NoLogTable && self.policy == ReasonPolicy::Required {
             return Err(Error::ReasonRequired(
                 "this profile requires access reasons, but the database has no support-access log to record the export in".into(),
@@ -245,6 +337,25 @@ impl Door {
             recorded,
             record_id,
         })
+    }
+
+    /// Records that an export passed with `pass` finished (rows, bytes, file), where its start was recorded.
+    pub async fn record_completion(
+        &self,
+        pass: &ExportPass,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        if pass.recorded != Recorded::Yes {
+            return Ok(());
+        }
+        self.record(
+            "export",
+            &pass.tenant,
+            pass.reason.as_ref(),
+            &AccessAction::Completed { details },
+        )
+        .await?;
+        Ok(())
     }
 
     /// A page of the tenant list (the tenants table is not tenant-scoped), refused for a bypassing login

@@ -189,8 +189,8 @@ pub(crate) async fn record_action(
         AccessAction::Export { details } => ("export", details.clone()),
         AccessAction::Completed { details } => ("export-complete", details.clone()),
     };
-    let mut tx = db.pool().begin().await?;
-    sqlx::query("SELECT set_config($1, $2, true)")
+    let mut tx = db.write_tx().await?;
+    crate::sql::query("SELECT set_config($1, $2, true)")
         .bind(s.setting())
         .bind(&tenant.id)
         .execute(&mut *tx)
@@ -201,7 +201,7 @@ pub(crate) async fn record_action(
         log.name,
         s.tenant_id_type.cast()
     );
-    let returned: Vec<String> = sqlx::query_scalar(&sql)
+    let returned: Vec<String> = crate::sql::query_scalar(&sql)
         .bind(&tenant.id)
         .bind(os_user())
         .bind(client_host())
@@ -235,13 +235,13 @@ pub(crate) async fn record_action(
     tx.commit().await?;
     // The record must be there for the tenant to read, after commit: an AFTER trigger, a deferred trigger
     // or a rule could have moved or removed it.
-    let mut check = db.pool().begin_with("BEGIN READ ONLY").await?;
-    sqlx::query("SELECT set_config($1, $2, true)")
+    let mut check = db.read_tx().await?;
+    crate::sql::query("SELECT set_config($1, $2, true)")
         .bind(s.setting())
         .bind(&tenant.id)
         .execute(&mut *check)
         .await?;
-    let found: i64 = sqlx::query_scalar(&format!(
+    let found: i64 = crate::sql::query_scalar(&format!(
         "SELECT count(*) FROM {} WHERE {} = CAST($1 AS {}) AND id::text = $2",
         log.name,
         col("tenant_id"),
@@ -326,7 +326,7 @@ pub async fn history(
     }
     qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
         .push_bind(limit + 1);
-    let rows = qb.build().fetch_all(scope.conn()).await?;
+    let rows = crate::sql::built(&mut qb).fetch_all(scope.conn()).await?;
     let items = rows
         .iter()
         .map(|r| {

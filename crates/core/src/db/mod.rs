@@ -12,7 +12,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection, Postgres, Transaction};
 
 use crate::doctor::{diagnose, Diagnosis, Target};
 
@@ -195,6 +195,9 @@ impl ConnectSpec {
             .database(&self.database)
             .username(&self.user)
             .application_name("tenant-console")
+            // Not sent: PgBouncer refuses startup parameters it does not know unless configured to ignore
+            // them, and since PostgreSQL 12 the default (1) already prints floats exactly.
+            .extra_float_digits(None)
             // Statement text may quote user data: keep it out of the driver's own log lines.
             .disable_statement_logging();
         if let Some(p) = &self.password {
@@ -238,6 +241,80 @@ pub struct LoginInfo {
     pub owns_tenant_tables: Vec<String>,
     /// Mapped tenant tables this login owns whose RLS is not FORCED: RLS does not apply to it there.
     pub owns_unforced: Vec<String>,
+    /// The server is a hot standby (`pg_is_in_recovery()`): it reads, but an access record cannot be written
+    /// there (a profile's `record_to` names the primary that records).
+    pub standby: bool,
+}
+
+/// What kind of server the console reached: a primary or a standby (and how far behind), directly or
+/// through a pooler or proxy.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ServerRole {
+    /// A hot standby (`pg_is_in_recovery()`).
+    pub standby: bool,
+    /// On a standby: WAL received but not yet replayed, in bytes.
+    pub replay_lag_bytes: Option<i64>,
+    /// On a standby: seconds since the last transaction it replayed was committed on the primary. It grows
+    /// while the primary is idle too: read it with the byte lag.
+    pub replay_delay_seconds: Option<f64>,
+    /// The port the server itself listens on (`inet_server_port()`), when it differs from the one connected
+    /// to: a pooler (PgBouncer) or a proxy stands in between.
+    pub pooler_port: Option<u16>,
+    /// All of it in one line for people ([`ServerRole::describe`]).
+    pub summary: String,
+}
+
+impl ServerRole {
+    /// Reads the server's role; `connected_port` is the port the console connected to.
+    pub(crate) async fn read(conn: &mut PgConnection, connected_port: u16) -> Result<Self> {
+        let (standby, lag, delay, port): (bool, Option<i64>, Option<f64>, Option<i32>) =
+            crate::sql::query_as(
+                "SELECT pg_is_in_recovery(),
+                        CASE WHEN pg_is_in_recovery() THEN
+                          pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint END,
+                        CASE WHEN pg_is_in_recovery() THEN
+                          extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,
+                        inet_server_port()",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut role = ServerRole {
+            standby,
+            replay_lag_bytes: lag,
+            replay_delay_seconds: delay,
+            pooler_port: port
+                .and_then(|p| u16::try_from(p).ok())
+                .filter(|p| *p != connected_port),
+            summary: String::new(),
+        };
+        role.summary = role.describe();
+        Ok(role)
+    }
+
+    /// One line for people: `primary`, or `standby, 0 bytes behind, last replayed transaction 3 s ago`.
+    pub fn describe(&self) -> String {
+        let mut s = if self.standby {
+            let mut s = "hot standby (read-only replica)".to_owned();
+            if let Some(b) = self.replay_lag_bytes {
+                s.push_str(&format!(", {b} bytes received but not yet replayed"));
+            }
+            match self.replay_delay_seconds {
+                Some(d) => s.push_str(&format!(
+                    ", last replayed transaction committed {d:.1} s ago"
+                )),
+                None => s.push_str(", nothing replayed since it started"),
+            }
+            s
+        } else {
+            "primary".to_owned()
+        };
+        if let Some(p) = self.pooler_port {
+            s.push_str(&format!(
+                "; through a pooler or proxy (the server itself listens on port {p})"
+            ));
+        }
+        s
+    }
 }
 
 impl LoginInfo {
@@ -260,10 +337,16 @@ impl LoginInfo {
     }
 
     pub(crate) async fn read(conn: &mut PgConnection, schema: &Schema) -> Result<Self> {
-        let (user, database, server_version, superuser, bypassrls): (String, String, String, bool, bool) =
-            sqlx::query_as(
+        let (user, database, server_version, superuser, bypassrls, standby): (
+            String,
+            String,
+            String,
+            bool,
+            bool,
+            bool,
+        ) = crate::sql::query_as(
                 "SELECT current_user::text, current_database()::text, current_setting('server_version'),
-                        r.rolsuper, r.rolbypassrls
+                        r.rolsuper, r.rolbypassrls, pg_is_in_recovery()
                    FROM pg_roles r WHERE r.rolname = current_user",
             )
             .fetch_one(&mut *conn)
@@ -278,7 +361,7 @@ impl LoginInfo {
         if let Some(a) = &schema.tables.access_log {
             tables.push(a.name.to_string());
         }
-        let owned: Vec<(String, bool)> = sqlx::query_as(
+        let owned: Vec<(String, bool)> = crate::sql::query_as(
             "SELECT c.oid::regclass::text, c.relforcerowsecurity FROM pg_class c
               WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
                 AND pg_has_role(current_user, c.relowner, 'USAGE')
@@ -301,6 +384,7 @@ impl LoginInfo {
             bypassrls,
             owns_tenant_tables,
             owns_unforced,
+            standby,
         })
     }
 }
@@ -345,8 +429,10 @@ impl Db {
     #[tracing::instrument(skip_all, fields(target = %spec.redacted_url()))]
     pub async fn connect(spec: &ConnectSpec, mapping: Mapping, options: DbOptions) -> Result<Self> {
         let mut probe = spec.connect_once().await?;
-        let schema = Schema::bind(&mut probe, mapping).await?;
-        let login = LoginInfo::read(&mut probe, &schema).await?;
+        let mut tx = probe.begin_with("BEGIN READ ONLY").await?;
+        let schema = Schema::bind(&mut tx, mapping).await?;
+        let login = LoginInfo::read(&mut tx, &schema).await?;
+        tx.commit().await?;
         probe.close().await.ok();
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
@@ -364,10 +450,10 @@ impl Db {
 
     /// Wraps an existing pool (tests, and callers that manage their own pool).
     pub async fn from_pool(pool: PgPool, mapping: Mapping, options: DbOptions) -> Result<Self> {
-        let mut conn = pool.acquire().await?;
-        let schema = Schema::bind(&mut conn, mapping).await?;
-        let login = LoginInfo::read(&mut conn, &schema).await?;
-        drop(conn);
+        let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+        let schema = Schema::bind(&mut tx, mapping).await?;
+        let login = LoginInfo::read(&mut tx, &schema).await?;
+        tx.commit().await?;
         Ok(Db::assemble(pool, schema, login, options, "pool".into()))
     }
 
@@ -407,12 +493,39 @@ impl Db {
         self.inner.options.allow_bypass && !self.inner.login.bypass_reasons().is_empty()
     }
 
-    /// The pool, for the cross-tenant reads (tenant list) and the access-log write.
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.inner.pool
+    /// A read-only transaction on a pooled connection, for the catalog and cross-tenant reads (the tenant
+    /// list). Every statement the core sends runs in a transaction: behind a pooler in transaction mode, a
+    /// statement outside one may be parsed on one server connection and run on another.
+    pub(crate) async fn read_tx(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.inner.pool.begin_with("BEGIN READ ONLY").await?)
     }
 
-    /// The pool, for tests and the isolation check's catalog queries (never for tenant data).
+    /// A read-only transaction that sees one snapshot for all its statements: the isolation check's catalog.
+    pub(crate) async fn snapshot_tx(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self
+            .inner
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?)
+    }
+
+    /// A read-write transaction: the access record, the console's only write.
+    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.inner.pool.begin().await?)
+    }
+
+    /// The pool's connect options (the probe opens connections of its own with them).
+    pub(crate) fn connect_options(&self) -> Arc<PgConnectOptions> {
+        self.inner.pool.connect_options()
+    }
+
+    /// Closes the pool (disconnecting a profile).
+    pub async fn close(&self) {
+        self.inner.pool.close().await
+    }
+
+    /// The pool, for tests only (a statement outside a transaction is not safe behind a pooler).
+    #[cfg(any(test, feature = "testing"))]
     pub fn catalog_pool(&self) -> &PgPool {
         &self.inner.pool
     }

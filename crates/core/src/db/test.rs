@@ -15,6 +15,8 @@ pub struct ConnectionReport {
     pub login: Option<super::LoginInfo>,
     /// Why row-level security does not apply to this login (empty when it does).
     pub bypass_reasons: Vec<String>,
+    /// Whether the server is a standby (and how far behind), and whether a pooler stands in between.
+    pub server: Option<super::ServerRole>,
     pub diagnosis: Option<Diagnosis>,
 }
 
@@ -30,6 +32,7 @@ pub async fn test_connection(
         server_version: None,
         login: None,
         bypass_reasons: Vec::new(),
+        server: None,
         diagnosis: None,
     };
     let mut conn = match spec.connect_once().await {
@@ -47,10 +50,21 @@ pub async fn test_connection(
             return report;
         }
     };
-    report.server_version = sqlx::query_scalar("SELECT current_setting('server_version')")
-        .fetch_one(&mut conn)
+    let mut conn = match sqlx::Connection::begin(&mut conn).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            report.diagnosis = Some(diagnose(&e, &spec_target(spec)));
+            return report;
+        }
+    };
+    report.server_version = crate::sql::query_scalar("SELECT current_setting('server_version')")
+        .fetch_one(&mut *conn)
         .await
         .ok();
+    match super::ServerRole::read(&mut conn, spec.port).await {
+        Ok(role) => report.server = Some(role),
+        Err(e) => tracing::info!(error = %e, "could not read the server's role"),
+    }
     let schema = match crate::mapping::Schema::bind(&mut conn, mapping).await {
         Ok(s) => s,
         Err(e) => {
@@ -68,7 +82,7 @@ pub async fn test_connection(
     tables.extend(t.roles.iter());
     for table in tables {
         let probe = format!("SELECT 1 FROM {} LIMIT 0", table.name);
-        if let Err(e) = sqlx::query(&probe).execute(&mut conn).await {
+        if let Err(e) = crate::sql::query(&probe).execute(&mut *conn).await {
             let denied =
                 matches!(&e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42501"));
             report.diagnosis = Some(if denied {
@@ -97,8 +111,7 @@ pub async fn test_connection(
             ));
         }
     }
-    use sqlx::Connection;
-    conn.close().await.ok();
+    conn.rollback().await.ok();
     report
 }
 

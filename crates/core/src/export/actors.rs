@@ -27,7 +27,7 @@ pub(super) async fn member_emails(
         s.tenant_id_type.cast()
     );
     let tenant = scope.tenant().id.clone();
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(&sql)
+    let rows: Vec<(String, Option<String>)> = crate::sql::query_as(&sql)
         .bind(tenant)
         .fetch_all(scope.conn())
         .await?;
@@ -60,14 +60,17 @@ impl Lookup {
                         ut.name,
                         col(&u.id)
                     );
-                    let pool = self.db.pool().clone();
+                    let db = self.db.clone();
                     let actor = actor.to_owned();
                     handle
                         .block_on(async move {
-                            sqlx::query_scalar::<_, Option<String>>(&sql)
+                            let mut tx = db.read_tx().await?;
+                            let found = crate::sql::query_scalar::<Option<String>>(&sql)
                                 .bind(actor)
-                                .fetch_optional(&pool)
-                                .await
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            tx.commit().await?;
+                            Ok::<_, Error>(found)
                         })?
                         .flatten()
                 }

@@ -76,12 +76,12 @@ pub(super) async fn run(
     let mut scope = TenantScope::open(db, tenant).await?;
     let total = audit::count(&mut scope, &opts.filter).await?.value.max(0) as u64;
     let emails = member_emails(db, &mut scope).await?;
-    let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+    let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
         .fetch_one(scope.conn())
         .await?;
     let q = copy_sql(db, tenant, &opts.filter);
     let setter_sql = q.setter();
-    let mut setter = sqlx::query(&setter_sql);
+    let mut setter = crate::sql::query(&setter_sql);
     for v in &q.values {
         setter = setter.bind(v.clone());
     }
@@ -161,10 +161,13 @@ pub(super) async fn run(
         }
         if matches!(outcome, Err(Error::Cancelled)) {
             // Stop the server's query, not only our reading: the backend is running COPY for us.
-            let _ = sqlx::query("SELECT pg_cancel_backend($1)")
-                .bind(pid)
-                .execute(db.pool())
-                .await;
+            if let Ok(mut other) = db.read_tx().await {
+                let _ = crate::sql::query("SELECT pg_cancel_backend($1)")
+                    .bind(pid)
+                    .execute(&mut *other)
+                    .await;
+                other.rollback().await.ok();
+            }
             // Drain what is in flight until the server acknowledges the cancel.
             while let Some(chunk) = stream.next().await {
                 if chunk.is_err() {

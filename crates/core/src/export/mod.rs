@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::access::{self, AccessAction, AccessReason, Door, ExportPass, Recorded};
+use crate::access::{AccessReason, Door, ExportPass, Recorded};
 use crate::audit::{self, AuditFilter};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -206,23 +206,13 @@ async fn record_completion(
     rows: u64,
     bytes: u64,
 ) -> Result<()> {
-    if pass.recorded() != Recorded::Yes {
-        return Ok(());
-    }
     let details = serde_json::json!({
         "file": file,
         "rows": rows,
         "bytes": bytes,
         "export_record": pass.record_id(),
     });
-    access::record(
-        door.db(),
-        pass.tenant(),
-        pass.reason.as_ref(),
-        &AccessAction::Completed { details },
-    )
-    .await?;
-    Ok(())
+    door.record_completion(pass, details).await
 }
 
 /// Removes partial files that earlier exports into `dir` left behind when their process was killed (a

@@ -206,7 +206,7 @@ pub(crate) async fn findings(
     } else {
         "false"
     };
-    let rows = sqlx::query(&format!(
+    let rows = crate::sql::query(&format!(
         "SELECT p.oid::int8 AS oid, p.oid::regprocedure::text AS name, p.proname::text AS proname,
                 p.proowner::int8 AS owner, l.lanname::text AS lang, coalesce(p.prosrc, '') AS src,
                 p.prosecdef AS secdef, {sql_body} AS sql_body,

@@ -122,7 +122,8 @@ pub(crate) fn quote_ident(name: &str) -> String {
 /// Runs the check for the login of `db`.
 #[tracing::instrument(skip_all)]
 pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {
-    let mut conn = db.catalog_pool().acquire().await?;
+    // One snapshot of the catalog for the whole verdict, in a transaction (safe behind a pooler).
+    let mut conn = db.snapshot_tx().await?;
     let login = db.login().clone();
     let setting = db.schema().setting().to_owned();
     let mut out = Vec::new();
@@ -140,7 +141,7 @@ pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {
     judge.relation_findings(&mut out);
     functions::findings(&mut conn, &judge, &mut out).await?;
     structure::findings(db, &mut conn, &judge, &mut out).await?;
-    drop(conn);
+    conn.commit().await?;
 
     let mut probed = Vec::new();
     let mut evidence = Vec::new();

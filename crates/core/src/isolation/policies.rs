@@ -101,7 +101,7 @@ pub(crate) async fn load(
     setting: &str,
 ) -> Result<Policies> {
     let rels: Vec<i64> = catalog.tables.iter().map(|t| t.oid).collect();
-    let rows = sqlx::query(
+    let rows = crate::sql::query(
         "SELECT p.polrelid::int8 AS rel, p.polname::text AS name, p.polpermissive AS permissive,
                 p.polcmd::text AS cmd, coalesce(pg_get_expr(p.polqual, p.polrelid), '') AS qual,
                 ARRAY(SELECT a FROM unnest($2::int8[]) a

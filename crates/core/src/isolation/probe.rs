@@ -5,10 +5,16 @@
 //! not return, with bounded queries (`LIMIT`, index ranges that are empty under a correct policy), inside a
 //! read-only transaction. A policy that leaks in any state is caught on every run.
 //!
-//! The residue check (the setting still present on a pooled connection after a scope ended) stays on the
-//! pooled path, where residue would live.
+//! Behind a pooler (PgBouncer in transaction mode) a "new connection" is a server connection another client
+//! used before, and may carry that client's session-level `SET` of the tenant setting: residue. The probe
+//! reports it where it sees it (a preset with ALTER ROLE/DATABASE … SET is told apart through
+//! `pg_db_role_setting`), and proves it with rows: it reads in that state too. The console's own scopes never
+//! depend on the setting being absent (each sets it transaction-locally and carries the tenant predicate).
+//! The pooled-path check (the setting still present after a scope ended) stays on the pooled path, where
+//! residue would live.
 
 use serde::Serialize;
+use sqlx::query::QueryScalar;
 use sqlx::{Connection, PgConnection};
 
 use super::relations::Judge;
@@ -49,6 +55,8 @@ pub(crate) struct ProbeResult {
 #[derive(Clone, Debug)]
 enum State {
     Unset,
+    /// A new connection found the setting already set by another client's session (a pooler handed it on).
+    Residue(String),
     Empty,
     Unknown(String),
     Tenant(Tenant),
@@ -58,6 +66,7 @@ impl State {
     fn name(&self) -> &'static str {
         match self {
             State::Unset => "unset",
+            State::Residue(_) => "residue",
             State::Empty => "empty",
             State::Unknown(_) => "unknown-tenant",
             State::Tenant(_) => "tenant",
@@ -66,7 +75,7 @@ impl State {
 
     fn value(&self) -> Option<&str> {
         match self {
-            State::Unset => None,
+            State::Unset | State::Residue(_) => None,
             State::Empty => Some(""),
             State::Unknown(id) => Some(id),
             State::Tenant(t) => Some(&t.id),
@@ -165,17 +174,32 @@ pub(crate) async fn run(
 
     let cast = s.tenant_id_type.cast();
     let timeout = format!("{}ms", db.statement_timeout_ms().min(10_000));
-    let options = db.catalog_pool().connect_options();
+    let options = db.connect_options();
     let mut evidence = Vec::new();
     for state in &states {
-        // A dedicated connection per state: nothing another user of a pool did can hide or fake a leak.
+        // A dedicated connection per state: nothing another user of the console's pool did can hide or fake a
+        // leak (behind a pooler it may still carry another client's session SET: see Residue).
         let mut conn = PgConnection::connect_with(&*options).await?;
+        let mut state = state.clone();
         if matches!(state, State::Unset) {
-            let preset: Option<String> = sqlx::query_scalar("SELECT current_setting($1, true)")
-                .bind(&setting)
-                .fetch_one(&mut conn)
-                .await?;
-            if let Some(v) = preset.filter(|v| !v.is_empty()) {
+            let mut tx = conn.begin().await?;
+            let (present, preset): (Option<String>, bool) = crate::sql::query_as(
+                "SELECT current_setting($1, true),
+                        EXISTS (SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) c
+                                 WHERE s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = session_user))
+                                   AND s.setdatabase IN (0, (SELECT oid FROM pg_database
+                                                              WHERE datname = current_database()))
+                                   AND split_part(c, '=', 1) = $1)",
+            )
+            .bind(&setting)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.rollback().await?;
+            let present = present.filter(|v| !v.is_empty());
+            if let (Some(v), false) = (&present, preset) {
+                out.push(residue_finding(&setting, v));
+                state = State::Residue(v.clone());
+            } else if let Some(v) = present {
                 out.push(finding(
                     "PROBE_SETTING_PRESET",
                     Severity::Critical,
@@ -186,17 +210,18 @@ pub(crate) async fn run(
                 ));
             }
         }
+        let state = &state;
         for (role_oid, role, is_login) in &roles {
             let mut tx = conn.begin().await?;
-            sqlx::query("SET TRANSACTION READ ONLY")
+            crate::sql::query("SET TRANSACTION READ ONLY")
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+            crate::sql::query("SELECT set_config('statement_timeout', $1, true)")
                 .bind(&timeout)
                 .execute(&mut *tx)
                 .await?;
             if let Some(v) = state.value() {
-                sqlx::query("SELECT set_config($1, $2, true)")
+                crate::sql::query("SELECT set_config($1, $2, true)")
                     .bind(&setting)
                     .bind(v)
                     .execute(&mut *tx)
@@ -204,7 +229,7 @@ pub(crate) async fn run(
             }
             if !is_login {
                 let set = format!("SET LOCAL ROLE {}", quote_ident(role));
-                if let Err(e) = sqlx::query(&set).execute(&mut *tx).await {
+                if let Err(e) = crate::sql::query(&set).execute(&mut *tx).await {
                     tracing::info!(role = %role, error = %e, "probe could not SET ROLE");
                     continue;
                 }
@@ -232,7 +257,7 @@ pub(crate) async fn run(
                 };
                 let tenant_label = match state {
                     State::Tenant(t) => Some(t.label().to_owned()),
-                    State::Unknown(id) => Some(id.clone()),
+                    State::Unknown(id) | State::Residue(id) => Some(id.clone()),
                     _ => None,
                 };
                 if foreign > 0 {
@@ -247,6 +272,11 @@ pub(crate) async fn run(
                         format!("role {role} (SET ROLE)")
                     };
                     let (code, problem, why) = match state {
+                        State::Residue(v) => (
+                            "PROBE_POOLED_RESIDUE",
+                            format!("with {setting} = {v:?} left by another client's session, {n} returned {shown} rows to {who} that never set the tenant"),
+                            "a client behind this pooler that does not set the tenant in each transaction reads as whichever tenant another client last SET",
+                        ),
                         State::Unset => (
                             "PROBE_UNSET_SETTING_ROWS",
                             format!("with {setting} never set, {n} returned {shown} rows to {who}"),
@@ -309,19 +339,27 @@ pub(crate) async fn run(
 
     // Residue: the setting must not survive the end of a scope on a pooled connection.
     if let Some(first) = tenants.first() {
-        let mut conn = db.catalog_pool().acquire().await?;
-        let mut tx = conn.begin().await?;
-        sqlx::query("SELECT set_config($1, $2, true)")
+        let mut tx = db.read_tx().await?;
+        crate::sql::query("SELECT set_config($1, $2, true)")
             .bind(&setting)
             .bind(&first.id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        let left: Option<String> = sqlx::query_scalar("SELECT current_setting($1, true)")
+        let mut tx = db.read_tx().await?;
+        let left: Option<String> = crate::sql::query_scalar("SELECT current_setting($1, true)")
             .bind(&setting)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *tx)
             .await?;
-        if left.as_deref().is_some_and(|v| !v.is_empty()) {
+        tx.commit().await?;
+        let left = left.filter(|v| !v.is_empty());
+        if left.as_deref().is_some_and(|v| v != first.id) {
+            // Not ours: another client's session SET, on a server connection a pooler handed to us.
+            out.push(residue_finding(
+                &setting,
+                left.as_deref().unwrap_or_default(),
+            ));
+        } else if left.is_some() {
             out.push(finding(
                 "PROBE_SETTING_LEAKED",
                 Severity::Critical,
@@ -338,6 +376,24 @@ pub(crate) async fn run(
     })
 }
 
+/// The finding for a tenant setting found set on a connection the console did not set it on, with no
+/// ALTER ROLE/DATABASE … SET to explain it: another client's session-level SET, handed on by a pooler.
+fn residue_finding(setting: &str, value: &str) -> Finding {
+    finding(
+        "PROBE_POOLED_RESIDUE",
+        Severity::Critical,
+        setting,
+        format!(
+            "a connection the console had not set {setting} on already had {setting} = {value:?}: another client's session-level SET stayed on a server connection that a pooler handed on"
+        ),
+        "behind a pooler in transaction or statement mode, a client that does not set the tenant in each transaction reads as whichever tenant another client last SET",
+        Some(format!(
+            "-- Set the tenant per transaction in every client: SELECT set_config('{}', <tenant>, true); never SET it at session level behind a pooler. In pgbouncer.ini, server_reset_query_always = 1 (server_reset_query = DISCARD ALL) clears sessions between clients.",
+            setting.replace('\'', "''")
+        )),
+    )
+}
+
 /// Asks one relation, inside a savepoint so that an error (which denies, it does not leak) does not end the
 /// transaction. The outer error is a lost connection; the inner one the kind of a query's error.
 async fn ask(
@@ -346,7 +402,9 @@ async fn ask(
     foreign_sql: &str,
     state: &State,
 ) -> Result<std::result::Result<(Option<i64>, i64), String>> {
-    sqlx::query("SAVEPOINT tc_probe").execute(&mut *tx).await?;
+    crate::sql::query("SAVEPOINT tc_probe")
+        .execute(&mut *tx)
+        .await?;
     let result: std::result::Result<(Option<i64>, i64), sqlx::Error> = async {
         let in_scope = match in_scope_sql {
             Some(sql) => Some(scalar(sql, state).fetch_one(&mut *tx).await?),
@@ -358,7 +416,7 @@ async fn ask(
     .await;
     match result {
         Ok(v) => {
-            sqlx::query("RELEASE SAVEPOINT tc_probe")
+            crate::sql::query("RELEASE SAVEPOINT tc_probe")
                 .execute(&mut *tx)
                 .await?;
             Ok(Ok(v))
@@ -368,7 +426,7 @@ async fn ask(
             if matches!(kind, Error::ConnectionLost(_)) {
                 return Err(kind);
             }
-            sqlx::query("ROLLBACK TO SAVEPOINT tc_probe")
+            crate::sql::query("ROLLBACK TO SAVEPOINT tc_probe")
                 .execute(&mut *tx)
                 .await?;
             Ok(Err(kind.kind().to_owned()))
@@ -380,8 +438,8 @@ async fn ask(
 fn scalar<'q>(
     sql: &'q str,
     state: &'q State,
-) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments> {
-    let q = sqlx::query_scalar::<_, i64>(sql);
+) -> QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments> {
+    let q = crate::sql::query_scalar::<i64>(sql);
     match state {
         State::Tenant(t) => q.bind(t.id.as_str()),
         _ => q,

@@ -117,11 +117,11 @@ impl Roles {
 /// Loads the login's reach and the owners of every view, materialized view and SECURITY DEFINER function.
 pub(crate) async fn load(conn: &mut PgConnection, login: &LoginInfo) -> Result<Roles> {
     let server_version_num: i32 =
-        sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
+        crate::sql::query_scalar("SELECT current_setting('server_version_num')::int4")
             .fetch_one(&mut *conn)
             .await?;
     // A superuser "is a member" of every role: its reach is everything, which its own finding already says.
-    let rows = sqlx::query(
+    let rows = crate::sql::query(
         "WITH becomeable AS (
              SELECT r.oid FROM pg_roles r
               WHERE CASE WHEN $1 THEN r.rolname = current_user ELSE pg_has_role(current_user, r.oid, 'MEMBER') END

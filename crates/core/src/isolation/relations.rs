@@ -125,7 +125,7 @@ pub(crate) async fn load(db: &Db, conn: &mut PgConnection, roles: &Roles) -> Res
     let columns: Vec<String> = mapped.iter().map(|(_, c)| c.clone()).collect();
     let becomeable = roles.becomeable_oids();
     let all = roles.all_oids();
-    let rows = sqlx::query(
+    let rows = crate::sql::query(
         "WITH RECURSIVE roots AS (
              SELECT c.oid, a.attname::text AS col
                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -178,7 +178,7 @@ pub(crate) async fn load(db: &Db, conn: &mut PgConnection, roles: &Roles) -> Res
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let rows = sqlx::query(
+    let rows = crate::sql::query(
         "SELECT c.oid::int8 AS oid, c.oid::regclass::text AS name, c.relkind::text AS kind, c.relowner::int8 AS owner,
                 coalesce(c.reloptions, '{}')::text[] AS options,
                 ARRAY(SELECT rr FROM unnest($1::int8[]) rr
@@ -212,7 +212,7 @@ pub(crate) async fn load(db: &Db, conn: &mut PgConnection, roles: &Roles) -> Res
         };
         relations.insert(rel.oid, rel);
     }
-    let edges: Vec<(i64, i64)> = sqlx::query_as(
+    let edges: Vec<(i64, i64)> = crate::sql::query_as(
         "SELECT DISTINCT r.ev_class::int8, d.refobjid::int8
            FROM pg_rewrite r
            JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid

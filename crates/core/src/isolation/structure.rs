@@ -31,7 +31,7 @@ pub(crate) async fn findings(
                 Some(format!("ALTER TABLE {name} ALTER COLUMN {col} SET NOT NULL;")),
             ));
         }
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "SELECT
                EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype = 'f'
                         AND $2::int2 = ANY (c.conkey) AND c.confrelid = to_regclass($3)) AS has_fk,
@@ -101,7 +101,7 @@ pub(crate) async fn findings(
         return Ok(());
     };
     let log_name = log.name.to_string();
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "SELECT ARRAY(SELECT rulename::text FROM pg_rewrite WHERE ev_class = to_regclass($1) AND rulename <> '_RETURN'
                       ORDER BY 1) AS rules,
                 ARRAY(SELECT tgname::text FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal

@@ -222,7 +222,7 @@ async fn bind_table(conn: &mut PgConnection, section: &str, spec: &str) -> Resul
     let name =
         TableName::parse(spec).map_err(|e| Error::Mapping(format!("[{section}] table: {e}")))?;
     // to_regclass parses the quoted name itself: the name is a bound value, never SQL text.
-    let rows: Vec<(String, String, bool)> = sqlx::query_as(
+    let rows: Vec<(String, String, bool)> = crate::sql::query_as(
         "SELECT a.attname::text, t.typname::text, a.attnotnull
            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
           WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",

@@ -6,13 +6,61 @@
 //! they put into SQL is quoted here, and every value they use is bound here.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::{FromRow, Postgres, QueryBuilder};
 
 mod ident;
 
 pub use ident::{Ident, TableName};
 
 use serde::Serialize;
+
+// Statements. Every statement the core sends with parameters is made by one of these: an **unnamed**
+// statement (`persistent(false)`), never a named prepared statement that outlives its transaction. Behind a
+// pooler in transaction mode (PgBouncer), the next transaction may run on another server connection, where a
+// named `sqlx_s_1` left by another client makes ours fail (42P05), or ours is missing. An unnamed statement is
+// parsed, bound and run within the transaction that uses it: every parameterised statement runs inside one
+// (the `db` module hands out transactions, not pooled connections). The cost is measured in benches/browse.sh.
+// `scripts/floors.py` refuses `sqlx::query*` and `QueryBuilder::build*` anywhere else in the core.
+
+/// A statement with parameters, unnamed.
+pub(crate) fn query(sql: &str) -> Query<'_, Postgres, PgArguments> {
+    sqlx::query(sql).persistent(false)
+}
+
+/// A statement whose rows become `O`, unnamed.
+pub(crate) fn query_as<'q, O>(sql: &'q str) -> QueryAs<'q, Postgres, O, PgArguments>
+where
+    O: for<'r> FromRow<'r, PgRow>,
+{
+    sqlx::query_as(sql).persistent(false)
+}
+
+/// A statement whose first column is the answer, unnamed.
+pub(crate) fn query_scalar<'q, O>(sql: &'q str) -> QueryScalar<'q, Postgres, O, PgArguments>
+where
+    (O,): for<'r> FromRow<'r, PgRow>,
+{
+    sqlx::query_scalar(sql).persistent(false)
+}
+
+/// The statement a [`QueryBuilder`] built, unnamed.
+pub(crate) fn built<'q>(
+    qb: &'q mut QueryBuilder<'_, Postgres>,
+) -> Query<'q, Postgres, PgArguments> {
+    qb.build().persistent(false)
+}
+
+/// The statement a [`QueryBuilder`] built, its first column the answer, unnamed.
+pub(crate) fn built_scalar<'q, O>(
+    qb: &'q mut QueryBuilder<'_, Postgres>,
+) -> QueryScalar<'q, Postgres, O, PgArguments>
+where
+    (O,): for<'r> FromRow<'r, PgRow>,
+{
+    qb.build_query_scalar().persistent(false)
+}
 
 /// The SQL type of an id column, as far as the console needs to know it: how to cast a bound text value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

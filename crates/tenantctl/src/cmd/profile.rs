@@ -57,6 +57,10 @@ pub struct AddArgs {
     /// Under --access-reason required: how long a reason given when opening a tenant lasts (1-1440 minutes).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub access_grant_minutes: Option<u32>,
+    /// For a profile that reads from a hot standby: the profile of the primary, where its access records are
+    /// written ("" to stop).
+    #[arg(long, value_name = "PROFILE")]
+    pub record_to: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -104,6 +108,12 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             }
             if let Some(t) = a.statement_timeout_ms {
                 p.statement_timeout_ms = t;
+            }
+            match a.record_to.as_deref() {
+                None => {}
+                Some("") => p.record_to = None,
+                // Kept by id, so renaming the primary's profile does not break it.
+                Some(target) => p.record_to = Some(store.get(target)?.id),
             }
             if spec.password.is_some() {
                 eprintln!("tenantctl: note: a password in a URL stays in your shell history; prefer --password-stdin");
