@@ -21,6 +21,16 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 python3 scripts/floors.py
 
+say "checking the release pipeline (lockfile for every platform, bundle identifier, workflow schema)"
+python3 scripts/release_check.py
+jsonschema_venv="${XDG_CACHE_HOME:-$HOME/.cache}/tenant-console/check-jsonschema-0.39.0"
+if [ ! -x "$jsonschema_venv/bin/check-jsonschema" ]; then
+  say "installing check-jsonschema 0.39.0 (PyPI) into $jsonschema_venv"
+  python3 -m venv "$jsonschema_venv"
+  "$jsonschema_venv/bin/pip" install --quiet --disable-pip-version-check check-jsonschema==0.39.0
+fi
+"$jsonschema_venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
 say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus session)"
 scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
 
