@@ -33,6 +33,7 @@
  * @property {ReasonPolicy} access_reason
  * @property {number} statement_timeout_ms
  * @property {string} [record_to]   id of the profile (the primary) this one's access records are written on
+ * @property {boolean} [pooled]   behind a transaction-mode pooler (PgBouncer): statements are sent unnamed
  * @property {AcceptedFinding[]} [accepted_findings]
  */
 
@@ -55,6 +56,7 @@
  * @property {ReasonPolicy} [access_reason]
  * @property {number} [statement_timeout_ms]
  * @property {string} [record_to]   "" for none
+ * @property {boolean} [pooled]   behind a transaction-mode pooler the app cannot detect
  */
 
 /**

@@ -297,6 +297,7 @@ export function mount(root, ctx, opts = {}) {
         ]),
         p?.record_to ?? "",
       ),
+      pooled: input("pooled", { type: "checkbox", checked: Boolean(p?.pooled), testid: "pf-pooled" }),
     };
     const syncTls = () => {
       f.ca_file.disabled = f.tls.value === "disable";
@@ -336,6 +337,11 @@ export function mount(root, ctx, opts = {}) {
           "Record accesses on",
           f.record_to,
           "For a read replica (hot standby), where nothing can be written: the primary's profile, where the access records go.",
+        ),
+        field(
+          "Behind PgBouncer (transaction mode)",
+          f.pooled,
+          "Found by itself when the pooler listens on another port than the server; tick it when both use the same port number.",
         ),
       ),
       problem,
@@ -378,6 +384,7 @@ export function mount(root, ctx, opts = {}) {
         access_reason: /** @type {api.ReasonPolicy} */ (f.access_reason.value),
         statement_timeout_ms: Number(f.statement_timeout_ms.value) || 10000,
         record_to: f.record_to.value,
+        pooled: f.pooled.checked,
       };
       if (p) form.id = p.id;
       const password = f.password.value;

@@ -9,7 +9,8 @@
 //! Not criterion: the targets are percentiles, and criterion reports means and medians. This prints
 //! p50/p95/p99/max per operation. Run it through `benches/browse.sh` (it checks the database first).
 //! Environment: `TC_BENCH_URL` (console_reader on tc_bench), `TC_BENCH_ADMIN_URL` (a superuser on tc_bench,
-//! used only to find positions deep in the log), `TC_BENCH_ITERS` (samples per operation, default 1000).
+//! used only to find positions deep in the log), `TC_BENCH_ITERS` (samples per operation, default 1000),
+//! `TC_BENCH_POOLED` (set: send statements unnamed, as behind a pooler, even when connected directly).
 
 use std::time::{Duration, Instant};
 
@@ -162,7 +163,12 @@ async fn main() {
     admin.close().await;
 
     let spec = ConnectSpec::from_url(&url).expect("TC_BENCH_URL is a postgres URL");
-    let db = Db::connect(&spec, Mapping::reference(), DbOptions::default())
+    // TC_BENCH_POOLED=1: statements unnamed as behind a pooler, to tell their cost from the pooler's own.
+    let options = DbOptions {
+        pooled: std::env::var_os("TC_BENCH_POOLED").is_some(),
+        ..DbOptions::default()
+    };
+    let db = Db::connect(&spec, Mapping::reference(), options)
         .await
         .unwrap_or_else(|e| panic!("cannot connect as console_reader: {e}"));
     assert!(

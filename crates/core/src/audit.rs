@@ -310,7 +310,11 @@ pub async fn page(
     }
     qb.push(format!(" ORDER BY {created} DESC, {id} DESC LIMIT "))
         .push_bind(limit + 1);
-    let rows = crate::sql::built(&mut qb).fetch_all(scope.conn()).await?;
+    let rows = scope
+        .statements()
+        .built(&mut qb)
+        .fetch_all(scope.conn())
+        .await?;
     let items = rows.iter().map(row_to_event).collect::<Result<Vec<_>>>()?;
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
         cursor_after(last.occurred_at, &last.id)
@@ -356,7 +360,9 @@ pub async fn count(scope: &mut TenantScope, filter: &AuditFilter) -> Result<Coun
     let tenant = scope.tenant().id.clone();
     let mut qb = base_query(&s, &tenant, filter, "SELECT count(*) FROM (SELECT 1");
     qb.push(format!(" LIMIT {}) capped", EXACT_COUNT_LIMIT + 1));
-    let exact: i64 = crate::sql::built_scalar(&mut qb)
+    let exact: i64 = scope
+        .statements()
+        .built_scalar(&mut qb)
         .fetch_one(scope.conn())
         .await?;
     if exact <= EXACT_COUNT_LIMIT {
@@ -368,7 +374,9 @@ pub async fn count(scope: &mut TenantScope, filter: &AuditFilter) -> Result<Coun
     // Beyond the cap, the planner's estimate for the same filtered query (planned inside the scope, so under
     // RLS) is good enough to say "about N", and is labelled an estimate.
     let mut qb = base_query(&s, &tenant, filter, "EXPLAIN (FORMAT JSON) SELECT 1");
-    let plan: serde_json::Value = crate::sql::built_scalar(&mut qb)
+    let plan: serde_json::Value = scope
+        .statements()
+        .built_scalar(&mut qb)
         .fetch_one(scope.conn())
         .await?;
     let est = plan

@@ -106,7 +106,11 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
     }
     qb.push(format!(" ORDER BY {sort}, {user_id} LIMIT "))
         .push_bind(limit + 1);
-    let rows = crate::sql::built(&mut qb).fetch_all(scope.conn()).await?;
+    let rows = scope
+        .statements()
+        .built(&mut qb)
+        .fetch_all(scope.conn())
+        .await?;
     let items = rows
         .iter()
         .map(|r| {

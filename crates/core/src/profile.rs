@@ -58,6 +58,10 @@ pub struct Profile {
     /// when this one reads from a hot standby, where nothing can be written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_to: Option<String>,
+    /// Behind a connection pooler in transaction mode (PgBouncer): every statement is sent unnamed. Connecting
+    /// finds most poolers by itself; this says so where it cannot (a pooler on the server's own port number).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pooled: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accepted_findings: Vec<AcceptedFinding>,
     /// Fields written by a newer version: kept as they are.
@@ -95,6 +99,7 @@ impl Profile {
             access_grant_minutes: default_grant_minutes(),
             statement_timeout_ms: default_timeout_ms(),
             record_to: None,
+            pooled: false,
             accepted_findings: Vec::new(),
             extra: BTreeMap::new(),
         }
@@ -180,7 +185,7 @@ impl Profile {
     /// stored profile's other fields (including those of newer versions) are kept. Only the profile's own
     /// fields are taken from the form.
     pub fn from_input(input: serde_json::Value, store: &ProfileStore) -> Result<Profile> {
-        const EDITABLE: [&str; 13] = [
+        const EDITABLE: [&str; 14] = [
             "name",
             "host",
             "port",
@@ -194,6 +199,7 @@ impl Profile {
             "statement_timeout_ms",
             "accepted_findings",
             "record_to",
+            "pooled",
         ];
         let serde_json::Value::Object(form) = input else {
             return Err(Error::InvalidInput(
@@ -223,9 +229,15 @@ impl Profile {
                 }
             }
         }
-        let p: Profile = serde_json::from_value(merged)
+        let mut p: Profile = serde_json::from_value(merged)
             .map_err(|e| Error::InvalidInput(format!("invalid profile: {e}")))?;
         p.validate()?;
+        // A record target is a profile of this store, kept by id: a name typed in is resolved now.
+        if let Some(target) = &p.record_to {
+            p.record_target(store)?;
+            let id = store.get(target)?.id;
+            p.record_to = Some(id);
+        }
         Ok(p)
     }
 
@@ -278,6 +290,7 @@ impl Profile {
         DbOptions {
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
             allow_bypass,
+            pooled: self.pooled,
             ..DbOptions::default()
         }
     }
@@ -525,6 +538,41 @@ mod tests {
             std::fs::read_to_string(s.path()).unwrap(),
             "[[profiles]\nname="
         );
+    }
+
+    #[test]
+    fn a_record_target_is_another_profile_of_the_store_kept_by_id() {
+        let (_d, s) = store();
+        let primary = Profile::new("prod-primary", "db1", 5432, "app", "console_reader");
+        s.save(&primary).unwrap();
+        let form = |to: &str| {
+            serde_json::json!({"name": "prod-replica", "host": "db2", "port": 5432, "database": "app",
+                "user": "console_reader", "record_to": to})
+        };
+        let replica = Profile::from_input(form("prod-primary"), &s).unwrap();
+        assert_eq!(replica.record_to.as_deref(), Some(primary.id.as_str()));
+        s.save(&replica).unwrap();
+        assert_eq!(
+            replica.record_target(&s).unwrap().unwrap().name,
+            "prod-primary"
+        );
+        // The primary renamed: still found, by id.
+        let mut renamed = primary.clone();
+        renamed.name = "primary-eu".into();
+        s.save(&renamed).unwrap();
+        assert_eq!(
+            replica.record_target(&s).unwrap().unwrap().name,
+            "primary-eu"
+        );
+        let e = Profile::from_input(form("nope"), &s).unwrap_err();
+        assert_eq!(e.kind(), "unknown_profile");
+        assert!(e.to_string().contains("nope"), "{e}");
+        let e = Profile::from_input(form("prod-replica"), &s).unwrap_err();
+        assert_eq!(e.kind(), "invalid_input", "itself: {e}");
+        assert!(Profile::from_input(form(""), &s)
+            .unwrap()
+            .record_to
+            .is_none());
     }
 
     #[test]

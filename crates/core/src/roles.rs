@@ -96,7 +96,9 @@ pub async fn list(scope: &mut TenantScope) -> Result<Vec<Role>> {
         ),
     };
     let tenant = scope.tenant().id.clone();
-    let rows = crate::sql::query(&sql)
+    let rows = scope
+        .statements()
+        .query(&sql)
         .bind(&tenant)
         .fetch_all(scope.conn())
         .await?;

@@ -55,26 +55,40 @@ pub struct TenantScope {
     tx: Transaction<'static, Postgres>,
     tenant: Tenant,
     schema: Arc<Schema>,
+    statements: crate::sql::Statements,
 }
 
 impl TenantScope {
     /// Opens a scope for `tenant` on a connection from the pool.
     #[tracing::instrument(skip(db), fields(tenant = %tenant.id))]
     pub(crate) async fn open(db: &Db, tenant: &Tenant) -> Result<Self> {
-        let mut tx = db.read_tx().await?;
-        crate::sql::query(
-            "SELECT set_config($1, $2, true), set_config('statement_timeout', $3, true)",
-        )
-        .bind(db.schema().setting())
-        .bind(&tenant.id)
-        .bind(format!("{}ms", db.statement_timeout_ms()))
-        .execute(&mut *tx)
-        .await?;
+        Self::enter(db, db.read_tx().await?, tenant).await
+    }
+
+    /// Enters `tenant`'s scope on a read-only transaction the caller began (and resolved the tenant in).
+    pub(crate) async fn enter(
+        db: &Db,
+        mut tx: Transaction<'static, Postgres>,
+        tenant: &Tenant,
+    ) -> Result<Self> {
+        db.statements()
+            .query("SELECT set_config($1, $2, true), set_config('statement_timeout', $3, true)")
+            .bind(db.schema().setting())
+            .bind(&tenant.id)
+            .bind(format!("{}ms", db.statement_timeout_ms()))
+            .execute(&mut *tx)
+            .await?;
         Ok(TenantScope {
             tx,
             tenant: tenant.clone(),
             schema: db.schema_arc(),
+            statements: db.statements(),
         })
+    }
+
+    /// How the scope's queries are sent: kept prepared, or unnamed behind a pooler.
+    pub(crate) fn statements(&self) -> crate::sql::Statements {
+        self.statements
     }
 
     /// The tenant this scope reads as.

@@ -23,6 +23,19 @@ pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
 /// [`resolve`], with the rest of the tenant's row (status, plan, creation date) that the same query reads.
 #[tracing::instrument(skip(db))]
 pub(crate) async fn resolve_row(db: &Db, key: &str) -> Result<TenantRow> {
+    let mut tx = db.read_tx().await?;
+    let row = resolve_row_on(&mut tx, db, key).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`resolve_row`] on a transaction the caller holds (a scope about to be entered: one transaction for the
+/// lookup and the reads).
+pub(crate) async fn resolve_row_on(
+    conn: &mut sqlx::PgConnection,
+    db: &Db,
+    key: &str,
+) -> Result<TenantRow> {
     let key = key.trim();
     if key.is_empty() {
         return Err(Error::InvalidInput(
@@ -56,9 +69,7 @@ pub(crate) async fn resolve_row(db: &Db, key: &str) -> Result<TenantRow> {
         )));
     }
     qb.push(" LIMIT 2");
-    let mut tx = db.read_tx().await?;
-    let rows = crate::sql::built(&mut qb).fetch_all(&mut *tx).await?;
-    tx.commit().await?;
+    let rows = db.statements().built(&mut qb).fetch_all(&mut *conn).await?;
     let mut found: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
     match found.len() {
         0 => Err(Error::UnknownTenant(key.to_owned())),
@@ -311,7 +322,13 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         // tests every tenant for a rare text; an unnamed statement is planned for the text it is given.
         sqlx::Executor::execute(&mut *tx, "SET LOCAL enable_seqscan = off").await?;
     }
-    let rows = crate::sql::built(&mut qb).fetch_all(&mut *tx).await?;
+    // A search is never kept prepared (see above): its plan must see the text.
+    let statements = if trigram_search {
+        crate::sql::Statements::Unnamed
+    } else {
+        db.statements()
+    };
+    let rows = statements.built(&mut qb).fetch_all(&mut *tx).await?;
     tx.commit().await?;
     let items: Vec<TenantRow> = rows.iter().map(row_to_tenant).collect::<Result<_>>()?;
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
@@ -383,12 +400,13 @@ pub async fn stats_as_of(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<
         last = s.audit_ts.select(&created),
     );
     let since = (now - chrono::Duration::days(30)).to_rfc3339();
-    let (members, recent, last_activity): (i64, i64, Option<DateTime<Utc>>) =
-        crate::sql::query_as(&sql)
-            .bind(&tenant)
-            .bind(&since)
-            .fetch_one(scope.conn())
-            .await?;
+    let (members, recent, last_activity): (i64, i64, Option<DateTime<Utc>>) = scope
+        .statements()
+        .query_as(&sql)
+        .bind(&tenant)
+        .bind(&since)
+        .fetch_one(scope.conn())
+        .await?;
     let audit_events_30d = if recent > EXACT_COUNT_LIMIT {
         let est = estimate(
             scope,

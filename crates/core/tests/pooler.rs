@@ -16,6 +16,7 @@ use tenant_console_core::audit::{self, AuditFilter};
 use tenant_console_core::export::{export_to_path, ExportOptions};
 use tenant_console_core::isolation::{self, CheckOptions};
 use tenant_console_core::members::{self, MemberQuery};
+use tenant_console_core::sql::Statements;
 use tenant_console_core::tenants::TenantQuery;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Mapping};
 use tenant_console_dev::pooler::{Pooler, PoolerOptions};
@@ -87,6 +88,8 @@ async fn eight_clients_on_two_pooled_connections_browse_export_and_check_without
         };
         clients.push(tokio::spawn(async move {
             let db = connect(&p, &t, 3).await;
+            // Found by itself: the server's port is not the one connected to.
+            assert_eq!(db.statements(), Statements::Unnamed);
             // Every open and export is recorded: the access-log write goes through the pooler too.
             let door = Door::new(db.clone(), ReasonPolicy::Optional, DEFAULT_GRANT);
             let reason = "support-ticket:POOL-1".parse().unwrap();

@@ -13,6 +13,7 @@ use sqlx::{ConnectOptions, Executor, PgPool};
 use tenant_console_core::access::{Door, ReasonPolicy, Recorded, DEFAULT_GRANT};
 use tenant_console_core::export::{export_to_path, export_to_writer, ExportOptions};
 use tenant_console_core::members::{self, MemberQuery};
+use tenant_console_core::sql::Statements;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Mapping, TlsMode, MIGRATOR};
 use tenant_console_dev::cluster::{
     start_for_process, start_standby_for_process, ClusterOptions, ProcessServer,
@@ -141,6 +142,19 @@ async fn the_standby_says_what_it_is_and_browsing_it_needs_nothing() {
 
     let db = reader(&p.standby).await;
     assert!(db.login().standby);
+    // Connected directly, the browse path keeps its statements prepared; a profile's `pooled` says otherwise.
+    assert_eq!(db.statements(), Statements::Kept);
+    let told = Db::connect(
+        &reader_spec(&p.standby),
+        Mapping::reference(),
+        DbOptions {
+            pooled: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(told.statements(), Statements::Unnamed);
     let door = Door::new(db, ReasonPolicy::Off, DEFAULT_GRANT);
     let mut scope = door.scope("acme").await.unwrap();
     let m = members::list(

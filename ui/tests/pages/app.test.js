@@ -81,6 +81,8 @@ describe("profiles", () => {
     // A replica records its accesses on the primary's profile, chosen by name and sent by id.
     await page.selectOption('[data-testid="pf-record-to"]', { label: "demo" });
     await shot(page, "profile-form-light");
+    await page.locator('[data-testid="pf-pooled"]').scrollIntoViewIfNeeded();
+    await shot(page, "profile-form-replica-light");
     await page.click('[data-testid="profile-save"]');
     await page.locator('[data-testid="profile-item"][data-profile-name="staging"]').waitFor();
 
@@ -91,7 +93,7 @@ describe("profiles", () => {
       {
         name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
         ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 10000,
-        record_to: "p-demo",
+        record_to: "p-demo", pooled: false,
       },
     );
     const item = page.locator('[data-testid="profile-item"][data-profile-name="staging"]');

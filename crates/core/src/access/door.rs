@@ -277,9 +277,14 @@ impl Door {
     /// A read-only scope for a tenant. Under `required`, the tenant must have been opened with a reason whose
     /// grant is still live; otherwise nothing is read.
     pub async fn scope(&self, key: &str) -> Result<TenantScope> {
-        let tenant = self.resolve(key).await?;
+        self.db.ensure_isolated()?;
+        // One transaction for the lookup and the reads: a page is one BEGIN and one COMMIT.
+        let mut tx = self.db.read_tx().await?;
+        let tenant = tenants::resolve_row_on(&mut tx, &self.db, key)
+            .await?
+            .tenant;
         self.check_grant(&tenant)?;
-        TenantScope::open(&self.db, &tenant).await
+        TenantScope::enter(&self.db, tx, &tenant).await
     }
 
     /// Opens a tenant (as [`Door::open`]) and its scope: one command's whole read (the CLI's).

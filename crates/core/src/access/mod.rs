@@ -326,7 +326,11 @@ pub async fn history(
     }
     qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
         .push_bind(limit + 1);
-    let rows = crate::sql::built(&mut qb).fetch_all(scope.conn()).await?;
+    let rows = scope
+        .statements()
+        .built(&mut qb)
+        .fetch_all(scope.conn())
+        .await?;
     let items = rows
         .iter()
         .map(|r| {

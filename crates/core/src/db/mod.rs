@@ -228,6 +228,12 @@ impl ConnectSpec {
     }
 }
 
+async fn backend_pid(conn: &mut PgConnection) -> Result<i32> {
+    Ok(crate::sql::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
 /// Who the console is connected as, and whether row-level security applies to it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct LoginInfo {
@@ -398,6 +404,10 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// Read as tenants even though the login bypasses RLS (isolation then rests on the console's predicates).
     pub allow_bypass: bool,
+    /// Behind a pooler in transaction mode (a profile's `pooled`): send every statement unnamed. Connecting
+    /// also finds a pooler by itself (the server's port is not the one connected to, or one connection's
+    /// transactions run on different backends).
+    pub pooled: bool,
 }
 
 impl Default for DbOptions {
@@ -406,6 +416,7 @@ impl Default for DbOptions {
             statement_timeout: Duration::from_secs(30),
             max_connections: 8,
             allow_bypass: false,
+            pooled: false,
         }
     }
 }
@@ -418,6 +429,7 @@ pub struct Db {
 
 struct Inner {
     pool: PgPool,
+    statements: crate::sql::Statements,
     schema: Arc<Schema>,
     login: LoginInfo,
     options: DbOptions,
@@ -432,19 +444,32 @@ impl Db {
         let mut tx = probe.begin_with("BEGIN READ ONLY").await?;
         let schema = Schema::bind(&mut tx, mapping).await?;
         let login = LoginInfo::read(&mut tx, &schema).await?;
+        let role = ServerRole::read(&mut tx, spec.port).await?;
+        let first_backend = backend_pid(&mut tx).await?;
+        tx.commit().await?;
+        let mut tx = probe.begin_with("BEGIN READ ONLY").await?;
+        let second_backend = backend_pid(&mut tx).await?;
         tx.commit().await?;
         probe.close().await.ok();
+        let pooled =
+            options.pooled || role.pooler_port.is_some() || first_backend != second_backend;
+        let statements = if pooled {
+            crate::sql::Statements::Unnamed
+        } else {
+            crate::sql::Statements::Kept
+        };
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(spec.connect_timeout)
             .connect_lazy_with(spec.options());
-        tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, "connected");
+        tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, standby = login.standby, ?statements, "connected");
         Ok(Db::assemble(
             pool,
             schema,
             login,
             options,
             spec.redacted_url(),
+            statements,
         ))
     }
 
@@ -454,7 +479,19 @@ impl Db {
         let schema = Schema::bind(&mut tx, mapping).await?;
         let login = LoginInfo::read(&mut tx, &schema).await?;
         tx.commit().await?;
-        Ok(Db::assemble(pool, schema, login, options, "pool".into()))
+        let statements = if options.pooled {
+            crate::sql::Statements::Unnamed
+        } else {
+            crate::sql::Statements::Kept
+        };
+        Ok(Db::assemble(
+            pool,
+            schema,
+            login,
+            options,
+            "pool".into(),
+            statements,
+        ))
     }
 
     fn assemble(
@@ -463,10 +500,12 @@ impl Db {
         login: LoginInfo,
         options: DbOptions,
         target: String,
+        statements: crate::sql::Statements,
     ) -> Self {
         Db {
             inner: Arc::new(Inner {
                 pool,
+                statements,
                 schema: Arc::new(schema),
                 login,
                 options,
@@ -517,6 +556,11 @@ impl Db {
     /// The pool's connect options (the probe opens connections of its own with them).
     pub(crate) fn connect_options(&self) -> Arc<PgConnectOptions> {
         self.inner.pool.connect_options()
+    }
+
+    /// How the browse path sends its statements: kept prepared (directly connected), or unnamed (a pooler).
+    pub fn statements(&self) -> crate::sql::Statements {
+        self.inner.statements
     }
 
     /// Closes the pool (disconnecting a profile).

@@ -16,13 +16,59 @@ pub use ident::{Ident, TableName};
 
 use serde::Serialize;
 
-// Statements. Every statement the core sends with parameters is made by one of these: an **unnamed**
-// statement (`persistent(false)`), never a named prepared statement that outlives its transaction. Behind a
-// pooler in transaction mode (PgBouncer), the next transaction may run on another server connection, where a
-// named `sqlx_s_1` left by another client makes ours fail (42P05), or ours is missing. An unnamed statement is
-// parsed, bound and run within the transaction that uses it: every parameterised statement runs inside one
-// (the `db` module hands out transactions, not pooled connections). The cost is measured in benches/browse.sh.
-// `scripts/floors.py` refuses `sqlx::query*` and `QueryBuilder::build*` anywhere else in the core.
+// Statements. Every statement the core sends with parameters is made here, in one of two ways ([`Statements`]):
+// **unnamed** (`persistent(false)`), parsed, bound and run within the transaction that uses it, or **kept**
+// (a named prepared statement cached on the connection, planned once). Behind a pooler in transaction mode
+// (PgBouncer), the next transaction may run on another server connection, where a named `sqlx_s_1` left by
+// another client makes ours fail (42P05), or ours is missing: there every statement is unnamed, and every
+// parameterised statement runs inside a transaction (the `db` module hands out transactions, not pooled
+// connections). Connected directly, the browse path keeps its statements: unnamed ones are planned anew on every
+// page, which costs 1-2 ms a page (benches/browse.sh). The free functions below are always unnamed (statements
+// that run rarely: the isolation check, access records). `scripts/floors.py` refuses `sqlx::query*` and
+// `QueryBuilder::build*` anywhere else in the core.
+
+/// Whether the browse path keeps its statements prepared on the connection (directly connected) or sends them
+/// unnamed (behind a pooler in transaction mode, where a named statement must not outlive its transaction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Statements {
+    Kept,
+    Unnamed,
+}
+
+impl Statements {
+    fn persistent(self) -> bool {
+        self == Statements::Kept
+    }
+
+    pub(crate) fn query(self, sql: &str) -> Query<'_, Postgres, PgArguments> {
+        sqlx::query(sql).persistent(self.persistent())
+    }
+
+    pub(crate) fn query_as<'q, O>(self, sql: &'q str) -> QueryAs<'q, Postgres, O, PgArguments>
+    where
+        O: for<'r> FromRow<'r, PgRow>,
+    {
+        sqlx::query_as(sql).persistent(self.persistent())
+    }
+
+    pub(crate) fn built<'q>(
+        self,
+        qb: &'q mut QueryBuilder<'_, Postgres>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        qb.build().persistent(self.persistent())
+    }
+
+    pub(crate) fn built_scalar<'q, O>(
+        self,
+        qb: &'q mut QueryBuilder<'_, Postgres>,
+    ) -> QueryScalar<'q, Postgres, O, PgArguments>
+    where
+        (O,): for<'r> FromRow<'r, PgRow>,
+    {
+        qb.build_query_scalar().persistent(self.persistent())
+    }
+}
 
 /// A statement with parameters, unnamed.
 pub(crate) fn query(sql: &str) -> Query<'_, Postgres, PgArguments> {
@@ -43,23 +89,6 @@ where
     (O,): for<'r> FromRow<'r, PgRow>,
 {
     sqlx::query_scalar(sql).persistent(false)
-}
-
-/// The statement a [`QueryBuilder`] built, unnamed.
-pub(crate) fn built<'q>(
-    qb: &'q mut QueryBuilder<'_, Postgres>,
-) -> Query<'q, Postgres, PgArguments> {
-    qb.build().persistent(false)
-}
-
-/// The statement a [`QueryBuilder`] built, its first column the answer, unnamed.
-pub(crate) fn built_scalar<'q, O>(
-    qb: &'q mut QueryBuilder<'_, Postgres>,
-) -> QueryScalar<'q, Postgres, O, PgArguments>
-where
-    (O,): for<'r> FromRow<'r, PgRow>,
-{
-    qb.build_query_scalar().persistent(false)
 }
 
 /// The SQL type of an id column, as far as the console needs to know it: how to cast a bound text value.

@@ -61,6 +61,10 @@ pub struct AddArgs {
     /// written ("" to stop).
     #[arg(long, value_name = "PROFILE")]
     pub record_to: Option<String>,
+    /// The database is behind a connection pooler in transaction mode (PgBouncer) that connecting cannot see
+    /// (one listening on the server's own port number): send every statement unnamed.
+    #[arg(long)]
+    pub pooled: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +112,9 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             }
             if let Some(t) = a.statement_timeout_ms {
                 p.statement_timeout_ms = t;
+            }
+            if let Some(pooled) = a.pooled {
+                p.pooled = pooled;
             }
             match a.record_to.as_deref() {
                 None => {}
