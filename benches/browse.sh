@@ -2,8 +2,12 @@
 # Browse latency benchmark: audit pages at depth 1 and 500,000, tenant search, tenant switch + overview,
 # measured through the core API as console_reader on the benchmark database (see crates/core/benches/browse.rs).
 #
-#   benches/browse.sh                 # 1000 samples per operation
+#   benches/browse.sh                 # 1000 samples per operation, directly, then through PgBouncer
 #   TC_BENCH_ITERS=300 benches/browse.sh
+#   TC_BENCH_POOLER=0 benches/browse.sh   # directly only
+#
+# Through PgBouncer: Debian's pgbouncer, started here on a free port in front of the same server, transaction
+# pooling, 4 server connections; the same binary and samples, side by side with the direct run.
 #
 # The database is tc_bench on the local server (TC_BENCH_HOST/TC_BENCH_PORT to change). If it does not exist it
 # is created, migrated and seeded with `tenantctl seed --bench` (10,000 tenants, 10,000,000 audit rows; minutes)
@@ -42,4 +46,34 @@ fi
 "${PSQL[@]}" -d "$DB" -f migrations/20261123000010_tenant_list_indexes.sql
 "${PSQL[@]}" -d "$DB" -c "ANALYZE tenants"
 
+echo "== directly (127.0.0.1:$PORT)"
 cargo bench -p tenant-console-core --bench browse
+
+if [ "${TC_BENCH_POOLER:-1}" = 1 ]; then
+    command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || { echo "pgbouncer is not installed (apt-get install pgbouncer)" >&2; exit 1; }
+    dir=$(mktemp -d /tmp/tc-bench-pgbouncer.XXXXXX)
+    chmod 755 "$dir"
+    pgb_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf '"console_reader" ""\n' >"$dir/users.txt"
+    cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+$DB = host=$HOST port=$PORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $pgb_port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+default_pool_size = 4
+logfile = $dir/pgbouncer.log
+INI
+    as_pg=()
+    if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; as_pg=(runuser -u postgres --); fi
+    "${as_pg[@]}" "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$dir/pgbouncer.ini" >/dev/null 2>&1 &
+    pgb_pid=$!
+    trap 'kill $pgb_pid 2>/dev/null || true; wait $pgb_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+    for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$pgb_port) 2>/dev/null && break; sleep 0.1; done
+    echo "== through PgBouncer $("${as_pg[@]}" "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1) (127.0.0.1:$pgb_port, transaction pooling)"
+    TC_BENCH_URL="postgres://console_reader@127.0.0.1:$pgb_port/$DB" cargo bench -p tenant-console-core --bench browse
+fi
