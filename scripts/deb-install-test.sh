@@ -24,7 +24,7 @@ if [ -z "$deb" ]; then
 fi
 deb=$(realpath "$deb")
 package=$(dpkg-deb -f "$deb" Package)
-binary=$(dpkg-deb -c "$deb" | awk '$6 ~ /^\.\/usr\/bin\// {sub("^\\./", "/", $6); print $6; exit}')
+binary=$(dpkg-deb -c "$deb" | awk '!found && $6 ~ /^(\.\/)?usr\/bin\/./ {sub(/^\.?\/?/, "/", $6); print $6; found = 1}')
 [ -n "$binary" ] || { echo "$deb installs nothing under /usr/bin" >&2; exit 1; }
 
 mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
