@@ -13,7 +13,7 @@ import sys
 CORE_FLOORS = [
     ("identifiers, SQL building and diagnosis", ["sql", "doctor"]),
     ("errors", ["error"]),
-    ("mapping, cursors and secrets", ["mapping", "cursor", "secret"]),
+    ("mapping, cursors, secrets and the signing key", ["mapping", "cursor", "secret", "signing"]),
     ("connection", ["db"]),
     ("scope", ["scope"]),
     ("queries", ["tenants", "members", "roles", "audit"]),

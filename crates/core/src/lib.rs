@@ -31,6 +31,7 @@ pub mod profile;
 pub mod roles;
 pub mod scope;
 pub mod secret;
+pub mod signing;
 pub mod sql;
 pub mod tenants;
 #[cfg(feature = "testing")]

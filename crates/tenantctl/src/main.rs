@@ -41,6 +41,11 @@ enum Command {
     Audit(cmd::browse::AuditArgs),
     /// Export a tenant's audit log to CSV.
     ExportAudit(cmd::export::ExportArgs),
+    /// Check an exported file against its signed manifest: signature, SHA-256, rows.
+    Verify(cmd::evidence::VerifyArgs),
+    /// The key that signs export manifests.
+    #[command(subcommand)]
+    SigningKey(cmd::evidence::SigningKeyCmd),
     /// Check that row-level security really isolates tenants for this login.
     Check(cmd::check::CheckArgs),
     /// Show who at the vendor accessed a tenant, and why.
@@ -94,6 +99,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(a) => cmd::browse::audit(g, a).await,
         Command::ExportAudit(a) => cmd::export::run(g, a).await,
         Command::Check(a) => cmd::check::run(g, a).await,
+        Command::Verify(a) => cmd::evidence::verify(g, a).await,
+        Command::SigningKey(c) => cmd::evidence::signing_key(g, c).await,
         Command::AccessLog(a) => cmd::browse::access_log(g, a).await,
         Command::Migrate(a) => cmd::admin::migrate(g, a).await,
         Command::Seed(a) => cmd::admin::seed(g, a).await,

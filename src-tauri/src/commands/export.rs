@@ -127,6 +127,15 @@ pub async fn audit_export(
             .parse()
             .map_err(|_| IpcError::new("invalid_input", format!("unknown time zone {name:?}")))?,
     };
+    // The manifest beside the file is signed with the keyring's key; without a keyring it is written unsigned
+    // (the summary's `signed_by` is then empty, and `tenantctl verify` says so).
+    let signer = match state.secrets() {
+        Ok(secrets) => tenant_console_core::signing::SigningIdentity::load_or_create(secrets)
+            .await
+            .ok()
+            .map(Arc::new),
+        Err(_) => None,
+    };
     let opts = ExportOptions {
         filter,
         columns: options.columns.unwrap_or_else(|| Column::ALL.to_vec()),
@@ -134,6 +143,8 @@ pub async fn audit_export(
         bom: options.bom,
         // The save dialog asked before a file was replaced.
         overwrite: true,
+        signer,
+        manifest: None,
     };
     let cancel = Arc::new(AtomicBool::new(false));
     state

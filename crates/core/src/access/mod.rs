@@ -137,19 +137,19 @@ pub enum Recorded {
 }
 
 /// Who is acting, as recorded: the OS user and the client host (the database login is the row's `db_user`).
-fn os_user() -> String {
+pub(crate) fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 #[cfg(not(unix))]
-fn client_host() -> String {
+pub(crate) fn client_host() -> String {
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".to_owned())
 }
 
 #[cfg(unix)]
-fn client_host() -> String {
+pub(crate) fn client_host() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };

@@ -62,7 +62,21 @@ pub(super) fn tenant_literal(id: &str, ty: IdType) -> Option<String> {
 /// How long a cancel waits for the writer thread before leaving it to finish on its own.
 const CANCEL_GRACE: Duration = Duration::from_millis(250);
 
-/// Runs the export into `out`; returns (rows, bytes).
+/// What a finished run read and wrote, for the summary and the manifest.
+pub(super) struct Ran {
+    pub rows: u64,
+    pub bytes: u64,
+    pub written: Written,
+    /// When the export's snapshot was taken (the scope's transaction start).
+    pub snapshot_at: chrono::DateTime<chrono::Utc>,
+    /// The COPY statement and the values it read from settings.
+    pub sql: String,
+    pub parameters: Vec<String>,
+    /// The scope's own proof, in the export's transaction: rows of other tenants the audit table returned (0).
+    pub foreign_rows: i64,
+}
+
+/// Runs the export into `out`.
 pub(super) async fn run(
     db: &Db,
     pass: &ExportPass,
@@ -70,11 +84,15 @@ pub(super) async fn run(
     out: Box<dyn Write + Send>,
     cancel: &CancelFlag,
     mut progress: impl FnMut(Progress) + Send,
-) -> Result<(u64, u64)> {
+) -> Result<Ran> {
     let tenant = pass.tenant();
     let started = Instant::now();
     let mut scope = TenantScope::open(db, tenant).await?;
     let total = audit::count(&mut scope, &opts.filter).await?.value.max(0) as u64;
+    let (snapshot_at,): (chrono::DateTime<chrono::Utc>,) = crate::sql::query_as("SELECT now()")
+        .fetch_one(scope.conn())
+        .await?;
+    let foreign_rows = foreign_rows(db, &mut scope).await?;
     let emails = member_emails(db, &mut scope).await?;
     let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
         .fetch_one(scope.conn())
@@ -192,13 +210,40 @@ pub(super) async fn run(
         )
     })?;
     outcome?;
-    written?;
+    let written = written?;
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Cancelled);
     }
     scope.finish().await?;
     report(&mut progress);
-    Ok((rows.load(Ordering::Relaxed), bytes.load(Ordering::Relaxed)))
+    Ok(Ran {
+        rows: rows.load(Ordering::Relaxed),
+        bytes: bytes.load(Ordering::Relaxed),
+        written,
+        snapshot_at,
+        sql: q.sql.clone(),
+        parameters: q.values.clone(),
+        foreign_rows,
+    })
+}
+
+/// Asks the audit table, in the export's own scope, for rows of any other tenant (bounded index ranges on each
+/// side of the tenant, and NULLs, as the isolation probe does): the evidence the manifest carries.
+async fn foreign_rows(db: &Db, scope: &mut TenantScope) -> Result<i64> {
+    let s = db.schema();
+    let column = col(&s.mapping.audit_logs.tenant_id);
+    let cast = s.tenant_id_type.cast();
+    let table = &s.tables.audit.name;
+    let sql = format!(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} < CAST($1 AS {cast}) LIMIT 101) a)
+              + (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} > CAST($1 AS {cast}) LIMIT 101) b)
+              + (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} IS NULL LIMIT 101) z)"
+    );
+    let tenant = scope.tenant().id.clone();
+    Ok(crate::sql::query_scalar::<i64>(&sql)
+        .bind(tenant)
+        .fetch_one(scope.conn())
+        .await?)
 }
 
 pub(super) fn copy_error(e: sqlx::Error) -> Error {

@@ -32,6 +32,7 @@ use crate::sql::{col, SettingsSql, SqlSink};
 mod actors;
 mod binary;
 mod copy;
+mod manifest;
 mod writer;
 
 use actors::*;
@@ -39,6 +40,7 @@ use binary::*;
 use copy::*;
 use writer::*;
 
+pub use manifest::{manifest_path, verify, EventRef, Manifest, Verification, MANIFEST_FORMAT};
 pub use writer::neutralise;
 
 /// A column of the export.
@@ -141,6 +143,10 @@ pub struct ExportOptions {
     pub bom: bool,
     /// Replace an existing file at the target.
     pub overwrite: bool,
+    /// Signs the manifest (the key from the keyring); without it the manifest is written unsigned.
+    pub signer: Option<Arc<crate::signing::SigningIdentity>>,
+    /// Where the manifest of an export to a stream goes (a file export's is always `FILE.manifest.json`).
+    pub manifest: Option<PathBuf>,
 }
 
 impl Default for ExportOptions {
@@ -151,6 +157,8 @@ impl Default for ExportOptions {
             tz: chrono_tz::UTC,
             bom: false,
             overwrite: false,
+            signer: None,
+            manifest: None,
         }
     }
 }
@@ -177,6 +185,10 @@ pub struct ExportSummary {
     pub recorded: Option<Recorded>,
     /// The id of that access record.
     pub record_id: Option<String>,
+    /// Where the manifest was written, the file's SHA-256, and the fingerprint of the key that signed it.
+    pub manifest: Option<PathBuf>,
+    pub sha256: Option<String>,
+    pub signed_by: Option<String>,
 }
 
 /// Set to cancel a running export.
@@ -213,6 +225,73 @@ async fn record_completion(
         "export_record": pass.record_id(),
     });
     door.record_completion(pass, details).await
+}
+
+/// The manifest of a finished export (signed when the options carry the key).
+fn manifest_of(
+    door: &Door,
+    pass: &ExportPass,
+    opts: &ExportOptions,
+    file_name: &str,
+    ran: &Ran,
+) -> Manifest {
+    use manifest::*;
+    let db = door.db();
+    let login = db.login();
+    let tenant = pass.tenant();
+    let mut m = Manifest {
+        format: MANIFEST_FORMAT.into(),
+        file: FileFacts {
+            name: file_name.to_owned(),
+            file_format: "csv".into(),
+            compression: None,
+            bom: opts.bom,
+            bytes: ran.bytes,
+            sha256: hex(&ran.written.sha256),
+        },
+        tenant: TenantFacts {
+            id: tenant.id.clone(),
+            slug: tenant.slug.clone(),
+            name: tenant.name.clone(),
+        },
+        filters: FilterFacts {
+            given: opts.filter.clone(),
+            from_utc: opts.filter.since,
+            to_utc: opts.filter.until.unwrap_or(ran.snapshot_at),
+        },
+        query: QueryFacts {
+            sql: ran.sql.clone(),
+            parameters: ran.parameters.clone(),
+        },
+        columns: opts.columns.iter().map(|c| c.name().to_owned()).collect(),
+        time_zone: opts.tz.name().to_owned(),
+        rows: ran.rows,
+        first_event: ran.written.first.clone(),
+        last_event: ran.written.last.clone(),
+        snapshot_at: ran.snapshot_at,
+        exported_at: chrono::Utc::now(),
+        exporter: Exporter {
+            db_login: login.user.clone(),
+            os_user: crate::access::os_user(),
+            host: crate::access::client_host(),
+        },
+        console_version: env!("CARGO_PKG_VERSION").to_owned(),
+        server_version: login.server_version.clone(),
+        database: login.database.clone(),
+        access_record_id: pass.record_id().map(str::to_owned),
+        isolation: IsolationFacts {
+            relation: db.schema().tables.audit.name.to_string(),
+            rows_in_scope: ran.rows,
+            foreign_rows: ran.foreign_rows,
+            login_bypasses_rls: !login.bypass_reasons().is_empty(),
+            checked_at: ran.snapshot_at,
+        },
+        signature: None,
+    };
+    if let Some(key) = &opts.signer {
+        m.sign(key);
+    }
+    m
 }
 
 /// Removes partial files that earlier exports into `dir` left behind when their process was killed (a
@@ -305,7 +384,8 @@ pub async fn export_to_path(
         .try_clone()
         .map_err(|e| Error::io("opening", tmp.path().to_path_buf(), e))?;
     let started = Instant::now();
-    let (rows, bytes) = run(door.db(), &pass, opts, Box::new(file), cancel, progress).await?;
+    let ran = run(door.db(), &pass, opts, Box::new(file), cancel, progress).await?;
+    let (rows, bytes) = (ran.rows, ran.bytes);
 
     // Complete: make it durable, record its end, then put it in place. If that fails the file is not kept.
     let synced = tmp
@@ -317,6 +397,10 @@ pub async fn export_to_path(
         .map_err(|_| Error::io("syncing", path, std::io::Error::other("sync task failed")))?
         .map_err(|e| Error::io("syncing", path, e))?;
     record_completion(door, &pass, &file_name, rows, bytes).await?;
+    // The manifest is written beside the file, and both are put in place together: a file is never left
+    // without its manifest.
+    let manifest = manifest_of(door, &pass, opts, &file_name, &ran);
+    let manifest_tmp = manifest::write_temp(&dir, &manifest)?;
     let persisted = if opts.overwrite {
         tmp.persist(path).map(|_| ())
     } else {
@@ -329,6 +413,15 @@ pub async fn export_to_path(
             Error::io("moving the export into place at", path, e.error)
         }
     })?;
+    let manifest_at = manifest_path(path);
+    if let Err(e) = manifest_tmp.persist(&manifest_at) {
+        std::fs::remove_file(path).ok();
+        return Err(Error::io(
+            "moving the manifest into place at",
+            &manifest_at,
+            e.error,
+        ));
+    }
     Ok(ExportSummary {
         rows,
         bytes,
@@ -336,6 +429,9 @@ pub async fn export_to_path(
         path: Some(path.to_path_buf()),
         recorded: Some(pass.recorded()),
         record_id: pass.record_id().map(str::to_owned),
+        manifest: Some(manifest_at),
+        sha256: Some(manifest.file.sha256.clone()),
+        signed_by: manifest.signature.map(|s| s.key_fingerprint),
     })
 }
 
@@ -355,16 +451,41 @@ pub async fn export_to_writer(
         .export(tenant_key, reason, export_details(opts, "-"))
         .await?;
     let started = Instant::now();
-    let (rows, bytes) = run(door.db(), &pass, opts, out, cancel, progress).await?;
+    let ran = run(door.db(), &pass, opts, out, cancel, progress).await?;
+    let (rows, bytes) = (ran.rows, ran.bytes);
     record_completion(door, &pass, "-", rows, bytes).await?;
-    Ok(ExportSummary {
+    let mut summary = ExportSummary {
         rows,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
         path: None,
         recorded: Some(pass.recorded()),
         record_id: pass.record_id().map(str::to_owned),
-    })
+        manifest: None,
+        sha256: Some(manifest::hex(&ran.written.sha256)),
+        signed_by: None,
+    };
+    if let Some(at) = &opts.manifest {
+        let name = at
+            .file_name()
+            .map(|n| {
+                n.to_string_lossy()
+                    .trim_end_matches(".manifest.json")
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let manifest = manifest_of(door, &pass, opts, &name, &ran);
+        let dir = at
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        manifest::write_temp(dir, &manifest)?
+            .persist(at)
+            .map_err(|e| Error::io("moving the manifest into place at", at, e.error))?;
+        summary.manifest = Some(at.clone());
+        summary.signed_by = manifest.signature.map(|s| s.key_fingerprint);
+    }
+    Ok(summary)
 }
 
 /// What is wrong with the options, before anything is recorded or read.

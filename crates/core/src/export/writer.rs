@@ -9,15 +9,17 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 
-/// Counts the bytes that go through.
+/// Counts and hashes (SHA-256, for the manifest) the bytes that go through.
 pub(super) struct Counting<W> {
     inner: W,
     bytes: Arc<AtomicU64>,
+    hash: sha2::Sha256,
 }
 
 impl<W: Write> Write for Counting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hash, &buf[..n]);
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
@@ -102,12 +104,17 @@ pub(super) fn write_csv(
     handle: &tokio::runtime::Handle,
     rows: &AtomicU64,
     bytes: &Arc<AtomicU64>,
-) -> Result<()> {
+) -> Result<Written> {
     let io = |e: std::io::Error| Error::io("writing", "the export file", e);
-    let mut counted = Counting {
-        inner: BufWriter::with_capacity(256 * 1024, out),
-        bytes: bytes.clone(),
-    };
+    // Hashed below the buffer: the digest is of exactly the bytes that reach the file.
+    let mut counted = BufWriter::with_capacity(
+        256 * 1024,
+        Counting {
+            inner: out,
+            bytes: bytes.clone(),
+            hash: sha2::Sha256::default(),
+        },
+    );
     if opts.bom {
         counted.write_all("\u{feff}".as_bytes()).map_err(io)?;
     }
@@ -126,7 +133,21 @@ pub(super) fn write_csv(
     let mut stream = BinaryCopy::default();
     let mut cell: Vec<u8> = Vec::with_capacity(64);
     let mut written = 0u64;
+    // The first and the last event written (id, time), for the manifest.
+    let mut first: Option<(Vec<u8>, i64)> = None;
+    let mut last: (Vec<u8>, i64) = (Vec::new(), 0);
     let mut on_row = |f: &Fields<'_>| -> Result<()> {
+        let id = f[0].unwrap_or_default();
+        let micros = f[1]
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_be_bytes)
+            .unwrap_or_default();
+        if first.is_none() {
+            first = Some((id.to_vec(), micros));
+        }
+        last.0.clear();
+        last.0.extend_from_slice(id);
+        last.1 = micros;
         for column in &opts.columns {
             let value: &[u8] = match column {
                 // The id is the program's own value (a number, uuid or key), not a text cell.
@@ -176,7 +197,25 @@ pub(super) fn write_csv(
     stream.finish()?;
     let mut counted = w.into_inner().map_err(|e| io(e.into_error()))?;
     counted.flush().map_err(io)?;
-    Ok(())
+    let counted = counted.into_inner().map_err(|e| io(e.into_error()))?;
+    let event = |(id, micros): (Vec<u8>, i64)| EventRef {
+        id: String::from_utf8_lossy(&id).into_owned(),
+        occurred_at: micros
+            .checked_add(PG_EPOCH_MICROS)
+            .and_then(DateTime::<Utc>::from_timestamp_micros),
+    };
+    Ok(Written {
+        sha256: sha2::Digest::finalize(counted.hash).into(),
+        first: first.map(event),
+        last: (written > 0).then(|| event(last)),
+    })
+}
+
+/// What the writer wrote, for the manifest: the SHA-256 of the bytes, and the first and last events.
+pub(super) struct Written {
+    pub sha256: [u8; 32],
+    pub first: Option<EventRef>,
+    pub last: Option<EventRef>,
 }
 
 /// The cell as written: itself, or with a leading `'` (in `scratch`) when a spreadsheet would run it.

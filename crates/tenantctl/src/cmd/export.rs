@@ -8,6 +8,8 @@ use std::sync::Arc;
 use clap::Args;
 use tenant_console_core::access::Recorded;
 use tenant_console_core::export::{self, Column, ExportOptions, Progress};
+use tenant_console_core::secret::Secrets;
+use tenant_console_core::signing::SigningIdentity;
 
 use crate::cmd::browse::FilterArgs;
 use crate::ctx::{connect, Global};
@@ -36,6 +38,14 @@ pub struct ExportArgs {
     /// Replace the file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Where to write the manifest of an export to standard output (a file's goes beside it, as
+    /// FILE.manifest.json).
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Write the manifest unsigned when the system keyring (which holds the signing key) is unavailable, as on
+    /// a server without one. `tenantctl verify` then reports it unsigned.
+    #[arg(long)]
+    pub unsigned: bool,
 }
 
 pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
@@ -49,14 +59,37 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         Some(list) => Column::parse_list(list)?,
         None => Column::ALL.to_vec(),
     };
+    let to_stdout = a.out.as_os_str() == "-";
+    if a.manifest.is_some() && !to_stdout {
+        return Err(Failure::usage(
+            "--manifest is for --out -: a file's manifest is written beside it (FILE.manifest.json)",
+        ));
+    }
+    // The signing key, before anything is recorded or read.
+    let signer = match Secrets::system().map_err(tenant_console_core::Error::from) {
+        Ok(secrets) => match SigningIdentity::load_or_create(&secrets).await {
+            Ok(key) => Some(Arc::new(key)),
+            Err(e) if a.unsigned => {
+                eprintln!("tenantctl: note: {e}; the manifest is written unsigned (--unsigned)");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) if a.unsigned => {
+            eprintln!("tenantctl: note: {e}; the manifest is written unsigned (--unsigned)");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
     let opts = ExportOptions {
         filter: a.filter.to_filter()?,
         columns,
         tz,
         bom: a.bom,
         overwrite: a.force,
+        signer,
+        manifest: a.manifest.clone(),
     };
-    let to_stdout = a.out.as_os_str() == "-";
     if !to_stdout && !a.force && a.out.exists() {
         return Err(file_exists(&a.out));
     }
@@ -132,6 +165,18 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         "exported {} rows, {} bytes in {:.2} s ({:.0} rows/s) to {target}",
         summary.rows, summary.bytes, summary.seconds, rate
     );
+    if let Some(m) = &summary.manifest {
+        eprintln!(
+            "manifest: {} ({}; SHA-256 {})",
+            m.display(),
+            summary
+                .signed_by
+                .as_deref()
+                .map(|k| format!("signed by {k}"))
+                .unwrap_or_else(|| "UNSIGNED".into()),
+            summary.sha256.as_deref().unwrap_or("?")
+        );
+    }
     if summary.recorded == Some(Recorded::NoLogTable) {
         eprintln!("note: this database has no support-access log: the export was NOT recorded");
     }

@@ -5,5 +5,6 @@ pub mod browse;
 pub mod check;
 #[cfg(unix)]
 pub mod demo;
+pub mod evidence;
 pub mod export;
 pub mod profile;

@@ -1,0 +1,442 @@
+//! The evidence manifest of an export (`FILE.manifest.json`), and its verification.
+//!
+//! The manifest says what the file is and how it was made: the tenant, the filters as given and as a closed UTC
+//! range, the exact statement and its values, columns, zone, BOM and format, the row count, the first and last
+//! event, the size and SHA-256 of the file's bytes, the snapshot time, who exported it (database login, OS user,
+//! host), the console and server versions, the access record of the export, and the isolation evidence read in
+//! the export's own transaction (rows of other tenants the audit table returned in the tenant's scope: 0).
+//! It is signed with the Ed25519 key kept in the OS keyring ([`crate::signing`]) over its canonical bytes: the
+//! JSON of every field but `signature`, object keys sorted, no whitespace.
+//!
+//! [`verify`] checks a file against its manifest the way an auditor would: the signature (against the public key
+//! they were given), the size and SHA-256 of the bytes, the file parsed again (RFC 4180) and its rows counted,
+//! and the first and last event. Each failure is named.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::AuditFilter;
+use crate::error::{Error, Result};
+use crate::signing::{PublicKey, SigningIdentity};
+
+/// The format string of this manifest version.
+pub const MANIFEST_FORMAT: &str = "tenant-console-export-manifest/1";
+
+/// An event named in the manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EventRef {
+    pub id: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileFacts {
+    /// The file's name when it was written (not its folder).
+    pub name: String,
+    pub file_format: String,
+    pub compression: Option<String>,
+    pub bom: bool,
+    pub bytes: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TenantFacts {
+    pub id: String,
+    pub slug: Option<String>,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FilterFacts {
+    /// The filters as given.
+    pub given: AuditFilter,
+    /// The time range they select, closed, in UTC: from `since` (or the beginning) to `until` (or the snapshot).
+    pub from_utc: Option<DateTime<Utc>>,
+    pub to_utc: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct QueryFacts {
+    /// The statement the server ran, in the tenant's scope.
+    pub sql: String,
+    /// The values it read from transaction-local settings `tenant_console.p1`, `p2`, ... in order.
+    pub parameters: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Exporter {
+    pub db_login: String,
+    pub os_user: String,
+    pub host: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct IsolationFacts {
+    /// The relation the rows came from.
+    pub relation: String,
+    /// Rows the tenant's scope returned (the export's own rows).
+    pub rows_in_scope: u64,
+    /// Rows of any other tenant the relation returned in the tenant's scope, asked in the export's transaction.
+    pub foreign_rows: i64,
+    /// Whether row-level security applied to the login (a bypassing login exports only with --allow-bypass).
+    pub login_bypasses_rls: bool,
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SignatureFacts {
+    pub algorithm: String,
+    /// `ed25519:<base64>`.
+    pub public_key: String,
+    pub key_fingerprint: String,
+    /// Base64 Ed25519 signature of the manifest's canonical bytes.
+    pub value: String,
+}
+
+/// An export's manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub format: String,
+    pub file: FileFacts,
+    pub tenant: TenantFacts,
+    pub filters: FilterFacts,
+    pub query: QueryFacts,
+    pub columns: Vec<String>,
+    pub time_zone: String,
+    pub rows: u64,
+    pub first_event: Option<EventRef>,
+    pub last_event: Option<EventRef>,
+    pub snapshot_at: DateTime<Utc>,
+    pub exported_at: DateTime<Utc>,
+    pub exporter: Exporter,
+    pub console_version: String,
+    pub server_version: String,
+    pub database: String,
+    pub access_record_id: Option<String>,
+    pub isolation: IsolationFacts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureFacts>,
+}
+
+impl Manifest {
+    /// The bytes the signature covers: the manifest without `signature`, as JSON with object keys sorted at
+    /// every level and no whitespace (independent of how a file was pretty-printed or its keys ordered).
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut unsigned = self.clone();
+        unsigned.signature = None;
+        let value = serde_json::to_value(&unsigned).expect("a manifest serialises");
+        let mut out = String::new();
+        canonical(&value, &mut out);
+        out.into_bytes()
+    }
+
+    /// Signs the manifest with `key`.
+    pub fn sign(&mut self, key: &SigningIdentity) {
+        self.signature = None;
+        let value = key.sign(&self.canonical_bytes());
+        let public = key.public_key();
+        self.signature = Some(SignatureFacts {
+            algorithm: "ed25519".into(),
+            public_key: public.to_text(),
+            key_fingerprint: public.fingerprint(),
+            value,
+        });
+    }
+
+    /// The manifest as people read it (pretty JSON, a final newline).
+    pub fn to_pretty(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("a manifest serialises");
+        v.push(b'\n');
+        v
+    }
+}
+
+/// JSON with sorted keys and no whitespace.
+fn canonical(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).expect("a string serialises"));
+                out.push(':');
+                canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Where the manifest of `file` goes: `FILE.manifest.json` beside it.
+pub fn manifest_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".manifest.json");
+    file.with_file_name(name)
+}
+
+/// The result of [`verify`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Verification {
+    /// Everything checked out (and the signing key was the one given, when one was).
+    pub ok: bool,
+    /// What is wrong, each in a sentence; empty when `ok`.
+    pub problems: Vec<String>,
+    pub file: PathBuf,
+    pub manifest: PathBuf,
+    pub tenant: Option<TenantFacts>,
+    pub rows_counted: Option<u64>,
+    pub sha256: String,
+    /// The fingerprint of the key that signed the manifest.
+    pub signed_by: Option<String>,
+    /// Whether that key is the one the verifier trusts (given with --public-key, or this machine's own).
+    pub key_trusted: bool,
+}
+
+/// Checks `file` against its manifest (`manifest`, else `FILE.manifest.json`). `trusted` is the public key the
+/// verifier was given; without one the manifest's own key is used and `key_trusted` is false.
+pub fn verify(
+    file: &Path,
+    manifest: Option<&Path>,
+    trusted: Option<&PublicKey>,
+) -> Result<Verification> {
+    let manifest_file = manifest
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest_path(file));
+    let text =
+        std::fs::read(&manifest_file).map_err(|e| Error::io("reading", &manifest_file, e))?;
+    let m: Manifest = serde_json::from_slice(&text).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{} is not an export manifest: {} (line {}, column {})",
+            manifest_file.display(),
+            match e.classify() {
+                serde_json::error::Category::Data => "a field is missing or of the wrong kind",
+                _ => "not valid JSON",
+            },
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let mut problems = Vec::new();
+    if m.format != MANIFEST_FORMAT {
+        problems.push(format!(
+            "the manifest's format is {:?}, not {MANIFEST_FORMAT:?}",
+            cut(&m.format, 60)
+        ));
+    }
+
+    // The signature, over the manifest as it is now.
+    let mut signed_by = None;
+    let mut key_trusted = false;
+    match &m.signature {
+        None => problems.push("the manifest is not signed".into()),
+        Some(sig) => match PublicKey::parse(&sig.public_key) {
+            Err(_) => {
+                problems.push("the manifest's signing key is not an Ed25519 public key".into())
+            }
+            Ok(key) => {
+                signed_by = Some(key.fingerprint());
+                if let Some(t) = trusted {
+                    if *t == key {
+                        key_trusted = true;
+                    } else {
+                        problems.push(format!(
+                            "the manifest was signed with key {}, not with the key given ({})",
+                            key.fingerprint(),
+                            t.fingerprint()
+                        ));
+                    }
+                }
+                if sig.algorithm != "ed25519" || !key.verifies(&m.canonical_bytes(), &sig.value) {
+                    problems.push(
+                        "the signature does not match the manifest: the manifest was changed after it was signed"
+                            .into(),
+                    );
+                }
+            }
+        },
+    }
+
+    // The bytes: size and SHA-256, in one pass.
+    let mut f = std::fs::File::open(file).map_err(|e| Error::io("opening", file, e))?;
+    let mut hash = Sha256::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| Error::io("reading", file, e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        size += n as u64;
+    }
+    let sha256 = hex(&hash.finalize());
+    if size < m.file.bytes {
+        problems.push(format!(
+            "the file has {size} bytes, {} fewer than the manifest's {}: it was cut short",
+            m.file.bytes - size,
+            m.file.bytes
+        ));
+    } else if size > m.file.bytes {
+        problems.push(format!(
+            "the file has {size} bytes, {} more than the manifest's {}: something was added",
+            size - m.file.bytes,
+            m.file.bytes
+        ));
+    }
+    if sha256 != m.file.sha256 {
+        problems.push(format!(
+            "the file's SHA-256 is {sha256}, not the manifest's {}: its bytes differ from the export's",
+            cut(&m.file.sha256, 64)
+        ));
+    }
+
+    // The rows, parsed again.
+    let rows_counted = match count_rows(file, &m) {
+        Ok((rows, first, last)) => {
+            if rows != m.rows {
+                problems.push(format!(
+                    "the file has {rows} rows, the manifest says {}",
+                    m.rows
+                ));
+            }
+            if first.as_deref() != m.first_event.as_ref().map(|e| e.id.as_str())
+                || last.as_deref() != m.last_event.as_ref().map(|e| e.id.as_str())
+            {
+                problems.push(
+                    "the file's first or last event is not the one the manifest names".into(),
+                );
+            }
+            Some(rows)
+        }
+        Err(why) => {
+            problems.push(why);
+            None
+        }
+    };
+    Ok(Verification {
+        ok: problems.is_empty(),
+        problems,
+        file: file.to_path_buf(),
+        manifest: manifest_file,
+        tenant: Some(m.tenant),
+        rows_counted,
+        sha256,
+        signed_by,
+        key_trusted,
+    })
+}
+
+/// Parses the file as the manifest says it was written (RFC 4180 CSV, the header first) and counts its rows;
+/// also returns the first and last event ids.
+fn count_rows(
+    file: &Path,
+    m: &Manifest,
+) -> std::result::Result<(u64, Option<String>, Option<String>), String> {
+    if m.file.file_format != "csv" || m.file.compression.is_some() {
+        return Err(format!(
+            "this version reads CSV files only, and the manifest says {}{}",
+            m.file.file_format,
+            m.file
+                .compression
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        ));
+    }
+    let mut bytes = std::fs::read(file).map_err(|e| format!("the file cannot be read: {e}"))?;
+    if m.file.bom {
+        if !bytes.starts_with("\u{feff}".as_bytes()) {
+            return Err(
+                "the manifest says the file starts with a byte order mark, and it does not".into(),
+            );
+        }
+        bytes.drain(..3);
+    }
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(bytes.as_slice());
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| format!("the file is not valid CSV: {e}"))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if header != m.columns {
+        return Err(format!(
+            "the file's header ({}) is not the manifest's columns ({})",
+            cut(&header.join(","), 200),
+            m.columns.join(",")
+        ));
+    }
+    let id_at = header.iter().position(|h| h == "id");
+    let (mut rows, mut first, mut last) = (0u64, None, None);
+    for record in r.records() {
+        let record =
+            record.map_err(|e| format!("the file is not valid CSV after row {rows}: {e}"))?;
+        if let Some(i) = id_at {
+            let id = record.get(i).unwrap_or_default().to_owned();
+            if first.is_none() {
+                first = Some(id.clone());
+            }
+            last = Some(id);
+        }
+        rows += 1;
+    }
+    if id_at.is_none() {
+        // Without an id column the events cannot be named: compare what the manifest says with itself.
+        first = m.first_event.as_ref().map(|e| e.id.clone());
+        last = m.last_event.as_ref().map(|e| e.id.clone());
+    }
+    Ok((rows, first, last))
+}
+
+/// At most `max` characters of a value read from a file, for a message.
+fn cut(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `manifest` next to nothing yet: to a hidden temporary file in `dir`, to be put in place with the file.
+pub(super) fn write_temp(dir: &Path, manifest: &Manifest) -> Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{}{}-", super::PARTIAL_PREFIX, std::process::id()))
+        .suffix(super::PARTIAL_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("creating a temporary file in", dir, e))?;
+    tmp.write_all(&manifest.to_pretty())
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::io("writing", tmp.path().to_path_buf(), e))?;
+    Ok(tmp)
+}

@@ -1,0 +1,198 @@
+//! Signed export manifests against a real PostgreSQL and the real Secret Service (run under
+//! scripts/with-keyring.sh): an untouched export verifies; a flipped byte, a truncated file, an edited manifest,
+//! the manifest of another export, another key and an unsigned manifest each fail, saying why. The signing key is
+//! made once, lives in the keyring, and is not in any file the export wrote.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use common::TestDb;
+use secrecy::ExposeSecret;
+use tenant_console_core::export::{
+    export_to_path, manifest_path, verify, ExportOptions, Manifest, MANIFEST_FORMAT,
+};
+use tenant_console_core::secret::{MemoryStore, Secrets};
+use tenant_console_core::signing::{SigningIdentity, KEY_ACCOUNT};
+
+async fn keyring() -> Secrets {
+    let secrets = Secrets::system().expect("a persistent keyring store");
+    secrets
+        .get("probe-evidence")
+        .await
+        .err()
+        .filter(|e| matches!(e, tenant_console_core::error::SecretError::Missing(_)))
+        .unwrap_or_else(|| panic!("no usable Secret Service: run under scripts/with-keyring.sh"));
+    secrets
+}
+
+async fn export(
+    t: &TestDb,
+    slug: &str,
+    dir: &Path,
+    signer: Option<Arc<SigningIdentity>>,
+) -> PathBuf {
+    let db = t.reader().await;
+    let path = dir.join(format!("{slug}.csv"));
+    let summary = export_to_path(
+        &common::door(&db),
+        slug,
+        &ExportOptions {
+            signer,
+            bom: true,
+            ..Default::default()
+        },
+        None,
+        &path,
+        &Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        summary.manifest.as_deref(),
+        Some(manifest_path(&path).as_path())
+    );
+    path
+}
+
+fn problems(file: &Path, manifest: Option<&Path>, key: &SigningIdentity) -> Vec<String> {
+    let v = verify(file, manifest, Some(&key.public_key())).unwrap();
+    assert_eq!(v.ok, v.problems.is_empty());
+    v.problems
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_export_verifies_and_every_kind_of_tampering_is_named() {
+    let t = TestDb::demo().await;
+    let secrets = keyring().await;
+    let key = Arc::new(SigningIdentity::load_or_create(&secrets).await.unwrap());
+    let again = SigningIdentity::load_or_create(&secrets).await.unwrap();
+    assert_eq!(key.public_key(), again.public_key(), "made once, then kept");
+    let dir = tempfile::tempdir().unwrap();
+    let file = export(&t, "acme", dir.path(), Some(key.clone())).await;
+
+    // Untouched: verifies, with the rows and the tenant the manifest names.
+    let v = verify(&file, None, Some(&key.public_key())).unwrap();
+    assert!(v.ok, "{:?}", v.problems);
+    assert!(v.key_trusted);
+    let m: Manifest =
+        serde_json::from_slice(&std::fs::read(manifest_path(&file)).unwrap()).unwrap();
+    assert_eq!(m.format, MANIFEST_FORMAT);
+    assert_eq!(v.rows_counted, Some(m.rows));
+    let acme_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'acme'",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(m.rows as i64, acme_rows);
+    assert_eq!(m.tenant.slug.as_deref(), Some("acme"));
+    assert_eq!(m.isolation.foreign_rows, 0);
+    assert!(!m.isolation.login_bypasses_rls);
+    assert_eq!(m.exporter.db_login, "console_reader");
+    assert!(m.query.sql.starts_with("COPY (SELECT"), "{}", m.query.sql);
+    assert!(m.access_record_id.is_some());
+    assert!(m.first_event.is_some() && m.last_event.is_some());
+    assert!(
+        m.first_event.as_ref().unwrap().occurred_at <= m.last_event.as_ref().unwrap().occurred_at
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(m.file.bytes, bytes.len() as u64);
+
+    // A flipped byte, same size.
+    let copy = |name: &str, content: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    };
+    let mut flipped = bytes.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x01;
+    let f = copy("flipped.csv", &flipped);
+    let p = problems(&f, Some(&manifest_path(&file)), &key);
+    assert!(p.iter().any(|x| x.contains("SHA-256")), "{p:?}");
+
+    // Cut short.
+    let f = copy("truncated.csv", &bytes[..bytes.len() - 40]);
+    let p = problems(&f, Some(&manifest_path(&file)), &key);
+    assert!(p.iter().any(|x| x.contains("cut short")), "{p:?}");
+    // Cut at a row's end, the rows are counted short too.
+    let end_of_row = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap();
+    let f = copy("one-row-short.csv", &bytes[..=end_of_row]);
+    let p = problems(&f, Some(&manifest_path(&file)), &key);
+    assert!(p.iter().any(|x| x.contains("cut short")), "{p:?}");
+    assert!(
+        p.iter().any(|x| x.contains("rows, the manifest says")),
+        "{p:?}"
+    );
+
+    // An edited manifest: one row fewer claimed, or another tenant's name.
+    for edit in [
+        Box::new(|m: &mut Manifest| m.rows -= 1) as Box<dyn Fn(&mut Manifest)>,
+        Box::new(|m: &mut Manifest| m.tenant.name = "Globex".into()),
+        Box::new(|m: &mut Manifest| m.isolation.foreign_rows = 1),
+    ] {
+        let mut edited = m.clone();
+        edit(&mut edited);
+        let mp = dir.path().join("edited.manifest.json");
+        std::fs::write(&mp, edited.to_pretty()).unwrap();
+        let p = problems(&file, Some(&mp), &key);
+        assert!(
+            p.iter().any(|x| x.contains("changed after it was signed")),
+            "{p:?}"
+        );
+    }
+    // Re-ordering keys and re-indenting is not an edit.
+    let value: serde_json::Value = serde_json::from_slice(&m.to_pretty()).unwrap();
+    let mp = dir.path().join("compact.manifest.json");
+    std::fs::write(&mp, serde_json::to_vec(&value).unwrap()).unwrap();
+    assert!(problems(&file, Some(&mp), &key).is_empty());
+
+    // The manifest of another export (another tenant), put beside this file.
+    let other = export(&t, "globex", dir.path(), Some(key.clone())).await;
+    let p = problems(&file, Some(&manifest_path(&other)), &key);
+    assert!(p.iter().any(|x| x.contains("SHA-256")), "{p:?}");
+
+    // Another key.
+    let stranger = SigningIdentity::load_or_create(&Secrets::new(MemoryStore::default()))
+        .await
+        .unwrap();
+    let p = problems(&file, None, &stranger);
+    assert!(
+        p.iter().any(|x| x.contains("not with the key given")),
+        "{p:?}"
+    );
+
+    // Unsigned.
+    let unsigned_dir = tempfile::tempdir().unwrap();
+    let unsigned = export(&t, "acme", unsigned_dir.path(), None).await;
+    let p = problems(&unsigned, None, &key);
+    assert!(p.iter().any(|x| x.contains("not signed")), "{p:?}");
+
+    // Not a manifest at all: a clear error, not a panic.
+    let junk = copy("junk.manifest.json", b"{\"format\": 3");
+    assert_eq!(
+        verify(&file, Some(&junk), None).unwrap_err().kind(),
+        "invalid_input"
+    );
+
+    // The key lives in the keyring, and in none of the files the exports wrote.
+    let seed = secrets.get(KEY_ACCOUNT).await.unwrap();
+    let seed = seed.expose_secret().trim().to_owned();
+    assert!(seed.len() >= 40);
+    for d in [dir.path(), unsigned_dir.path()] {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let content = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !content.windows(seed.len()).any(|w| w == seed.as_bytes()),
+                "the signing key is in a file"
+            );
+        }
+    }
+}

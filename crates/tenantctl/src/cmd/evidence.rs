@@ -1,0 +1,86 @@
+//! `tenantctl signing-key show` and `tenantctl verify`: the export's evidence, for auditors.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use tenant_console_core::export;
+use tenant_console_core::secret::Secrets;
+use tenant_console_core::signing::{PublicKey, SigningIdentity};
+
+use crate::ctx::Global;
+use crate::output::{print_object, Failure, Format, EXIT_ERROR};
+
+#[derive(Subcommand, Debug)]
+pub enum SigningKeyCmd {
+    /// Print the public key that signs export manifests, and its fingerprint, to give to auditors (the key is
+    /// made on first use and kept in the system keyring only).
+    Show,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The exported file.
+    pub file: PathBuf,
+    /// Its manifest (default: FILE.manifest.json beside it).
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// The public key the manifest must be signed with (ed25519:..., as `signing-key show` prints it). Without
+    /// it, this machine's own key is used when it has one.
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<String>,
+}
+
+pub async fn signing_key(g: &Global, cmd: SigningKeyCmd) -> Result<(), Failure> {
+    match cmd {
+        SigningKeyCmd::Show => {
+            let key = SigningIdentity::load_or_create(&Secrets::system()?).await?;
+            let public = key.public_key();
+            print_object(
+                g.format(),
+                &serde_json::json!({
+                    "public_key": public.to_text(),
+                    "fingerprint": public.fingerprint(),
+                    "algorithm": "ed25519",
+                }),
+            )
+        }
+    }
+}
+
+pub async fn verify(g: &Global, a: VerifyArgs) -> Result<(), Failure> {
+    let trusted = match &a.public_key {
+        Some(text) => Some(PublicKey::parse(text)?),
+        // This machine's key, when the keyring has one (never made here: verifying writes nothing).
+        None => match Secrets::system() {
+            Ok(secrets) => SigningIdentity::load(&secrets)
+                .await
+                .ok()
+                .flatten()
+                .map(|k| k.public_key()),
+            Err(_) => None,
+        },
+    };
+    let report = export::verify(&a.file, a.manifest.as_deref(), trusted.as_ref())?;
+    print_object(g.format(), &report)?;
+    if report.ok && !report.key_trusted {
+        eprintln!(
+            "note: the signature is valid for key {}, which was not named: pass --public-key to check who signed it",
+            report.signed_by.as_deref().unwrap_or("?")
+        );
+    }
+    if report.ok {
+        return Ok(());
+    }
+    Err(Failure {
+        result_printed: g.format() == Format::Json,
+        ..Failure::with_exit(
+            "verify_failed",
+            format!(
+                "{} does not match its manifest: {}",
+                a.file.display(),
+                report.problems.join("; ")
+            ),
+            EXIT_ERROR,
+        )
+    })
+}

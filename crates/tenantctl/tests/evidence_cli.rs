@@ -1,0 +1,141 @@
+//! `tenantctl export-audit` writes a signed manifest beside the file (or where --manifest says, for standard
+//! output); `tenantctl signing-key show` prints the public key; `tenantctl verify` passes an untouched export and
+//! fails a changed one with exit 1 and the reason. The signing key is in the real keyring (scripts/with-keyring.sh)
+//! and in no file: not the export, not the config or data directories, not the log.
+
+mod common;
+
+use std::process::Command;
+
+use common::TestDb;
+
+fn keyring_secret(account: &str) -> String {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "tenant-console", "username", account])
+        .output()
+        .expect("secret-tool runs (Debian package libsecret-tools)");
+    assert!(
+        out.status.success(),
+        "no signing key in the keyring: run under scripts/with-keyring.sh"
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auditor_verifies_an_export_with_one_command_and_a_changed_byte_fails_it() {
+    let t = TestDb::demo().await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = out_dir.path().join("acme.csv");
+    let file_s = file.to_str().unwrap();
+    let run = t.reader(&["-v", "export-audit", "--tenant", "acme", "--out", file_s]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("manifest:") && run.stderr.contains("signed by SHA256:"),
+        "{}",
+        run.stderr
+    );
+    let manifest = out_dir.path().join("acme.csv.manifest.json");
+    assert!(manifest.is_file());
+
+    let key = t.run(&["--format", "json", "signing-key", "show"]);
+    assert_eq!(key.code, 0, "{key:?}");
+    let public = key.json()["public_key"].as_str().unwrap().to_owned();
+    assert!(public.starts_with("ed25519:"));
+
+    let ok = t.run(&[
+        "--format",
+        "json",
+        "verify",
+        file_s,
+        "--public-key",
+        &public,
+    ]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert_eq!(ok.json()["ok"], true);
+    assert_eq!(ok.json()["key_trusted"], true);
+
+    // One byte changed: exit 1, and the reason.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] = if bytes[last] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&file, &bytes).unwrap();
+    let bad = t.run(&[
+        "--format",
+        "json",
+        "verify",
+        file_s,
+        "--public-key",
+        &public,
+    ]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    let report = bad.json();
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["problems"].to_string().contains("SHA-256"),
+        "{report}"
+    );
+    let table = t.run(&["verify", file_s, "--public-key", &public]);
+    assert_eq!(table.code, 1);
+    assert!(
+        table.stderr.contains("does not match its manifest"),
+        "{table:?}"
+    );
+
+    // Standard output with --manifest: the redirected stream verifies against it.
+    let streamed = out_dir.path().join("streamed.csv");
+    let streamed_manifest = out_dir.path().join("streamed.manifest.json");
+    let run = t.reader(&[
+        "export-audit",
+        "--tenant",
+        "globex",
+        "--out",
+        "-",
+        "--manifest",
+        streamed_manifest.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    std::fs::write(&streamed, run.stdout.as_bytes()).unwrap();
+    let ok = t.run(&[
+        "--format",
+        "json",
+        "verify",
+        streamed.to_str().unwrap(),
+        "--manifest",
+        streamed_manifest.to_str().unwrap(),
+        "--public-key",
+        &public,
+    ]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+
+    // The key: in the keyring, in no file (exports, manifests, config, data, the log).
+    let seed = keyring_secret("export-signing-key");
+    assert!(seed.len() >= 40, "a base64 Ed25519 seed");
+    let mut files = Vec::new();
+    files_under(out_dir.path(), &mut files);
+    files_under(t.dirs.path(), &mut files);
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("tenantctl.log")),
+        "{files:?}"
+    );
+    for f in files {
+        let content = std::fs::read(&f).unwrap();
+        assert!(
+            !content.windows(seed.len()).any(|w| w == seed.as_bytes()),
+            "the signing key is in {}",
+            f.display()
+        );
+    }
+}
