@@ -3,6 +3,9 @@
 # build, as console_reader, under RLS) side by side with a superuser's raw psql COPY of the same rows, and the
 # exporting process's peak memory at 100,000 and 1,000,000 rows.
 #   benches/export.sh [postgres://postgres@127.0.0.1:5432/tc_bench]
+#   BASELINE_BIN=/path/to/older/tenantctl benches/export.sh   # also time another build, in the same runs
+# Exports write a signed manifest: run it under scripts/with-keyring.sh (without a keyring it exports --unsigned,
+# which still hashes the file and writes the manifest).
 # Make the database first: createdb tc_bench; tenantctl migrate --url URL; tenantctl seed --bench --url URL
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +32,10 @@ for rows in 100000 1000000; do
                                   where tenant_id = '$tenant' order by created_at desc, id desc offset 99999 limit 1")
   fi
   args=(export-audit --url "$reader" --tenant big-1 --out "$out/export.csv" --force)
+  base_args=("${args[@]}")
+  if ! "$bin" signing-key show >/dev/null 2>&1; then args+=(--unsigned); fi
   limit=""
-  if [ -n "$since" ]; then args+=(--since "$since"); limit="AND created_at >= '$since'"; fi
+  if [ -n "$since" ]; then args+=(--since "$since"); base_args+=(--since "$since"); limit="AND created_at >= '$since'"; fi
   say "$rows rows"
   for run in 1 2 3; do
     s=$(date +%s.%N); raw_copy "$limit"; e=$(date +%s.%N)
@@ -40,6 +45,12 @@ for rows in 100000 1000000; do
     printf '  run %d: raw COPY %.2f s (%s bytes) | tenantctl %.2f s, peak RSS %d MiB (%s bytes) | ratio %.2f\n' \
       "$run" "$raw" "$(stat -c %s "$out/raw.csv")" "$wall" "$((rss / 1024))" "$(stat -c %s "$out/export.csv")" \
       "$(echo "$wall / $raw" | bc -l)"
+    if [ -n "${BASELINE_BIN:-}" ]; then
+      /usr/bin/time -f '%e %M' -o "$out/time" "$BASELINE_BIN" "${base_args[@]}" 2>/dev/null
+      read -r bwall brss < "$out/time"
+      printf '         baseline %s: %.2f s, peak RSS %d MiB | this build / baseline %.3f\n' \
+        "$(basename "$BASELINE_BIN")" "$bwall" "$((brss / 1024))" "$(echo "$wall / $bwall" | bc -l)"
+    fi
   done
 done
 rm -rf "$out"
