@@ -53,4 +53,16 @@ for rows in 100000 1000000; do
     fi
   done
 done
+say "1000000 rows: CSV, CSV gzip-compressed, JSON lines (the same build, one after another, 3 runs)"
+for run in 1 2 3; do
+  line="  run $run:"
+  for name in export.csv export.csv.gz export.jsonl; do
+    fmt_args=(export-audit --url "$reader" --tenant big-1 --out "$out/$name" --force)
+    if ! "$bin" signing-key show >/dev/null 2>&1; then fmt_args+=(--unsigned); fi
+    /usr/bin/time -f '%e %M' -o "$out/time" "$bin" "${fmt_args[@]}" 2>/dev/null
+    read -r wall rss < "$out/time"
+    line+=$(printf ' %s %.2f s (%s bytes, %d MiB) |' "$name" "$wall" "$(stat -c %s "$out/$name")" "$((rss / 1024))")
+  done
+  echo "$line"
+done
 rm -rf "$out"

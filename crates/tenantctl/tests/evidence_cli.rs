@@ -118,6 +118,54 @@ async fn an_auditor_verifies_an_export_with_one_command_and_a_changed_byte_fails
     ]);
     assert_eq!(ok.code, 0, "{ok:?}");
 
+    // JSON lines, gzip-compressed, to standard output: --file-format says what the stream is.
+    let gz = out_dir.path().join("globex.jsonl.gz");
+    let gz_manifest = out_dir.path().join("globex.jsonl.gz.manifest.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args([
+            "--url",
+            &t.url("console_reader"),
+            "export-audit",
+            "--tenant",
+            "globex",
+            "--out",
+            "-",
+            "--file-format",
+            "jsonl.gz",
+            "--manifest",
+            gz_manifest.to_str().unwrap(),
+        ])
+        .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+        .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(&out.stdout[..2], &[0x1f, 0x8b], "gzip");
+    std::fs::write(&gz, &out.stdout).unwrap();
+    let ok = t.run(&[
+        "--format",
+        "json",
+        "verify",
+        gz.to_str().unwrap(),
+        "--public-key",
+        &public,
+    ]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    let bad = t.reader(&[
+        "export-audit",
+        "--tenant",
+        "acme",
+        "--out",
+        file_s,
+        "--file-format",
+        "jsonl",
+    ]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+
     // The key: in the keyring, in no file (exports, manifests, config, data, the log).
     let seed = keyring_secret("export-signing-key");
     assert!(seed.len() >= 40, "a base64 Ed25519 seed");

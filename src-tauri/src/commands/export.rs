@@ -141,6 +141,9 @@ pub async fn audit_export(
         columns: options.columns.unwrap_or_else(|| Column::ALL.to_vec()),
         tz,
         bom: options.bom,
+        // Taken from the file's name by the export (acme.csv, acme.jsonl, either with .gz).
+        format: Default::default(),
+        compression: None,
         // The save dialog asked before a file was replaced.
         overwrite: true,
         signer,

@@ -116,7 +116,7 @@ pub(super) async fn run(
         let opts = opts.clone();
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            write_csv(rx, out, &opts, lookup, &handle, &rows, &bytes)
+            write_rows(rx, out, &opts, lookup, &handle, &rows, &bytes)
         })
     };
 

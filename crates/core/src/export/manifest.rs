@@ -349,36 +349,52 @@ pub fn verify(
     })
 }
 
-/// Parses the file as the manifest says it was written (RFC 4180 CSV, the header first) and counts its rows;
-/// also returns the first and last event ids.
+/// Parses the file as the manifest says it was written (RFC 4180 CSV with its header, or one JSON object per
+/// line; gunzipped first when compressed) and counts its rows; also returns the first and last event ids.
 fn count_rows(
     file: &Path,
     m: &Manifest,
 ) -> std::result::Result<(u64, Option<String>, Option<String>), String> {
-    if m.file.file_format != "csv" || m.file.compression.is_some() {
-        return Err(format!(
-            "this version reads CSV files only, and the manifest says {}{}",
-            m.file.file_format,
-            m.file
-                .compression
-                .as_deref()
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default()
-        ));
+    let raw = std::fs::File::open(file).map_err(|e| format!("the file cannot be read: {e}"))?;
+    let mut reader: Box<dyn std::io::BufRead> = match m.file.compression.as_deref() {
+        None => Box::new(std::io::BufReader::new(raw)),
+        Some("gzip") => Box::new(std::io::BufReader::new(flate2::read::GzDecoder::new(raw))),
+        Some(other) => {
+            return Err(format!(
+                "the manifest names an unknown compression {:?}",
+                cut(other, 20)
+            ))
+        }
+    };
+    match m.file.file_format.as_str() {
+        "csv" => count_csv(&mut reader, m),
+        "jsonl" => count_jsonl(&mut reader),
+        other => Err(format!(
+            "the manifest names an unknown file format {:?}",
+            cut(other, 20)
+        )),
     }
-    let mut bytes = std::fs::read(file).map_err(|e| format!("the file cannot be read: {e}"))?;
+}
+
+fn count_csv(
+    reader: &mut dyn std::io::BufRead,
+    m: &Manifest,
+) -> std::result::Result<(u64, Option<String>, Option<String>), String> {
     if m.file.bom {
-        if !bytes.starts_with("\u{feff}".as_bytes()) {
+        let mut bom = [0u8; 3];
+        reader
+            .read_exact(&mut bom)
+            .map_err(|_| "the file is shorter than a byte order mark".to_owned())?;
+        if bom != *"\u{feff}".as_bytes() {
             return Err(
                 "the manifest says the file starts with a byte order mark, and it does not".into(),
             );
         }
-        bytes.drain(..3);
     }
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(bytes.as_slice());
+        .from_reader(reader);
     let header: Vec<String> = r
         .headers()
         .map_err(|e| format!("the file is not valid CSV: {e}"))?
@@ -410,6 +426,40 @@ fn count_rows(
         // Without an id column the events cannot be named: compare what the manifest says with itself.
         first = m.first_event.as_ref().map(|e| e.id.clone());
         last = m.last_event.as_ref().map(|e| e.id.clone());
+    }
+    Ok((rows, first, last))
+}
+
+fn count_jsonl(
+    reader: &mut dyn std::io::BufRead,
+) -> std::result::Result<(u64, Option<String>, Option<String>), String> {
+    let (mut rows, mut first, mut last) = (0u64, None, None);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("the file cannot be read after line {rows}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            return Err(format!(
+                "line {} does not end with a newline: the file was cut short",
+                rows + 1
+            ));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&line)
+            .map_err(|e| format!("line {} is not one JSON object: {e}", rows + 1))?;
+        let serde_json::Value::Object(map) = v else {
+            return Err(format!("line {} is not a JSON object", rows + 1));
+        };
+        let id = map.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        if first.is_none() {
+            first = id.clone();
+        }
+        last = id;
+        rows += 1;
     }
     Ok((rows, first, last))
 }

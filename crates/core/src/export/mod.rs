@@ -132,6 +132,65 @@ impl Column {
     }
 }
 
+/// How rows are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    /// RFC 4180 CSV, a header first, cells neutralised against spreadsheet formulas.
+    #[default]
+    Csv,
+    /// One JSON object per line (JSON Lines): metadata as JSON, times in ISO 8601 with their offset.
+    Jsonl,
+}
+
+/// How the file is compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gzip,
+}
+
+impl FileFormat {
+    /// The format and compression a file name asks for: `.jsonl` (or `.ndjson`) is JSON lines, anything else
+    /// CSV; a final `.gz` compresses.
+    pub fn for_path(path: &Path) -> (FileFormat, Option<Compression>) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let (stem, compression) = match name.strip_suffix(".gz") {
+            Some(stem) => (stem.to_owned(), Some(Compression::Gzip)),
+            None => (name, None),
+        };
+        let format = if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") {
+            FileFormat::Jsonl
+        } else {
+            FileFormat::Csv
+        };
+        (format, compression)
+    }
+
+    /// Parses `csv`, `jsonl`, `csv.gz` or `jsonl.gz` (for standard output, which has no file name).
+    pub fn parse(text: &str) -> Result<(FileFormat, Option<Compression>)> {
+        match text {
+            "csv" => Ok((FileFormat::Csv, None)),
+            "jsonl" => Ok((FileFormat::Jsonl, None)),
+            "csv.gz" => Ok((FileFormat::Csv, Some(Compression::Gzip))),
+            "jsonl.gz" => Ok((FileFormat::Jsonl, Some(Compression::Gzip))),
+            other => Err(Error::InvalidInput(format!(
+                "unknown file format {other:?}: use csv, jsonl, csv.gz or jsonl.gz"
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
 /// What to export and how.
 #[derive(Clone, Debug)]
 pub struct ExportOptions {
@@ -139,8 +198,11 @@ pub struct ExportOptions {
     pub columns: Vec<Column>,
     /// Time zone of `occurred_at` (UTC by default); the offset is always written.
     pub tz: chrono_tz::Tz,
-    /// Start the file with a UTF-8 byte order mark (Excel on Windows then reads UTF-8 correctly).
+    /// Start the file with a UTF-8 byte order mark (Excel on Windows then reads UTF-8 correctly; CSV only).
     pub bom: bool,
+    /// CSV or JSON lines. A file export takes both from the file's name ([`FileFormat::for_path`]).
+    pub format: FileFormat,
+    pub compression: Option<Compression>,
     /// Replace an existing file at the target.
     pub overwrite: bool,
     /// Signs the manifest (the key from the keyring); without it the manifest is written unsigned.
@@ -156,6 +218,8 @@ impl Default for ExportOptions {
             columns: Column::ALL.to_vec(),
             tz: chrono_tz::UTC,
             bom: false,
+            format: FileFormat::Csv,
+            compression: None,
             overwrite: false,
             signer: None,
             manifest: None,
@@ -243,9 +307,9 @@ fn manifest_of(
         format: MANIFEST_FORMAT.into(),
         file: FileFacts {
             name: file_name.to_owned(),
-            file_format: "csv".into(),
-            compression: None,
-            bom: opts.bom,
+            file_format: opts.format.name().into(),
+            compression: opts.compression.map(|_| "gzip".to_owned()),
+            bom: opts.bom && opts.format == FileFormat::Csv,
             bytes: ran.bytes,
             sha256: hex(&ran.written.sha256),
         },
@@ -357,6 +421,10 @@ pub async fn export_to_path(
     cancel: &CancelFlag,
     progress: impl FnMut(Progress) + Send,
 ) -> Result<ExportSummary> {
+    // The file's name says its format: acme.csv, acme.jsonl, acme.csv.gz, acme.jsonl.gz.
+    let mut opts = opts.clone();
+    (opts.format, opts.compression) = FileFormat::for_path(path);
+    let opts = &opts;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -96,7 +96,39 @@ pub(super) fn push_timestamp(out: &mut Vec<u8>, micros: i64, tz: &chrono_tz::Tz)
     digits(out, offset % 60, 2);
 }
 
-pub(super) fn write_csv(
+/// Where rows go: the counting, hashing file writer, gzip-compressed or not.
+enum Sink<W: Write> {
+    Plain(W),
+    Gzip(Box<flate2::write::GzEncoder<W>>),
+}
+
+impl<W: Write> Write for Sink<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Gzip(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+impl<W: Write> Sink<W> {
+    /// Ends the stream (the gzip trailer) and returns the writer below.
+    fn finish(self) -> std::io::Result<W> {
+        match self {
+            Sink::Plain(w) => Ok(w),
+            Sink::Gzip(w) => w.finish(),
+        }
+    }
+}
+
+/// Writes the rows of the COPY stream as CSV or JSON lines, gzip-compressed when asked.
+pub(super) fn write_rows(
     mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
     out: Box<dyn Write + Send>,
     opts: &ExportOptions,
@@ -106,8 +138,9 @@ pub(super) fn write_csv(
     bytes: &Arc<AtomicU64>,
 ) -> Result<Written> {
     let io = |e: std::io::Error| Error::io("writing", "the export file", e);
-    // Hashed below the buffer: the digest is of exactly the bytes that reach the file.
-    let mut counted = BufWriter::with_capacity(
+    // Hashed and counted below the buffer and the compression: the digest and the size are of exactly the
+    // bytes that reach the file.
+    let counted = BufWriter::with_capacity(
         256 * 1024,
         Counting {
             inner: out,
@@ -115,11 +148,24 @@ pub(super) fn write_csv(
             hash: sha2::Sha256::default(),
         },
     );
-    if opts.bom {
-        counted.write_all("\u{feff}".as_bytes()).map_err(io)?;
+    let mut sink = match opts.compression {
+        None => Sink::Plain(counted),
+        Some(Compression::Gzip) => Sink::Gzip(Box::new(flate2::write::GzEncoder::new(
+            counted,
+            flate2::Compression::new(GZIP_LEVEL),
+        ))),
+    };
+    let jsonl = opts.format == FileFormat::Jsonl;
+    if opts.bom && !jsonl {
+        sink.write_all("\u{feff}".as_bytes()).map_err(io)?;
     }
-    // A record of one empty field is written `""` by the csv crate (a blank line would be skipped by readers).
-    let mut w = csv::WriterBuilder::new().from_writer(counted);
+    // JSON lines go straight to the sink; CSV through the csv crate (a record of one empty field is written `""`:
+    // a blank line would be skipped by readers).
+    let (mut w, mut plain) = if jsonl {
+        (None, Some(sink))
+    } else {
+        (Some(csv::WriterBuilder::new().from_writer(sink)), None)
+    };
     let csv_err = move |e: csv::Error| match e.into_kind() {
         csv::ErrorKind::Io(e) => io(e),
         other => Error::io(
@@ -128,10 +174,13 @@ pub(super) fn write_csv(
             std::io::Error::other(format!("{other:?}")),
         ),
     };
-    w.write_record(opts.columns.iter().map(|c| c.name()))
-        .map_err(csv_err)?;
+    if let Some(w) = w.as_mut() {
+        w.write_record(opts.columns.iter().map(|c| c.name()))
+            .map_err(csv_err)?;
+    }
     let mut stream = BinaryCopy::default();
     let mut cell: Vec<u8> = Vec::with_capacity(64);
+    let mut line: Vec<u8> = Vec::with_capacity(1024);
     let mut written = 0u64;
     // The first and the last event written (id, time), for the manifest.
     let mut first: Option<(Vec<u8>, i64)> = None;
@@ -148,41 +197,37 @@ pub(super) fn write_csv(
         last.0.clear();
         last.0.extend_from_slice(id);
         last.1 = micros;
-        for column in &opts.columns {
-            let value: &[u8] = match column {
-                // The id is the program's own value (a number, uuid or key), not a text cell.
-                Column::Id => f[0].unwrap_or_default(),
-                Column::OccurredAt => {
-                    cell.clear();
-                    match f[1] {
-                        Some(b) if b.len() == 8 => {
-                            let micros = i64::from_be_bytes(b.try_into().expect("8 bytes"));
-                            push_timestamp(&mut cell, micros, &opts.tz);
+        if let Some(plain) = plain.as_mut() {
+            line.clear();
+            json_line(&mut line, f, opts, &mut lookup, handle, &mut cell)?;
+            plain.write_all(&line).map_err(io)?;
+        } else if let Some(w) = w.as_mut() {
+            for column in &opts.columns {
+                let value: &[u8] = match column {
+                    // The id is the program's own value (a number, uuid or key), not a text cell.
+                    Column::Id => f[0].unwrap_or_default(),
+                    Column::OccurredAt => {
+                        cell.clear();
+                        match f[1] {
+                            Some(b) if b.len() == 8 => push_timestamp(&mut cell, micros, &opts.tz),
+                            Some(_) => return Err(stream_error("a timestamp is not 8 bytes long")),
+                            None => {}
                         }
-                        Some(_) => return Err(stream_error("a timestamp is not 8 bytes long")),
-                        None => {}
+                        &cell
                     }
-                    &cell
-                }
-                Column::ActorEmail => {
-                    let actor = f[2]
-                        .map(|a| std::str::from_utf8(a).unwrap_or_default())
-                        .unwrap_or_default();
-                    let email = if actor.is_empty() {
-                        None
-                    } else {
-                        lookup.email(handle, actor)?
-                    };
-                    neutralised(email.unwrap_or_default().as_bytes(), &mut cell)
-                }
-                other => {
-                    let i = other.copy_index().expect("not the email");
-                    neutralised(f[i].unwrap_or_default(), &mut cell)
-                }
-            };
-            w.write_field(value).map_err(csv_err)?;
+                    Column::ActorEmail => {
+                        let email = actor_email(f, &mut lookup, handle)?;
+                        neutralised(email.unwrap_or_default().as_bytes(), &mut cell)
+                    }
+                    other => {
+                        let i = other.copy_index().expect("not the email");
+                        neutralised(f[i].unwrap_or_default(), &mut cell)
+                    }
+                };
+                w.write_field(value).map_err(csv_err)?;
+            }
+            w.write_record(None::<&[u8]>).map_err(csv_err)?;
         }
-        w.write_record(None::<&[u8]>).map_err(csv_err)?;
         written += 1;
         // One shared counter update per 1,024 rows keeps progress live without a write per row.
         if written.is_multiple_of(1024) {
@@ -195,7 +240,12 @@ pub(super) fn write_csv(
     }
     rows.store(written, Ordering::Relaxed);
     stream.finish()?;
-    let mut counted = w.into_inner().map_err(|e| io(e.into_error()))?;
+    let sink = match (w, plain) {
+        (Some(w), _) => w.into_inner().map_err(|e| io(e.into_error()))?,
+        (None, Some(plain)) => plain,
+        (None, None) => unreachable!("one of the two writers"),
+    };
+    let mut counted = sink.finish().map_err(io)?;
     counted.flush().map_err(io)?;
     let counted = counted.into_inner().map_err(|e| io(e.into_error()))?;
     let event = |(id, micros): (Vec<u8>, i64)| EventRef {
@@ -209,6 +259,88 @@ pub(super) fn write_csv(
         first: first.map(event),
         last: (written > 0).then(|| event(last)),
     })
+}
+
+/// gzip's level: 1, the fastest; audit logs compress well at any level, and the export must stay near COPY's
+/// speed.
+const GZIP_LEVEL: u32 = 1;
+
+/// The actor's email: the tenant's member's, or looked up once in the users table.
+fn actor_email<'l>(
+    f: &Fields<'_>,
+    lookup: &'l mut Lookup,
+    handle: &tokio::runtime::Handle,
+) -> Result<Option<&'l str>> {
+    let actor = f[2]
+        .map(|a| std::str::from_utf8(a).unwrap_or_default())
+        .unwrap_or_default();
+    if actor.is_empty() {
+        Ok(None)
+    } else {
+        lookup.email(handle, actor)
+    }
+}
+
+/// One event as a JSON object on one line: strings for text, `null` for NULL, the time in ISO 8601 with its
+/// offset, and `metadata` as the JSON value it holds (a string when the column holds text that is not JSON).
+/// No cell is neutralised: JSON has no formulas.
+fn json_line(
+    out: &mut Vec<u8>,
+    f: &Fields<'_>,
+    opts: &ExportOptions,
+    lookup: &mut Lookup,
+    handle: &tokio::runtime::Handle,
+    scratch: &mut Vec<u8>,
+) -> Result<()> {
+    let string = |out: &mut Vec<u8>, raw: &[u8]| {
+        let text = String::from_utf8_lossy(raw);
+        serde_json::to_writer(&mut *out, text.as_ref()).expect("writing to a Vec");
+    };
+    out.push(b'{');
+    for (n, column) in opts.columns.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(column.name().as_bytes());
+        out.extend_from_slice(b"\":");
+        match column {
+            Column::OccurredAt => match f[1] {
+                Some(b) if b.len() == 8 => {
+                    scratch.clear();
+                    let micros = i64::from_be_bytes(b.try_into().expect("8 bytes"));
+                    push_timestamp(scratch, micros, &opts.tz);
+                    out.push(b'"');
+                    out.extend_from_slice(scratch);
+                    out.push(b'"');
+                }
+                Some(_) => return Err(stream_error("a timestamp is not 8 bytes long")),
+                None => out.extend_from_slice(b"null"),
+            },
+            Column::ActorEmail => match actor_email(f, lookup, handle)? {
+                Some(email) => string(out, email.as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            },
+            Column::Metadata => match f[9] {
+                Some(raw)
+                    if serde_json::from_slice::<&serde_json::value::RawValue>(raw).is_ok() =>
+                {
+                    out.extend_from_slice(raw)
+                }
+                Some(raw) => string(out, raw),
+                None => out.extend_from_slice(b"null"),
+            },
+            other => {
+                let i = other.copy_index().expect("not the email");
+                match f[i] {
+                    Some(raw) => string(out, raw),
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+        }
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(())
 }
 
 /// What the writer wrote, for the manifest: the SHA-256 of the bytes, and the first and last events.

@@ -20,9 +20,13 @@ pub struct ExportArgs {
     /// Tenant id or slug.
     #[arg(long)]
     pub tenant: String,
-    /// The CSV file to write, or - for standard output.
+    /// The file to write, or - for standard output. Its name says the format: .csv, .jsonl (JSON lines), and
+    /// either with .gz (gzip).
     #[arg(long)]
     pub out: PathBuf,
+    /// The format of standard output: csv, jsonl, csv.gz or jsonl.gz (a file's name says it).
+    #[arg(long, value_name = "FORMAT")]
+    pub file_format: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Time zone of occurred_at, e.g. Europe/Berlin (default UTC; the offset is always written).
@@ -60,6 +64,15 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         None => Column::ALL.to_vec(),
     };
     let to_stdout = a.out.as_os_str() == "-";
+    let (format, compression) = match (&a.file_format, to_stdout) {
+        (Some(f), true) => export::FileFormat::parse(f)?,
+        (Some(_), false) => {
+            return Err(Failure::usage(
+                "--file-format is for --out -: a file's name says its format (.csv, .jsonl, .csv.gz, .jsonl.gz)",
+            ))
+        }
+        (None, _) => export::FileFormat::for_path(&a.out),
+    };
     if a.manifest.is_some() && !to_stdout {
         return Err(Failure::usage(
             "--manifest is for --out -: a file's manifest is written beside it (FILE.manifest.json)",
@@ -86,6 +99,8 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         columns,
         tz,
         bom: a.bom,
+        format,
+        compression,
         overwrite: a.force,
         signer,
         manifest: a.manifest.clone(),
