@@ -353,6 +353,20 @@ fn row_to_event(r: &sqlx::postgres::PgRow) -> Result<AuditEvent> {
     })
 }
 
+/// Counts the tenant's events matching the filter, exactly, however many (a verification's recount).
+pub async fn count_exact(scope: &mut TenantScope, filter: &AuditFilter) -> Result<i64> {
+    let s = scope.schema().clone();
+    filter.validate(&s)?;
+    let tenant = scope.tenant().id.clone();
+    let mut qb = base_query(&s, &tenant, filter, "SELECT count(*) FROM (SELECT 1");
+    qb.push(") all_rows");
+    Ok(scope
+        .statements()
+        .built_scalar(&mut qb)
+        .fetch_one(scope.conn())
+        .await?)
+}
+
 /// Counts the tenant's events matching the filter: exact up to [`EXACT_COUNT_LIMIT`], estimated beyond.
 pub async fn count(scope: &mut TenantScope, filter: &AuditFilter) -> Result<Count> {
     let s = scope.schema().clone();

@@ -123,6 +123,11 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
             "say which database: --profile NAME (tenantctl profile list) or --url postgres://...",
         ));
     };
+    connect_profile(g, name).await
+}
+
+/// Connects the profile `name`, with the other flags of `g`.
+pub async fn connect_profile(g: &Global, name: &str) -> Result<Conn, Failure> {
     let store = ProfileStore::open_default()?;
     let profile = store.get(name)?;
     let password = profile_password(g, &profile).await?;

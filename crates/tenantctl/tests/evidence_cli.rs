@@ -166,6 +166,62 @@ async fn an_auditor_verifies_an_export_with_one_command_and_a_changed_byte_fails
     ]);
     assert_eq!(bad.code, 2, "{bad:?}");
 
+    // --against: the range counted again in the tenant's scope through a profile; an event slipped into the
+    // exported range since is a difference, and exit 1.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+    add.args([
+        "profile",
+        "add",
+        "live",
+        "--url",
+        &t.url("console_reader"),
+        "--password-stdin",
+    ])
+    .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+    .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null());
+    let mut child = add.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"unused-on-trust\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let streamed_s = streamed.to_str().unwrap();
+    let manifest_s = streamed_manifest.to_str().unwrap();
+    let same = t.run(&[
+        "--format",
+        "json",
+        "verify",
+        streamed_s,
+        "--manifest",
+        manifest_s,
+        "--public-key",
+        &public,
+        "--against",
+        "live",
+    ]);
+    assert_eq!(same.code, 0, "{same:?}");
+    assert_eq!(same.json()["recount"]["difference"], 0);
+    sqlx::query(
+        "INSERT INTO audit_logs (tenant_id, action, created_at)
+         SELECT id, 'backdated.insert', now() - interval '400 days' FROM tenants WHERE slug = 'globex'",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let differs = t.run(&[
+        "--format",
+        "json",
+        "verify",
+        streamed_s,
+        "--manifest",
+        manifest_s,
+        "--public-key",
+        &public,
+        "--against",
+        "live",
+    ]);
+    assert_eq!(differs.code, 1, "{differs:?}");
+    assert_eq!(differs.json()["recount"]["difference"], 1);
+
     // The key: in the keyring, in no file (exports, manifests, config, data, the log).
     let seed = keyring_secret("export-signing-key");
     assert!(seed.len() >= 40, "a base64 Ed25519 seed");

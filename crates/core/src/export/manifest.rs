@@ -223,20 +223,7 @@ pub fn verify(
     let manifest_file = manifest
         .map(Path::to_path_buf)
         .unwrap_or_else(|| manifest_path(file));
-    let text =
-        std::fs::read(&manifest_file).map_err(|e| Error::io("reading", &manifest_file, e))?;
-    let m: Manifest = serde_json::from_slice(&text).map_err(|e| {
-        Error::InvalidInput(format!(
-            "{} is not an export manifest: {} (line {}, column {})",
-            manifest_file.display(),
-            match e.classify() {
-                serde_json::error::Category::Data => "a field is missing or of the wrong kind",
-                _ => "not valid JSON",
-            },
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let m = read_manifest(&manifest_file)?;
     let mut problems = Vec::new();
     if m.format != MANIFEST_FORMAT {
         problems.push(format!(
@@ -346,6 +333,61 @@ pub fn verify(
         sha256,
         signed_by,
         key_trusted,
+    })
+}
+
+/// What a recount in the tenant's scope found, against what the manifest says was exported.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recount {
+    /// The events in the manifest's range now, read as the tenant.
+    pub rows_now: u64,
+    pub rows_in_manifest: u64,
+    /// `rows_now - rows_in_manifest`: events added to (positive) or gone from (negative) the range since.
+    pub difference: i64,
+    /// The range counted, in UTC: from (inclusive) to (exclusive).
+    pub from_utc: Option<DateTime<Utc>>,
+    pub to_utc: DateTime<Utc>,
+}
+
+/// Counts again, through `door` (a read of the tenant's data: the reason policy applies and it is recorded), the
+/// events of the manifest's tenant in its closed range with its filters.
+pub async fn recount(
+    door: &crate::access::Door,
+    manifest: &Manifest,
+    reason: Option<&crate::access::AccessReason>,
+) -> Result<Recount> {
+    let mut filter = manifest.filters.given.clone();
+    // No `until`: the export read up to its snapshot; count up to the same instant (exclusive bound).
+    let to = filter
+        .until
+        .unwrap_or(manifest.filters.to_utc + chrono::Duration::microseconds(1));
+    filter.until = Some(to);
+    let (_, mut scope) = door.open_scope(&manifest.tenant.id, reason).await?;
+    let rows_now = crate::audit::count_exact(&mut scope, &filter).await?.max(0) as u64;
+    scope.finish().await?;
+    Ok(Recount {
+        rows_now,
+        rows_in_manifest: manifest.rows,
+        difference: rows_now as i64 - manifest.rows as i64,
+        from_utc: filter.since,
+        to_utc: to,
+    })
+}
+
+/// Reads a manifest file.
+pub fn read_manifest(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+    serde_json::from_slice(&text).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{} is not an export manifest: {} (line {}, column {})",
+            path.display(),
+            match e.classify() {
+                serde_json::error::Category::Data => "a field is missing or of the wrong kind",
+                _ => "not valid JSON",
+            },
+            e.line(),
+            e.column()
+        ))
     })
 }
 

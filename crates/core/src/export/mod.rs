@@ -40,7 +40,10 @@ use binary::*;
 use copy::*;
 use writer::*;
 
-pub use manifest::{manifest_path, verify, EventRef, Manifest, Verification, MANIFEST_FORMAT};
+pub use manifest::{
+    manifest_path, read_manifest, recount, verify, EventRef, Manifest, Recount, Verification,
+    MANIFEST_FORMAT,
+};
 pub use writer::neutralise;
 
 /// A column of the export.

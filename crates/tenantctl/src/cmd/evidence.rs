@@ -28,6 +28,19 @@ pub struct VerifyArgs {
     /// it, this machine's own key is used when it has one.
     #[arg(long, value_name = "KEY")]
     pub public_key: Option<String>,
+    /// Also count the manifest's range again in the tenant's scope on this profile's database and report any
+    /// difference (a read of the tenant: its reason policy applies, and it is recorded).
+    #[arg(long, value_name = "PROFILE")]
+    pub against: Option<String>,
+}
+
+/// The verification, with the recount when one was asked for (its fields beside the file's).
+#[derive(serde::Serialize)]
+struct VerifyOutput<'a> {
+    #[serde(flatten)]
+    report: &'a export::Verification,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recount: Option<&'a export::Recount>,
 }
 
 pub async fn signing_key(g: &Global, cmd: SigningKeyCmd) -> Result<(), Failure> {
@@ -61,7 +74,38 @@ pub async fn verify(g: &Global, a: VerifyArgs) -> Result<(), Failure> {
         },
     };
     let report = export::verify(&a.file, a.manifest.as_deref(), trusted.as_ref())?;
-    print_object(g.format(), &report)?;
+    let recount = match &a.against {
+        None => None,
+        Some(profile) => {
+            let manifest_file = a
+                .manifest
+                .clone()
+                .unwrap_or_else(|| export::manifest_path(&a.file));
+            let manifest = export::read_manifest(&manifest_file)?;
+            let conn = crate::ctx::connect_profile(g, profile).await?;
+            Some(export::recount(&conn.door, &manifest, conn.reason(g)?.as_ref()).await?)
+        }
+    };
+    print_object(
+        g.format(),
+        &VerifyOutput {
+            report: &report,
+            recount: recount.as_ref(),
+        },
+    )?;
+    if let Some(r) = recount.as_ref().filter(|r| r.difference != 0) {
+        return Err(Failure {
+            result_printed: g.format() == Format::Json,
+            ..Failure::with_exit(
+                "verify_failed",
+                format!(
+                    "the range holds {} events now in the tenant's scope, the export {} ({:+})",
+                    r.rows_now, r.rows_in_manifest, r.difference
+                ),
+                EXIT_ERROR,
+            )
+        });
+    }
     if report.ok && !report.key_trusted {
         eprintln!(
             "note: the signature is valid for key {}, which was not named: pass --public-key to check who signed it",
