@@ -488,6 +488,15 @@ async fn a_path_from_the_page_is_never_written() {
         summary["path"],
         app.saves.join("bashrc").display().to_string()
     );
+    // The app's export carries its evidence: a manifest beside it, signed with the keyring's key, that verifies.
+    let manifest = app.saves.join("bashrc.manifest.json");
+    assert_eq!(summary["manifest"], manifest.display().to_string());
+    let key =
+        tenant_console_core::signing::PublicKey::parse(summary["public_key"].as_str().unwrap())
+            .unwrap();
+    let v =
+        tenant_console_core::export::verify(&app.saves.join("bashrc"), None, Some(&key)).unwrap();
+    assert!(v.ok, "{:?}", v.problems);
     // Each token is good for one export.
     assert_eq!(
         kind(export(d["token"].clone(), "e2").unwrap_err()),

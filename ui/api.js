@@ -205,7 +205,11 @@
  */
 
 /** @typedef {{ rows: number, bytes: number, total_estimate: number | null, elapsed_ms: number }} ExportProgress */
-/** @typedef {{ rows: number, bytes: number, seconds: number, path: string, recorded: Recorded }} ExportSummary */
+/**
+ * @typedef {{ rows: number, bytes: number, seconds: number, path: string, recorded: Recorded,
+ *             manifest?: string | null, sha256?: string | null, signed_by?: string | null,
+ *             public_key?: string | null }} ExportSummary
+ */
 /** @typedef {{ columns?: string[], tz?: string, bom: boolean }} ExportOptions */
 /** @typedef {{ token: string, file_name: string, folder: string }} Destination */
 /** @typedef {{ version: string, initial_profile: string | null }} AppInfo */

@@ -140,8 +140,32 @@ export function describeFilter(filter) {
  * @param {string} slug
  * @param {number} now
  */
-export function exportFileName(slug, now) {
+export function exportFileName(slug, now, ext = "csv") {
   const safe = slug.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "tenant";
-  return `audit-${safe}-${new Date(now).toISOString().slice(0, 10)}.csv`;
+  return `audit-${safe}-${new Date(now).toISOString().slice(0, 10)}.${ext}`;
+}
+
+/**
+ * The format a file name asks for, as the export reads it: `.jsonl` (or `.ndjson`) is JSON lines, anything else
+ * CSV; a final `.gz` compresses.
+ * @param {string} name
+ * @returns {{ format: "csv" | "jsonl", gzip: boolean, label: string }}
+ */
+export function exportFormatOf(name) {
+  let stem = name.toLowerCase();
+  const gzip = stem.endsWith(".gz");
+  if (gzip) stem = stem.slice(0, -3);
+  const format = stem.endsWith(".jsonl") || stem.endsWith(".ndjson") ? "jsonl" : "csv";
+  return { format, gzip, label: `${format === "jsonl" ? "JSON lines" : "CSV"}${gzip ? ", gzip-compressed" : ""}` };
+}
+
+/**
+ * The command an auditor runs to check an export, quoted for a POSIX shell.
+ * @param {string} path
+ * @param {string} publicKey
+ */
+export function verifyCommand(path, publicKey) {
+  const q = (/** @type {string} */ s) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return `tenantctl verify ${q(path)} --public-key ${q(publicKey)}`;
 }
 

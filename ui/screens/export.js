@@ -9,7 +9,8 @@ import { ErrorKind } from "../api.js";
 import { focusFirst, openDialog } from "../dialog.js";
 import { announce, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, RANGES } from "../filters.js";
+import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, exportFormatOf, RANGES, verifyCommand } from "../filters.js";
+import { copyButton } from "../elements/copy-button.js";
 import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress } from "../format.js";
 import { REASON_CATEGORIES } from "../prompts.js";
 
@@ -76,13 +77,36 @@ export function openExport(ctx, filter) {
   const pathId = fid("path");
   const path = h("output", { id: pathId, class: "mono chosen-path", testid: "export-path" }, "No file chosen yet");
   const choose = h("button", { type: "button", testid: "export-choose", "aria-describedby": pathId }, "Choose…");
+  // The format is the file's name's: the choice here names the suggested file; the name chosen decides.
+  const formatSel = select(
+    { id: fid("format"), testid: "export-format" },
+    [["csv", "CSV (spreadsheets)"], ["jsonl", "JSON lines (one event per line)"]],
+    "csv",
+  );
+  const gzipId = fid("gzip");
+  const gzip = h("input", { id: gzipId, type: "checkbox", testid: "export-gzip" });
+  const formatNote = h("p", { class: "hint", testid: "export-format-note" }, "");
+  const ext = () => `${formatSel.value}${gzip.checked ? ".gz" : ""}`;
+  const syncFormat = () => {
+    const f = destination ? exportFormatOf(destination.file_name) : null;
+    const wanted = exportFormatOf(`x.${ext()}`);
+    formatNote.textContent = !f
+      ? ""
+      : f.label === wanted.label
+        ? `Written as ${f.label}, from the file's name.`
+        : `The file chosen is written as ${f.label}, from its name: choose again to save as ${wanted.label}.`;
+  };
+  formatSel.addEventListener("change", syncFormat);
+  gzip.addEventListener("change", syncFormat);
   choose.addEventListener("click", async () => {
     try {
-      const d = await api.exportDestination(destination?.file_name ?? exportFileName(tenant.slug, Date.now()));
+      const suggested = exportFileName(tenant.slug, Date.now(), ext());
+      const d = await api.exportDestination(suggested);
       if (d) {
         destination = d;
         path.textContent = `${d.file_name} in ${d.folder}`;
         path.removeAttribute("aria-invalid");
+        syncFormat();
       }
       choose.focus();
     } catch (e) {
@@ -121,7 +145,9 @@ export function openExport(ctx, filter) {
       null,
       h("legend", null, "File"),
       h("div", { class: "field" }, h("span", { class: "label", id: `${pathId}-label` }, "Save as"), h("div", { class: "input-with-button", role: "group", "aria-labelledby": `${pathId}-label` }, path, choose)),
-      h("div", { class: "row" }, field("Times in", tz)),
+      h("div", { class: "row" }, field("Format", formatSel), field("Times in", tz)),
+      h("div", { class: "choice" }, gzip, h("label", { for: gzipId }, "Compress (gzip)")),
+      formatNote,
       h("div", { class: "choice" }, bom, h("label", { for: bomId }, "Start with a byte-order mark (for Excel)")),
     ),
     policy !== "off" &&
@@ -247,6 +273,28 @@ export function openExport(ctx, filter) {
     cancelBtn.hidden = false;
     cancelBtn.textContent = "Close";
     const done = /** @type {string} */ (exportId);
+    const commandId = uid("verify-cmd");
+    const evidence = summary.manifest
+      ? h(
+          "div",
+          { class: "evidence", testid: "export-evidence" },
+          h(
+            "p",
+            { class: summary.signed_by ? "ok-line" : "notice" },
+            summary.signed_by
+              ? `Signed · SHA-256 ${(summary.sha256 ?? "").slice(0, 16)}… · key ${summary.signed_by}`
+              : `Not signed (no system keyring) · SHA-256 ${(summary.sha256 ?? "").slice(0, 16)}…`,
+          ),
+          h("p", { class: "mono path", testid: "export-manifest-path" }, summary.manifest),
+          summary.public_key &&
+            h(
+              "div",
+              { class: "fix-head" },
+              h("code", { id: commandId, class: "mono", testid: "export-verify-command" }, verifyCommand(summary.path, summary.public_key)),
+              copyButton(commandId, "Copy the verify command"),
+            ),
+        )
+      : null;
     const show = h("button", { type: "button", class: "primary", testid: "export-show" }, "Show in folder");
     show.addEventListener("click", async () => {
       try {
@@ -263,6 +311,7 @@ export function openExport(ctx, filter) {
         h("p", { class: "ok-line" }, `Exported ${formatCount(summary.rows)} event${summary.rows === 1 ? "" : "s"} (${formatBytes(summary.bytes)}) in ${formatDuration(summary.seconds)}.`),
         h("p", { class: "mono path", testid: "export-done-path" }, summary.path),
         summary.recorded === "yes" && h("p", { class: "hint" }, "The export was recorded in the tenant's access history."),
+        evidence,
         show,
       ),
     );

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 // Local times in the form are read in the process's time zone: pin one with an offset and no DST.
 process.env.TZ = "Asia/Kolkata";
 const {
-  auditFilterFromForm, auditFormFromFilter, describeFilter, emptyAuditForm, exportFileName, localInputToRfc3339, rfc3339ToLocalInput,
+  auditFilterFromForm, auditFormFromFilter, describeFilter, emptyAuditForm, exportFileName, exportFormatOf, localInputToRfc3339, rfc3339ToLocalInput, verifyCommand,
 } = await import("../filters.js");
 
 const NOW = Date.parse("2026-11-23T12:00:00Z");
@@ -81,8 +81,26 @@ describe("AuditFilter -> form (export dialog pre-fill)", () => {
 
   test("export file names are safe whatever the slug", () => {
     assert.equal(exportFileName("acme", NOW), "audit-acme-2026-11-23.csv");
+    assert.equal(exportFileName("acme", NOW, "jsonl.gz"), "audit-acme-2026-11-23.jsonl.gz");
     assert.equal(exportFileName("../../etc/passwd", NOW), "audit-..-..-etc-passwd-2026-11-23.csv");
     assert.equal(exportFileName("///", NOW), "audit-tenant-2026-11-23.csv");
   });
 
+});
+
+test("the export's format follows the file's name, as the core reads it", () => {
+  assert.deepEqual(exportFormatOf("a.csv"), { format: "csv", gzip: false, label: "CSV" });
+  assert.deepEqual(exportFormatOf("A.JSONL"), { format: "jsonl", gzip: false, label: "JSON lines" });
+  assert.deepEqual(exportFormatOf("a.jsonl.gz"), { format: "jsonl", gzip: true, label: "JSON lines, gzip-compressed" });
+  assert.deepEqual(exportFormatOf("a.ndjson"), { format: "jsonl", gzip: false, label: "JSON lines" });
+  assert.deepEqual(exportFormatOf("a.txt"), { format: "csv", gzip: false, label: "CSV" });
+  assert.deepEqual(exportFormatOf("a.csv.gz"), { format: "csv", gzip: true, label: "CSV, gzip-compressed" });
+});
+
+test("the verify command quotes the path and key for a POSIX shell", () => {
+  assert.equal(verifyCommand("/tmp/a.csv", "ed25519:K"), "tenantctl verify '/tmp/a.csv' --public-key 'ed25519:K'");
+  assert.equal(
+    verifyCommand("/tmp/it's $(rm -rf ~).csv", "ed25519:K"),
+    "tenantctl verify '/tmp/it'\\''s $(rm -rf ~).csv' --public-key 'ed25519:K'",
+  );
 });

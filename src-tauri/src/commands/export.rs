@@ -53,7 +53,10 @@ pub async fn export_destination<R: tauri::Runtime>(
                 .file()
                 .set_title(SAVE_DIALOG_TITLE)
                 .set_file_name(&name)
-                .add_filter("CSV", &["csv"])
+                .add_filter(
+                    "Audit export (CSV, JSON lines, gzip)",
+                    &["csv", "jsonl", "gz"],
+                )
                 .save_file(move |p| {
                     let _ = tx.send(p.and_then(|p| p.into_path().ok()));
                 });

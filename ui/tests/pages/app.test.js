@@ -699,6 +699,13 @@ describe("export", () => {
     await page.evaluate(() => window.__MOCK__.export.finish());
     await page.locator('[data-testid="export-done"]').waitFor();
     assert.match(await page.locator('[data-testid="export-done"]').textContent(), /Exported 10,000 events/);
+    // The evidence: signed, the manifest beside the file, and the command an auditor runs, ready to copy.
+    assert.match(await page.locator('[data-testid="export-evidence"]').textContent(), /Signed · SHA-256 9f86d081884c7d65… · key SHA256:/);
+    assert.match(await page.locator('[data-testid="export-manifest-path"]').textContent(), /audit-acme\.csv\.manifest\.json$/);
+    assert.match(
+      await page.locator('[data-testid="export-verify-command"]').textContent(),
+      /^tenantctl verify '.*audit-acme\.csv' --public-key 'ed25519:AAAA/,
+    );
     await shot(page, "export-done-light");
     await page.click('[data-testid="export-show"]');
     await page.waitForFunction(() => window.__MOCK__.callsOf("show_in_folder").length === 1);

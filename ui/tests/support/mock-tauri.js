@@ -333,7 +333,11 @@ export function installMock(config) {
         ch.onmessage({ rows: 3000, bytes: 360000, total_estimate: total, elapsed_ms: 1500 });
         exportRun.finish = () => {
           ch.onmessage({ rows: total, bytes: 1200000, total_estimate: total, elapsed_ms: 5000 });
-          resolve({ rows: total, bytes: 1200000, seconds: 5, path, recorded: "yes" });
+          resolve({
+            rows: total, bytes: 1200000, seconds: 5, path, recorded: "yes", manifest: `${path}.manifest.json`,
+            sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            signed_by: "SHA256:q1w2e3r4t5y6u7i8o9p0", public_key: "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==",
+          });
         };
       });
     },

@@ -256,6 +256,8 @@ pub struct ExportSummary {
     pub manifest: Option<PathBuf>,
     pub sha256: Option<String>,
     pub signed_by: Option<String>,
+    /// The signing key's public half (`ed25519:…`), for the verify command an auditor runs.
+    pub public_key: Option<String>,
 }
 
 /// Set to cancel a running export.
@@ -502,6 +504,7 @@ pub async fn export_to_path(
         record_id: pass.record_id().map(str::to_owned),
         manifest: Some(manifest_at),
         sha256: Some(manifest.file.sha256.clone()),
+        public_key: manifest.signature.as_ref().map(|s| s.public_key.clone()),
         signed_by: manifest.signature.map(|s| s.key_fingerprint),
     })
 }
@@ -535,6 +538,7 @@ pub async fn export_to_writer(
         manifest: None,
         sha256: Some(manifest::hex(&ran.written.sha256)),
         signed_by: None,
+        public_key: None,
     };
     if let Some(at) = &opts.manifest {
         let name = at
@@ -554,6 +558,7 @@ pub async fn export_to_writer(
             .persist(at)
             .map_err(|e| Error::io("moving the manifest into place at", at, e.error))?;
         summary.manifest = Some(at.clone());
+        summary.public_key = manifest.signature.as_ref().map(|s| s.public_key.clone());
         summary.signed_by = manifest.signature.map(|s| s.key_fingerprint);
     }
     Ok(summary)
