@@ -103,7 +103,10 @@ export function formatExportProgress(p, locale) {
       : `${formatCount(p.rows, locale)} rows`,
   );
   if (rate !== null) parts.push(`${formatCount(rate, locale)} rows/s`);
-  if (secondsLeft !== null) parts.push(p.rows >= (p.total_estimate ?? 0) ? "almost done" : `about ${formatDuration(secondsLeft)} left`);
+  if (secondsLeft !== null) {
+    // "about under 1 s left" reads wrong: under a second is "almost done" too.
+    parts.push(p.rows >= (p.total_estimate ?? 0) || secondsLeft < 1 ? "almost done" : `about ${formatDuration(secondsLeft)} left`);
+  }
   return parts.join(" · ");
 }
 

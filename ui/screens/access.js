@@ -43,8 +43,9 @@ export function mount(panel, ctx) {
         { testid: "access-row", "data-access-id": a.id },
         h("td", { class: "time", title: a.at }, formatTime(a.at)),
         h("td", null, a.action),
-        h("td", null, a.category),
-        h("td", null, a.detail),
+        // A record without a reason has category "none" and an empty detail: say so in words.
+        h("td", null, a.category === "none" ? "no reason given" : a.category),
+        h("td", null, a.detail || "—"),
         h("td", { class: "mono" }, a.db_user),
         h("td", { class: "mono" }, a.os_user),
         h("td", { class: "mono" }, a.client_host),

@@ -87,6 +87,17 @@ export function mount(panel, ctx) {
     ),
   );
   const detail = h("aside", { class: "event-detail", testid: "event-detail", hidden: true, "aria-label": "Event detail", tabindex: "-1" });
+  // Escape closes the detail (from the table or the detail itself) and gives the table the focus back.
+  const closeOnEscape = (/** @type {KeyboardEvent} */ e) => {
+    if (e.key === "Escape" && !detail.hidden) {
+      e.preventDefault();
+      e.stopPropagation();
+      detail.hidden = true;
+      table.focus();
+    }
+  };
+  detail.addEventListener("keydown", closeOnEscape);
+  table.addEventListener("keydown", closeOnEscape);
   const list = pagedTable({
     guard: store.guard,
     lane: "audit",

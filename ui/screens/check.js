@@ -134,7 +134,8 @@ function findingView(f) {
       h("span", { class: "object" }, f.object),
     ),
     h("p", { class: "problem" }, f.problem),
-    h("p", { class: "why" }, h("strong", null, "Why it matters: "), f.why),
+    // An info finding says what was checked and found right: it needs no "why it matters".
+    f.severity === "info" ? h("p", { class: "why" }, f.why) : h("p", { class: "why" }, h("strong", null, "Why it matters: "), f.why),
     f.accepted && h("p", { class: "accepted-note" }, h("strong", null, "Accepted: "), f.accepted),
     f.fix_sql &&
       h(

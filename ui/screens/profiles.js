@@ -288,7 +288,7 @@ export function mount(root, ctx, opts = {}) {
       tenant_setting: input("tenant_setting", { type: "text", required: true, value: p?.tenant_setting ?? "app.current_tenant_id", testid: "pf-tenant-setting" }),
       mapping_file: input("mapping_file", { type: "text", value: p?.mapping_file ?? "", testid: "pf-mapping-file", placeholder: "built-in reference schema" }),
       access_reason: select({ id: id("access_reason"), name: "access_reason", testid: "pf-access-reason" }, REASON, p?.access_reason ?? "off"),
-      statement_timeout_ms: input("statement_timeout_ms", { type: "number", min: "100", step: "100", value: String(p?.statement_timeout_ms ?? 10000), testid: "pf-timeout" }),
+      statement_timeout_ms: input("statement_timeout_ms", { type: "number", min: "100", step: "100", value: String(p?.statement_timeout_ms ?? 30000), testid: "pf-timeout" }),
       record_to: select(
         { id: id("record_to"), name: "record_to", testid: "pf-record-to" },
         /** @type {[string, string][]} */ ([
@@ -382,7 +382,7 @@ export function mount(root, ctx, opts = {}) {
         tenant_setting: f.tenant_setting.value.trim(),
         mapping_file: f.mapping_file.value.trim(),
         access_reason: /** @type {api.ReasonPolicy} */ (f.access_reason.value),
-        statement_timeout_ms: Number(f.statement_timeout_ms.value) || 10000,
+        statement_timeout_ms: Number(f.statement_timeout_ms.value) || 30000,
         record_to: f.record_to.value,
         pooled: f.pooled.checked,
       };

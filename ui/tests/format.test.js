@@ -67,6 +67,10 @@ describe("durations and export progress", () => {
     assert.ok(p.fraction !== null && p.fraction < 1);
     assert.equal(p.secondsLeft, 0);
     assert.match(formatExportProgress({ rows: 12000, bytes: 0, total_estimate: 10000, elapsed_ms: 6000 }), /almost done/);
+    // Under a second left is "almost done", never "about under 1 s left".
+    const nearly = formatExportProgress({ rows: 9990, bytes: 0, total_estimate: 10000, elapsed_ms: 5000 });
+    assert.match(nearly, /almost done/);
+    assert.doesNotMatch(nearly, /about under/);
   });
 
   test("the progress line says rows, rate and time left", () => {

@@ -65,6 +65,30 @@ impl TenantScope {
         Self::enter(db, db.read_tx().await?, tenant).await
     }
 
+    /// A scope whose statements all see one snapshot (REPEATABLE READ), which it can export to other
+    /// connections (a parallel export's slices).
+    pub(crate) async fn open_snapshot(db: &Db, tenant: &Tenant) -> Result<Self> {
+        Self::enter(db, db.snapshot_tx().await?, tenant).await
+    }
+
+    /// A scope on another connection that sees the snapshot `snapshot` exported by a [`Self::open_snapshot`]
+    /// scope still open.
+    pub(crate) async fn open_in_snapshot(db: &Db, tenant: &Tenant, snapshot: &str) -> Result<Self> {
+        // A snapshot id is the server's (e.g. 00000003-0000001B-1); SET TRANSACTION SNAPSHOT takes no parameter.
+        if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(Error::InvalidInput(
+                "the server returned a snapshot id this program does not read".into(),
+            ));
+        }
+        let mut tx = db.snapshot_tx().await?;
+        sqlx::Executor::execute(
+            &mut *tx,
+            format!("SET TRANSACTION SNAPSHOT '{snapshot}'").as_str(),
+        )
+        .await?;
+        Self::enter(db, tx, tenant).await
+    }
+
     /// Enters `tenant`'s scope on a read-only transaction the caller began (and resolved the tenant in).
     pub(crate) async fn enter(
         db: &Db,

@@ -709,3 +709,169 @@ async fn a_stalled_writer_does_not_stop_progress_or_cancel() {
     assert_eq!(result.unwrap_err().kind(), "cancelled");
     gate.store(true, std::sync::atomic::Ordering::Relaxed);
 }
+
+/// A tenant with enough events to be split (a parallel export needs 50,000 or more).
+async fn big_tenant(t: &TestDb, rows: i64) {
+    sqlx::query(
+        "INSERT INTO audit_logs (tenant_id, action, resource_type, resource_id, user_agent, metadata, created_at)
+         SELECT t.id, CASE WHEN g % 97 = 0 THEN '=HYPERLINK(\"x\")' ELSE 'bulk.event' END, 'doc', 'd-' || g,
+                'agent, \"quoted\"' || g, jsonb_build_object('n', g, 'nested', jsonb_build_object('s', 'x\ny')),
+                now() - interval '1 second' * g
+           FROM tenants t, generate_series(1, $1) g WHERE t.slug = 'initech'",
+    )
+    .bind(rows)
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE audit_logs")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parallel_export_is_byte_identical_to_a_sequential_one_of_the_same_snapshot() {
+    let t = TestDb::demo().await;
+    big_tenant(&t, 60_000).await;
+    let db = t.reader().await;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["initech.csv", "initech.jsonl.gz"] {
+        let mut files = Vec::new();
+        for jobs in [1, 3] {
+            let path = dir.path().join(format!("{jobs}-{name}"));
+            let summary = export_to_path(
+                &tenant_console_dev::testing::door(&db),
+                "initech",
+                &ExportOptions {
+                    jobs,
+                    bom: true,
+                    ..Default::default()
+                },
+                None,
+                &path,
+                &no_cancel(),
+                |_| {},
+            )
+            .await
+            .unwrap();
+            assert!(summary.rows > 60_000);
+            let v = tenant_console_core::export::verify(&path, None, None).unwrap();
+            assert!(
+                v.problems.iter().all(|p| p.contains("not signed")),
+                "{jobs} {name}: {:?}",
+                v.problems
+            );
+            files.push(std::fs::read(&path).unwrap());
+        }
+        assert!(
+            files[0] == files[1],
+            "{name}: the parallel file differs from the sequential one"
+        );
+    }
+    // No spool or partial is left beside the files.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tenant-console-partial-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_committed_while_a_parallel_export_runs_are_in_no_slice() {
+    let t = TestDb::demo().await;
+    big_tenant(&t, 80_000).await;
+    let before: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'initech'",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    let db = t.reader().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("initech.csv");
+    let admin_url = t.admin_url();
+    let mut inserted = false;
+    let summary = export_to_path(
+        &tenant_console_dev::testing::door(&db),
+        "initech",
+        &ExportOptions {
+            jobs: 4,
+            ..Default::default()
+        },
+        None,
+        &path,
+        &no_cancel(),
+        |_| {
+            // On the first progress report every slice has opened in the snapshot: commit rows into the middle
+            // of the exported range now, from another session.
+            if !inserted {
+                inserted = true;
+                let out = std::process::Command::new("psql")
+                    .arg(&admin_url)
+                    .args([
+                        "-qc",
+                        "INSERT INTO audit_logs (tenant_id, action, created_at)
+                         SELECT id, 'inserted.during.export', now() - interval '40000 seconds'
+                           FROM tenants, generate_series(1, 50) WHERE slug = 'initech'",
+                    ])
+                    .output()
+                    .expect("psql runs");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert!(inserted);
+    assert_eq!(summary.rows as i64, before);
+    let rows = read_csv(&path);
+    assert_eq!(rows.len() as i64, before);
+    assert!(rows.iter().all(|r| &r[4] != "inserted.during.export"));
+    let after: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'initech'",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        after,
+        before + 50,
+        "the rows were committed during the export"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_parallel_export_leaves_no_file_and_no_spool() {
+    let t = TestDb::demo().await;
+    big_tenant(&t, 60_000).await;
+    let db = t.reader().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("initech.csv");
+    let cancel = no_cancel();
+    let flag = cancel.clone();
+    let e = export_to_path(
+        &tenant_console_dev::testing::door(&db),
+        "initech",
+        &ExportOptions {
+            jobs: 3,
+            ..Default::default()
+        },
+        None,
+        &path,
+        &cancel,
+        move |_| flag.store(true, std::sync::atomic::Ordering::Relaxed),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), "cancelled");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file, no partial, no spool"
+    );
+}

@@ -222,6 +222,40 @@ async fn an_auditor_verifies_an_export_with_one_command_and_a_changed_byte_fails
     assert_eq!(differs.code, 1, "{differs:?}");
     assert_eq!(differs.json()["recount"]["difference"], 1);
 
+    // Run from cron (no USER, LOGNAME or USERNAME), the export still names who ran it: the process's account.
+    let cron_file = out_dir.path().join("cron.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args([
+            "--url",
+            &t.url("console_reader"),
+            "export-audit",
+            "--tenant",
+            "acme",
+        ])
+        .arg("--out")
+        .arg(&cron_file)
+        .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+        .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out_dir.path().join("cron.csv.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let me = Command::new("id").arg("-un").output().unwrap();
+    assert_eq!(
+        m["exporter"]["os_user"],
+        String::from_utf8_lossy(&me.stdout).trim()
+    );
+
     // The key: in the keyring, in no file (exports, manifests, config, data, the log).
     let seed = keyring_secret("export-signing-key");
     assert!(seed.len() >= 40, "a base64 Ed25519 seed");

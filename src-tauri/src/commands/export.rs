@@ -149,6 +149,8 @@ pub async fn audit_export(
         compression: None,
         // The save dialog asked before a file was replaced.
         overwrite: true,
+        jobs: tenant_console_core::export::default_jobs(),
+        spool_dir: None,
         signer,
         manifest: None,
     };

@@ -92,7 +92,7 @@ describe("profiles", () => {
       { ...save.args.profile },
       {
         name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
-        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 10000,
+        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 30000,
         record_to: "p-demo", pooled: false,
       },
     );
@@ -501,6 +501,10 @@ describe("tenant view", () => {
     assert.match(json, /\n {2}"seq"/);
     assert.equal(await page.locator('[data-testid="event-detail"] script').count(), 0);
     await shot(page, "audit-light");
+    // Escape closes it, from inside the detail.
+    await page.locator('[data-testid="event-metadata"]').focus();
+    await page.keyboard.press("Escape");
+    await page.locator('[data-testid="event-detail"][hidden]').waitFor({ state: "attached" });
   });
 
   test("access history lists the recorded support access", async () => {
@@ -510,6 +514,10 @@ describe("tenant view", () => {
     await page.click('[data-testid="tab-access"]');
     await page.locator('[data-testid="access-row"]').first().waitFor();
     assert.match(await page.locator('[data-testid="access-row"]').first().textContent(), /support-ticket.*ZD-1001/);
+    // An access without a reason reads in words, not as the stored "none" and an empty cell.
+    const unreasoned = await page.locator('[data-testid="access-row"][data-access-id="a0"]').textContent();
+    assert.match(unreasoned, /no reason given/);
+    assert.doesNotMatch(unreasoned, /\bnone\b/);
     await openTenantViaSwitcher(page, "glob");
     await page.locator('[data-testid="access-empty"]').waitFor();
   });
@@ -782,6 +790,9 @@ describe("isolation check", () => {
       "ALTER TABLE public.audit_logs FORCE ROW LEVEL SECURITY;",
     );
     assert.match(await page.locator('[data-testid="check-summary"]').textContent(), /2 open findings for login console_reader/);
+    // A finding that says what was found right needs no "Why it matters"; a problem keeps it.
+    assert.doesNotMatch(await page.locator('[data-testid="finding"][data-code="probe_ok"]').textContent(), /Why it matters/);
+    assert.match(await page.locator('[data-testid="finding"][data-code="rls_not_forced"]').textContent(), /Why it matters/);
     const [c] = await calls(page, "isolation_check");
     assert.deepEqual(c.args, { profileId: "p-demo", probe: true });
     await shot(page, "check-light");

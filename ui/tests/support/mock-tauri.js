@@ -106,7 +106,10 @@ export function installMock(config) {
   mkAudit("t-acme", 250);
   mkAudit("t-globex", 40);
   const access = {
-    "t-acme": [{ id: "a1", at: iso(base - 2 * day), db_user: "console_reader", os_user: "demo", client_host: "demo-host", category: "support-ticket", detail: "ZD-1001", action: "view", details: {} }],
+    "t-acme": [
+      { id: "a1", at: iso(base - 2 * day), db_user: "console_reader", os_user: "demo", client_host: "demo-host", category: "support-ticket", detail: "ZD-1001", action: "view", details: {} },
+      { id: "a0", at: iso(base - 3 * day), db_user: "console_reader", os_user: "demo", client_host: "demo-host", category: "none", detail: "", action: "export", details: { file: "acme.csv" } },
+    ],
     "t-globex": [],
   };
 

@@ -137,10 +137,44 @@ pub enum Recorded {
 }
 
 /// Who is acting, as recorded: the OS user and the client host (the database login is the row's `db_user`).
+/// The environment's `USER` (or `LOGNAME`, `USERNAME`), else, where none is set (cron, systemd units), the
+/// account the process runs as.
 pub(crate) fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(account_name)
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: a zeroed passwd is a valid out-parameter; getpwuid_r writes into it and `buf` (of the length
+    // given) and sets `found` to it, or to null.
+    unsafe {
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::geteuid(),
+            &mut pw,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut found,
+        );
+        if rc != 0 || found.is_null() || pw.pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(pw.pw_name)
+            .to_str()
+            .ok()
+            .map(str::to_owned)
+    }
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
 }
 
 #[cfg(not(unix))]
@@ -381,6 +415,26 @@ mod tests {
             let e = bad.parse::<AccessReason>().unwrap_err();
             assert_eq!(e.kind(), "reason_required", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_os_user_comes_from_the_account_when_the_environment_names_none() {
+        // The process's own account, as the access log records it under cron (no USER, LOGNAME, USERNAME).
+        #[cfg(unix)]
+        assert_eq!(
+            account_name().as_deref(),
+            Some(
+                std::str::from_utf8(
+                    &std::process::Command::new("id")
+                        .arg("-un")
+                        .output()
+                        .unwrap()
+                        .stdout
+                )
+                .unwrap()
+                .trim()
+            )
+        );
     }
 
     #[test]

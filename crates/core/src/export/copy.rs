@@ -2,6 +2,7 @@
 //! reads its binary stream, hands batches to the writer thread, reports progress and answers a cancel.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,20 @@ use super::*;
 /// re-rendered by this program, so nothing typed by a user reaches SQL text that way), and the text filters a
 /// user typed travel as settings read once per statement ([`SettingsSql`]). Binary format spares the server
 /// the quoting of CSV and the client its parsing: each value arrives length-prefixed.
-pub(super) fn copy_sql(db: &Db, tenant: &Tenant, filter: &AuditFilter) -> SettingsSql {
+/// A slice of a parallel export: the rows from `from` (inclusive) to `to` (exclusive), each a position
+/// `(created_at, id)` as the column's own text; `None` is open-ended.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Slice {
+    pub from: Option<(String, String)>,
+    pub to: Option<(String, String)>,
+}
+
+pub(super) fn copy_sql(
+    db: &Db,
+    tenant: &Tenant,
+    filter: &AuditFilter,
+    slice: &Slice,
+) -> SettingsSql {
     let s = db.schema();
     let a = &s.mapping.audit_logs;
     let c = |name: &str| format!("e.{}", col(name));
@@ -38,6 +52,25 @@ pub(super) fn copy_sql(db: &Db, tenant: &Tenant, filter: &AuditFilter) -> Settin
             .text(&format!(" AS {})", s.tenant_id_type.cast())),
     };
     filter.push_where(&mut q, s, "e");
+    // A slice's bounds travel as settings too (values, never SQL text), cast to the columns' own types.
+    let ts_type = match s.audit_ts {
+        crate::mapping::TsType::WithZone => "timestamptz",
+        crate::mapping::TsType::WithoutZone => "timestamp",
+    };
+    let id_type = s.audit_id_type.cast();
+    for (bound, op) in [(&slice.from, ">="), (&slice.to, "<")] {
+        if let Some((at, id)) = bound {
+            q.text(&format!(
+                " AND ({}, {}) {op} (CAST(",
+                c(&a.created_at),
+                c(&a.id)
+            ))
+            .value(at.clone())
+            .text(&format!(" AS {ts_type}), CAST("))
+            .value(id.clone())
+            .text(&format!(" AS {id_type}))"));
+        }
+    }
     q.text(&format!(
         " ORDER BY {} ASC, {} ASC) TO STDOUT WITH (FORMAT binary)",
         c(&a.created_at),
@@ -87,17 +120,38 @@ pub(super) async fn run(
 ) -> Result<Ran> {
     let tenant = pass.tenant();
     let started = Instant::now();
-    let mut scope = TenantScope::open(db, tenant).await?;
+    let jobs = opts.jobs.max(1);
+    // In parallel, every slice reads the snapshot of this first scope: its statements all see that one.
+    let mut scope = if jobs > 1 {
+        TenantScope::open_snapshot(db, tenant).await?
+    } else {
+        TenantScope::open(db, tenant).await?
+    };
     let total = audit::count(&mut scope, &opts.filter).await?.value.max(0) as u64;
     let (snapshot_at,): (chrono::DateTime<chrono::Utc>,) = crate::sql::query_as("SELECT now()")
         .fetch_one(scope.conn())
         .await?;
     let foreign_rows = foreign_rows(db, &mut scope).await?;
     let emails = member_emails(db, &mut scope).await?;
+    if jobs > 1 && total >= PARALLEL_MIN_ROWS {
+        let slices = slices(db, &mut scope, &opts.filter, jobs, total).await?;
+        if slices.len() > 1 {
+            let facts = Facts {
+                total,
+                snapshot_at,
+                foreign_rows,
+                started,
+            };
+            return run_parallel(
+                db, pass, opts, out, cancel, progress, scope, slices, emails, facts,
+            )
+            .await;
+        }
+    }
     let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
         .fetch_one(scope.conn())
         .await?;
-    let q = copy_sql(db, tenant, &opts.filter);
+    let q = copy_sql(db, tenant, &opts.filter, &Slice::default());
     let setter_sql = q.setter();
     let mut setter = crate::sql::query(&setter_sql);
     for v in &q.values {
@@ -116,7 +170,17 @@ pub(super) async fn run(
         let opts = opts.clone();
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            write_rows(rx, out, &opts, lookup, &handle, &rows, &bytes)
+            write_rows(
+                rx,
+                out,
+                &opts,
+                true,
+                Vec::new(),
+                lookup,
+                &handle,
+                &rows,
+                &bytes,
+            )
         })
     };
 
@@ -225,6 +289,309 @@ pub(super) async fn run(
         parameters: q.values.clone(),
         foreign_rows,
     })
+}
+
+/// Below this many rows an export is not split: one COPY is already quick.
+const PARALLEL_MIN_ROWS: u64 = 50_000;
+
+/// What the first scope found before the rows are read.
+struct Facts {
+    total: u64,
+    snapshot_at: chrono::DateTime<chrono::Utc>,
+    foreign_rows: i64,
+    started: Instant,
+}
+
+/// Splits the export's rows into `jobs` slices of about equal size, at positions read in the first scope's
+/// snapshot (keyset positions `(created_at, id)`, so the slices follow the export's order and meet exactly).
+async fn slices(
+    db: &Db,
+    scope: &mut TenantScope,
+    filter: &AuditFilter,
+    jobs: usize,
+    total: u64,
+) -> Result<Vec<Slice>> {
+    let s = db.schema();
+    let a = &s.mapping.audit_logs;
+    let mut cuts: Vec<(String, String)> = Vec::new();
+    for k in 1..jobs {
+        let offset = (total * k as u64 / jobs as u64) as i64;
+        let mut qb = audit::base_query(
+            s,
+            &scope.tenant().id.clone(),
+            filter,
+            &format!(
+                "SELECT e.{}::text, e.{}::text",
+                col(&a.created_at),
+                col(&a.id)
+            ),
+        );
+        qb.push(format!(
+            " ORDER BY e.{} ASC, e.{} ASC OFFSET ",
+            col(&a.created_at),
+            col(&a.id)
+        ))
+        .push_bind(offset)
+        .push(" LIMIT 1");
+        let row: Option<(String, String)> = crate::sql::built_as(&mut qb)
+            .fetch_optional(scope.conn())
+            .await?;
+        match row {
+            Some(cut) if cuts.last() != Some(&cut) => cuts.push(cut),
+            _ => {}
+        }
+    }
+    let mut out = Vec::with_capacity(cuts.len() + 1);
+    let mut from = None;
+    for cut in cuts {
+        out.push(Slice {
+            from: from.take(),
+            to: Some(cut.clone()),
+        });
+        from = Some(cut);
+    }
+    out.push(Slice { from, to: None });
+    Ok(out)
+}
+
+/// The parallel export: each slice read on its own connection in the first scope's snapshot, by its own
+/// writer thread; the first writes the file, the others spool beside it and are appended in order.
+#[allow(clippy::too_many_arguments)]
+async fn run_parallel(
+    db: &Db,
+    pass: &ExportPass,
+    opts: &ExportOptions,
+    out: Box<dyn Write + Send>,
+    cancel: &CancelFlag,
+    mut progress: impl FnMut(Progress) + Send,
+    mut first: TenantScope,
+    slices: Vec<Slice>,
+    emails: std::collections::HashMap<String, Option<String>>,
+    facts: Facts,
+) -> Result<Ran> {
+    let tenant = pass.tenant();
+    let (snapshot,): (String,) = crate::sql::query_as("SELECT pg_export_snapshot()")
+        .fetch_one(first.conn())
+        .await?;
+    let mut scopes = vec![first];
+    for _ in 1..slices.len() {
+        scopes.push(TenantScope::open_in_snapshot(db, tenant, &snapshot).await?);
+    }
+    let rows = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let spool_dir = opts.spool_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let handle = tokio::runtime::Handle::current();
+    // Writers of the later slices first (the first one appends their spools), each to a spool file.
+    let mut senders = Vec::with_capacity(slices.len());
+    let mut receivers = Vec::with_capacity(slices.len());
+    for _ in 0..slices.len() {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    let mut receivers = receivers.into_iter();
+    let first_rx = receivers.next().expect("at least two slices");
+    let mut spools = Vec::new();
+    let spool_opts = ExportOptions {
+        bom: false,
+        compression: None,
+        ..opts.clone()
+    };
+    for rx in receivers {
+        let spool = tempfile::Builder::new()
+            .prefix(&format!("{}{}-", super::PARTIAL_PREFIX, std::process::id()))
+            .suffix(super::PARTIAL_SUFFIX)
+            .tempfile_in(&spool_dir)
+            .map_err(|e| Error::io("creating a temporary file in", &spool_dir, e))?;
+        // Kept on disk until the first writer appends and removes it (or a failure removes it below).
+        let (file, path) = spool
+            .keep()
+            .map_err(|e| Error::io("keeping", &spool_dir, e.error))?;
+        let (rows, dummy_bytes) = (rows.clone(), Arc::new(AtomicU64::new(0)));
+        let lookup = Lookup::new(db.clone(), emails.clone());
+        let opts = spool_opts.clone();
+        let handle = handle.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            write_rows(
+                rx,
+                Box::new(file),
+                &opts,
+                false,
+                Vec::new(),
+                lookup,
+                &handle,
+                &rows,
+                &dummy_bytes,
+            )
+        });
+        spools.push((path, writer));
+    }
+    let spool_paths: Vec<PathBuf> = spools.iter().map(|(p, _)| p.clone()).collect();
+    let writer = {
+        let (rows, bytes) = (rows.clone(), bytes.clone());
+        let lookup = Lookup::new(db.clone(), emails);
+        let opts = opts.clone();
+        let handle = handle.clone();
+        tokio::task::spawn_blocking(move || {
+            write_rows(
+                first_rx, out, &opts, true, spools, lookup, &handle, &rows, &bytes,
+            )
+        })
+    };
+
+    // Each slice: its COPY, pumped into its writer.
+    let mut pids = Vec::with_capacity(scopes.len());
+    let mut statements = Vec::with_capacity(scopes.len());
+    for (scope, slice) in scopes.iter_mut().zip(&slices) {
+        let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
+            .fetch_one(scope.conn())
+            .await?;
+        pids.push(pid);
+        let q = copy_sql(db, tenant, &opts.filter, slice);
+        let setter_sql = q.setter();
+        let mut setter = crate::sql::query(&setter_sql);
+        for v in &q.values {
+            setter = setter.bind(v.clone());
+        }
+        setter.execute(scope.conn()).await?;
+        statements.push(q);
+    }
+    let report = |progress: &mut dyn FnMut(Progress)| {
+        progress(Progress {
+            rows: rows.load(Ordering::Relaxed),
+            bytes: bytes.load(Ordering::Relaxed),
+            total_estimate: Some(facts.total),
+            elapsed_ms: facts.started.elapsed().as_millis() as u64,
+        })
+    };
+    let outcome =
+        {
+            let pumps = scopes.iter_mut().zip(&statements).zip(senders).map(
+                |((scope, q), tx)| async move {
+                    let stream = scope.conn().copy_out_raw(&q.sql).await?;
+                    pump(stream, tx, cancel).await
+                },
+            );
+            let all = futures::future::try_join_all(pumps);
+            tokio::pin!(all);
+            let mut tick = tokio::time::interval(PROGRESS_EVERY);
+            loop {
+                tokio::select! {
+                    r = &mut all => break r.map(|_| ()),
+                    _ = tick.tick() => report(&mut progress),
+                }
+            }
+        };
+    if let Err(e) = outcome {
+        // Stop every slice's query on the server, then let the writers see their channels closed.
+        if let Ok(mut other) = db.read_tx().await {
+            for pid in &pids {
+                let _ = crate::sql::query("SELECT pg_cancel_backend($1)")
+                    .bind(pid)
+                    .execute(&mut *other)
+                    .await;
+            }
+            other.rollback().await.ok();
+        }
+        drop(scopes);
+        let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
+        for p in &spool_paths {
+            std::fs::remove_file(p).ok();
+        }
+        return Err(e);
+    }
+    let written = writer.await.map_err(|_| {
+        Error::io(
+            "writing",
+            "the export",
+            std::io::Error::other("writer failed"),
+        )
+    });
+    let written = match written.and_then(|w| w) {
+        Ok(w) => w,
+        Err(e) => {
+            for p in &spool_paths {
+                std::fs::remove_file(p).ok();
+            }
+            return Err(e);
+        }
+    };
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Cancelled);
+    }
+    for scope in scopes {
+        scope.finish().await?;
+    }
+    report(&mut progress);
+    Ok(Ran {
+        rows: rows.load(Ordering::Relaxed),
+        bytes: bytes.load(Ordering::Relaxed),
+        written,
+        snapshot_at: facts.snapshot_at,
+        sql: statements
+            .iter()
+            .map(|q| q.sql.as_str())
+            .collect::<Vec<_>>()
+            .join(";\n"),
+        parameters: statements
+            .iter()
+            .flat_map(|q| q.values.iter().cloned())
+            .collect(),
+        foreign_rows: facts.foreign_rows,
+    })
+}
+
+/// Reads one COPY stream into a writer's channel in batches, never blocking on a writer that is behind, and
+/// stops when asked to cancel (checked five times a second).
+async fn pump<S, B>(
+    mut stream: S,
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    cancel: &CancelFlag,
+) -> Result<()>
+where
+    S: futures::Stream<Item = sqlx::Result<B>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
+    let mut pending: Option<Vec<u8>> = None;
+    let mut ended = false;
+    loop {
+        tokio::select! {
+            chunk = stream.next(), if pending.is_none() && !ended => match chunk {
+                Some(Ok(bytes)) => {
+                    batch.extend_from_slice(bytes.as_ref());
+                    if batch.len() >= BATCH_BYTES {
+                        pending = Some(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_BYTES)));
+                    }
+                }
+                Some(Err(e)) => return Err(copy_error(e)),
+                None => {
+                    ended = true;
+                    if !batch.is_empty() {
+                        pending = Some(std::mem::take(&mut batch));
+                    }
+                    if pending.is_none() {
+                        return Ok(());
+                    }
+                }
+            },
+            permit = tx.reserve(), if pending.is_some() => match permit {
+                Ok(permit) => {
+                    permit.send(pending.take().expect("a batch is pending"));
+                    if ended {
+                        return Ok(());
+                    }
+                }
+                Err(_) => return Err(Error::io("writing", "the export", std::io::Error::other("a writer stopped"))),
+            },
+            _ = tick.tick() => {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::Cancelled);
+                }
+            }
+        }
+    }
 }
 
 /// Asks the audit table, in the export's own scope, for rows of any other tenant (bounded index ranges on each

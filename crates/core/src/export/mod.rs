@@ -194,6 +194,14 @@ impl FileFormat {
     }
 }
 
+/// How many slices an export reads at once by default: one per core, at most 4.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
 /// What to export and how.
 #[derive(Clone, Debug)]
 pub struct ExportOptions {
@@ -208,6 +216,11 @@ pub struct ExportOptions {
     pub compression: Option<Compression>,
     /// Replace an existing file at the target.
     pub overwrite: bool,
+    /// Slices read at once on their own connections, in one snapshot (1: one COPY). An export of fewer than
+    /// 50,000 rows is never split.
+    pub jobs: usize,
+    /// Where the slices after the first are spooled (a file export: beside the target).
+    pub spool_dir: Option<PathBuf>,
     /// Signs the manifest (the key from the keyring); without it the manifest is written unsigned.
     pub signer: Option<Arc<crate::signing::SigningIdentity>>,
     /// Where the manifest of an export to a stream goes (a file export's is always `FILE.manifest.json`).
@@ -224,6 +237,8 @@ impl Default for ExportOptions {
             format: FileFormat::Csv,
             compression: None,
             overwrite: false,
+            jobs: 1,
+            spool_dir: None,
             signer: None,
             manifest: None,
         }
@@ -429,12 +444,14 @@ pub async fn export_to_path(
     // The file's name says its format: acme.csv, acme.jsonl, acme.csv.gz, acme.jsonl.gz.
     let mut opts = opts.clone();
     (opts.format, opts.compression) = FileFormat::for_path(path);
-    let opts = &opts;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
+    // A parallel export's later slices are spooled beside the target (same disk, same cleanup of partials).
+    opts.spool_dir = Some(dir.clone());
+    let opts = &opts;
     if !opts.overwrite && path.exists() {
         return Err(Error::FileExists(path.to_path_buf()));
     }

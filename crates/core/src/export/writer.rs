@@ -99,7 +99,37 @@ pub(super) fn push_timestamp(out: &mut Vec<u8>, micros: i64, tz: &chrono_tz::Tz)
 /// Where rows go: the counting, hashing file writer, gzip-compressed or not.
 enum Sink<W: Write> {
     Plain(W),
-    Gzip(Box<flate2::write::GzEncoder<W>>),
+    Gzip(Box<Chunked<flate2::write::GzEncoder<W>>>),
+}
+
+/// Hands the compressor its input in chunks of one fixed size, whatever sizes were written: deflate's output
+/// depends on how its input arrives, and a parallel export (its slices appended from spools) must compress to
+/// the very bytes a sequential one does.
+struct Chunked<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl<W: Write> Write for Chunked<W> {
+    fn write(&mut self, mut data: &[u8]) -> std::io::Result<usize> {
+        let n = data.len();
+        while !data.is_empty() {
+            let take = (CHUNK - self.buf.len()).min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buf.len() == CHUNK {
+                self.inner.write_all(&self.buf)?;
+                self.buf.clear();
+            }
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        // Only the end of the stream hands over a short chunk (see `Sink::finish`).
+        Ok(())
+    }
 }
 
 impl<W: Write> Write for Sink<W> {
@@ -112,7 +142,8 @@ impl<W: Write> Write for Sink<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Sink::Plain(w) => w.flush(),
-            Sink::Gzip(w) => w.flush(),
+            // A flush would end a deflate block early: the compressed bytes would depend on when it came.
+            Sink::Gzip(_) => Ok(()),
         }
     }
 }
@@ -122,16 +153,28 @@ impl<W: Write> Sink<W> {
     fn finish(self) -> std::io::Result<W> {
         match self {
             Sink::Plain(w) => Ok(w),
-            Sink::Gzip(w) => w.finish(),
+            Sink::Gzip(w) => {
+                let Chunked { mut inner, buf } = *w;
+                inner.write_all(&buf)?;
+                inner.finish()
+            }
         }
     }
 }
 
-/// Writes the rows of the COPY stream as CSV or JSON lines, gzip-compressed when asked.
+/// A later slice of a parallel export: its spool file, and the thread writing it.
+pub(super) type Spool = (PathBuf, tokio::task::JoinHandle<Result<Written>>);
+
+/// Writes the rows of the COPY stream as CSV or JSON lines, gzip-compressed when asked. With `header`, the
+/// file's start (BOM, CSV header) first. The `spools` of later slices are appended in order after this
+/// stream's rows, through the same compression and hash, so the file is the one a sequential export writes.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_rows(
     mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
     out: Box<dyn Write + Send>,
     opts: &ExportOptions,
+    header: bool,
+    spools: Vec<Spool>,
     mut lookup: Lookup,
     handle: &tokio::runtime::Handle,
     rows: &AtomicU64,
@@ -150,13 +193,13 @@ pub(super) fn write_rows(
     );
     let mut sink = match opts.compression {
         None => Sink::Plain(counted),
-        Some(Compression::Gzip) => Sink::Gzip(Box::new(flate2::write::GzEncoder::new(
-            counted,
-            flate2::Compression::new(GZIP_LEVEL),
-        ))),
+        Some(Compression::Gzip) => Sink::Gzip(Box::new(Chunked {
+            inner: flate2::write::GzEncoder::new(counted, flate2::Compression::new(GZIP_LEVEL)),
+            buf: Vec::with_capacity(CHUNK),
+        })),
     };
     let jsonl = opts.format == FileFormat::Jsonl;
-    if opts.bom && !jsonl {
+    if header && opts.bom && !jsonl {
         sink.write_all("\u{feff}".as_bytes()).map_err(io)?;
     }
     // JSON lines go straight to the sink; CSV through the csv crate (a record of one empty field is written `""`:
@@ -174,7 +217,7 @@ pub(super) fn write_rows(
             std::io::Error::other(format!("{other:?}")),
         ),
     };
-    if let Some(w) = w.as_mut() {
+    if let Some(w) = w.as_mut().filter(|_| header) {
         w.write_record(opts.columns.iter().map(|c| c.name()))
             .map_err(csv_err)?;
     }
@@ -182,6 +225,8 @@ pub(super) fn write_rows(
     let mut cell: Vec<u8> = Vec::with_capacity(64);
     let mut line: Vec<u8> = Vec::with_capacity(1024);
     let mut written = 0u64;
+    // Rows counted into the shared counter so far (slices of a parallel export share it).
+    let mut counted_rows = 0u64;
     // The first and the last event written (id, time), for the manifest.
     let mut first: Option<(Vec<u8>, i64)> = None;
     let mut last: (Vec<u8>, i64) = (Vec::new(), 0);
@@ -231,33 +276,52 @@ pub(super) fn write_rows(
         written += 1;
         // One shared counter update per 1,024 rows keeps progress live without a write per row.
         if written.is_multiple_of(1024) {
-            rows.store(written, Ordering::Relaxed);
+            rows.fetch_add(written - counted_rows, Ordering::Relaxed);
+            counted_rows = written;
         }
         Ok(())
     };
     while let Some(chunk) = input.blocking_recv() {
         stream.feed(&chunk, &mut on_row)?;
     }
-    rows.store(written, Ordering::Relaxed);
+    rows.fetch_add(written - counted_rows, Ordering::Relaxed);
     stream.finish()?;
-    let sink = match (w, plain) {
+    let mut sink = match (w, plain) {
         (Some(w), _) => w.into_inner().map_err(|e| io(e.into_error()))?,
         (None, Some(plain)) => plain,
         (None, None) => unreachable!("one of the two writers"),
     };
-    let mut counted = sink.finish().map_err(io)?;
-    counted.flush().map_err(io)?;
-    let counted = counted.into_inner().map_err(|e| io(e.into_error()))?;
     let event = |(id, micros): (Vec<u8>, i64)| EventRef {
         id: String::from_utf8_lossy(&id).into_owned(),
         occurred_at: micros
             .checked_add(PG_EPOCH_MICROS)
             .and_then(DateTime::<Utc>::from_timestamp_micros),
     };
+    let mut first = first.map(event);
+    let mut last = (written > 0).then(|| event(last));
+    // The later slices, in order: each spool once its writer is done, then gone.
+    for (path, writer) in spools {
+        let slice = handle
+            .block_on(writer)
+            .map_err(|_| io(std::io::Error::other("a slice's writer failed")))??;
+        let mut spooled = std::fs::File::open(&path).map_err(|e| Error::io("reading", &path, e))?;
+        std::io::copy(&mut spooled, &mut sink).map_err(io)?;
+        drop(spooled);
+        std::fs::remove_file(&path).ok();
+        if first.is_none() {
+            first = slice.first;
+        }
+        if slice.last.is_some() {
+            last = slice.last;
+        }
+    }
+    let mut counted = sink.finish().map_err(io)?;
+    counted.flush().map_err(io)?;
+    let counted = counted.into_inner().map_err(|e| io(e.into_error()))?;
     Ok(Written {
         sha256: sha2::Digest::finalize(counted.hash).into(),
-        first: first.map(event),
-        last: (written > 0).then(|| event(last)),
+        first,
+        last,
     })
 }
 

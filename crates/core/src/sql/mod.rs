@@ -91,6 +91,16 @@ where
     sqlx::query_scalar(sql).persistent(false)
 }
 
+/// The statement a [`QueryBuilder`] built, its rows as `O`, unnamed.
+pub(crate) fn built_as<'q, O>(
+    qb: &'q mut QueryBuilder<'_, Postgres>,
+) -> QueryAs<'q, Postgres, O, PgArguments>
+where
+    O: for<'r> FromRow<'r, PgRow>,
+{
+    qb.build_query_as().persistent(false)
+}
+
 /// The SQL type of an id column, as far as the console needs to know it: how to cast a bound text value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -46,6 +46,10 @@ pub struct ExportArgs {
     /// FILE.manifest.json).
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
+    /// Slices read at once, each on its own connection, all in one snapshot (the file is the same as one
+    /// COPY's). Default: one per core, at most 4. An export of fewer than 50,000 events is never split.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub jobs: Option<u32>,
     /// Write the manifest unsigned when the system keyring (which holds the signing key) is unavailable, as on
     /// a server without one. `tenantctl verify` then reports it unsigned.
     #[arg(long)]
@@ -102,6 +106,11 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
         format,
         compression,
         overwrite: a.force,
+        jobs: a
+            .jobs
+            .map(|j| j as usize)
+            .unwrap_or_else(export::default_jobs),
+        spool_dir: None,
         signer,
         manifest: a.manifest.clone(),
     };
