@@ -47,7 +47,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
     /// Slices read at once, each on its own connection, all in one snapshot (the file is the same as one
-    /// COPY's). Default: one per core, at most 4. An export of fewer than 50,000 events is never split.
+    /// COPY's). Default: one per two cores, at most 4. An export of fewer than 50,000 events is never split.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub jobs: Option<u32>,
     /// Write the manifest unsigned when the system keyring (which holds the signing key) is unavailable, as on
