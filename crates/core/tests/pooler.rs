@@ -308,3 +308,41 @@ async fn the_connection_report_says_a_pooler_stands_in_between() {
         server.describe()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_pooler_an_export_is_never_split_so_a_small_pool_does_not_stall() {
+    let t = TestDb::demo().await;
+    sqlx::query(
+        "INSERT INTO audit_logs (tenant_id, action, created_at)
+         SELECT id, 'bulk.event', now() - interval '1 second' * g FROM tenants, generate_series(1, 60000) g
+          WHERE slug = 'initech'",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    // Fresh statistics, so the export knows it is big enough to split.
+    sqlx::query("ANALYZE audit_logs")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    // One server connection: slices would each need one, and wait for the pooler's query_wait_timeout.
+    let p = pooler(1);
+    let db = connect(&p, &t, 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("initech.csv");
+    let summary = export_to_path(
+        &Door::new(db, ReasonPolicy::Off, DEFAULT_GRANT),
+        "initech",
+        &ExportOptions {
+            jobs: 4,
+            ..Default::default()
+        },
+        None,
+        &path,
+        &Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", p.log()));
+    assert!(summary.rows > 60_000);
+}

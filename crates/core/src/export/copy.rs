@@ -120,7 +120,13 @@ pub(super) async fn run(
 ) -> Result<Ran> {
     let tenant = pass.tenant();
     let started = Instant::now();
-    let jobs = opts.jobs.max(1);
+    // Behind a pooler the slices would each hold one of its server connections, and the actors' lookups
+    // need another: a small pool would stall. There an export is one COPY.
+    let jobs = if db.statements() == crate::sql::Statements::Unnamed {
+        1
+    } else {
+        opts.jobs.max(1)
+    };
     // In parallel, every slice reads the snapshot of this first scope: its statements all see that one.
     let mut scope = if jobs > 1 {
         TenantScope::open_snapshot(db, tenant).await?
