@@ -198,64 +198,21 @@ pub(super) async fn run(
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
     };
-    let mut outcome: Result<()> = Ok(());
-    {
+    let outcome = {
         let mut stream = scope.conn().copy_out_raw(&q.sql).await?;
-        let mut tick = tokio::time::interval(PROGRESS_EVERY);
-        // The server sends one message per row: hand them to the writer thread in batches, or the
-        // hand-offs (not the database) become the cost.
-        let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
-        // A full batch waiting for room in the channel; while one waits, no more is read from the server.
-        let mut pending: Option<Vec<u8>> = None;
-        let mut ended = false;
-        loop {
-            tokio::select! {
-                chunk = stream.next(), if pending.is_none() && !ended => match chunk {
-                    Some(Ok(bytes)) => {
-                        batch.extend_from_slice(&bytes);
-                        if batch.len() >= BATCH_BYTES {
-                            pending = Some(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_BYTES)));
-                        }
-                    }
-                    Some(Err(e)) => { outcome = Err(copy_error(e)); break; }
-                    None => {
-                        ended = true;
-                        if !batch.is_empty() {
-                            pending = Some(std::mem::take(&mut batch));
-                        }
-                        if pending.is_none() {
-                            break;
-                        }
-                    }
-                },
-                permit = tx.reserve(), if pending.is_some() => match permit {
-                    Ok(permit) => {
-                        permit.send(pending.take().expect("a batch is pending"));
-                        if ended {
-                            break;
-                        }
-                    }
-                    // The writer stopped (its error is reported below).
-                    Err(_) => break,
-                },
-                _ = tick.tick() => {
-                    if cancel.load(Ordering::Relaxed) {
-                        outcome = Err(Error::Cancelled);
-                        break;
-                    }
-                    report(&mut progress);
+        let outcome = {
+            let pumping = pump(&mut stream, tx, cancel);
+            tokio::pin!(pumping);
+            let mut tick = tokio::time::interval(PROGRESS_EVERY);
+            loop {
+                tokio::select! {
+                    r = &mut pumping => break r,
+                    _ = tick.tick() => report(&mut progress),
                 }
             }
-        }
+        };
         if matches!(outcome, Err(Error::Cancelled)) {
-            // Stop the server's query, not only our reading: the backend is running COPY for us.
-            if let Ok(mut other) = db.read_tx().await {
-                let _ = crate::sql::query("SELECT pg_cancel_backend($1)")
-                    .bind(pid)
-                    .execute(&mut *other)
-                    .await;
-                other.rollback().await.ok();
-            }
+            cancel_backends(db, &[pid]).await;
             // Drain what is in flight until the server acknowledges the cancel.
             while let Some(chunk) = stream.next().await {
                 if chunk.is_err() {
@@ -263,8 +220,8 @@ pub(super) async fn run(
                 }
             }
         }
-    }
-    drop(tx);
+        outcome
+    };
     if matches!(outcome, Err(Error::Cancelled)) {
         // A writer stuck in a write (a full pipe, a stalled disk) must not hold up the cancel: give it a moment
         // to see the channel closed, then let its thread finish on its own. What it still writes goes to a
@@ -474,8 +431,8 @@ async fn run_parallel(
         {
             let pumps = scopes.iter_mut().zip(&statements).zip(senders).map(
                 |((scope, q), tx)| async move {
-                    let stream = scope.conn().copy_out_raw(&q.sql).await?;
-                    pump(stream, tx, cancel).await
+                    let mut stream = scope.conn().copy_out_raw(&q.sql).await?;
+                    pump(&mut stream, tx, cancel).await
                 },
             );
             let all = futures::future::try_join_all(pumps);
@@ -490,15 +447,7 @@ async fn run_parallel(
         };
     if let Err(e) = outcome {
         // Stop every slice's query on the server, then let the writers see their channels closed.
-        if let Ok(mut other) = db.read_tx().await {
-            for pid in &pids {
-                let _ = crate::sql::query("SELECT pg_cancel_backend($1)")
-                    .bind(pid)
-                    .execute(&mut *other)
-                    .await;
-            }
-            other.rollback().await.ok();
-        }
+        cancel_backends(db, &pids).await;
         drop(scopes);
         let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
         for p in &spool_paths {
@@ -550,7 +499,7 @@ async fn run_parallel(
 /// Reads one COPY stream into a writer's channel in batches, never blocking on a writer that is behind, and
 /// stops when asked to cancel (checked five times a second).
 async fn pump<S, B>(
-    mut stream: S,
+    stream: &mut S,
     tx: tokio::sync::mpsc::Sender<Vec<u8>>,
     cancel: &CancelFlag,
 ) -> Result<()>
@@ -558,6 +507,9 @@ where
     S: futures::Stream<Item = sqlx::Result<B>> + Unpin,
     B: AsRef<[u8]>,
 {
+    // The server sends one message per row: hand them to the writer thread in batches, or the hand-offs (not
+    // the database) become the cost. A full batch waits for room in the channel (`reserve`, so a writer that
+    // is behind never blocks the async loop); while one waits, no more is read from the server.
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
     let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
     let mut pending: Option<Vec<u8>> = None;
@@ -589,7 +541,8 @@ where
                         return Ok(());
                     }
                 }
-                Err(_) => return Err(Error::io("writing", "the export", std::io::Error::other("a writer stopped"))),
+                // The writer stopped: its own error is what the caller reports.
+                Err(_) => return Ok(()),
             },
             _ = tick.tick() => {
                 if cancel.load(Ordering::Relaxed) {
@@ -597,6 +550,19 @@ where
                 }
             }
         }
+    }
+}
+
+/// Stops the servers' queries of an export (its backends are running COPY for it), not only the reading.
+async fn cancel_backends(db: &Db, pids: &[i32]) {
+    if let Ok(mut other) = db.read_tx().await {
+        for pid in pids {
+            let _ = crate::sql::query("SELECT pg_cancel_backend($1)")
+                .bind(pid)
+                .execute(&mut *other)
+                .await;
+        }
+        other.rollback().await.ok();
     }
 }
 
