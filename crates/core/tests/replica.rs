@@ -8,79 +8,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Executor, PgPool};
 use tenant_console_core::access::{Door, ReasonPolicy, Recorded, DEFAULT_GRANT};
 use tenant_console_core::export::{export_to_path, export_to_writer, ExportOptions};
 use tenant_console_core::members::{self, MemberQuery};
 use tenant_console_core::sql::Statements;
-use tenant_console_core::{ConnectSpec, Db, DbOptions, Mapping, TlsMode, MIGRATOR};
-use tenant_console_dev::cluster::{
-    start_for_process, start_standby_for_process, ClusterOptions, ProcessServer,
-};
-use tenant_console_dev::seed::{self, SeedKind};
+use tenant_console_core::{ConnectSpec, Db, DbOptions, Mapping, TlsMode};
+use tenant_console_dev::cluster::ProcessServer;
+use tenant_console_dev::testing::ReplicaPair;
 
 const READER_PW: &str = "replica-reader-pw";
-const DB: &str = "app";
+const DB: &str = ReplicaPair::DB;
 
-struct Pair {
-    primary: ProcessServer,
-    standby: ProcessServer,
-}
+static PAIR: tokio::sync::OnceCell<ReplicaPair> = tokio::sync::OnceCell::const_new();
 
-static PAIR: tokio::sync::OnceCell<Pair> = tokio::sync::OnceCell::const_new();
-
-fn superuser_options(s: &ProcessServer, database: &str) -> PgConnectOptions {
-    PgConnectOptions::new()
-        .socket(&s.socket_dir)
-        .port(s.port)
-        .username("postgres")
-        .database(database)
-        .disable_statement_logging()
-}
-
-async fn pair() -> &'static Pair {
-    PAIR.get_or_init(|| async {
-        let primary = tokio::task::spawn_blocking(|| {
-            start_for_process(&ClusterOptions {
-                tls: false,
-                superuser_password: "replica-super-pw".into(),
-            })
-        })
-        .await
-        .unwrap()
-        .expect("private primary");
-        let mut server = superuser_options(&primary, "postgres")
-            .connect()
-            .await
-            .unwrap();
-        server
-            .execute(format!("CREATE DATABASE {DB}").as_str())
-            .await
-            .unwrap();
-        let admin = admin(&primary).await;
-        MIGRATOR.run(&admin).await.expect("migrations apply");
-        seed::seed(&admin, SeedKind::Demo).await.expect("demo seed");
-        admin
-            .execute(format!("ALTER ROLE console_reader PASSWORD '{READER_PW}'").as_str())
-            .await
-            .unwrap();
-        let p = primary.clone();
-        let standby = tokio::task::spawn_blocking(move || start_standby_for_process(&p))
-            .await
-            .unwrap()
-            .expect("streaming standby (pg_basebackup -R)");
-        Pair { primary, standby }
-    })
-    .await
-}
-
-async fn admin(s: &ProcessServer) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(superuser_options(s, DB))
-        .await
-        .unwrap()
+async fn pair() -> &'static ReplicaPair {
+    PAIR.get_or_init(|| ReplicaPair::start(READER_PW)).await
 }
 
 fn reader_spec(s: &ProcessServer) -> ConnectSpec {
@@ -108,14 +50,14 @@ async fn records(primary: &ProcessServer, tenant_slug: &str) -> Vec<(String, Str
           WHERE t.slug = $1 ORDER BY l.id",
     )
     .bind(tenant_slug)
-    .fetch_all(&admin(primary).await)
+    .fetch_all(&ReplicaPair::admin(primary).await)
     .await
     .unwrap()
 }
 
 async fn all_records(primary: &ProcessServer) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM support_access_log")
-        .fetch_one(&admin(primary).await)
+        .fetch_one(&ReplicaPair::admin(primary).await)
         .await
         .unwrap()
 }

@@ -75,7 +75,7 @@ pub fn bindir() -> Result<PathBuf> {
     ))
 }
 
-fn postgres_user_when_root() -> Result<Option<(u32, u32)>> {
+pub(crate) fn postgres_user_when_root() -> Result<Option<(u32, u32)>> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Ok(None);
@@ -153,6 +153,25 @@ fn chown_tree(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Has the child sent SIGINT (a fast shutdown for postgres, a safe one for PgBouncer) when the thread that
+/// started it ends, so a server cannot outlive whoever started it.
+pub(crate) fn stop_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
+    unsafe {
+        cmd.pre_exec(|| {
+            #[cfg(target_os = "linux")]
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+            Ok(())
+        });
+    }
+}
+
+/// The last lines of a server's log, for the message of a server that would not start.
+pub(crate) fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
 }
 
 /// Asks the OS for a free TCP port on loopback.
@@ -367,15 +386,7 @@ impl LocalCluster {
                     .map_err(|e| Error::io("opening", &log, e))?,
             )
             .stderr(log_file);
-        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal (SIGINT: fast
-        // shutdown), so the server cannot outlive whoever started it.
-        unsafe {
-            cmd.pre_exec(|| {
-                #[cfg(target_os = "linux")]
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
-                Ok(())
-            });
-        }
+        stop_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .map_err(|e| Error::Cluster(format!("could not start postgres: {e}")))?;
@@ -396,11 +407,10 @@ impl LocalCluster {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                let tail = std::fs::read_to_string(&log).unwrap_or_default();
                 running.child = None;
                 return Err(Error::Cluster(format!(
                     "postgres exited ({status}) while starting: {}",
-                    tail.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+                    log_tail(&log)
                 )));
             }
             let ready = Command::new(self.bindir.join("pg_isready"))

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tenant_console_core::error::{Error, Result};
 
-use crate::cluster::free_port;
+use crate::cluster::{free_port, log_tail, postgres_user_when_root, stop_with_parent};
 
 /// How the pooler is set up.
 #[derive(Clone, Debug)]
@@ -54,18 +54,6 @@ pub fn program() -> Result<PathBuf> {
     ))
 }
 
-fn postgres_ids() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let name = std::ffi::CString::new("postgres").expect("no NUL");
-    // SAFETY: getpwnam returns NULL or a pointer to a static record, read at once.
-    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-    // SAFETY: pw is checked for NULL first.
-    (!pw.is_null()).then(|| unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
-}
-
 impl Pooler {
     /// Starts PgBouncer and waits until it accepts connections.
     pub fn start(opts: &PoolerOptions) -> Result<Pooler> {
@@ -83,7 +71,8 @@ impl Pooler {
     }
 
     fn start_in(program: &Path, dir: &Path, opts: &PoolerOptions) -> Result<Pooler> {
-        let run_as = postgres_ids();
+        // PgBouncer refuses to run as root.
+        let run_as = postgres_user_when_root()?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::io("opening up", dir, e))?;
         let users = dir.join("userlist.txt");
@@ -130,14 +119,7 @@ impl Pooler {
             if let Some((uid, gid)) = run_as {
                 cmd.uid(uid).gid(gid);
             }
-            // SAFETY: prctl only sets this child's parent-death signal (SIGINT: PgBouncer's safe shutdown).
-            unsafe {
-                cmd.pre_exec(|| {
-                    #[cfg(target_os = "linux")]
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
-                    Ok(())
-                });
-            }
+            stop_with_parent(&mut cmd);
             let child = cmd
                 .spawn()
                 .map_err(|e| Error::Cluster(format!("could not start pgbouncer: {e}")))?;
@@ -154,10 +136,9 @@ impl Pooler {
                     .and_then(|c| c.try_wait().ok().flatten())
                 {
                     pooler.child = None;
-                    let tail = std::fs::read_to_string(&log).unwrap_or_default();
                     last = Some(Error::Cluster(format!(
                         "pgbouncer exited ({status}) while starting: {}",
-                        tail.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+                        log_tail(&log)
                     )));
                     std::mem::forget(pooler); // its directory is reused for the next try
                     break;

@@ -174,3 +174,72 @@ impl TestDb {
 
 /// The tenant tables of the reference schema.
 pub const TENANT_TABLES: [&str; 4] = ["roles", "memberships", "audit_logs", "support_access_log"];
+
+/// A private primary with the demo data in database `app` (`console_reader`'s password set to the one given)
+/// and a streaming hot standby made from it with `pg_basebackup -R`, both running for the rest of the process.
+#[cfg(unix)]
+pub struct ReplicaPair {
+    pub primary: crate::cluster::ProcessServer,
+    pub standby: crate::cluster::ProcessServer,
+}
+
+#[cfg(unix)]
+impl ReplicaPair {
+    /// The database the demo data is in.
+    pub const DB: &'static str = "app";
+
+    pub async fn start(reader_password: &str) -> Self {
+        use crate::cluster::{start_for_process, start_standby_for_process, ClusterOptions};
+        let primary = tokio::task::spawn_blocking(|| {
+            start_for_process(&ClusterOptions {
+                tls: false,
+                superuser_password: "replica-super-pw".into(),
+            })
+        })
+        .await
+        .unwrap()
+        .expect("private primary");
+        let mut server = Self::superuser(&primary, "postgres")
+            .connect()
+            .await
+            .unwrap();
+        server
+            .execute(format!("CREATE DATABASE {}", Self::DB).as_str())
+            .await
+            .unwrap();
+        let admin = Self::admin(&primary).await;
+        MIGRATOR.run(&admin).await.expect("migrations apply");
+        seed::seed(&admin, seed::SeedKind::Demo)
+            .await
+            .expect("demo seed");
+        admin
+            .execute(format!("ALTER ROLE console_reader PASSWORD '{reader_password}'").as_str())
+            .await
+            .unwrap();
+        let p = primary.clone();
+        let standby = tokio::task::spawn_blocking(move || start_standby_for_process(&p))
+            .await
+            .unwrap()
+            .expect("streaming standby (pg_basebackup -R)");
+        ReplicaPair { primary, standby }
+    }
+
+    /// The superuser over a server's socket, on `database`.
+    pub fn superuser(s: &crate::cluster::ProcessServer, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&s.socket_dir)
+            .port(s.port)
+            .username("postgres")
+            .database(database)
+            .disable_statement_logging()
+    }
+
+    /// A small superuser pool on a server's demo database.
+    pub async fn admin(s: &crate::cluster::ProcessServer) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(Self::superuser(s, Self::DB))
+            .await
+            .unwrap()
+    }
+}

@@ -6,69 +6,12 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Executor, PgPool};
-use tenant_console_core::MIGRATOR;
-use tenant_console_dev::cluster::{
-    start_for_process, start_standby_for_process, ClusterOptions, ProcessServer,
-};
-use tenant_console_dev::seed::{self, SeedKind};
+use tenant_console_dev::cluster::ProcessServer;
+use tenant_console_dev::testing::ReplicaPair;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tenantctl");
-const DB: &str = "app";
+const DB: &str = ReplicaPair::DB;
 const READER_PW: &str = "replica-cli-reader-pw";
-
-struct Pair {
-    primary: ProcessServer,
-    standby: ProcessServer,
-}
-
-async fn pair() -> Pair {
-    let primary = tokio::task::spawn_blocking(|| {
-        start_for_process(&ClusterOptions {
-            tls: false,
-            superuser_password: "replica-cli-super".into(),
-        })
-    })
-    .await
-    .unwrap()
-    .expect("private primary");
-    let mut server = superuser(&primary, "postgres").connect().await.unwrap();
-    server
-        .execute(format!("CREATE DATABASE {DB}").as_str())
-        .await
-        .unwrap();
-    let admin = admin(&primary).await;
-    MIGRATOR.run(&admin).await.unwrap();
-    seed::seed(&admin, SeedKind::Demo).await.unwrap();
-    admin
-        .execute(format!("ALTER ROLE console_reader PASSWORD '{READER_PW}'").as_str())
-        .await
-        .unwrap();
-    let p = primary.clone();
-    let standby = tokio::task::spawn_blocking(move || start_standby_for_process(&p))
-        .await
-        .unwrap()
-        .expect("streaming standby");
-    Pair { primary, standby }
-}
-
-fn superuser(s: &ProcessServer, db: &str) -> PgConnectOptions {
-    PgConnectOptions::new()
-        .socket(&s.socket_dir)
-        .port(s.port)
-        .username("postgres")
-        .database(db)
-        .disable_statement_logging()
-}
-
-async fn admin(s: &ProcessServer) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(superuser(s, DB))
-        .await
-        .unwrap()
-}
 
 fn url(s: &ProcessServer) -> String {
     format!("postgres://console_reader@127.0.0.1:{}/{DB}", s.port)
@@ -113,14 +56,14 @@ async fn records(primary: &ProcessServer, detail: &str) -> Vec<(String, String)>
           WHERE l.detail = $1 ORDER BY l.id",
     )
     .bind(detail)
-    .fetch_all(&admin(primary).await)
+    .fetch_all(&ReplicaPair::admin(primary).await)
     .await
     .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_export_from_a_standby_streams_nothing_unrecorded_and_records_on_the_named_primary() {
-    let p = pair().await;
+    let p = ReplicaPair::start(READER_PW).await;
     let config = tempfile::tempdir().unwrap();
     let cfg = config.path();
 
