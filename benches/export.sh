@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Export benchmark on the bench database (tenant big-1, 1,000,000 audit rows): tenantctl export-audit (release
-# build, as console_reader, under RLS) side by side with a superuser's raw psql COPY of the same rows, and the
-# exporting process's peak memory at 100,000 and 1,000,000 rows.
+# build, as console_reader, under RLS; one COPY and two parallel slices) side by side with a superuser's raw psql
+# COPY of the same rows, the exporting process's peak memory at 100,000 and 1,000,000 rows, and the core-seconds
+# the machine was busy for each (server and client share the cores).
 #   benches/export.sh [postgres://postgres@127.0.0.1:5432/tc_bench]
 #   BASELINE_BIN=/path/to/older/tenantctl benches/export.sh   # also time another build, in the same runs
 # Exports write a signed manifest: run it under scripts/with-keyring.sh (without a keyring it exports --unsigned,
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-apt_ensure time postgresql-client
+apt_ensure time bc postgresql-client
 admin=${1:-postgres://postgres@127.0.0.1:5432/tc_bench}
 reader=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(netloc=p.netloc.replace(p.username+"@","console_reader@",1)).geturl())' "$admin")
 cargo build --release --locked -p tenantctl 2>&1 | tail -n 1
@@ -19,6 +20,9 @@ out=$(mktemp -d)
 tenant=$(psql "$admin" -qAtc "select id from tenants where slug = 'big-1'")
 [ -n "$tenant" ] || die "no tenant big-1: seed the bench database first"
 
+# Core-seconds the whole machine was busy (server and client together), from /proc/stat: on a machine whose
+# cores the server and the exporter share, this is what bounds the wall time.
+busy_cs() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 raw_copy() {
   local limit=$1
   psql "$admin" -qc "COPY (SELECT id, created_at, actor_id, action, resource_type, resource_id, host(ip), user_agent, metadata
@@ -38,13 +42,19 @@ for rows in 100000 1000000; do
   if [ -n "$since" ]; then args+=(--since "$since"); base_args+=(--since "$since"); limit="AND created_at >= '$since'"; fi
   say "$rows rows"
   for run in 1 2 3; do
-    s=$(date +%s.%N); raw_copy "$limit"; e=$(date +%s.%N)
+    b0=$(busy_cs); s=$(date +%s.%N); raw_copy "$limit"; e=$(date +%s.%N); b1=$(busy_cs)
     raw=$(echo "$e - $s" | bc)
-    /usr/bin/time -f '%e %M' -o "$out/time" "$bin" "${args[@]}" 2>/dev/null
-    read -r wall rss < "$out/time"
-    printf '  run %d: raw COPY %.2f s (%s bytes) | tenantctl %.2f s, peak RSS %d MiB (%s bytes) | ratio %.2f\n' \
-      "$run" "$raw" "$(stat -c %s "$out/raw.csv")" "$wall" "$((rss / 1024))" "$(stat -c %s "$out/export.csv")" \
-      "$(echo "$wall / $raw" | bc -l)"
+    printf '  run %d: raw COPY %.2f s (%s bytes, machine busy %.1f core-s)\n' "$run" "$raw" "$(stat -c %s "$out/raw.csv")" \
+      "$(echo "($b1 - $b0) / 100" | bc -l)"
+    for jobs in 1 2; do
+      b0=$(busy_cs)
+      /usr/bin/time -f '%e %M' -o "$out/time" "$bin" "${args[@]}" --jobs "$jobs" 2>/dev/null
+      b1=$(busy_cs)
+      read -r wall rss < "$out/time"
+      printf '         tenantctl --jobs %d: %.2f s, peak RSS %d MiB (%s bytes, machine busy %.1f core-s) | ratio %.2f\n' \
+        "$jobs" "$wall" "$((rss / 1024))" "$(stat -c %s "$out/export.csv")" "$(echo "($b1 - $b0) / 100" | bc -l)" \
+        "$(echo "$wall / $raw" | bc -l)"
+    done
     if [ -n "${BASELINE_BIN:-}" ]; then
       /usr/bin/time -f '%e %M' -o "$out/time" "$BASELINE_BIN" "${base_args[@]}" 2>/dev/null
       read -r bwall brss < "$out/time"

@@ -199,6 +199,33 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   assert.match(lines[0], /^id,occurred_at,actor_id,actor_email,action/);
   assert.ok(csv.includes('""tenant"": ""globex""'), 'globex rows in the export');
   assert.ok(!csv.includes('""tenant"": ""acme""'), 'no acme row in the export');
+  // "Show in folder" on a desktop with no file manager (Xvfb here) says so in words and keeps the success line.
+  await (await byTestId(driver, 'export-show')).click();
+  await driver.sleep(1500);
+  const openErrors = await all(driver, '[data-testid="export-open-error"]');
+  if (openErrors.length > 0) {
+    const said = await openErrors[0].getText();
+    assert.match(said, /could not show the folder/);
+    assert.doesNotMatch(said, /D-?Bus|org\.freedesktop|ServiceUnknown/i, said);
+    await screenshot(driver, '11b-show-in-folder-failed');
+  }
+  assert.match(await (await byTestId(driver, 'export-done')).getText(), /Exported \d+ events?/);
+  // Verify it in the app: the real command, the real keyring's key; then one changed byte is caught.
+  await (await byTestId(driver, 'export-verify')).click();
+  await (await byTestId(driver, 'verify-run')).click();
+  const verified = await byTestId(driver, 'verify-ok', 30000);
+  assert.match(await verified.getText(), /Verified: complete, unaltered, signed by the expected key/);
+  await screenshot(driver, '11c-verify-ok');
+  const bytes = fs.readFileSync(out);
+  bytes[bytes.length - 3] ^= 0x01;
+  fs.writeFileSync(out, bytes);
+  await (await byTestId(driver, 'verify-run')).click();
+  const failed = await byTestId(driver, 'verify-failed', 30000);
+  assert.equal(await failed.getText(), 'Does not match its manifest');
+  assert.match(await (await byTestId(driver, 'verify-lines')).getText(), /SHA-256 is [0-9a-f]{64}, not the manifest's/);
+  await screenshot(driver, '11d-verify-failed');
+  await (await byTestId(driver, 'verify-close')).click();
+  await waitFor(async () => (await all(driver, '[data-testid="verify-dialog"]')).length === 0, 'the verify dialog closed');
   await (await byTestId(driver, 'export-close')).click();
 
   // The isolation check with the live probe.

@@ -17,6 +17,8 @@ struct App {
     _config: tempfile::TempDir,
     /// Where the stand-in save dialog puts files (the mock runtime has no windowing system).
     saves: std::path::PathBuf,
+    /// What the stand-in open dialog answers (None: the user closed it).
+    chosen: std::sync::Arc<std::sync::Mutex<Option<std::path::PathBuf>>>,
 }
 
 fn app() -> App {
@@ -24,11 +26,16 @@ fn app() -> App {
     let saves = config.path().join("saved");
     std::fs::create_dir_all(&saves).unwrap();
     let dir = saves.clone();
+    let chosen = std::sync::Arc::new(std::sync::Mutex::new(None));
     let state = AppState::new(
         ProfileStore::at(config.path().join("profiles.toml")),
         Secrets::system(),
     )
-    .with_save_picker(std::sync::Arc::new(move |name: &str| Some(dir.join(name))));
+    .with_save_picker(std::sync::Arc::new(move |name: &str| Some(dir.join(name))))
+    .with_open_picker({
+        let chosen = chosen.clone();
+        std::sync::Arc::new(move || chosen.lock().unwrap().clone())
+    });
     let app = tenant_console_app::setup(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .expect("app builds");
@@ -40,6 +47,7 @@ fn app() -> App {
         window,
         _config: config,
         saves,
+        chosen,
     }
 }
 
@@ -510,6 +518,121 @@ async fn a_path_from_the_page_is_never_written() {
         )
         .unwrap_err();
     assert_eq!(kind(err), "invalid_input");
+}
+
+/// "Verify a file" in the app: this session's export by its id, or a file (or its manifest) chosen in the open
+/// dialog; the keyring's key shown; a flipped byte, another key and a closed dialog each said as such; the
+/// range counted again through the connected profile's door.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_verifies_an_export_and_says_what_is_wrong() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(&db, "demo", "console_reader", json!({}));
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+    let d = app
+        .invoke("export_destination", json!({"suggestedName": "acme.csv"}))
+        .unwrap();
+    let summary = app
+        .invoke(
+            "audit_export",
+            json!({"profileId": id, "tenant": "acme", "exportId": "e1", "destination": d["token"],
+                   "filter": {}, "options": {"bom": false}, "onProgress": "__CHANNEL__:2"}),
+        )
+        .unwrap();
+    let key = app.invoke("signing_key_show", json!({})).unwrap();
+    assert_eq!(key["public_key"], summary["public_key"]);
+    assert!(key["fingerprint"].as_str().unwrap().starts_with("SHA256:"));
+
+    // This session's export, by id: verified against this machine's key, rows counted from the file.
+    let v = app
+        .invoke("verify_file", json!({"exportId": "e1"}))
+        .unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["key_trusted"], true);
+    assert_eq!(v["rows_counted"], summary["rows"]);
+    assert_eq!(v["tenant"]["slug"], "acme");
+    assert_eq!(v["checked_against"], summary["public_key"]);
+
+    // Recounted in the tenant's scope through the profile's door: nothing changed.
+    let v = app
+        .invoke("verify_file", json!({"exportId": "e1", "recountOn": id}))
+        .unwrap();
+    assert_eq!(v["recount"]["difference"], 0, "{v}");
+    assert_eq!(v["recount"]["rows_now"], summary["rows"]);
+
+    // Chosen in the open dialog: the manifest stands for its file; a closed dialog is no answer, not an error.
+    let file = app.saves.join("acme.csv");
+    *app.chosen.lock().unwrap() = Some(app.saves.join("acme.csv.manifest.json"));
+    let v = app.invoke("verify_file", json!({})).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["file"], file.display().to_string());
+    *app.chosen.lock().unwrap() = None;
+    assert_eq!(app.invoke("verify_file", json!({})).unwrap(), Value::Null);
+
+    // Another key: the signature is valid, but not by the key named.
+    let other = "ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let w = app
+        .invoke(
+            "verify_file",
+            json!({"fileToken": v_token(&app), "publicKey": other}),
+        )
+        .unwrap();
+    assert_eq!(w["ok"], false);
+    assert_eq!(w["key_trusted"], false);
+    assert!(
+        w["problems"].to_string().contains("not with the key given"),
+        "{w}"
+    );
+    assert_eq!(
+        kind(
+            app.invoke(
+                "verify_file",
+                json!({"exportId": "e1", "publicKey": "nonsense"})
+            )
+            .unwrap_err()
+        ),
+        "invalid_input"
+    );
+
+    // One flipped byte, and the same file verified again says so.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x01;
+    std::fs::write(&file, &bytes).unwrap();
+    let v = app
+        .invoke("verify_file", json!({"exportId": "e1"}))
+        .unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["problems"].to_string().contains("SHA-256"), "{v}");
+
+    // Names only: an unknown export or token is refused; opening a file is by export id too.
+    for (cmd, args) in [
+        ("verify_file", json!({"exportId": "nope"})),
+        ("verify_file", json!({"fileToken": "nope"})),
+        (
+            "open_export",
+            json!({"exportId": "nope", "path": "/etc/passwd"}),
+        ),
+    ] {
+        assert_eq!(
+            kind(app.invoke(cmd, args).unwrap_err()),
+            "invalid_input",
+            "{cmd}"
+        );
+    }
+}
+
+/// A file token for the file the open dialog answers with now.
+fn v_token(app: &App) -> String {
+    let saved = app.chosen.lock().unwrap().clone();
+    *app.chosen.lock().unwrap() = Some(app.saves.join("acme.csv"));
+    let v = app.invoke("verify_file", json!({})).unwrap();
+    *app.chosen.lock().unwrap() = saved;
+    v["file_token"].as_str().unwrap().to_owned()
 }
 
 /// Every command the handler registers is declared in the build script's app manifest and allowed by the

@@ -211,6 +211,26 @@
  *             public_key?: string | null }} ExportSummary
  */
 /** @typedef {{ columns?: string[], tz?: string, bom: boolean }} ExportOptions */
+/** @typedef {{ public_key: string, fingerprint: string }} SigningKeyInfo */
+/**
+ * @typedef {{ rows_now: number, rows_in_manifest: number, difference: number, from_utc: string | null,
+ *             to_utc: string }} Recount
+ */
+/**
+ * @typedef {object} VerifyReport   what `tenantctl verify` prints, for a file chosen in the app
+ * @property {boolean} ok           the file is the one its manifest describes, and the signature checks out
+ * @property {string[]} problems    what is wrong, each in a sentence
+ * @property {string} file
+ * @property {string} manifest
+ * @property {{ id: string, slug: string | null, name: string } | null} tenant
+ * @property {number | null} rows_counted
+ * @property {string} sha256
+ * @property {string | null} signed_by      the fingerprint of the key that signed it
+ * @property {boolean} key_trusted          signed by the key it was checked against
+ * @property {string | null} checked_against the key it was checked against (pasted, or this machine's)
+ * @property {string} file_token            names the file to verify it again (with a recount)
+ * @property {Recount | null} recount
+ */
 /** @typedef {{ token: string, file_name: string, folder: string }} Destination */
 /** @typedef {{ version: string, initial_profile: string | null }} AppInfo */
 
@@ -499,6 +519,31 @@ export const auditExportCancel = (exportId) => call("audit_export_cancel", { exp
  * @returns {Promise<null>}
  */
 export const showInFolder = (exportId) => call("show_in_folder", { exportId });
+
+/**
+ * Opens a file this session exported with the desktop's default application, by its export id.
+ * @param {string} exportId
+ * @returns {Promise<null>}
+ */
+export const openExport = (exportId) => call("open_export", { exportId });
+
+/**
+ * The public key that signs this machine's export manifests (made on first use, kept in the keyring).
+ * @returns {Promise<SigningKeyInfo>}
+ */
+export const signingKeyShow = () => call("signing_key_show", {});
+
+/**
+ * Verifies an export against its manifest: one this session exported (`exportId`), one verified before
+ * (`fileToken`, from its report), else a file the user
+ * chooses in the native open dialog (the page names no path). `publicKey` empty: this machine's key.
+ * `recountOn`: a connected profile whose door counts the manifest's range again in the tenant's scope.
+ * null when the user closes the open dialog without choosing.
+ * @param {{ exportId?: string | null, fileToken?: string | null, publicKey?: string | null, recountOn?: string | null,
+ *           reason?: AccessReason | null }} req
+ * @returns {Promise<VerifyReport | null>}
+ */
+export const verifyFile = (req) => call("verify_file", compact(req));
 
 /**
  * Asks where to save a CSV file: the Rust side opens the native save dialog (which asks before replacing a

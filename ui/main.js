@@ -15,6 +15,7 @@ import * as profilesScreen from "./screens/profiles.js";
 import { isOpen as switcherOpen, openSwitcher } from "./screens/switcher.js";
 import * as tenantScreen from "./screens/tenant.js";
 import * as tenantsScreen from "./screens/tenants.js";
+import { openVerify } from "./screens/verify.js";
 import { Store } from "./store.js";
 
 /** @typedef {import("./store.js").State} State */
@@ -146,6 +147,7 @@ function renderShell() {
         () => store.show("tenant"),
       ),
     item("Isolation check", s.screen === "check", "nav-check", () => store.show("check")),
+    h("button", { type: "button", class: "nav-item", testid: "nav-verify", on: { click: () => openVerify(ctx) } }, "Verify a file"),
     h(
       "button",
       { type: "button", class: "nav-item switch", testid: "open-switcher", disabled: !allowed, "aria-keyshortcuts": "Control+K Meta+K", on: { click: () => openSwitcher(ctx) } },

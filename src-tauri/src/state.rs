@@ -21,6 +21,9 @@ pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
 /// windowing system (the real dialog is driven in the end-to-end test).
 pub type SavePicker = Arc<dyn Fn(&str) -> Option<PathBuf> + Send + Sync>;
 
+/// Answers the open dialog of "Verify a file" instead of the native one (tests on the mock runtime only).
+pub type OpenPicker = Arc<dyn Fn() -> Option<PathBuf> + Send + Sync>;
+
 /// The kind of the error for a command on a profile that is not connected (the app's own kind).
 pub const NOT_CONNECTED: &str = "not_connected";
 
@@ -34,7 +37,10 @@ pub struct AppState {
     destinations: Mutex<HashMap<String, PathBuf>>,
     /// Files this session exported, by export id (for "show in folder").
     finished: Mutex<HashMap<String, PathBuf>>,
+    /// Files verified in this session, by file token (to verify again with a recount).
+    verified: Mutex<HashMap<String, PathBuf>>,
     save_picker: Option<SavePicker>,
+    open_picker: Option<OpenPicker>,
     /// Passwords given "for this session only", kept in memory (never on disk) so that reconnecting (e.g. to
     /// acknowledge a bypass) does not ask again.
     session_passwords: Mutex<HashMap<String, secrecy::SecretString>>,
@@ -55,7 +61,9 @@ impl AppState {
             exports: Mutex::new(HashMap::new()),
             destinations: Mutex::new(HashMap::new()),
             finished: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
             save_picker: None,
+            open_picker: None,
             session_passwords: Mutex::new(HashMap::new()),
             initial_profile: std::env::var("TENANT_CONSOLE_PROFILE").ok(),
         }
@@ -69,6 +77,16 @@ impl AppState {
 
     pub fn save_picker(&self) -> Option<SavePicker> {
         self.save_picker.clone()
+    }
+
+    /// Answers the open dialog with `picker` (tests on the mock runtime only).
+    pub fn with_open_picker(mut self, picker: OpenPicker) -> Self {
+        self.open_picker = Some(picker);
+        self
+    }
+
+    pub fn open_picker(&self) -> Option<OpenPicker> {
+        self.open_picker.clone()
     }
 
     pub fn remember_destination(&self, token: &str, path: PathBuf) {
@@ -98,6 +116,21 @@ impl AppState {
             .lock()
             .expect("not poisoned")
             .get(export_id)
+            .cloned()
+    }
+
+    pub fn remember_verified(&self, token: &str, path: PathBuf) {
+        self.verified
+            .lock()
+            .expect("not poisoned")
+            .insert(token.to_owned(), path);
+    }
+
+    pub fn verified(&self, token: &str) -> Option<PathBuf> {
+        self.verified
+            .lock()
+            .expect("not poisoned")
+            .get(token)
             .cloned()
     }
 

@@ -13,6 +13,7 @@ import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileNam
 import { copyButton } from "../elements/copy-button.js";
 import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress } from "../format.js";
 import { REASON_CATEGORIES } from "../prompts.js";
+import { openVerify } from "./verify.js";
 
 /** @typedef {import("./tenant.js").TabCtx} TabCtx */
 /** @typedef {import("../api.js").AuditFilter} AuditFilter */
@@ -295,24 +296,41 @@ export function openExport(ctx, filter) {
             ),
         )
       : null;
-    const show = h("button", { type: "button", class: "primary", testid: "export-show" }, "Show in folder");
-    show.addEventListener("click", async () => {
-      try {
-        await api.showInFolder(done);
-      } catch (e) {
-        replace(result, errorBox(e));
-      }
-    });
+    // Opening the folder or the file needs a file manager or a desktop portal, which minimal desktops lack:
+    // a failure is said below the buttons, in words, and the success line and the path stay.
+    const openProblem = h("div", { testid: "export-open-problem" });
+    const opener = (/** @type {string} */ label, /** @type {string} */ testid, /** @type {(id: string) => Promise<null>} */ open, /** @type {string} */ what) => {
+      const b = h("button", { type: "button", testid }, label);
+      b.addEventListener("click", async () => {
+        replace(openProblem);
+        try {
+          await open(done);
+        } catch (e) {
+          replace(
+            openProblem,
+            h("p", { class: "field-error", role: "alert", testid: "export-open-error" }, `This desktop could not ${what}: ${api.toApiError(e).message}. The file is saved; copy its path above.`),
+          );
+        }
+      });
+      return b;
+    };
+    const show = opener("Show in folder", "export-show", api.showInFolder, "show the folder");
+    show.classList.add("primary");
+    const openFile = opener("Open file", "export-open-file", api.openExport, "open the file");
+    const pathId = uid("done-path");
+    const verify = h("button", { type: "button", testid: "export-verify" }, "Verify…");
+    verify.addEventListener("click", () => openVerify({ store: ctx.store }, { exportId: done, fileName: summary.path.split(/[\\/]/).pop() ?? null }));
     replace(
       result,
       h(
         "div",
         { class: "export-done", testid: "export-done" },
         h("p", { class: "ok-line" }, `Exported ${formatCount(summary.rows)} event${summary.rows === 1 ? "" : "s"} (${formatBytes(summary.bytes)}) in ${formatDuration(summary.seconds)}.`),
-        h("p", { class: "mono path", testid: "export-done-path" }, summary.path),
+        h("div", { class: "fix-head" }, h("p", { id: pathId, class: "mono path", testid: "export-done-path" }, summary.path), copyButton(pathId, "Copy path")),
         summary.recorded === "yes" && h("p", { class: "hint" }, "The export was recorded in the tenant's access history."),
         evidence,
-        show,
+        h("div", { class: "row-actions" }, show, openFile, verify),
+        openProblem,
       ),
     );
     announce(`Export done: ${summary.rows} events.`);

@@ -221,6 +221,11 @@ pub struct AuditPage {
 
 /// The SELECT list shared by pages and export: every column as text or timestamptz, in [`AuditEvent`] order.
 pub(crate) fn select_list(s: &Schema, alias: &str, with_email: bool) -> String {
+    select_parts(s, alias, with_email).join(", ")
+}
+
+/// The items of [`select_list`], one per field, in its order.
+pub(crate) fn select_parts(s: &Schema, alias: &str, with_email: bool) -> [String; 10] {
     let a = &s.mapping.audit_logs;
     let c = |name: &str| format!("{alias}.{}", col(name));
     let opt = |name: &Option<String>| match name {
@@ -254,18 +259,19 @@ pub(crate) fn select_list(s: &Schema, alias: &str, with_email: bool) -> String {
         }
         other => opt(other),
     };
-    format!(
-        // Named for the browser (rows read by name); in this order for the export's binary COPY.
-        "{}::text AS id, {} AS occurred_at, {}::text AS actor_id, {email} AS actor_email, {}::text AS action, \
-         {} AS resource_type, {} AS resource_id, {ip} AS ip, {} AS user_agent, {meta} AS metadata",
-        c(&a.id),
-        s.audit_ts.select(&c(&a.created_at)),
-        c(&a.actor_id),
-        c(&a.action),
-        opt(&a.resource_type),
-        opt(&a.resource_id),
-        opt(&a.user_agent),
-    )
+    // Named for the browser (rows read by name); in this order for the export's binary COPY.
+    [
+        format!("{}::text AS id", c(&a.id)),
+        format!("{} AS occurred_at", s.audit_ts.select(&c(&a.created_at))),
+        format!("{}::text AS actor_id", c(&a.actor_id)),
+        format!("{email} AS actor_email"),
+        format!("{}::text AS action", c(&a.action)),
+        format!("{} AS resource_type", opt(&a.resource_type)),
+        format!("{} AS resource_id", opt(&a.resource_id)),
+        format!("{ip} AS ip"),
+        format!("{} AS user_agent", opt(&a.user_agent)),
+        format!("{meta} AS metadata"),
+    ]
 }
 
 /// Reads one page of the tenant's audit log, newest first, starting after `after`.

@@ -265,6 +265,110 @@ print(json.dumps(rows[1:]))
     }
 }
 
+/// The id (bigint), the actor (uuid) and the address (inet) travel raw in the COPY and are written by the client:
+/// the file must hold exactly the server's own text for them (`::text`, `host()`), the server being the judge,
+/// for every shape of IPv6 address (runs of zero words anywhere, IPv4-mapped and -compatible) and for NULLs.
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_fields_are_written_as_the_servers_own_text() {
+    use rand::{Rng, SeedableRng};
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    let mut addresses: Vec<Option<String>> = [
+        "0.0.0.0",
+        "255.255.255.255",
+        "10.0.0.1",
+        "::",
+        "::1",
+        "::2",
+        "1::",
+        "::ffff:1.2.3.4",
+        "::ffff:0.0.0.0",
+        "::1.2.3.4",
+        "::0.0.1.0",
+        "1:0:0:2:0:0:0:3",
+        "1:0:0:2:0:0:3:4",
+        "1:2:3:4:5:6:7:0",
+        "0:1:0:1:0:1:0:1",
+        "2001:db8::ff00:42:8329",
+        "fe80::1%0",
+        "::ffff:ffff:ffff",
+        "0:0:0:0:0:fffe:102:304",
+    ]
+    .iter()
+    .map(|a| Some(a.split('%').next().unwrap().to_owned()))
+    .collect();
+    addresses.push(None);
+    // Random addresses with many zero words, so that runs of every length fall at every position.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1e7);
+    for _ in 0..300 {
+        let words: Vec<String> = (0..8)
+            .map(|_| {
+                if rng.gen_bool(0.55) {
+                    "0".to_owned()
+                } else {
+                    format!("{:x}", rng.gen::<u16>())
+                }
+            })
+            .collect();
+        addresses.push(Some(words.join(":")));
+    }
+    let actor: Option<String> = sqlx::query_scalar(
+        "SELECT m.user_id::text FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE t.slug = 'acme' LIMIT 1",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    for (i, ip) in addresses.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO audit_logs (tenant_id, actor_id, action, ip, created_at)
+             VALUES (CAST($1 AS uuid), CAST($2 AS uuid), 'wire.test', CAST($3 AS inet), now() - interval '1 day')",
+        )
+        .bind(&acme.id)
+        .bind(if i % 3 == 0 { None } else { actor.clone() })
+        .bind(ip)
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.csv");
+    let opts = ExportOptions {
+        filter: AuditFilter {
+            action: Some("wire.test".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    export_to_path(
+        &tenant_console_dev::testing::door(&db),
+        &acme.id,
+        &opts,
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let rows = read_csv(&path);
+    let expected: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT a.id::text, a.actor_id::text, host(a.ip) FROM audit_logs a
+           JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'acme' AND a.action = 'wire.test'
+          ORDER BY a.created_at, a.id",
+    )
+    .fetch_all(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), addresses.len());
+    assert_eq!(rows.len(), expected.len());
+    for (row, (id, actor_id, host)) in rows.iter().zip(&expected) {
+        assert_eq!(&row[0], id);
+        assert_eq!(&row[2], actor_id.as_deref().unwrap_or_default());
+        assert_eq!(&row[7], host.as_deref().unwrap_or_default(), "row {id}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_export_leaves_no_file_and_says_so() {
     let t = TestDb::demo().await;

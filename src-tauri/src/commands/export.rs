@@ -1,6 +1,7 @@
 //! The export dialog: where to save (the native save dialog, opened here, never a path from the page), audit CSV
 //! export with progress through a channel, cancel, and "show in folder" for a finished export.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -195,17 +196,185 @@ pub fn show_in_folder(state: State<'_, AppState>, export_id: String) -> CmdResul
     let path = state
         .finished(&export_id)
         .ok_or_else(|| IpcError::new("invalid_input", "no finished export has that id"))?;
-    tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| {
-        IpcError::new(
-            "io",
-            format!("cannot show {} in its folder: {e}", path.display()),
-        )
+    tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| desktop_error("show the folder", &e))
+}
+
+/// Opens a file this session exported with the desktop's default application (named by its export id).
+#[tauri::command]
+pub fn open_export(state: State<'_, AppState>, export_id: String) -> CmdResult<()> {
+    let path = state
+        .finished(&export_id)
+        .ok_or_else(|| IpcError::new("invalid_input", "no finished export has that id"))?;
+    tauri_plugin_opener::open_path(&path, None::<&str>)
+        .map_err(|e| desktop_error("open the file", &e))
+}
+
+/// A desktop that cannot open or show a file (no file manager, no portal, as on minimal desktops), in words:
+/// the D-Bus or launcher message goes to the log, not to the user.
+fn desktop_error(what: &str, e: &dyn std::fmt::Display) -> IpcError {
+    tracing::warn!(error = %e, "cannot {what}");
+    IpcError::new(
+        "desktop",
+        format!("no file manager or desktop portal answered (asked to {what})"),
+    )
+}
+
+/// The open dialog's title for "Verify a file" (the end-to-end test finds the dialog's window by it).
+pub const VERIFY_DIALOG_TITLE: &str = "Choose an export to verify";
+
+/// This machine's signing key, public half: what the auditor is given.
+#[derive(Serialize)]
+pub struct SigningKeyInfo {
+    pub public_key: String,
+    pub fingerprint: String,
+}
+
+/// The public key that signs this machine's export manifests (made on first use, kept in the keyring only).
+#[tauri::command]
+pub async fn signing_key_show(state: State<'_, AppState>) -> CmdResult<SigningKeyInfo> {
+    let key = tenant_console_core::signing::SigningIdentity::load_or_create(state.secrets()?)
+        .await?
+        .public_key();
+    Ok(SigningKeyInfo {
+        public_key: key.to_text(),
+        fingerprint: key.fingerprint(),
     })
+}
+
+/// What "Verify a file" found: the core's verification of the file against its manifest, the key it was
+/// checked against, and the recount in the tenant's scope when one was asked for.
+#[derive(Serialize)]
+pub struct VerifyReport {
+    #[serde(flatten)]
+    pub verification: export::Verification,
+    /// The key the signature had to be made with: the one pasted in the dialog, or this machine's own.
+    pub checked_against: Option<String>,
+    /// Names the file for another verification (with a recount) without the dialog again.
+    pub file_token: String,
+    pub recount: Option<export::Recount>,
+}
+
+/// Checks an export against its manifest, as `tenantctl verify` does: a file this session exported (by its
+/// export id), one verified before (by its file token), or one chosen in the native open dialog (never a path
+/// from the page). The manifest is the one
+/// beside the file (choosing the manifest itself means its file). With `recount_on`, the manifest's range is
+/// counted again through that connected profile's door (a tenant read: reason policy, record).
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+pub async fn verify_file<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    export_id: Option<String>,
+    file_token: Option<String>,
+    public_key: Option<String>,
+    recount_on: Option<String>,
+    reason: Option<AccessReason>,
+) -> CmdResult<Option<VerifyReport>> {
+    let trusted = match public_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        Some(text) => Some(tenant_console_core::signing::PublicKey::parse(text)?),
+        // This machine's own key when it has one (verifying never makes one).
+        None => match state.secrets() {
+            Ok(secrets) => tenant_console_core::signing::SigningIdentity::load(secrets)
+                .await
+                .ok()
+                .flatten()
+                .map(|k| k.public_key()),
+            Err(_) => None,
+        },
+    };
+    let path = match (export_id, file_token) {
+        (Some(id), _) => state
+            .finished(&id)
+            .ok_or_else(|| IpcError::new("invalid_input", "no finished export has that id"))?,
+        (None, Some(token)) => state
+            .verified(&token)
+            .ok_or_else(|| IpcError::new("invalid_input", "no verified file has that token"))?,
+        (None, None) => {
+            let chosen = match state.open_picker() {
+                Some(pick) => pick(),
+                None => {
+                    use tauri_plugin_dialog::DialogExt;
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    app.dialog()
+                        .file()
+                        .set_title(VERIFY_DIALOG_TITLE)
+                        .add_filter(
+                            "Audit export or its manifest",
+                            &["csv", "jsonl", "gz", "json"],
+                        )
+                        .pick_file(move |p| {
+                            let _ = tx.send(p.and_then(|p| p.into_path().ok()));
+                        });
+                    rx.await.ok().flatten()
+                }
+            };
+            match chosen {
+                Some(p) => data_file_of(p),
+                None => return Ok(None),
+            }
+        }
+    };
+    let checked_against = trusted.as_ref().map(|k| k.to_text());
+    let verification = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || export::verify(&path, None, trusted.as_ref()))
+            .await
+            .map_err(|_| IpcError::new("io", "the verification stopped unexpectedly"))??
+    };
+    let recount = match recount_on {
+        None => None,
+        Some(profile_id) => {
+            let door = state.door(&profile_id)?;
+            let manifest = export::read_manifest(&verification.manifest)?;
+            Some(export::recount(&door, &manifest, reason.as_ref()).await?)
+        }
+    };
+    let file_token = uuid::Uuid::new_v4().to_string();
+    state.remember_verified(&file_token, path);
+    Ok(Some(VerifyReport {
+        verification,
+        checked_against,
+        file_token,
+        recount,
+    }))
+}
+
+/// The export a chosen file stands for: the file itself, or the file beside a chosen `NAME.manifest.json`.
+fn data_file_of(chosen: PathBuf) -> PathBuf {
+    match chosen
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".manifest.json"))
+    {
+        Some(data) if !data.is_empty() => chosen.with_file_name(data),
+        _ => chosen,
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::suggested_file_name;
+    use super::{data_file_of, suggested_file_name};
+
+    #[test]
+    fn a_chosen_manifest_stands_for_its_file() {
+        use std::path::PathBuf;
+        assert_eq!(
+            data_file_of(PathBuf::from("/x/a.csv.manifest.json")),
+            PathBuf::from("/x/a.csv")
+        );
+        assert_eq!(
+            data_file_of(PathBuf::from("/x/a.jsonl.gz")),
+            PathBuf::from("/x/a.jsonl.gz")
+        );
+        assert_eq!(
+            data_file_of(PathBuf::from("/x/.manifest.json")),
+            PathBuf::from("/x/.manifest.json")
+        );
+    }
 
     #[test]
     fn a_suggested_name_is_a_plain_file_name() {

@@ -36,5 +36,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         export::audit_export,
         export::audit_export_cancel,
         export::show_in_folder,
+        export::open_export,
+        export::signing_key_show,
+        export::verify_file,
     ]
 }

@@ -23,4 +23,7 @@
     "audit_export",
     "audit_export_cancel",
     "show_in_folder",
+    "open_export",
+    "signing_key_show",
+    "verify_file",
 ]

@@ -721,6 +721,72 @@ describe("export", () => {
     assert.deepEqual((await calls(page, "show_in_folder"))[0].args, { exportId: exp.args.exportId });
   });
 
+  test("a desktop that cannot show the folder says so in words and keeps the success line, the path and its copy", async () => {
+    const page = await start({ desktopMissing: true });
+    await openExportDialog(page);
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: "audit-acme.csv" }).waitFor();
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    await page.evaluate(() => window.__MOCK__.export.finish());
+    await page.locator('[data-testid="export-done"]').waitFor();
+    await page.click('[data-testid="export-show"]');
+    const problem = page.locator('[data-testid="export-open-error"]');
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /This desktop could not show the folder: no file manager or desktop portal answered.*The file is saved; copy its path above\./);
+    assert.doesNotMatch(await problem.textContent(), /D-Bus|org\.freedesktop/);
+    // Still there: the success line and the path, with its copy button.
+    assert.match(await page.locator('[data-testid="export-done"]').textContent(), /Exported 10,000 events/);
+    assert.equal(await page.locator('[data-testid="export-done-path"]').textContent(), "/home/me/audit-acme.csv");
+    assert.equal(await page.locator('[data-testid="export-done"] copy-button').count(), 2);
+    await page.click('[data-testid="export-open-file"]');
+    await page.locator('[data-testid="export-open-error"]', { hasText: "could not open the file" }).waitFor();
+    await shot(page, "export-open-failed-light");
+  });
+
+  test("a finished export verifies from its dialog; Verify a file checks a chosen file and says what is wrong", async () => {
+    const page = await start({ verifyChoice: "/home/me/old-audit.csv", verifyTampered: false });
+    await openExportDialog(page);
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: "audit-acme.csv" }).waitFor();
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    await page.evaluate(() => window.__MOCK__.export.finish());
+    await page.locator('[data-testid="export-done"]').waitFor();
+    await page.click('[data-testid="export-verify"]');
+    const dialog = page.locator('[data-testid="verify-dialog"]');
+    await dialog.waitFor();
+    // This machine's key, to give to auditors, with its copy button.
+    await page.locator('[data-testid="verify-own-key-text"]', { hasText: "ed25519:AAAAC3" }).waitFor();
+    await page.click('[data-testid="verify-run"]');
+    await page.locator('[data-testid="verify-ok"]').waitFor();
+    assert.equal(await page.locator('[data-testid="verify-ok"]').textContent(), "Verified: complete, unaltered, signed by the expected key");
+    const lines = await page.locator('[data-testid="verify-lines"]').textContent();
+    assert.match(lines, /Tenant: Acme Corporation \(acme\)/);
+    assert.match(lines, /Events in the file: 10,000/);
+    const [exp] = await calls(page, "audit_export");
+    assert.deepEqual((await calls(page, "verify_file"))[0].args, { exportId: exp.args.exportId });
+    await shot(page, "verify-ok-light");
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Escape");
+
+    // From the navigation: another key pasted; the file comes from the open dialog (the page names no path).
+    await page.click('[data-testid="nav-verify"]');
+    await page.fill('[data-testid="verify-public-key"]', "ed25519:SOMEONEELSE");
+    await page.check('[data-testid="verify-recount"]');
+    await page.click('[data-testid="verify-run"]');
+    await page.locator('[data-testid="verify-failed"]').waitFor();
+    assert.equal(await page.locator('[data-testid="verify-file"]').textContent(), "/home/me/old-audit.csv");
+    const failed = await page.locator('[data-testid="verify-lines"]').textContent();
+    assert.match(failed, /✗ the manifest was signed with key SHA256:q1w2e3r4t5y6u7i8o9p0, not with the key given/);
+    assert.match(failed, /Counted again in the tenant's scope: 10,003 events now, 10,000 in the file \(\+3\)/);
+    const v = await calls(page, "verify_file");
+    assert.deepEqual(v[1].args, { publicKey: "ed25519:SOMEONEELSE" });
+    // The recount is a second call naming the verified file by its token, through the connected profile.
+    assert.deepEqual(v[2].args, { fileToken: "verified-2", publicKey: "ed25519:SOMEONEELSE", recountOn: "p-demo" });
+    await shot(page, "verify-failed-light");
+  });
+
   test("no export starts before a file was chosen in the save dialog, and a cancelled dialog chooses nothing", async () => {
     const page = await start({ savePath: null });
     await openExportDialog(page);

@@ -8,7 +8,8 @@
 //   export.finish()           lets a running export complete
 //
 // Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, failStats, secretMissing, tenantOpenRejects,
-// holds: [[cmd, tenant]], exportTotal, savePath, freezePrototype }.
+// holds: [[cmd, tenant]], exportTotal, savePath, freezePrototype, desktopMissing (show/open fail as on a minimal
+// desktop), verifyChoice (the file the open dialog answers with), verifyTampered }.
 
 /** @param {Record<string, any>} config */
 export function installMock(config) {
@@ -17,6 +18,8 @@ export function installMock(config) {
     config || {},
   );
   const clone = (v) => JSON.parse(JSON.stringify(v));
+  /** Files verified, by the token verify_file answered with. */
+  const verified = new Map();
   const err = (kind, message) => ({ kind, message });
   const day = 86400000;
   const base = Date.parse("2026-11-20T12:00:00Z");
@@ -356,7 +359,39 @@ export function installMock(config) {
     show_in_folder: (a) => {
       only("show_in_folder", a, ["exportId"]);
       need(a, ["exportId"]);
+      if (cfg.desktopMissing) throw err("desktop", "no file manager or desktop portal answered (asked to show the folder)");
       return null;
+    },
+    open_export: (a) => {
+      only("open_export", a, ["exportId"]);
+      need(a, ["exportId"]);
+      if (cfg.desktopMissing) throw err("desktop", "no file manager or desktop portal answered (asked to open the file)");
+      return null;
+    },
+    signing_key_show: (a) => {
+      only("signing_key_show", a, []);
+      return { public_key: "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==", fingerprint: "SHA256:q1w2e3r4t5y6u7i8o9p0" };
+    },
+    verify_file: (a) => {
+      only("verify_file", a, ["exportId", "fileToken", "publicKey", "recountOn", "reason"]);
+      // Without an export id or a token, the native open dialog: `verifyChoice` stands for the user's choice.
+      const file = a.exportId ? cfg.savePath : a.fileToken ? verified.get(a.fileToken) : cfg.verifyChoice ?? null;
+      if (!file) return null;
+      const fileToken = `verified-${verified.size + 1}`;
+      verified.set(fileToken, file);
+      const tampered = !!cfg.verifyTampered;
+      const otherKey = !!a.publicKey && a.publicKey !== "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==";
+      const problems = [];
+      if (tampered) problems.push("the file's SHA-256 is 00ff…, not the manifest's 9f86…: its bytes differ from the export's");
+      if (otherKey) problems.push("the manifest was signed with key SHA256:q1w2e3r4t5y6u7i8o9p0, not with the key given (SHA256:other)");
+      return {
+        ok: problems.length === 0, problems, file, manifest: `${file}.manifest.json`,
+        tenant: { id: "t-acme", slug: "acme", name: "Acme Corporation" }, rows_counted: 10000,
+        sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        signed_by: "SHA256:q1w2e3r4t5y6u7i8o9p0", key_trusted: !otherKey, checked_against: a.publicKey || "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==",
+        file_token: fileToken,
+        recount: a.recountOn ? { rows_now: 10003, rows_in_manifest: 10000, difference: 3, from_utc: null, to_utc: "2026-11-20T12:00:00Z" } : null,
+      };
     },
     export_destination: (a) => {
       only("export_destination", a, ["suggestedName"]);

@@ -32,6 +32,7 @@ use crate::sql::{col, SettingsSql, SqlSink};
 mod actors;
 mod binary;
 mod copy;
+mod decode;
 mod manifest;
 mod writer;
 
@@ -194,9 +195,10 @@ impl FileFormat {
     }
 }
 
-/// How many slices an export reads at once by default: one per two cores, at most 4. Each slice keeps two
-/// busy (the server's COPY and the client's formatting); on two cores a second slice only competes with the
-/// first (measured: 1.6-2.0x slower, benches/export.sh), so there one COPY it is.
+/// How many slices an export reads at once by default: one per two cores, at most 4. The machine's cores are
+/// shared by the server's COPYs and the client's formatting, hashing and writing: on two cores one COPY (with
+/// the server's own parallel plan) already keeps both busy (measured with benches/export.sh: 1.7-1.9 s for one,
+/// 1.9-2.2 s for two slices of the 1M-row tenant, both cores busy throughout), so there it is one.
 pub fn default_jobs() -> usize {
     (std::thread::available_parallelism()
         .map(|n| n.get())

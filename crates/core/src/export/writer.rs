@@ -176,6 +176,7 @@ pub(super) fn write_rows(
     header: bool,
     spools: Vec<Spool>,
     mut lookup: Lookup,
+    wires: [super::decode::Wire; COPY_FIELDS],
     handle: &tokio::runtime::Handle,
     rows: &AtomicU64,
     bytes: &Arc<AtomicU64>,
@@ -230,7 +231,9 @@ pub(super) fn write_rows(
     // The first and the last event written (id, time), for the manifest.
     let mut first: Option<(Vec<u8>, i64)> = None;
     let mut last: (Vec<u8>, i64) = (Vec::new(), 0);
-    let mut on_row = |f: &Fields<'_>| -> Result<()> {
+    let mut decoder = super::decode::Decoder::new(wires);
+    let mut on_row = |raw: &Fields<'_>| -> Result<()> {
+        let f = &decoder.decode(raw)?;
         let id = f[0].unwrap_or_default();
         let micros = f[1]
             .and_then(|b| <[u8; 8]>::try_from(b).ok())
