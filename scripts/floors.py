@@ -17,7 +17,7 @@ CORE_FLOORS = [
     ("connection", ["db"]),
     ("scope", ["scope"]),
     ("queries", ["tenants", "members", "roles", "audit"]),
-    ("access: the door, grants, records", ["access"]),
+    ("access: the door, grants, records; the tenant at a glance", ["access", "glance"]),
     ("profiles", ["profile"]),
     ("export and isolation", ["export", "isolation"]),
     ("test support (feature testing only)", ["testing"]),

@@ -699,6 +699,7 @@ fn the_uis_error_kinds_are_the_rusts() {
         .map(|k| k.to_string())
         .collect();
     rust.insert(tenant_console_app::state::NOT_CONNECTED.to_owned());
+    rust.insert(tenant_console_app::state::DESKTOP.to_owned());
     rust.insert("ipc".to_owned());
     assert_eq!(ui, rust, "ui/api.js ErrorKind and the Rust kinds differ");
 }

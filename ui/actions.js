@@ -67,10 +67,16 @@ export class Actions {
       } catch (err) {
         const e = api.toApiError(err);
         const keyring = e.kind === ErrorKind.KeyringUnavailable || e.kind === ErrorKind.KeyringNotPersistent;
-        if (password !== undefined || (e.kind !== ErrorKind.SecretMissing && !keyring)) throw e;
+        const refused = e.kind === ErrorKind.ConnectAuth;
+        if (password !== undefined || (e.kind !== ErrorKind.SecretMissing && !keyring && !refused)) throw e;
+        // In the app's words: never the profile's id, never a command to type.
         const answer = await askPassword({
           profileName: profile.name,
-          why: keyring ? `${e.message} Enter the password to use it for this session only.` : `No password is stored for ${profile.name}. Enter the password of database user ${profile.user}.`,
+          why: keyring
+            ? `The system keyring is locked or not available here, so no password can be kept. Enter the password of database user ${profile.user} for this session only.`
+            : refused
+              ? `The server refused the password of database user ${profile.user}. Enter it again.`
+              : `No password is stored for ${profile.name}. Enter the password of database user ${profile.user}.`,
           canRemember: !keyring,
         });
         if (!answer) return null;

@@ -272,7 +272,10 @@ export const ErrorKind = Object.freeze({
   ConnectDatabaseMissing: "connect_database_missing",
   ConnectPrivileges: "connect_privileges",
   ConnectServerUnavailable: "connect_server_unavailable",
+  ConnectNotPostgres: "connect_not_postgres",
   ConnectFailed: "connect_failed",
+  /** The app's own: no file manager or desktop portal could show or open a file. */
+  Desktop: "desktop",
   /** Not from the commands: the IPC itself failed, or the reply was not `{kind, message}`. */
   Ipc: "ipc",
 });
@@ -282,11 +285,14 @@ export class ApiError extends Error {
   /**
    * @param {string} kind
    * @param {string} message
+   * @param {string | null} [logFile]
    */
-  constructor(kind, message) {
+  constructor(kind, message, logFile = null) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
+    /** @type {string | null} where the app's log is, when the message points there */
+    this.logFile = logFile;
   }
 }
 
@@ -298,8 +304,8 @@ export class ApiError extends Error {
 export function toApiError(e) {
   if (e instanceof ApiError) return e;
   if (e && typeof e === "object" && "kind" in e && "message" in e) {
-    const o = /** @type {{kind: unknown, message: unknown}} */ (e);
-    return new ApiError(String(o.kind), String(o.message));
+    const o = /** @type {{kind: unknown, message: unknown, log_file?: unknown}} */ (e);
+    return new ApiError(String(o.kind), String(o.message), typeof o.log_file === "string" ? o.log_file : null);
   }
   if (typeof e === "string") return new ApiError(ErrorKind.Ipc, e);
   if (e instanceof Error) return new ApiError(ErrorKind.Ipc, e.message);
@@ -480,6 +486,23 @@ export const auditCount = (profileId, tenant, filter) => call("audit_count", { p
 export const accessHistory = (profileId, tenant, after) => call("access_history", compact({ profileId, tenant, after }));
 
 /**
+ * @typedef {{ actor_id: string, email: string | null, events: number, last: string }} ActorActivity
+ * @typedef {{ since: string, events_read: number, capped: boolean, items: ActorActivity[] }} ActiveActors
+ * @typedef {{ action: string, since: string, count: Count, latest: AuditEvent[] }} FailedLogins
+ * @typedef {{ latest: AuditEvent[], active_actors: ActiveActors, failed_logins: FailedLogins,
+ *             recent_access: AccessEntry[], as_of: string }} Glance
+ */
+
+/**
+ * The tenant at a glance, read in its scope: the newest events, the most active actors and the failed sign-ins
+ * of the last 30 days, the latest support accesses.
+ * @param {string} profileId
+ * @param {string} tenant
+ * @returns {Promise<Glance>}
+ */
+export const tenantGlance = (profileId, tenant) => call("tenant_glance", { profileId, tenant });
+
+/**
  * @param {string} profileId
  * @param {{ probe?: boolean, tenant?: string | null }} [opts]
  * @returns {Promise<CheckReport>}
@@ -526,6 +549,12 @@ export const showInFolder = (exportId) => call("show_in_folder", { exportId });
  * @returns {Promise<null>}
  */
 export const openExport = (exportId) => call("open_export", { exportId });
+
+/**
+ * Opens the app's log of today with the desktop's default application.
+ * @returns {Promise<null>}
+ */
+export const openLog = () => call("open_log", {});
 
 /**
  * The public key that signs this machine's export manifests (made on first use, kept in the keyring).

@@ -4,8 +4,9 @@
  * error's kind, and an action when there is an obvious one (retry, reconnect). Branches on `kind`, never on
  * the message's words.
  */
-import { ApiError, ErrorKind, toApiError } from "./api.js";
-import { h } from "./dom.js";
+import { ApiError, ErrorKind, openLog, toApiError } from "./api.js";
+import { h, uid } from "./dom.js";
+import { copyButton } from "./elements/copy-button.js";
 
 /**
  * Advice for a kind, or null when the message says it all.
@@ -33,14 +34,15 @@ export function adviceFor(kind) {
     case ErrorKind.Ipc:
       return "The window could not reach the app. Restart Tenant Console; if it persists, see its log.";
     default:
-      return kind.startsWith("connect_") ? "Test connection on the profiles screen explains the cause and what to try." : null;
+      // A connection failure's message already carries the doctor's cause and what to try.
+      return null;
   }
 }
 
 /**
  * An error block (role="alert") for a failed command.
  * @param {unknown} err
- * @param {{ retry?: () => void, reconnect?: () => void, testid?: string }} [opts]
+ * @param {{ retry?: () => void, reconnect?: () => void, reenter?: () => void, testid?: string }} [opts]
  */
 export function errorBox(err, opts = {}) {
   const e = err instanceof ApiError ? err : toApiError(err);
@@ -56,7 +58,36 @@ export function errorBox(err, opts = {}) {
       { class: "error-actions" },
       lost && opts.reconnect && h("button", { type: "button", on: { click: opts.reconnect } }, "Reconnect"),
       opts.retry && h("button", { type: "button", on: { click: opts.retry } }, "Try again"),
+      opts.reenter && h("button", { type: "button", testid: "error-reenter", on: { click: opts.reenter } }, "Enter the password again…"),
       h("small", { class: "error-kind" }, `code: ${e.kind}`),
     ),
+    e.logFile && logLine(e.logFile),
+  );
+}
+
+/**
+ * Where the log is, with Copy and Open: "the log has the details" must say which log.
+ * @param {string} path
+ */
+function logLine(path) {
+  const id = uid("log-path");
+  const problem = h("span", { class: "field-error" });
+  return h(
+    "div",
+    { class: "error-log", testid: "error-log" },
+    "The app's log: ",
+    h("code", { id, class: "mono" }, path),
+    " ",
+    copyButton(id, "Copy the log's path"),
+    " ",
+    h(
+      "button",
+      {
+        type: "button", testid: "error-open-log",
+        on: { click: () => void openLog().catch((err) => { problem.textContent = ` ${toApiError(err).message}`; }) },
+      },
+      "Open the log",
+    ),
+    problem,
   );
 }

@@ -171,3 +171,26 @@ export function formatJson(v) {
     return String(v);
   }
 }
+
+/** The user's time zone (IANA), or "UTC" when the platform does not say. */
+export function localZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+/**
+ * The hover text of a time shown relative or local: the time in the zone with its name, and in UTC.
+ * "2026-11-23 08:39:05 Europe/Berlin · 2026-11-23 07:39:05 UTC"
+ * @param {string | null | undefined} iso
+ * @param {string} [timeZone]  default: the user's
+ */
+export function timeTitle(iso, timeZone) {
+  if (!iso) return "";
+  const zone = timeZone ?? localZone();
+  const local = formatTime(iso, zone);
+  const utc = formatTime(iso, "UTC");
+  return zone === "UTC" || zone === "Etc/UTC" ? `${utc} UTC` : `${local} ${zone} · ${utc} UTC`;
+}

@@ -12,13 +12,24 @@ use tenant_console_core::Error;
 pub struct IpcError {
     pub kind: String,
     pub message: String,
+    /// Where the app's log is, when the message sends the user there ("the log has the details"): the
+    /// window shows it, with Copy and Open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
 }
 
 impl IpcError {
     pub fn new(kind: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let log_file = message
+            .contains("the log has")
+            .then(crate::logs::log_file)
+            .flatten()
+            .map(|p| p.display().to_string());
         IpcError {
             kind: kind.to_owned(),
-            message: message.into(),
+            message,
+            log_file,
         }
     }
 }

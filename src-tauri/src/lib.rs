@@ -8,6 +8,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod logs;
 pub mod state;
 
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

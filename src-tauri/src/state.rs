@@ -27,6 +27,9 @@ pub type OpenPicker = Arc<dyn Fn() -> Option<PathBuf> + Send + Sync>;
 /// The kind of the error for a command on a profile that is not connected (the app's own kind).
 pub const NOT_CONNECTED: &str = "not_connected";
 
+/// The kind of the error when no file manager or desktop portal could show or open a file (the app's own).
+pub const DESKTOP: &str = "desktop";
+
 /// Everything the commands share.
 pub struct AppState {
     pub store: ProfileStore,

@@ -10,7 +10,7 @@ import { ErrorKind } from "../api.js";
 import { announce, h, replace } from "../dom.js";
 import { copyButton } from "../elements/copy-button.js";
 import { errorBox } from "../errors.js";
-import { formatAgo, formatCount, formatEstimate, formatTime } from "../format.js";
+import { formatAgo, formatCount, formatDate, formatEstimate, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
 import { askReason } from "../prompts.js";
 import * as accessTab from "./access.js";
@@ -223,6 +223,9 @@ export function mount(root, ctx) {
       panel,
       h(
         "div",
+        { class: "overview-top" },
+      h(
+        "div",
         { class: "stats", testid: "tenant-stats" },
         stat("Members", formatCount(s.members), "stat-members", null),
         stat(
@@ -231,17 +234,121 @@ export function mount(root, ctx) {
           "stat-events",
           ev.is_estimate ? "Estimated from the database's statistics (≈): the exact count would scan too many rows." : null,
         ),
-        stat("Last activity", s.last_activity ? formatAgo(s.last_activity, Date.now()) : "none", "stat-last", s.last_activity ? formatTime(s.last_activity) : null),
+        stat("Last activity", s.last_activity ? formatAgo(s.last_activity, Date.now()) : "none", "stat-last", s.last_activity ? timeTitle(s.last_activity) : null),
       ),
       h(
         "dl",
         { class: "props" },
         h("dt", null, "Name"), h("dd", null, t.name),
-        overview.status ? [h("dt", null, "Status"), h("dd", { testid: "prop-status" }, overview.status)] : null,
+        overview.status
+          ? [h("dt", null, "Status"), h("dd", null, h("span", { class: `pill ${overview.status === "active" ? "ok" : "warn"}`, testid: "prop-status" }, overview.status))]
+          : null,
         overview.plan ? [h("dt", null, "Plan"), h("dd", { testid: "prop-plan" }, overview.plan)] : null,
-        overview.created_at ? [h("dt", null, "Created"), h("dd", { title: formatTime(overview.created_at) }, formatAgo(overview.created_at, Date.now()))] : null,
+        overview.created_at
+          ? [h("dt", null, "Created"), h("dd", { title: timeTitle(overview.created_at), testid: "prop-created" }, `${formatDate(overview.created_at)} (${formatAgo(overview.created_at, Date.now())})`)]
+          : null,
         h("dt", null, "Slug"), h("dd", { class: "mono" }, t.slug),
         h("dt", null, "Id"), h("dd", { class: "mono" }, h("span", { id: "tenant-id-value" }, t.id), " ", copyButton("tenant-id-value", "Copy the tenant id")),
+      ),
+      ),
+      glanceBox,
+    );
+    void loadGlance();
+  }
+
+  const glanceBox = h("div", { class: "glance", testid: "glance" }, h("p", { class: "muted loading", "aria-busy": "true" }, "Reading the latest events…"));
+
+  async function loadGlance() {
+    const tok = store.guard.token("glance");
+    /** @type {api.Glance} */
+    let g;
+    try {
+      g = await store.guard.keep(tok, api.tenantGlance(profileId, /** @type {api.Tenant} */ (tenant).id));
+    } catch (err) {
+      if (isStale(err)) return;
+      replace(glanceBox, errorBox(err, { retry: () => void loadGlance() }));
+      return;
+    }
+    const now = Date.parse(g.as_of) || Date.now();
+    const when = (/** @type {string} */ iso) => h("time", { datetime: iso, title: timeTitle(iso) }, formatAgo(iso, now));
+    const who = (/** @type {string | null} */ email, /** @type {string | null} */ id) =>
+      email ? h("span", { title: id ?? "" }, email) : id ? h("span", { class: "mono", title: id }, id.slice(0, 8)) : h("span", { class: "muted" }, "system");
+    const panel = (/** @type {string} */ title, /** @type {string} */ testid, /** @type {import("../dom.js").Children} */ content) =>
+      h("section", { class: "glance-panel", testid, "aria-label": title }, h("h3", null, title), content);
+    const empty = (/** @type {string} */ text) => h("p", { class: "muted" }, text);
+    const latest = g.latest.length
+      ? h(
+          "table",
+          { class: "data glance-table" },
+          h("thead", null, h("tr", null, h("th", null, "When"), h("th", null, "Actor"), h("th", null, "Action"), h("th", null, "Resource"))),
+          h(
+            "tbody",
+            null,
+            g.latest.map((e) =>
+              h(
+                "tr",
+                { testid: "glance-event", "data-event-id": e.id },
+                h("td", { class: "nowrap" }, when(e.occurred_at)),
+                h("td", { class: "cut" }, who(e.actor_email, e.actor_id)),
+                h("td", { class: "mono cut" }, e.action),
+                h("td", { class: "cut" }, [e.resource_type, e.resource_id].filter(Boolean).join(" · ")),
+              ),
+            ),
+          ),
+        )
+      : empty("No events yet.");
+    const aa = g.active_actors;
+    const actors = aa.items.length
+      ? h(
+          "ol",
+          { class: "ranked" },
+          aa.items.map((a) =>
+            h("li", { testid: "glance-actor" }, who(a.email, a.actor_id), h("span", { class: "count" }, `${formatCount(a.events)} event${a.events === 1 ? "" : "s"}`), " · last ", when(a.last)),
+          ),
+        )
+      : empty("Nobody did anything in the last 30 days.");
+    const fl = g.failed_logins;
+    const failed = h(
+      "div",
+      null,
+      h(
+        "p",
+        { class: fl.count.value > 0 ? "warn-line" : "muted", testid: "glance-failed-count" },
+        fl.count.value > 0 ? `${formatEstimate(fl.count)} failed sign-in${fl.count.value === 1 ? "" : "s"} (${fl.action})` : `No failed sign-ins (${fl.action}).`,
+      ),
+      fl.latest.length > 0 &&
+        h(
+          "ul",
+          { class: "plain" },
+          fl.latest.map((e) => h("li", { testid: "glance-failed" }, when(e.occurred_at), " · ", who(e.actor_email, e.actor_id), e.ip ? h("span", { class: "mono" }, ` · ${e.ip}`) : null)),
+        ),
+    );
+    const access = g.recent_access.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          g.recent_access.map((a) =>
+            h("li", { testid: "glance-access" }, when(a.at), ` · ${a.os_user || a.db_user} (${a.action})`, a.detail ? ` · ${a.category}: ${a.detail}` : " · no reason given"),
+          ),
+        )
+      : empty("No support access recorded.");
+    replace(
+      glanceBox,
+      h(
+        "div",
+        { class: "glance-grid" },
+        panel("Latest events", "glance-latest", latest),
+        h(
+          "div",
+          { class: "glance-side" },
+          panel(
+            "Most active, last 30 days",
+            "glance-actors",
+            [actors, aa.capped ? h("p", { class: "hint" }, `Counted over the newest ${formatCount(aa.events_read)} events.`) : null],
+          ),
+          panel("Failed sign-ins, last 30 days", "glance-failed-logins", failed),
+          panel("Recent support access", "glance-access-panel", access),
+        ),
       ),
     );
   }
@@ -268,6 +375,7 @@ export function mount(root, ctx) {
     unmount() {
       for (const v of views.values()) v.unmount();
       store.guard.abandon("open");
+      store.guard.abandon("glance");
     },
   };
 }

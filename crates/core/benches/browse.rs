@@ -344,6 +344,39 @@ async fn main() {
         )
         .await,
     );
+    // The tenant at a glance (the overview's second read): newest 20 events, most active actors over the
+    // newest 20,000 events of 30 days, failed sign-ins, recent support accesses, in one scope.
+    let glance = |key: String| {
+        let db = db.clone();
+        async move {
+            let tenant = tenants::resolve(&db, &key).await.unwrap();
+            let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
+            tenant_console_core::glance::glance(&mut scope, chrono::Utc::now())
+                .await
+                .unwrap();
+            scope.finish().await.unwrap();
+        }
+    };
+    all.push(
+        measure(
+            "tenant at a glance, big tenants (1M events)",
+            Some(100),
+            warmup.min(20),
+            (iters / 10).max(20),
+            |i| glance(bigs[i % 3].to_owned()),
+        )
+        .await,
+    );
+    all.push(
+        measure(
+            "tenant at a glance, small tenants",
+            Some(100),
+            warmup.min(20),
+            (iters / 10).max(20),
+            |i| glance(small[i % small.len()].clone()),
+        )
+        .await,
+    );
 
     println!();
     println!(

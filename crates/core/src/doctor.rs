@@ -29,6 +29,8 @@ pub enum DiagnosisKind {
     Privileges,
     /// The server is starting up, shutting down, or full.
     ServerUnavailable,
+    /// Something listens on that host and port, but it is not PostgreSQL (or PgBouncer).
+    NotPostgres,
     /// Anything else.
     Other,
 }
@@ -45,6 +47,7 @@ impl DiagnosisKind {
             DiagnosisKind::DatabaseMissing => "connect_database_missing",
             DiagnosisKind::Privileges => "connect_privileges",
             DiagnosisKind::ServerUnavailable => "connect_server_unavailable",
+            DiagnosisKind::NotPostgres => "connect_not_postgres",
             DiagnosisKind::Other => "connect_failed",
         }
     }
@@ -95,6 +98,83 @@ impl Diagnosis {
             format!("{}:{} did not answer {within}", t.host, t.port),
             "check the host and port, a firewall or VPN in between, and that the server is not overloaded",
         )
+    }
+}
+
+/// PostgreSQL's SSLRequest: length 8, code 80877103. Every PostgreSQL server and PgBouncer answers it with one
+/// byte, `S` or `N`, before anything else.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// What answers at a host and port, asked the way every PostgreSQL client starts (an SSLRequest).
+#[derive(Debug)]
+pub enum Answer {
+    /// PostgreSQL (or PgBouncer), or nothing reachable (the connection attempt says why).
+    PostgresOrUnreachable,
+    /// Something else answered: certain, the connection cannot succeed.
+    NotPostgres(Diagnosis),
+    /// It accepted the connection and kept silent: what to say if the connection times out.
+    Silent(Diagnosis),
+}
+
+/// Asks the target what it is, waiting at most `silence` for each step.
+pub async fn what_answers(t: &Target, silence: Duration) -> Answer {
+    what_answers_inner(t, silence)
+        .await
+        .unwrap_or(Answer::PostgresOrUnreachable)
+}
+
+async fn what_answers_inner(t: &Target, silence: Duration) -> Option<Answer> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if t.host.starts_with('/') {
+        return Some(Answer::PostgresOrUnreachable);
+    }
+    let at = format!("{}:{}", t.host, t.port);
+    let mut stream = tokio::time::timeout(
+        silence,
+        tokio::net::TcpStream::connect((t.host.as_str(), t.port)),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    stream.write_all(&SSL_REQUEST).await.ok()?;
+    let mut first = [0u8; 48];
+    let not_postgres = |said: &str| {
+        Diagnosis::new(
+            DiagnosisKind::NotPostgres,
+            format!("something at {at} answered, but it is not PostgreSQL{said}"),
+            "check the port: PostgreSQL usually listens on 5432 and PgBouncer on 6432; this one may be a web server or another service",
+        )
+    };
+    match tokio::time::timeout(silence, stream.read(&mut first)).await {
+        Ok(Ok(n)) if n > 0 && matches!(first[0], b'S' | b'N') => Some(Answer::PostgresOrUnreachable),
+        Ok(Ok(n)) if n > 0 => {
+            // The first printable words it said (a web server's status line), never control characters.
+            let said: String = String::from_utf8_lossy(&first[..n])
+                .chars()
+                .take_while(|c| *c != '\r' && *c != '\n')
+                .filter(|c| !c.is_control())
+                .take(40)
+                .collect();
+            Some(Answer::NotPostgres(not_postgres(&if said.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" (it said {:?})", said.trim())
+            })))
+        }
+        // Closed at once without a word.
+        Ok(_) => Some(Answer::NotPostgres(not_postgres(
+            " (it closed the connection without a word)",
+        ))),
+        // Not a firewall (that would not have accepted the connection): a hung server, or a service that waits
+        // for its own kind of request.
+        Err(_) => Some(Answer::Silent(Diagnosis::new(
+            DiagnosisKind::Timeout,
+            format!(
+                "{at} accepted the connection but did not answer as PostgreSQL does (silent for {:.1} s)",
+                silence.as_secs_f64()
+            ),
+            "check the port: something other than PostgreSQL may be listening there (PostgreSQL usually listens on 5432, PgBouncer on 6432), or the server is hung",
+        ))),
     }
 }
 
@@ -154,7 +234,7 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                 "28P01" => Diagnosis::new(
                     Auth,
                     format!("password authentication failed for user {:?}", t.user),
-                    "check the password (tenantctl profile set-password NAME) and the user name",
+                    "check the password (enter it again) and the user name",
                 ),
                 "28000" => Diagnosis::new(
                     Auth,

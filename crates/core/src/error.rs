@@ -76,7 +76,7 @@ pub enum Error {
     Profile(String),
 
     /// No profile has that name.
-    #[error("no profile named {0:?} (tenantctl profile list shows the names)")]
+    #[error("no profile named {0:?}")]
     UnknownProfile(String),
 
     /// The system keyring failed.
@@ -139,6 +139,7 @@ pub const KINDS: &[&str] = &[
     "connect_database_missing",
     "connect_privileges",
     "connect_server_unavailable",
+    "connect_not_postgres",
     "connect_failed",
 ];
 
@@ -254,10 +255,10 @@ fn redact_quoted(message: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     /// No password is stored for this profile (named by its name where known, else its id).
-    #[error("no password is stored in the system keyring for profile {0:?}; enter it again (tenantctl profile set-password {0} --password-stdin)")]
+    #[error("no password is stored in the system keyring for profile {0:?}")]
     Missing(String),
     /// The keyring is locked, absent, or refused access.
-    #[error("the system keyring is locked or unavailable: unlock it, or start a Secret Service (gnome-keyring, KWallet or KeePassXC on Linux), or give the password for this session only (tenantctl: --password-stdin)")]
+    #[error("the system keyring is locked or unavailable: unlock it, or start a Secret Service (gnome-keyring, KWallet or KeePassXC on Linux), or give the password for this session only")]
     Unavailable,
     /// The keyring library has no persistent store on this system.
     #[error("no persistent system keyring is available here: passwords would be forgotten at exit, so none are stored")]
@@ -413,6 +414,7 @@ mod tests {
             DiagnosisKind::DatabaseMissing,
             DiagnosisKind::Privileges,
             DiagnosisKind::ServerUnavailable,
+            DiagnosisKind::NotPostgres,
             DiagnosisKind::Other,
         ] {
             all.push(Error::Connect(Diagnosis::new(kind, "x".into(), "y")));

@@ -24,6 +24,7 @@ pub mod db;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod glance;
 pub mod isolation;
 pub mod mapping;
 pub mod members;

@@ -177,7 +177,8 @@ mod tests {
         let s = Secrets::new(MemoryStore::default());
         let e = s.get("p1").await.unwrap_err();
         assert_eq!(e.kind(), "secret_missing");
-        assert!(e.to_string().contains("enter it again"), "{e}");
+        assert!(e.to_string().contains("\"p1\""), "{e}");
+        assert!(!e.to_string().contains("tenantctl"), "{e}");
     }
 
     #[tokio::test]

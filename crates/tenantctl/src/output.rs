@@ -63,11 +63,45 @@ impl From<Error> for Failure {
         tracing::warn!(kind = e.kind(), error = %e, "command failed");
         Failure {
             kind: e.kind().to_owned(),
-            message: e.to_string(),
+            message: with_cli_hint(&e),
             exit,
             result_printed: false,
         }
     }
+}
+
+/// The core's message, and what to type about it here: the core speaks to both the app and this command, so
+/// the commands that fix an error are named by each of them, not by the core.
+fn with_cli_hint(e: &Error) -> String {
+    use tenant_console_core::secret::SecretError;
+    let mut m = e.to_string();
+    match e {
+        Error::Keyring(SecretError::Missing(name)) => m.push_str(&format!(
+            "; store it with: tenantctl profile set-password {name} --password-stdin"
+        )),
+        Error::Keyring(SecretError::Unavailable) => {
+            m.push_str(" (--password-stdin reads it from standard input)")
+        }
+        Error::UnknownProfile(_) => m.push_str(" (tenantctl profile list shows the names)"),
+        Error::Connect(d) if d.kind.code() == "connect_auth" => m.push_str(
+            "; to store another password: tenantctl profile set-password NAME --password-stdin",
+        ),
+        _ => {}
+    }
+    if m.contains("the log has") {
+        if let Ok(dir) = tenant_console_core::profile::data_dir() {
+            m.push_str(&format!(
+                " (log: {})",
+                dir.join("logs")
+                    .join(format!(
+                        "tenantctl.log.{}",
+                        chrono::Utc::now().format("%Y-%m-%d")
+                    ))
+                    .display()
+            ));
+        }
+    }
+    m
 }
 
 impl From<tenant_console_core::secret::SecretError> for Failure {

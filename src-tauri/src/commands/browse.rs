@@ -130,6 +130,20 @@ pub async fn audit_page(
     Ok(page)
 }
 
+/// The tenant at a glance: the newest events, the most active actors and failed sign-ins of the last 30 days,
+/// and the latest support accesses, in one read-only scope.
+#[tauri::command]
+pub async fn tenant_glance(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+) -> CmdResult<tenant_console_core::glance::Glance> {
+    let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
+    let glance = tenant_console_core::glance::glance(&mut scope, chrono::Utc::now()).await?;
+    scope.finish().await?;
+    Ok(glance)
+}
+
 #[tauri::command]
 pub async fn audit_count(
     state: State<'_, AppState>,

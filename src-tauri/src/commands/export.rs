@@ -209,12 +209,22 @@ pub fn open_export(state: State<'_, AppState>, export_id: String) -> CmdResult<(
         .map_err(|e| desktop_error("open the file", &e))
 }
 
+/// Opens today's log file with the desktop's default application (what "the log has the details" points to).
+#[tauri::command]
+pub fn open_log() -> CmdResult<()> {
+    let path = crate::logs::log_file()
+        .filter(|p| p.exists())
+        .ok_or_else(|| IpcError::new("io", "the app has written no log today"))?;
+    tauri_plugin_opener::open_path(&path, None::<&str>)
+        .map_err(|e| desktop_error("open the log", &e))
+}
+
 /// A desktop that cannot open or show a file (no file manager, no portal, as on minimal desktops), in words:
 /// the D-Bus or launcher message goes to the log, not to the user.
 fn desktop_error(what: &str, e: &dyn std::fmt::Display) -> IpcError {
     tracing::warn!(error = %e, "cannot {what}");
     IpcError::new(
-        "desktop",
+        crate::state::DESKTOP,
         format!("no file manager or desktop portal answered (asked to {what})"),
     )
 }

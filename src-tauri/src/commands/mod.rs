@@ -30,6 +30,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         browse::roles_list,
         browse::audit_page,
         browse::audit_count,
+        browse::tenant_glance,
         browse::access_history,
         check::isolation_check,
         export::export_destination,
@@ -37,6 +38,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         export::audit_export_cancel,
         export::show_in_folder,
         export::open_export,
+        export::open_log,
         export::signing_key_show,
         export::verify_file,
     ]

@@ -17,6 +17,7 @@
     "roles_list",
     "audit_page",
     "audit_count",
+    "tenant_glance",
     "access_history",
     "isolation_check",
     "export_destination",
@@ -24,6 +25,7 @@
     "audit_export_cancel",
     "show_in_folder",
     "open_export",
+    "open_log",
     "signing_key_show",
     "verify_file",
 ]

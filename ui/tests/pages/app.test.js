@@ -721,6 +721,64 @@ describe("export", () => {
     assert.deepEqual((await calls(page, "show_in_folder"))[0].args, { exportId: exp.args.exportId });
   });
 
+  test("the overview shows the tenant at a glance: latest events, most active actors, failed sign-ins, support access", async () => {
+    const page = await start();
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="glance-latest"]').waitFor();
+    assert.equal(await page.locator('[data-testid="glance-event"]').count(), 20);
+    // Relative times, the absolute time with its zone and UTC on hover.
+    const first = page.locator('[data-testid="glance-event"] time').first();
+    assert.equal(await first.textContent(), "17 min ago");
+    assert.match(await first.getAttribute("title"), /^2026-11-20 \d\d:43:00 .+ · 2026-11-20 11:43:00 UTC$|^2026-11-20 11:43:00 UTC$/);
+    const actors = page.locator('[data-testid="glance-actor"]');
+    assert.equal(await actors.count(), 5);
+    assert.match(await actors.first().textContent(), /^user\d@acme\.example\d+ events · last \d+ min ago$/);
+    assert.equal(await page.locator('[data-testid="glance-failed-count"]').textContent(), "3 failed sign-ins (auth.login_failed)");
+    assert.equal(await page.locator('[data-testid="glance-failed"]').count(), 3);
+    const acc = page.locator('[data-testid="glance-access"]');
+    assert.match(await acc.first().textContent(), /^2 days ago · demo \(view\) · support-ticket: ZD-1001$/);
+    assert.match(await acc.nth(1).textContent(), /no reason given$/);
+    const [g] = await calls(page, "tenant_glance");
+    assert.deepEqual(g.args, { profileId: "p-demo", tenant: "t-acme" });
+    await shot(page, "tenant-glance-light");
+  });
+
+  test("a refused password asks for it again in the app's words, and the new one connects", async () => {
+    const page = await start({ wrongPassword: true });
+    await page.locator('[data-testid="profile-item"]').first().waitFor();
+    await page.click('[data-testid="connect-button"]');
+    const dialog = page.locator('[data-testid="password-dialog"]');
+    await dialog.waitFor();
+    const text = await dialog.textContent();
+    assert.match(text, /The server refused the password of database user console_reader\. Enter it again\./);
+    assert.doesNotMatch(text, /tenantctl|set-password|p-demo/);
+    await shot(page, "password-refused-light");
+    await page.fill('[data-testid="password-input"]', "the-right-one");
+    await page.check('[data-testid="password-session"]');
+    await page.click('[data-testid="password-ok"]');
+    await page.locator('[data-testid="session-profile"]').waitFor();
+    const connects = await calls(page, "session_connect");
+    assert.equal(connects.length, 2);
+    assert.equal(connects[1].args.password, "the-right-one");
+  });
+
+  test("an error that points to the log says where the log is, with Copy and Open", async () => {
+    const page = await start({ connectLogError: true });
+    await page.locator('[data-testid="profile-item"]').first().waitFor();
+    await page.click('[data-testid="connect-button"]');
+    const box = page.locator('[data-testid="connect-error"]');
+    await box.waitFor();
+    // One box: the message with the doctor's words, no second generic one.
+    assert.equal(await page.locator('[data-testid="connect-error"] .error-advice').count(), 0);
+    const log = page.locator('[data-testid="error-log"]');
+    assert.match(await log.textContent(), /The app's log: \/home\/me\/\.local\/share\/tenant-console\/logs\/app\.log\.2026-11-20/);
+    assert.equal(await log.locator("copy-button").count(), 1);
+    await page.click('[data-testid="error-open-log"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("open_log").length === 1);
+    await shot(page, "error-log-light");
+  });
+
   test("a desktop that cannot show the folder says so in words and keeps the success line, the path and its copy", async () => {
     const page = await start({ desktopMissing: true });
     await openExportDialog(page);

@@ -9,7 +9,8 @@
 //
 // Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, failStats, secretMissing, tenantOpenRejects,
 // holds: [[cmd, tenant]], exportTotal, savePath, freezePrototype, desktopMissing (show/open fail as on a minimal
-// desktop), verifyChoice (the file the open dialog answers with), verifyTampered }.
+// desktop), verifyChoice (the file the open dialog answers with), verifyTampered, wrongPassword (connect_auth
+// until the password "the-right-one" is given), connectLogError (a failure that points to the log) }.
 
 /** @param {Record<string, any>} config */
 export function installMock(config) {
@@ -107,6 +108,12 @@ export function installMock(config) {
     audits[tid] = list;
   };
   mkAudit("t-acme", 250);
+  const failedLogins = {
+    "t-acme": [1, 2, 3].map((k) => ({
+      id: `t-acme-f${k}`, occurred_at: iso(base - k * 3600000), actor_id: "t-acme-m2", actor_email: "user2@acme.example",
+      action: "auth.login_failed", resource_type: "session", resource_id: null, ip: `203.0.113.${k}`, user_agent: "curl/8", metadata: {},
+    })),
+  };
   mkAudit("t-globex", 40);
   const access = {
     "t-acme": [
@@ -194,7 +201,13 @@ export function installMock(config) {
       only("profiles_test", a, ["id", "password"]);
       const p = profiles.find((x) => x.id === a.id);
       if (!p) throw err("unknown_profile", `no profile ${a.id}`);
-      if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored for "${p.name}"`);
+      if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
+      if (cfg.wrongPassword && a.password !== "the-right-one") {
+        throw err("connect_auth", `password authentication failed for user "${p.user}" (check the password (enter it again) and the user name)`);
+      }
+      if (cfg.connectLogError) {
+        throw { kind: "connect_failed", message: "could not connect to 127.0.0.1:5432 (the log has the details)", log_file: "/home/me/.local/share/tenant-console/logs/app.log.2026-11-20" };
+      }
       const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
       if (cfg.failTest) {
         return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "refused", cause: `nothing listens on ${p.host}:${p.port}`, hint: "check that PostgreSQL runs and the port is right" } };
@@ -207,7 +220,13 @@ export function installMock(config) {
       need(a, ["profileId", "allowBypass"]);
       const p = profiles.find((x) => x.id === a.profileId);
       if (!p) throw err("unknown_profile", `no profile ${a.profileId}`);
-      if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored for "${p.name}"`);
+      if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
+      if (cfg.wrongPassword && a.password !== "the-right-one") {
+        throw err("connect_auth", `password authentication failed for user "${p.user}" (check the password (enter it again) and the user name)`);
+      }
+      if (cfg.connectLogError) {
+        throw { kind: "connect_failed", message: "could not connect to 127.0.0.1:5432 (the log has the details)", log_file: "/home/me/.local/share/tenant-console/logs/app.log.2026-11-20" };
+      }
       const bypass = p.id === "p-super" || cfg.bypassProfile === p.id;
       const s = {
         profile_id: p.id, profile_name: p.name, login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [],
@@ -294,6 +313,34 @@ export function installMock(config) {
       const r = commands.audit_page({ profileId: a.profileId, tenant: a.tenant, filter: a.filter, limit: 1e9 });
       return { value: r.items.length, is_estimate: false };
     },
+    tenant_glance: (a) => {
+      only("tenant_glance", a, ["profileId", "tenant"]);
+      const t = tenantOf(a);
+      const list = audits[t.id] || [];
+      const asOf = iso(base);
+      const since = iso(base - 30 * day);
+      const recent = list.filter((e) => e.occurred_at >= since);
+      const byActor = new Map();
+      for (const e of recent) {
+        if (!e.actor_id) continue;
+        const x = byActor.get(e.actor_id) || { actor_id: e.actor_id, email: e.actor_email, events: 0, last: e.occurred_at };
+        x.events += 1;
+        if (e.occurred_at > x.last) x.last = e.occurred_at;
+        byActor.set(e.actor_id, x);
+      }
+      // Failed sign-ins are kept apart from the audit list (its counts are pinned by other tests).
+      const failed = (failedLogins[t.id] || []).filter((e) => e.occurred_at >= since);
+      return {
+        latest: list.slice(0, 20),
+        active_actors: {
+          since, events_read: recent.length, capped: false,
+          items: [...byActor.values()].sort((x, y) => y.events - x.events || (y.last > x.last ? 1 : -1)).slice(0, 5),
+        },
+        failed_logins: { action: "auth.login_failed", since, count: { value: failed.length, is_estimate: false }, latest: failed.slice(0, 5) },
+        recent_access: (access[t.id] || []).slice(0, 5),
+        as_of: asOf,
+      };
+    },
     access_history: (a) => {
       only("access_history", a, ["profileId", "tenant", "after"]);
       const t = tenantOf(a);
@@ -366,6 +413,10 @@ export function installMock(config) {
       only("open_export", a, ["exportId"]);
       need(a, ["exportId"]);
       if (cfg.desktopMissing) throw err("desktop", "no file manager or desktop portal answered (asked to open the file)");
+      return null;
+    },
+    open_log: (a) => {
+      only("open_log", a, []);
       return null;
     },
     signing_key_show: (a) => {

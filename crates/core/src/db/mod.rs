@@ -215,15 +215,61 @@ impl ConnectSpec {
     }
 
     /// Opens one connection, with the doctor's diagnosis on failure.
+    ///
+    /// Beside the connection, the doctor asks the port what it is (an SSLRequest, as every client starts): a
+    /// port that answers as something else (a web server) fails at once with that said, instead of a wait for
+    /// the timeout blamed on the network; one that accepts and keeps silent is named as such when the timeout
+    /// comes.
     pub async fn connect_once(&self) -> Result<PgConnection> {
         let opts = self.options();
-        match tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts)).await {
+        let target = self.target();
+        let connect = tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts));
+        tokio::pin!(connect);
+        let silence = self.connect_timeout.min(Duration::from_secs(3));
+        let probe = crate::doctor::what_answers(&target, silence);
+        tokio::pin!(probe);
+        let mut silent: Option<Diagnosis> = None;
+        let mut probing = true;
+        let outcome = loop {
+            tokio::select! {
+                r = &mut connect => break r,
+                a = &mut probe, if probing => {
+                    probing = false;
+                    match a {
+                        crate::doctor::Answer::NotPostgres(d) => return Err(Error::Connect(d)),
+                        crate::doctor::Answer::Silent(d) => silent = Some(d),
+                        crate::doctor::Answer::PostgresOrUnreachable => {}
+                    }
+                }
+            }
+        };
+        match outcome {
             Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(Error::Connect(diagnose(&e, &self.target()))),
-            Err(_) => Err(Error::Connect(Diagnosis::timeout(
-                &self.target(),
-                Some(self.connect_timeout),
-            ))),
+            Ok(Err(e)) => {
+                // A failure that came before the probe's answer (TLS asked of a web server fails at its first
+                // byte): if the probe finds something else listening, that is the cause to name.
+                if probing {
+                    if let Ok(crate::doctor::Answer::NotPostgres(d)) =
+                        tokio::time::timeout(Duration::from_secs(1), probe).await
+                    {
+                        return Err(Error::Connect(d));
+                    }
+                }
+                Err(Error::Connect(diagnose(&e, &target)))
+            }
+            Err(_) => {
+                // The probe started with the attempt and waits no longer than it: hear what it found.
+                if probing {
+                    match probe.await {
+                        crate::doctor::Answer::NotPostgres(d)
+                        | crate::doctor::Answer::Silent(d) => silent = Some(d),
+                        crate::doctor::Answer::PostgresOrUnreachable => {}
+                    }
+                }
+                Err(Error::Connect(silent.unwrap_or_else(|| {
+                    Diagnosis::timeout(&target, Some(self.connect_timeout))
+                })))
+            }
         }
     }
 }

@@ -95,6 +95,14 @@ pub struct AuditMap {
     pub created_at: String,
     #[serde(default)]
     pub metadata: Option<String>,
+    /// The action a failed sign-in is logged with (exact, or a prefix ending in `.` or `*`): the tenant at a
+    /// glance lists them.
+    #[serde(default = "default_failed_login_action")]
+    pub failed_login_action: String,
+}
+
+fn default_failed_login_action() -> String {
+    "auth.login_failed".to_owned()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -157,6 +165,7 @@ impl Mapping {
                 user_agent: Some(s("user_agent")),
                 created_at: s("created_at"),
                 metadata: Some(s("metadata")),
+                failed_login_action: default_failed_login_action(),
             },
             roles: Some(RolesMap {
                 table: s("roles"),

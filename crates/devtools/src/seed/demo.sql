@@ -60,7 +60,7 @@ INSERT INTO audit_logs (tenant_id, actor_id, action, resource_type, resource_id,
 SELECT t.id,
        md5('user:' || (1 + ((t.i * 9 + g % 12) % 60)))::uuid,
        (ARRAY['member.invited','member.removed','member.role_changed','auth.login','auth.logout',
-              'auth.mfa_enabled','project.created','project.deleted','invoice.paid','settings.updated',
+              'auth.login_failed','project.created','project.deleted','invoice.paid','settings.updated',
               'api_key.created','export.requested'])[1 + g % 12],
        (ARRAY['member','session','project','invoice','settings','api_key'])[1 + g % 6],
        CASE g % 97
