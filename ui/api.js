@@ -104,12 +104,13 @@
  */
 
 /** @typedef {{ id: string, slug: string, name: string, status?: string | null }} Tenant */
+/** @typedef {"email" | "name" | "role" | "joined"} MemberSort */
 /** @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null }} TenantRow */
 /** @typedef {{ value: number, is_estimate: boolean }} Count */
 /** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */
 /**
  * @typedef {{ tenant: Tenant, status?: string | null, plan?: string | null, created_at?: string | null,
- *             stats: TenantStats, recorded: Recorded }} TenantOverview
+ *             stats: TenantStats, recorded: Recorded, record_id?: string | null }} TenantOverview
  */
 /** @typedef {{ tenant_id: string, stats: TenantStats }} TenantStatsRow */
 
@@ -447,7 +448,7 @@ export const tenantOpen = (profileId, tenant, reason) => call("tenant_open", com
 /**
  * @param {string} profileId
  * @param {string} tenant
- * @param {{ role?: string, email?: string, after?: string | null, limit?: number }} [q]
+ * @param {{ role?: string, email?: string, after?: string | null, limit?: number, sort?: MemberSort, descending?: boolean }} [q]
  * @returns {Promise<Page<Member>>}
  */
 export const membersPage = (profileId, tenant, q = {}) => call("members_page", compact({ profileId, tenant, ...q }));
@@ -463,7 +464,7 @@ export const rolesList = (profileId, tenant) => call("roles_list", { profileId, 
  * @param {string} profileId
  * @param {string} tenant
  * @param {AuditFilter} filter
- * @param {{ after?: string | null, limit?: number }} [q]
+ * @param {{ after?: string | null, limit?: number, oldestFirst?: boolean }} [q]
  * @returns {Promise<Page<AuditEvent>>}
  */
 export const auditPage = (profileId, tenant, filter, q = {}) =>

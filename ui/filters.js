@@ -40,10 +40,11 @@ export function emptyAuditForm() {
  * @returns {string | null} null when the value is not a date
  */
 export function localInputToRfc3339(value) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+  // ISO 8601 like everything else in the app: a date, or a date and a time (a space or a T between them).
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, s] = m;
-  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
+  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0));
   if (Number.isNaN(date.getTime()) || date.getMonth() !== Number(mo) - 1) return null;
   return date.toISOString().replace(/\.000Z$/, "Z");
 }
@@ -57,7 +58,7 @@ export function rfc3339ToLocalInput(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
   const p = (/** @type {number} */ n) => String(n).padStart(2, "0");
-  const base = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  const base = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
   return d.getSeconds() ? `${base}:${p(d.getSeconds())}` : base;
 }
 

@@ -120,7 +120,14 @@ function renderScreen() {
   focusMain();
 }
 
+/** The first screen is not focused: the first Tab of the session must reach "Skip to content". */
+let firstScreen = true;
+
 function focusMain() {
+  if (firstScreen) {
+    firstScreen = false;
+    return;
+  }
   if (!main.contains(document.activeElement) && !document.querySelector("dialog[open]")) main.focus({ preventScroll: true });
 }
 

@@ -35,6 +35,8 @@ export class Store {
   #storage;
   /** Drops responses for a profile or tenant the user has left (see guard.js). */
   guard = new Guard();
+  /** When the session connected: its isolation verdict (RLS applies to the login, or why not) is of that time. */
+  connectedAt = /** @type {string | null} */ (null);
 
   /** @param {StorageLike} storage  where the recent tenants persist (localStorage in the app) */
   constructor(storage) {
@@ -93,6 +95,7 @@ export class Store {
    */
   connected(profile, session) {
     const same = this.#state.session?.profile_id === session.profile_id;
+    this.connectedAt = new Date().toISOString();
     this.#set({
       profile,
       session,

@@ -116,6 +116,21 @@ export function copyButton(forId, label) {
   return el;
 }
 
+/**
+ * A copy button with its own text to copy and its own caption ("Copy event id"): for values not on screen as
+ * one element (a row as JSON or CSV).
+ * @param {string} text
+ * @param {string} caption
+ * @param {string} [testid]
+ */
+export function copyValueButton(text, caption, testid) {
+  const el = document.createElement("copy-button");
+  el.setAttribute("value", text);
+  el.setAttribute("data-testid", testid ?? "copy-value");
+  el.textContent = caption;
+  return el;
+}
+
 /** Registers the element (once). */
 export function define(name = "copy-button") {
   if (!customElements.get(name)) customElements.define(name, CopyButton);

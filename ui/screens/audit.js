@@ -5,12 +5,15 @@
  * JSON, and the export of what the filters select.
  */
 import * as api from "../api.js";
-import { copyButton } from "../elements/copy-button.js";
+import { copyButton, copyValueButton } from "../elements/copy-button.js";
+import { eventAsCsv, eventAsJson } from "../evidence.js";
 import { h, replace, select, uid } from "../dom.js";
 import { auditFilterFromForm, emptyAuditForm, RANGES } from "../filters.js";
-import { formatEstimate, formatJson, formatTime } from "../format.js";
+import { formatEstimate, formatJson, formatTime, localZone, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
+import { jsonView } from "../json-view.js";
 import { pagedTable } from "../paged.js";
+import { nextSort, sortHeaders } from "../sort.js";
 import { openExport } from "./export.js";
 
 /** @typedef {import("./tenant.js").TabCtx} TabCtx */
@@ -35,9 +38,9 @@ export function mount(panel, ctx) {
     h("input", { id: ids[k], type: "text", autocomplete: "off", spellcheck: "false", placeholder, testid: `audit-${k.replace("_", "-")}` });
   const f = {
     range: select({ id: ids.range, testid: "audit-range" }, RANGES.map((r) => [r.value, r.label]), "all"),
-    since: h("input", { id: ids.since, type: "datetime-local", step: "1", testid: "audit-since" }),
-    until: h("input", { id: ids.until, type: "datetime-local", step: "1", testid: "audit-until" }),
-    action: text("action", "member.invited or member.*"),
+    since: h("input", { id: ids.since, type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "2026-11-20 14:30", testid: "audit-since" }),
+    until: h("input", { id: ids.until, type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "2026-11-20 14:30", testid: "audit-until" }),
+    action: text("action", "e.g. member.*"),
     actor: text("actor", "user id or email"),
     resource_type: text("resource_type", "e.g. project"),
     resource_id: text("resource_id", ""),
@@ -45,12 +48,12 @@ export function mount(panel, ctx) {
   const custom = h(
     "div",
     { class: "custom-range", hidden: true },
-    h("div", { class: "field" }, h("label", { for: ids.since }, "From (local time)"), f.since),
-    h("div", { class: "field" }, h("label", { for: ids.until }, "Until (local time)"), f.until),
+    h("div", { class: "field" }, h("label", { for: ids.since }, `From (${localZone()})`), f.since),
+    h("div", { class: "field" }, h("label", { for: ids.until }, `Until (${localZone()})`), f.until),
   );
   const problem = h("div", { class: "field-error", role: "alert" });
   const count = h("span", { class: "count", testid: "audit-count", "aria-live": "polite" });
-  const exportBtn = h("button", { type: "button", testid: "export-open", on: { click: () => openExport(ctx, filter) } }, "Export CSV…");
+  const exportBtn = h("button", { type: "button", testid: "export-open", on: { click: () => openExport(ctx, filter) } }, "Export…");
   const formId = uid("audit-filters");
   const form = h(
     "form",
@@ -77,14 +80,26 @@ export function mount(panel, ctx) {
     apply();
   });
 
+  // Newest first by default; the Time header turns it around (one walk of the time index either way).
+  /** @type {import("../sort.js").SortState<"time">} */
+  let order = { key: "time", descending: true };
+  const headers = sortHeaders(
+    /** @type {[string, "time" | null][]} */ ([
+      [`Time (${localZone()})`, "time"], ["Actor", null], ["Action", null], ["Resource type", null], ["Resource id", null], ["IP", null],
+    ]),
+    (key) => {
+      order = nextSort(order, key, ["time"]);
+      headers.update(order);
+      detail.hidden = true;
+      void list.reload();
+    },
+    "audit-sort",
+  );
+  headers.update(order);
   const table = h(
     "table",
     { class: "data audit", "aria-label": `Audit log of ${tenant.name}`, testid: "audit-table" },
-    h(
-      "thead",
-      null,
-      h("tr", null, ["Time", "Actor", "Action", "Resource type", "Resource id", "IP"].map((c) => h("th", { scope: "col" }, c))),
-    ),
+    h("thead", null, h("tr", null, headers.ths)),
   );
   const detail = h("aside", { class: "event-detail", testid: "event-detail", hidden: true, "aria-label": "Event detail", tabindex: "-1" });
   // Escape closes the detail (from the table or the detail itself) and gives the table the focus back.
@@ -104,12 +119,12 @@ export function mount(panel, ctx) {
     table,
     noun: "event",
     testid: "audit",
-    fetch: (after) => api.auditPage(profileId, tenant.id, filter, { after, limit: 100 }),
+    fetch: (after) => api.auditPage(profileId, tenant.id, filter, { after, limit: 100, oldestFirst: !order.descending }),
     row: (ev) =>
       h(
         "tr",
         { testid: "audit-row", "data-event-id": ev.id, "data-tenant-id": tenant.id },
-        h("td", { class: "time", title: ev.occurred_at }, formatTime(ev.occurred_at)),
+        h("td", { class: "time", title: timeTitle(ev.occurred_at) }, formatTime(ev.occurred_at)),
         h("td", null, ev.actor_email ?? ev.actor_id ?? "—"),
         h("td", { class: "mono" }, ev.action),
         h("td", null, ev.resource_type ?? "—"),
@@ -157,6 +172,7 @@ export function mount(panel, ctx) {
     }
     replace(problem);
     filter = r.filter;
+    ctx.setFilter?.(filter);
     detail.hidden = true;
     void list.reload();
     void loadCount();
@@ -189,10 +205,22 @@ export function mount(panel, ctx) {
         h("button", { type: "button", class: "icon", "aria-label": "Close the event detail", testid: "event-close", on: { click: () => { detail.hidden = true; table.focus(); } } }, "×"),
       ),
       h(
+        "div",
+        { class: "copy-row", testid: "event-copy" },
+        copyValueButton(ev.id, "Copy event id", "copy-event-id"),
+        ev.actor_id && copyValueButton(ev.actor_id, "Copy actor id", "copy-actor-id"),
+        copyValueButton(eventAsJson(ev), "Copy as JSON", "copy-event-json"),
+        copyValueButton(eventAsCsv(ev), "Copy as CSV", "copy-event-csv"),
+      ),
+      // The metadata first, where it is in sight: a viewer that folds and wraps, and the JSON to copy.
+      h("div", { class: "fix-head" }, h("span", null, "Metadata"), copyButton(jsonId, "Copy the metadata as JSON")),
+      jsonView(ev.metadata),
+      h("pre", { id: jsonId, class: "json visually-hidden", testid: "event-metadata" }, json),
+      h(
         "dl",
         { class: "props" },
         [
-          ["Time", `${formatTime(ev.occurred_at)} (${ev.occurred_at})`],
+          ["Time", timeTitle(ev.occurred_at)],
           ["Event id", ev.id],
           ["Actor", ev.actor_email ?? "—"],
           ["Actor id", ev.actor_id ?? "—"],
@@ -202,8 +230,6 @@ export function mount(panel, ctx) {
           ["User agent", ev.user_agent ?? "—"],
         ].map(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
       ),
-      h("div", { class: "fix-head" }, h("span", null, "Metadata"), copyButton(jsonId, "Copy the metadata")),
-      h("pre", { id: jsonId, class: "json", testid: "event-metadata", tabindex: "0" }, json),
     );
     detail.hidden = false;
   }

@@ -57,15 +57,15 @@ export function openExport(ctx, filter) {
   const form0 = auditFormFromFilter(filter);
   const fid = (/** @type {string} */ n) => uid(`ex-${n}`);
   const range = select({ id: fid("range"), testid: "export-range" }, RANGES.map((r) => [r.value, r.label]), form0.range);
-  const since = h("input", { id: fid("since"), type: "datetime-local", step: "1", value: form0.since, testid: "export-since" });
-  const until = h("input", { id: fid("until"), type: "datetime-local", step: "1", value: form0.until, testid: "export-until" });
+  const since = h("input", { id: fid("since"), type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "2026-11-20 14:30", value: form0.since, testid: "export-since" });
+  const until = h("input", { id: fid("until"), type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "2026-11-20 14:30", value: form0.until, testid: "export-until" });
   const txt = (/** @type {string} */ n, /** @type {string} */ v) =>
     h("input", { id: fid(n), type: "text", autocomplete: "off", spellcheck: "false", value: v, testid: `export-${n}` });
   const action = txt("action", form0.action);
   const actor = txt("actor", form0.actor);
   const rtype = txt("resource-type", form0.resource_type);
   const rid = txt("resource-id", form0.resource_id);
-  const customRange = h("div", { class: "row", hidden: form0.range !== "custom" }, field("From (local time)", since), field("Until (local time)", until));
+  const customRange = h("div", { class: "row", hidden: form0.range !== "custom" }, field(`From (${localZone() ?? "local time"})`, since), field(`Until (${localZone() ?? "local time"})`, until));
   range.addEventListener("change", () => {
     customRange.hidden = range.value !== "custom";
   });

@@ -5,9 +5,10 @@
  */
 import * as api from "../api.js";
 import { debounce, h, replace, select, uid } from "../dom.js";
-import { formatDate } from "../format.js";
+import { formatDate, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
 import { pagedTable } from "../paged.js";
+import { nextSort, sortHeaders } from "../sort.js";
 
 /** @typedef {import("./tenant.js").TabCtx} TabCtx */
 /** @typedef {import("../api.js").Member} Member */
@@ -21,10 +22,22 @@ export function mount(panel, ctx) {
   const roleSel = select({ id: uid("member-role"), testid: "member-role" }, [["", "All roles"]], "");
   const emailId = uid("member-email");
   const email = h("input", { id: emailId, type: "search", autocomplete: "off", spellcheck: "false", placeholder: "part of an email", testid: "member-email" });
+  /** @type {import("../sort.js").SortState<api.MemberSort>} */
+  let order = { key: "email", descending: false };
+  const headers = sortHeaders(
+    /** @type {[string, api.MemberSort, string?][]} */ ([["Email", "email"], ["Name", "name"], ["Role", "role"], ["Joined", "joined", "num"]]),
+    (key) => {
+      order = nextSort(order, key, ["joined"]);
+      headers.update(order);
+      void list.reload();
+    },
+    "member-sort",
+  );
+  headers.update(order);
   const table = h(
     "table",
     { class: "data members", "aria-label": `Members of ${tenant.name}`, testid: "member-table" },
-    h("thead", null, h("tr", null, h("th", { scope: "col" }, "Email"), h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Role"), h("th", { scope: "col", class: "num" }, "Joined"))),
+    h("thead", null, h("tr", null, headers.ths)),
   );
   const list = pagedTable({
     guard: store.guard,
@@ -33,7 +46,10 @@ export function mount(panel, ctx) {
     noun: "member",
     testid: "members",
     fetch: (after) =>
-      api.membersPage(profileId, tenant.id, { role: roleSel.value || undefined, email: email.value.trim() || undefined, after, limit: 100 }),
+      api.membersPage(profileId, tenant.id, {
+        role: roleSel.value || undefined, email: email.value.trim() || undefined, after, limit: 100,
+        sort: order.key, descending: order.descending,
+      }),
     row: (m) =>
       h(
         "tr",
@@ -41,7 +57,7 @@ export function mount(panel, ctx) {
         h("td", { class: "email" }, m.email ?? "—"),
         h("td", null, m.name ?? "—"),
         h("td", null, h("span", { class: "pill" }, m.role)),
-        h("td", { class: "num", title: m.joined_at ?? "" }, formatDate(m.joined_at)),
+        h("td", { class: "num", title: timeTitle(m.joined_at) }, formatDate(m.joined_at)),
       ),
     emptyText: () =>
       roleSel.value || email.value.trim() ? "No member matches these filters." : `${tenant.name} has no members.`,

@@ -87,6 +87,8 @@ export function mount(root, ctx, opts = {}) {
     const found = profiles.find((p) => p.id === want || p.name === want) ?? (sel ? null : profiles[0]) ?? null;
     store.selectProfile(found ?? profiles[0] ?? null);
     renderList();
+    // A new profile being typed while the list loaded (right after Disconnect, say) keeps what was typed.
+    if (mode === "new" && detail.querySelector('[data-testid="profile-form"]')) return;
     if (!profiles.length) startNew();
     else renderDetail();
   }

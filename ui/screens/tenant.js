@@ -8,9 +8,10 @@
 import * as api from "../api.js";
 import { ErrorKind } from "../api.js";
 import { announce, h, replace } from "../dom.js";
-import { copyButton } from "../elements/copy-button.js";
+import { copyButton, copyValueButton } from "../elements/copy-button.js";
+import { evidenceText } from "../evidence.js";
 import { errorBox } from "../errors.js";
-import { formatAgo, formatCount, formatDate, formatEstimate, timeTitle } from "../format.js";
+import { formatAgo, formatCount, formatDate, formatEstimate, localZone, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
 import { askReason } from "../prompts.js";
 import * as accessTab from "./access.js";
@@ -32,6 +33,7 @@ import * as rolesTab from "./roles.js";
  * @property {import("../api.js").Tenant} tenant
  * @property {() => AccessReason | null} reason   the reason this tenant was opened with (for exports)
  * @property {import("../api.js").ReasonPolicy} policy
+ * @property {(filter: import("../api.js").AuditFilter) => void} [setFilter]  the audit log's filters, for the evidence
  */
 
 /** @typedef {{ unmount(): void, focus?(): void }} TabView */
@@ -67,19 +69,55 @@ export function mount(root, ctx) {
   const statusBadge = h("span", { class: "pill", testid: "tenant-status", hidden: true });
   const meta = h("p", { class: "tenant-meta" }, statusBadge, h("span", { class: "mono" }, tenant.slug), " · ", h("span", { class: "mono id" }, tenant.id));
   const recorded = h("p", { class: "recorded", testid: "access-recorded" });
+  /** The audit log's filters on screen (the Audit log tab sets them), for the evidence. */
+  /** @type {api.AuditFilter} */
+  let auditFilter = {};
+  const evidence = h("button", { type: "button", testid: "copy-evidence", hidden: true }, "Copy evidence for a ticket");
+  evidence.addEventListener("click", async () => {
+    const s = store.state.session;
+    if (!s || !overview) return;
+    const text = evidenceText({
+      tenant: overview.tenant,
+      status: overview.status ?? null,
+      filter: auditFilter,
+      zone: localZone(),
+      recordId: overview.record_id ?? null,
+      isolation: {
+        login: s.login.user, database: s.login.database, enforced: s.bypass_reasons.length === 0,
+        reasons: s.bypass_reasons, checkedAt: store.connectedAt,
+      },
+      profile: s.profile_name,
+      version: document.getElementById("app-version")?.textContent?.replace(/^v/, "") || "?",
+      now: Date.now(),
+    });
+    const b = copyValueButton(text, "", "copy-evidence-text");
+    b.hidden = true;
+    evidence.after(b);
+    await /** @type {import("../elements/copy-button.js").CopyButton} */ (b).copy();
+    b.remove();
+    evidence.dataset.copied = text;
+    evidence.textContent = "Evidence copied";
+    announce("The evidence was copied.");
+    setTimeout(() => (evidence.textContent = "Copy evidence for a ticket"), 1500);
+  });
   const body = h("div", { class: "tenant-body" });
   replace(
     root,
     h(
       "section",
       { class: "tenant-screen", "aria-labelledby": "tenant-title", testid: "tenant-view", "data-tenant-id": tenant.id },
-      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), recorded),
+      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), h("div", { class: "tenant-head-side" }, recorded, evidence)),
       body,
     ),
   );
 
   /** @type {TabCtx} */
-  const tabCtx = { store, actions, profileId, tenant, reason: () => reason, policy: session.access_reason };
+  const tabCtx = {
+    store, actions, profileId, tenant, reason: () => reason, policy: session.access_reason,
+    setFilter: (/** @type {api.AuditFilter} */ f) => {
+      auditFilter = f;
+    },
+  };
 
   async function open() {
     const tok = store.guard.token("open");
@@ -130,6 +168,7 @@ export function mount(root, ctx) {
         : overview.recorded === "no_log_table"
           ? "This database has no support-access log: the access was not recorded."
           : "";
+    evidence.hidden = false;
     announce(`Opened tenant ${overview.tenant.name}.`);
     renderTabs();
   }

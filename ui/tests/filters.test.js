@@ -53,6 +53,14 @@ describe("audit filter form -> AuditFilter", () => {
     assert.equal(localInputToRfc3339("yesterday"), null);
   });
 
+  test("custom times are ISO 8601: a date, or a date and a time with a space or a T; never MM/DD/YYYY", () => {
+    assert.equal(localInputToRfc3339("2026-11-01"), new Date(2026, 10, 1).toISOString().replace(/\.000Z$/, "Z"));
+    assert.equal(localInputToRfc3339("2026-11-01 09:30"), localInputToRfc3339("2026-11-01T09:30"));
+    assert.equal(localInputToRfc3339("2026-11-01 09:30:15"), new Date(2026, 10, 1, 9, 30, 15).toISOString().replace(/\.000Z$/, "Z"));
+    assert.equal(localInputToRfc3339("11/01/2026"), null);
+    assert.equal(localInputToRfc3339("11/01/2026 09:30"), null);
+  });
+
   test("an unknown range name is refused", () => {
     const r = auditFilterFromForm(form({ range: "fortnight" }), NOW);
     assert.equal(r.ok, false);
@@ -64,8 +72,8 @@ describe("AuditFilter -> form (export dialog pre-fill)", () => {
     const filter = { since: "2026-11-01T04:00:00Z", until: "2026-11-01T18:30:15Z", action: "member.", actor: "u1", resource_type: "project", resource_id: "r" };
     const f = auditFormFromFilter(filter);
     assert.equal(f.range, "custom");
-    assert.equal(f.since, "2026-11-01T09:30");
-    assert.equal(f.until, "2026-11-02T00:00:15");
+    assert.equal(f.since, "2026-11-01 09:30");
+    assert.equal(f.until, "2026-11-02 00:00:15");
     assert.deepEqual(auditFilterFromForm(f, NOW), { ok: true, filter });
   });
 

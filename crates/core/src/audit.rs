@@ -275,14 +275,27 @@ pub(crate) fn select_parts(s: &Schema, alias: &str, with_email: bool) -> [String
 }
 
 /// Reads one page of the tenant's audit log, newest first, starting after `after`.
-#[tracing::instrument(skip(scope), fields(tenant = %scope.tenant().id))]
 pub async fn page(
     scope: &mut TenantScope,
     filter: &AuditFilter,
     limit: u32,
     after: Option<&str>,
 ) -> Result<AuditPage> {
+    page_in_order(scope, filter, limit, after, false).await
+}
+
+/// Reads one page of the tenant's audit log, newest first or (`oldest_first`) oldest first, starting after
+/// `after` (a cursor of the same order). Either way one walk of the tenant's time index, forwards or back.
+#[tracing::instrument(skip(scope), fields(tenant = %scope.tenant().id))]
+pub async fn page_in_order(
+    scope: &mut TenantScope,
+    filter: &AuditFilter,
+    limit: u32,
+    after: Option<&str>,
+    oldest_first: bool,
+) -> Result<AuditPage> {
     let s = scope.schema().clone();
+    let kind = if oldest_first { "audit-asc" } else { "audit" };
     filter.validate(&s)?;
     let a = &s.mapping.audit_logs;
     let limit = limit.clamp(1, 1000) as i64;
@@ -301,20 +314,22 @@ pub async fn page(
     let created = format!("e.{}", col(&a.created_at));
     let id = format!("e.{}", col(&a.id));
     if let Some(after) = after {
-        let parts = cursor::decode(after, "audit", 2)?;
+        let parts = cursor::decode(after, kind, 2)?;
         let ts = DateTime::parse_from_rfc3339(&parts[0])
             .map_err(|_| cursor::invalid(after))?
             .with_timezone(&Utc);
         if !s.audit_id_type.accepts(&parts[1]) {
             return Err(cursor::invalid(after));
         }
-        qb.push(format!(" AND ({created}, {id}) < ("));
+        let past = if oldest_first { ">" } else { "<" };
+        qb.push(format!(" AND ({created}, {id}) {past} ("));
         push_ts(&mut qb, &s, ts);
         qb.push(", CAST(")
             .push_bind(parts[1].clone())
             .push(format!(" AS {}))", s.audit_id_type.cast()));
     }
-    qb.push(format!(" ORDER BY {created} DESC, {id} DESC LIMIT "))
+    let dir = if oldest_first { "ASC" } else { "DESC" };
+    qb.push(format!(" ORDER BY {created} {dir}, {id} {dir} LIMIT "))
         .push_bind(limit + 1);
     let rows = scope
         .statements()
@@ -323,7 +338,10 @@ pub async fn page(
         .await?;
     let items = rows.iter().map(row_to_event).collect::<Result<Vec<_>>>()?;
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
-        cursor_after(last.occurred_at, &last.id)
+        let at = last
+            .occurred_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        cursor::encode(kind, &[&at, &last.id])
     });
     Ok(AuditPage { items, next_cursor })
 }

@@ -20,6 +20,22 @@ pub struct MemberQuery {
     pub email: Option<String>,
     pub limit: u32,
     pub after: Option<String>,
+    /// The order (default: by email).
+    pub sort: MemberSort,
+    /// Reverse the order.
+    pub descending: bool,
+}
+
+/// How members are ordered; each key then the user id, so the walk is total and a cursor is (key, id).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberSort {
+    #[default]
+    Email,
+    Name,
+    Role,
+    /// When they joined (members without a date first, ascending).
+    Joined,
 }
 
 /// One member of a tenant.
@@ -33,7 +49,7 @@ pub struct Member {
     pub joined_at: Option<DateTime<Utc>>,
 }
 
-/// A page of members, ordered by email (then user id).
+/// A page of members, in the query's order (then user id).
 #[derive(Clone, Debug, Serialize)]
 pub struct MemberPage {
     pub items: Vec<Member>,
@@ -67,9 +83,33 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
         _ => "NULL::timestamptz".into(),
     };
     let user_id = format!("m.{}::text", col(&m.user_id));
-    let sort = format!("coalesce({email}, '')");
+    // The key in its own type (a date sorts as a date), its text for the cursor, and the cast back.
+    let (sort, cast) = match q.sort {
+        MemberSort::Email => (format!("coalesce({email}, '')"), "text".to_owned()),
+        MemberSort::Name => (format!("coalesce({name}, '')"), "text".to_owned()),
+        MemberSort::Role => (format!("m.{}::text", col(&m.role)), "text".to_owned()),
+        MemberSort::Joined => match (&m.created_at, s.members_ts) {
+            (Some(c), Some(ts)) => {
+                let ty = match ts {
+                    crate::mapping::TsType::WithZone => "timestamptz",
+                    crate::mapping::TsType::WithoutZone => "timestamp",
+                };
+                (
+                    format!("coalesce(m.{}, '-infinity'::{ty})", col(c)),
+                    ty.to_owned(),
+                )
+            }
+            _ => {
+                return Err(Error::InvalidInput(
+                    "members have no joined date to sort by (the mapping names none)".into(),
+                ))
+            }
+        },
+    };
+    let kind = format!("members:{:?}:{}", q.sort, q.descending);
     let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {user_id} AS id, {email} AS email, {name} AS name, m.{}::text AS role, {joined} AS joined_at
+        "SELECT {user_id} AS id, {email} AS email, {name} AS name, m.{}::text AS role, {joined} AS joined_at,
+                ({sort})::text AS sort_key
            FROM {} m{join} WHERE ",
         col(&m.role),
         s.tables.members.name,
@@ -96,21 +136,43 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
             .push_bind(format!("%{}%", like_escape(text)))
             .push(LIKE_ESCAPE);
     }
+    let (past, dir) = if q.descending {
+        ("<", " DESC")
+    } else {
+        (">", "")
+    };
     if let Some(after) = &q.after {
-        let parts = cursor::decode(after, "members", 2)?;
-        qb.push(format!(" AND ({sort}, {user_id}) > ("))
+        let parts = cursor::decode(after, &kind, 2)?;
+        // A date key must read as one (PostgreSQL's own text of it), or the cursor was not ours.
+        if q.sort == MemberSort::Joined
+            && parts[0] != "-infinity"
+            && parts[0]
+                .get(..19)
+                .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok())
+                .is_none()
+        {
+            return Err(cursor::invalid(after));
+        }
+        qb.push(format!(" AND ({sort}, {user_id}) {past} (CAST("))
             .push_bind(parts[0].clone())
-            .push(", ")
+            .push(format!(" AS {cast}), "))
             .push_bind(parts[1].clone())
             .push(")");
     }
-    qb.push(format!(" ORDER BY {sort}, {user_id} LIMIT "))
+    qb.push(format!(" ORDER BY {sort}{dir}, {user_id}{dir} LIMIT "))
         .push_bind(limit + 1);
     let rows = scope
         .statements()
         .built(&mut qb)
         .fetch_all(scope.conn())
         .await?;
+    let keys: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            r.try_get::<Option<String>, _>("sort_key")
+                .map(Option::unwrap_or_default)
+        })
+        .collect::<std::result::Result<_, _>>()?;
     let items = rows
         .iter()
         .map(|r| {
@@ -123,8 +185,9 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let last_key = keys.get(limit as usize - 1).cloned().unwrap_or_default();
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
-        cursor::encode("members", &[last.email.as_deref().unwrap_or(""), &last.id])
+        cursor::encode(&kind, &[&last_key, &last.id])
     });
     Ok(MemberPage { items, next_cursor })
 }

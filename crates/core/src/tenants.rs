@@ -265,9 +265,18 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         check_text("search text", text, 200)?;
         trigram_search = text.chars().filter(|c| c.is_alphanumeric()).count() >= 3;
         let pattern = format!("%{}%", like_escape(text));
-        qb.push(format!(" AND ({} ILIKE ", text_key(s, &t.name)))
-            .push_bind(pattern.clone())
-            .push(LIKE_ESCAPE);
+        // The name accent- and case-insensitively: both sides folded (see `sql::folded`).
+        qb.push(format!(
+            " AND ({} LIKE translate(lower(CAST(",
+            crate::sql::folded(&text_key(s, &t.name)),
+        ))
+        .push_bind(pattern.clone())
+        .push(format!(
+            " AS text)), '{}', '{}')",
+            crate::sql::FOLD_FROM,
+            crate::sql::FOLD_TO
+        ))
+        .push(LIKE_ESCAPE);
         if let Some(slug) = &t.slug {
             qb.push(format!(" OR {} ILIKE ", text_key(s, slug)))
                 .push_bind(pattern.clone())

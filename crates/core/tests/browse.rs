@@ -600,6 +600,7 @@ async fn members_filter_by_role_and_by_email_substring() {
                 email: email.map(Into::into),
                 limit: 3,
                 after: None,
+                ..Default::default()
             },
         )
         .await;
@@ -621,6 +622,7 @@ async fn members_filter_by_role_and_by_email_substring() {
                 email: email.map(Into::into),
                 limit: 3,
                 after: None,
+                ..Default::default()
             },
         )
         .await
@@ -1422,4 +1424,212 @@ async fn active_actors_of_a_busy_tenant_are_counted_over_the_newest_events_and_s
     assert_eq!(got, truth);
     assert_eq!(got[0].0, actor);
     assert!(got[0].1 > audit::ACTIVE_ACTORS_WINDOW - 100);
+}
+
+/// Tenant search ignores accents and case: "societe" finds "Société Générale", "ZURICH" finds "Zürich Ärzte",
+/// "ÉLAN" finds "elan systems"; on the reference schema it reads the folded-name trigram index.
+#[tokio::test(flavor = "multi_thread")]
+async fn tenant_search_is_accent_and_case_insensitive_and_index_backed() {
+    let t = TestDb::demo().await;
+    for (slug, name) in [
+        ("societe-generale", "Société Générale"),
+        ("zurich-arzte", "Zürich Ärzte"),
+        ("elan", "elan systems"),
+        ("lodz", "Łódź Dział"),
+    ] {
+        sqlx::query("INSERT INTO tenants (slug, name) VALUES ($1, $2)")
+            .bind(slug)
+            .bind(name)
+            .execute(&t.admin)
+            .await
+            .unwrap();
+    }
+    let db = t.reader().await;
+    for (search, want) in [
+        // The demo's own "Société Soylent Ünited" too, in name order.
+        ("societe", &["societe-generale", "soylent"][..]),
+        ("GÉNÉRALE", &["societe-generale"]),
+        ("united", &["soylent"]),
+        ("zurich", &["zurich-arzte"]),
+        ("ARZTE", &["zurich-arzte"]),
+        ("ÉLAN", &["elan"]),
+        ("lodz", &["lodz"]),
+        ("dzial", &["lodz"]),
+    ] {
+        let page = tenants::list(
+            &db,
+            &TenantQuery {
+                search: Some(search.into()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let slugs: Vec<String> = page
+            .items
+            .iter()
+            .map(|r| r.tenant.slug.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(slugs, want, "search {search:?}");
+    }
+    // Literal text stays literal: a % or _ typed is not a wildcard, folded or not.
+    let page = tenants::list(
+        &db,
+        &TenantQuery {
+            search: Some("soci_t".into()),
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(page.items.is_empty());
+    // The reference schema's folded-name index serves that expression (the core's unit test checks the
+    // expression is character for character the one the search sends).
+    let migration =
+        include_str!("../../../migrations/20261126000020_folded_search_and_member_sorts.sql");
+    let start = migration.find("translate(lower(name)").unwrap();
+    let expr = &migration[start..start + migration[start..].find(") gin_trgm_ops").unwrap()];
+    let mut tx = t.admin.begin().await.unwrap();
+    // A handful of tenants: every plan but the index's priced out, so the plan says whether the index serves.
+    for off in ["enable_seqscan", "enable_indexscan", "enable_indexonlyscan"] {
+        sqlx::query(&format!("SET LOCAL {off} = off"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "EXPLAIN SELECT 1 FROM tenants WHERE {expr} LIKE '%societe%'"
+    ))
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("tenants_name_folded_trgm")),
+        "{plan:#?}"
+    );
+}
+
+/// Members sort by email, name, role or joined date, either way, in keyset pages of 3: the walk is the
+/// superuser's own ORDER BY, whole and without repeats; a cursor of one order is refused by another.
+#[tokio::test(flavor = "multi_thread")]
+async fn members_sort_by_each_key_both_ways_in_keyset_pages() {
+    use members::MemberSort::*;
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let acme = tenants::resolve(&db, "acme").await.unwrap();
+    // Two members who joined at the same instant and a member without a name: ties and NULLs are walked too.
+    sqlx::query(
+        "UPDATE memberships SET created_at = '2026-01-01T00:00:00Z'
+          WHERE tenant_id = CAST($1 AS uuid) AND user_id IN
+                (SELECT user_id FROM memberships WHERE tenant_id = CAST($1 AS uuid) ORDER BY user_id LIMIT 2)",
+    )
+    .bind(&acme.id)
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    for (sort, key) in [
+        (Email, "coalesce(u.email, '')"),
+        (Name, "coalesce(u.display_name, '')"),
+        (Role, "m.role"),
+        (Joined, "coalesce(m.created_at, '-infinity')"),
+    ] {
+        for desc in [false, true] {
+            let dir = if desc { "DESC" } else { "ASC" };
+            let expected = su(
+                &t.admin,
+                &format!(
+                    "SELECT m.user_id::text FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+                      WHERE m.tenant_id = CAST($1 AS uuid) ORDER BY {key} {dir}, m.user_id::text {dir}"
+                ),
+                &[&acme.id],
+            )
+            .await;
+            let q = members::MemberQuery {
+                limit: 3,
+                sort,
+                descending: desc,
+                ..Default::default()
+            };
+            let ids = walk_members(&db, &acme, &q).await;
+            assert_eq!(ids, expected, "{sort:?} desc={desc}");
+        }
+    }
+    // A cursor of the email order is not a cursor of the joined order.
+    let mut scope = tenant_console_dev::testing::scope(&db, &acme).await;
+    let first = members::list(
+        &mut scope,
+        &members::MemberQuery {
+            limit: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let err = members::list(
+        &mut scope,
+        &members::MemberQuery {
+            limit: 2,
+            sort: Joined,
+            after: first.next_cursor,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "invalid_input");
+}
+
+/// The audit log oldest first is the newest-first walk reversed, page by page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_log_walks_oldest_first_as_the_reverse_of_newest_first() {
+    let t = TestDb::demo().await;
+    let db = t.reader().await;
+    let globex = tenants::resolve(&db, "globex").await.unwrap();
+    let mut scope = tenant_console_dev::testing::scope(&db, &globex).await;
+    let walk = |oldest: bool| {
+        let db = db.clone();
+        let globex = globex.clone();
+        async move {
+            let mut scope = tenant_console_dev::testing::scope(&db, &globex).await;
+            let (mut ids, mut after) = (Vec::new(), None::<String>);
+            loop {
+                let p = audit::page_in_order(
+                    &mut scope,
+                    &AuditFilter::default(),
+                    97,
+                    after.as_deref(),
+                    oldest,
+                )
+                .await
+                .unwrap();
+                ids.extend(p.items.iter().map(|e| e.id.clone()));
+                match p.next_cursor {
+                    Some(c) => after = Some(c),
+                    None => break,
+                }
+            }
+            ids
+        }
+    };
+    let newest = walk(false).await;
+    let mut oldest = walk(true).await;
+    oldest.reverse();
+    assert_eq!(newest.len(), 600);
+    assert_eq!(oldest, newest);
+    // Cursors of one order are not the other's.
+    let p = audit::page(&mut scope, &AuditFilter::default(), 5, None)
+        .await
+        .unwrap();
+    let err = audit::page_in_order(
+        &mut scope,
+        &AuditFilter::default(),
+        5,
+        p.next_cursor.as_deref(),
+        true,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "invalid_input");
 }

@@ -209,6 +209,7 @@ async fn prisma_members_and_roles_are_read_as_the_tenant_through_the_mapping() {
                 email: email.map(Into::into),
                 limit: 3,
                 after: None,
+                ..Default::default()
             },
         )
         .await;

@@ -81,6 +81,7 @@ pub async fn tenant_open(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn members_page(
     state: State<'_, AppState>,
@@ -90,6 +91,8 @@ pub async fn members_page(
     email: Option<String>,
     after: Option<String>,
     limit: Option<u32>,
+    sort: Option<tenant_console_core::members::MemberSort>,
+    descending: Option<bool>,
 ) -> CmdResult<MemberPage> {
     let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
     let q = MemberQuery {
@@ -97,6 +100,8 @@ pub async fn members_page(
         email,
         limit: limit.unwrap_or(100),
         after,
+        sort: sort.unwrap_or_default(),
+        descending: descending.unwrap_or(false),
     };
     let page = members::list(&mut scope, &q).await?;
     scope.finish().await?;
@@ -123,9 +128,17 @@ pub async fn audit_page(
     filter: AuditFilter,
     after: Option<String>,
     limit: Option<u32>,
+    oldest_first: Option<bool>,
 ) -> CmdResult<AuditPage> {
     let mut scope = state.door(&profile_id)?.scope(&tenant).await?;
-    let page = audit::page(&mut scope, &filter, limit.unwrap_or(100), after.as_deref()).await?;
+    let page = audit::page_in_order(
+        &mut scope,
+        &filter,
+        limit.unwrap_or(100),
+        after.as_deref(),
+        oldest_first.unwrap_or(false),
+    )
+    .await?;
     scope.finish().await?;
     Ok(page)
 }

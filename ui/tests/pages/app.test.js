@@ -429,7 +429,7 @@ describe("tenant view", () => {
     await page.locator('[data-testid="members-status"]', { hasText: "1 member" }).waitFor();
     assert.deepEqual(await rowTexts(page, '[data-testid="member-row"] td.email'), ["user11@acme.example"]);
     const last = (await calls(page, "members_page")).at(-1);
-    assert.deepEqual(last.args, { profileId: "p-demo", tenant: "t-acme", role: "BILLING", email: "user11@", limit: 100 });
+    assert.deepEqual(last.args, { profileId: "p-demo", tenant: "t-acme", role: "BILLING", email: "user11@", limit: 100, sort: "email", descending: false });
   });
 
   test("a slow member search is superseded by the newer one typed after it", async () => {
@@ -500,9 +500,20 @@ describe("tenant view", () => {
     assert.deepEqual(Object.keys(JSON.parse(json)), ["seq", "tenant", "note", "nested"]);
     assert.match(json, /\n {2}"seq"/);
     assert.equal(await page.locator('[data-testid="event-detail"] script').count(), 0);
+    // The viewer: keys and values as text (the script tag in a value is text), nested levels folded by the
+    // user, long values wrapped inside the panel.
+    const view = page.locator('[data-testid="event-detail"] [data-testid="json-view"]');
+    assert.match(await view.textContent(), /"seq": \d+/);
+    const nested = view.locator("details details").first();
+    assert.equal(await nested.evaluate((d) => d.open), true);
+    await nested.locator("summary").first().click();
+    assert.equal(await nested.evaluate((d) => d.open), false);
+    assert.match(await nested.locator("summary").first().textContent(), /"nested": \{ 1 key \}/);
+    const overflow = await view.evaluate((el) => el.scrollWidth - el.clientWidth);
+    assert.ok(overflow <= 1, `the metadata runs ${overflow}px off the panel`);
     await shot(page, "audit-light");
     // Escape closes it, from inside the detail.
-    await page.locator('[data-testid="event-metadata"]').focus();
+    await view.locator("summary").first().focus();
     await page.keyboard.press("Escape");
     await page.locator('[data-testid="event-detail"][hidden]').waitFor({ state: "attached" });
   });
@@ -742,6 +753,70 @@ describe("export", () => {
     const [g] = await calls(page, "tenant_glance");
     assert.deepEqual(g.args, { profileId: "p-demo", tenant: "t-acme" });
     await shot(page, "tenant-glance-light");
+  });
+
+  test("an event's ids and the row copy as text, JSON and CSV; the evidence for a ticket names tenant, filters, record and isolation", async () => {
+    const page = await start();
+    await connect(page);
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="acme"]').click();
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    await page.click('[data-testid="tab-audit"]');
+    await page.fill('[data-testid="audit-action"]', "member.*");
+    await page.click('[data-testid="audit-apply"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("audit_page").at(-1).args.filter.action === "member.*");
+    await page.locator('[data-testid="audit-row"]').first().click();
+    await page.locator('[data-testid="event-detail"]:not([hidden])').waitFor();
+    const id = await page.locator('[data-testid="audit-row"]').first().getAttribute("data-event-id");
+    assert.equal(await page.locator('[data-testid="copy-event-id"]').getAttribute("value"), id);
+    assert.match(await page.locator('[data-testid="copy-actor-id"]').getAttribute("value"), /^t-acme-m\d$/);
+    const asJson = JSON.parse(await page.locator('[data-testid="copy-event-json"]').getAttribute("value"));
+    assert.equal(asJson.id, id);
+    assert.match(await page.locator('[data-testid="copy-event-csv"]').getAttribute("value"), /^id,occurred_at,actor_id,actor_email,action,/);
+
+    await page.click('[data-testid="copy-evidence"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="copy-evidence"]').dataset.copied);
+    const text = await page.locator('[data-testid="copy-evidence"]').getAttribute("data-copied");
+    assert.match(text, /^Tenant: Acme Corporation \(acme\) · id t-acme · status active$/m);
+    assert.match(text, /^Audit log filters: action member\.\*$/m);
+    assert.match(text, /^Isolation: RLS enforced for login console_reader on tenant_demo \(checked \d{4}-\d\d-\d\dT[\d:]+(\.\d+)?Z\)$/m);
+    assert.match(text, /^Access record: /m);
+    await shot(page, "copy-evidence-light");
+  });
+
+  test("members sort by each column both ways, and the audit log by time, from the headers", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    const th = (key) => page.locator(`[data-testid="member-sort-${key}"]`).locator("xpath=..");
+    assert.equal(await th("email").getAttribute("aria-sort"), "ascending");
+    await page.click('[data-testid="member-sort-role"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("members_page").at(-1).args.sort === "role");
+    assert.equal(await th("role").getAttribute("aria-sort"), "ascending");
+    assert.equal(await th("email").getAttribute("aria-sort"), "none");
+    await page.click('[data-testid="member-sort-role"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("members_page").at(-1).args.descending === true);
+    assert.equal(await th("role").getAttribute("aria-sort"), "descending");
+    await settle(page);
+    const roles = await rowTexts(page, '[data-testid="member-row"] td:nth-child(3)');
+    assert.deepEqual(roles, [...roles].sort().reverse());
+    // Joined starts with the newest.
+    await page.click('[data-testid="member-sort-joined"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("members_page").at(-1).args.sort === "joined");
+    assert.equal((await calls(page, "members_page")).at(-1).args.descending, true);
+    await shot(page, "members-sorted-light");
+
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="audit-row"]').first().waitFor();
+    const time = page.locator('[data-testid="audit-sort-time"]').locator("xpath=..");
+    assert.equal(await time.getAttribute("aria-sort"), "descending");
+    const newest = await page.locator('[data-testid="audit-row"]').first().getAttribute("data-event-id");
+    await page.click('[data-testid="audit-sort-time"]');
+    await page.waitForFunction(() => window.__MOCK__.callsOf("audit_page").at(-1).args.oldestFirst === true);
+    assert.equal(await time.getAttribute("aria-sort"), "ascending");
+    await settle(page);
+    assert.notEqual(await page.locator('[data-testid="audit-row"]').first().getAttribute("data-event-id"), newest);
   });
 
   test("a refused password asks for it again in the app's words, and the new one connects", async () => {

@@ -280,11 +280,15 @@ export function installMock(config) {
       };
     },
     members_page: (a) => {
-      only("members_page", a, ["profileId", "tenant", "role", "email", "after", "limit"]);
+      only("members_page", a, ["profileId", "tenant", "role", "email", "after", "limit", "sort", "descending"]);
       const t = tenantOf(a);
-      let list = members[t.id] || [];
+      let list = (members[t.id] || []).slice();
       if (a.role) list = list.filter((m) => m.role === a.role);
       if (a.email) list = list.filter((m) => (m.email || "").includes(a.email));
+      const field = { email: "email", name: "name", role: "role", joined: "joined_at" }[a.sort || "email"];
+      if (!field) throw err("invalid_input", `unknown sort ${a.sort}`);
+      list.sort((x, y) => String(x[field] ?? "").localeCompare(String(y[field] ?? "")) || x.id.localeCompare(y.id));
+      if (a.descending) list.reverse();
       return page(list, a.after, a.limit, 100);
     },
     roles_list: (a) => {
@@ -295,7 +299,7 @@ export function installMock(config) {
       }));
     },
     audit_page: (a) => {
-      only("audit_page", a, ["profileId", "tenant", "filter", "after", "limit"]);
+      only("audit_page", a, ["profileId", "tenant", "filter", "after", "limit", "oldestFirst"]);
       need(a, ["filter"]);
       const t = tenantOf(a);
       const f = a.filter;
@@ -306,6 +310,7 @@ export function installMock(config) {
       if (f.actor) list = list.filter((e) => e.actor_email === f.actor || e.actor_id === f.actor);
       if (f.resource_type) list = list.filter((e) => e.resource_type === f.resource_type);
       if (f.resource_id) list = list.filter((e) => e.resource_id === f.resource_id);
+      if (a.oldestFirst) list = list.slice().reverse();
       return page(list, a.after, a.limit, 100);
     },
     audit_count: (a) => {

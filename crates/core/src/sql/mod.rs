@@ -304,3 +304,34 @@ mod tests {
         assert_eq!(q.values, vec!["o'brien".to_owned()]);
     }
 }
+
+/// Letters with accents, upper and lower case, and what they fold to for search ([`folded`]).
+pub(crate) const FOLD_FROM: &str = "ÀÁÂÃÄÅàáâãäåĀāĂăĄąÇçĆćĈĉĊċČčĎďĐđÈÉÊËèéêëĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħÌÍÎÏìíîïĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłÑñŃńŅņŇňÒÓÔÕÖØòóôõöøŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšȘșŢţȚțŤťŦŧÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųŴŵÝýÿŶŷŸŹźŻżŽž";
+pub(crate) const FOLD_TO: &str = "aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssssttttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz";
+
+/// `expr` folded for an accent- and case-insensitive match: lowercased, and accented Latin letters replaced by
+/// their base letter (`Société` -> `societe`, `ZÜRICH` -> `zurich`). Plain SQL (`translate(lower(..))`),
+/// immutable, so an index on the folded name serves the search (migration 20261126000020 adds one to the
+/// reference schema; a mapped database without it is scanned, as before). The letters are listed upper case
+/// too, so the fold does not depend on the database's ctype lowercasing non-ASCII letters.
+pub(crate) fn folded(expr: &str) -> String {
+    format!("translate(lower({expr}), '{FOLD_FROM}', '{FOLD_TO}')")
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    #[test]
+    fn the_migrations_folded_index_is_the_searchs_expression() {
+        let migration = include_str!(
+            "../../../../migrations/20261126000020_folded_search_and_member_sorts.sql"
+        );
+        assert!(
+            migration.contains(&folded("name")),
+            "the index and the search differ"
+        );
+        assert_eq!(FOLD_FROM.chars().count(), FOLD_TO.chars().count());
+        assert!(FOLD_TO.chars().all(|c| c.is_ascii_lowercase()));
+    }
+}

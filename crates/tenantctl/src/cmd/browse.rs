@@ -183,6 +183,20 @@ pub struct MembersArgs {
     /// Continue after this cursor (the next_cursor of the previous page).
     #[arg(long)]
     pub after: Option<String>,
+    /// Order by: email, name, role or joined.
+    #[arg(long, value_enum, default_value = "email")]
+    pub sort: MemberSortArg,
+    /// Reverse the order.
+    #[arg(long)]
+    pub desc: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum MemberSortArg {
+    Email,
+    Name,
+    Role,
+    Joined,
 }
 
 pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
@@ -196,6 +210,13 @@ pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
             email: a.email,
             limit: a.limit,
             after: a.after,
+            sort: match a.sort {
+                MemberSortArg::Email => members::MemberSort::Email,
+                MemberSortArg::Name => members::MemberSort::Name,
+                MemberSortArg::Role => members::MemberSort::Role,
+                MemberSortArg::Joined => members::MemberSort::Joined,
+            },
+            descending: a.desc,
         },
     )
     .await?;
@@ -297,6 +318,9 @@ pub struct AuditArgs {
     /// Also count the matching events (exact up to 10,000, estimated beyond, and labelled so).
     #[arg(long)]
     pub count: bool,
+    /// Oldest first (default: newest first).
+    #[arg(long)]
+    pub oldest_first: bool,
 }
 
 pub async fn audit(g: &Global, a: AuditArgs) -> Result<(), Failure> {
@@ -304,7 +328,14 @@ pub async fn audit(g: &Global, a: AuditArgs) -> Result<(), Failure> {
     let conn = connect(g).await?;
     let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
     let tenant = opened.tenant;
-    let page = audit::page(&mut scope, &filter, a.limit, a.after.as_deref()).await?;
+    let page = audit::page_in_order(
+        &mut scope,
+        &filter,
+        a.limit,
+        a.after.as_deref(),
+        a.oldest_first,
+    )
+    .await?;
     let count = if a.count {
         Some(audit::count(&mut scope, &filter).await?)
     } else {
