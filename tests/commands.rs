@@ -635,6 +635,47 @@ fn v_token(app: &App) -> String {
     v["file_token"].as_str().unwrap().to_owned()
 }
 
+/// "Test connection" in the new-profile form tests what is typed, on the real server, and saves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_form_is_tested_before_it_is_saved_and_nothing_is_written() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let form = json!({"name": "draft", "host": "127.0.0.1", "port": port(), "database": db.name,
+                      "user": "console_reader", "tls": "disable"});
+    let report = app
+        .invoke(
+            "profiles_test_draft",
+            json!({"profile": form, "password": READER_PASSWORD}),
+        )
+        .unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["login"]["user"], "console_reader");
+    // What is typed is what is tested (this server trusts local logins: the database name tells).
+    let mut elsewhere = form.clone();
+    elsewhere["database"] = json!("no_such_database_here");
+    let wrong = app
+        .invoke(
+            "profiles_test_draft",
+            json!({"profile": elsewhere, "password": "not-it"}),
+        )
+        .unwrap();
+    assert_eq!(wrong["ok"], false);
+    assert_eq!(wrong["diagnosis"]["kind"], "database_missing", "{wrong}");
+    assert!(
+        !wrong.to_string().contains("not-it"),
+        "the password came back: {wrong}"
+    );
+    // No password typed for a profile never saved: said, not guessed.
+    assert_eq!(
+        kind(
+            app.invoke("profiles_test_draft", json!({"profile": form}))
+                .unwrap_err()
+        ),
+        "invalid_input"
+    );
+    assert_eq!(app.invoke("profiles_list", json!({})).unwrap(), json!([]));
+}
+
 /// Every command the handler registers is declared in the build script's app manifest and allowed by the
 /// window's capability, and the capability allows nothing else: no plugin command at all.
 #[test]

@@ -407,6 +407,14 @@ export const profilesRemove = (id) => call("profiles_remove", { id });
 export const profilesTest = (id, password) => call("profiles_test", compact({ id, password }));
 
 /**
+ * Tests a profile form before it is saved (nothing is written). Without a password: an edited profile's stored one.
+ * @param {ProfileForm} profile
+ * @param {string} [password]
+ * @returns {Promise<ConnectionReport>}
+ */
+export const profilesTestDraft = (profile, password) => call("profiles_test_draft", compact({ profile, password }));
+
+/**
  * @param {string} profileId
  * @param {{ password?: string, allowBypass?: boolean }} [opts]  password: for this session only
  * @returns {Promise<SessionInfo>}

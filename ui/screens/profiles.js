@@ -354,15 +354,19 @@ export function mount(root, ctx, opts = {}) {
     });
     const cancel = h("button", { type: "button", on: { click: () => { mode = "view"; renderDetail(); } } }, "Cancel");
     const saveBtn = h("button", { type: "submit", form: formId, class: "primary", testid: "profile-save" }, p ? "Save changes" : "Save profile");
+    const testBtn = h("button", { type: "button", testid: "profile-test-draft", on: { click: () => void testDraft() } }, "Test connection");
+    const draftResult = h("div", { "aria-live": "polite", testid: "draft-test-result" });
     replace(
       detail,
       h("div", { class: "detail-head" }, h("h2", null, p ? `Edit ${p.name}` : "New profile")),
       form,
-      h("div", { class: "form-actions" }, store.state.profile || profiles.length ? cancel : null, saveBtn),
+      draftResult,
+      h("div", { class: "form-actions" }, store.state.profile || profiles.length ? cancel : null, testBtn, saveBtn),
     );
     f.name.focus();
 
-    async function save() {
+    /** The form's values, or null (with the fields marked) when a required one is empty. */
+    function values() {
       replace(problem);
       const missing = [f.name, f.host, f.port, f.database, f.user, f.tenant_setting].filter((el) => !el.value.trim());
       for (const el of Object.values(f)) el.removeAttribute("aria-invalid");
@@ -370,7 +374,7 @@ export function mount(root, ctx, opts = {}) {
         for (const el of missing) el.setAttribute("aria-invalid", "true");
         replace(problem, h("p", { class: "field-error", role: "alert" }, "Fill in the required fields."));
         missing[0].focus();
-        return;
+        return null;
       }
       /** @type {api.ProfileForm} */
       const form = {
@@ -389,6 +393,29 @@ export function mount(root, ctx, opts = {}) {
         pooled: f.pooled.checked,
       };
       if (p) form.id = p.id;
+      return form;
+    }
+
+    // Test the form as it stands, before saving: the doctor's diagnosis, or who the login is. The password
+    // typed is sent for the test only and stays in the field for the save.
+    async function testDraft() {
+      const form = values();
+      if (!form) return;
+      testBtn.disabled = true;
+      replace(draftResult, h("p", { class: "muted", "aria-busy": "true" }, `Connecting to ${form.host}:${form.port}…`));
+      try {
+        const report = await api.profilesTestDraft(form, f.password.value || undefined);
+        if (alive) replace(draftResult, reportView(report));
+      } catch (e) {
+        if (alive) replace(draftResult, errorBox(e, { testid: "draft-test-error" }));
+      } finally {
+        testBtn.disabled = false;
+      }
+    }
+
+    async function save() {
+      const form = values();
+      if (!form) return;
       const password = f.password.value;
       // The password leaves the page once, with this call; the field never holds it again.
       f.password.value = "";

@@ -21,6 +21,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profiles::profiles_save,
         profiles::profiles_remove,
         profiles::profiles_test,
+        profiles::profiles_test_draft,
         session::session_connect,
         session::session_disconnect,
         browse::tenants_search,

@@ -8,6 +8,7 @@
     "profiles_save",
     "profiles_remove",
     "profiles_test",
+    "profiles_test_draft",
     "session_connect",
     "session_disconnect",
     "tenants_search",

@@ -6,7 +6,7 @@ use tauri::State;
 use tenant_console_core::db::{self, ConnectionReport};
 use tenant_console_core::profile::Profile;
 
-use crate::error::CmdResult;
+use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
 /// A profile as the UI sees it: never with a password, only whether one is stored.
@@ -60,6 +60,31 @@ pub async fn profiles_remove(state: State<'_, AppState>, id: String) -> CmdResul
     state.drop_door(&removed.id);
     state.secrets()?.delete(&removed.id).await?;
     Ok(())
+}
+
+/// Tests the profile form as it stands, before it is saved (nothing is written: not the profile, not the
+/// password). The password is the one typed in the form, else, for an edited profile, the keyring's.
+#[tauri::command]
+pub async fn profiles_test_draft(
+    state: State<'_, AppState>,
+    profile: serde_json::Value,
+    password: Option<String>,
+) -> CmdResult<ConnectionReport> {
+    let p = Profile::from_input(profile, &state.store)?;
+    let mapping = p.mapping()?;
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(pw) => SecretString::from(pw),
+        None => match state.store.get(&p.id) {
+            Ok(saved) => state.secrets()?.get(&saved.id).await?,
+            Err(_) => {
+                return Err(IpcError::new(
+                    "invalid_input",
+                    "enter the password to test the connection (it is not kept until the profile is saved)",
+                ))
+            }
+        },
+    };
+    Ok(db::test_connection(&p.connect_spec(Some(password)), mapping).await)
 }
 
 #[tauri::command]

@@ -819,6 +819,34 @@ describe("export", () => {
     assert.notEqual(await page.locator('[data-testid="audit-row"]').first().getAttribute("data-event-id"), newest);
   });
 
+  test("a new profile is tested from its form before it is saved: a web server's port is named, then the right one works", async () => {
+    const page = await start();
+    await page.locator('[data-testid="profile-item"]').first().waitFor();
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-name"]', "staging");
+    await page.fill('[data-testid="pf-host"]', "db.staging.internal");
+    await page.fill('[data-testid="pf-port"]', "8080");
+    await page.fill('[data-testid="pf-database"]', "app");
+    await page.fill('[data-testid="pf-user"]', "console_reader");
+    await page.click('[data-testid="profile-test-draft"]');
+    await page.locator('[data-testid="draft-test-error"]').waitFor();
+    assert.match(await page.locator('[data-testid="draft-test-error"]').textContent(), /enter the password to test/);
+    await page.fill('[data-testid="pf-password"]', "s3cret");
+    await page.click('[data-testid="profile-test-draft"]');
+    await page.locator('[data-testid="draft-test-result"] [data-testid="test-fail"]').waitFor();
+    assert.match(await page.locator('[data-testid="diagnosis-cause"]').textContent(), /answered, but it is not PostgreSQL/);
+    await shot(page, "profile-draft-test-light");
+    await page.fill('[data-testid="pf-port"]', "5432");
+    await page.click('[data-testid="profile-test-draft"]');
+    await page.locator('[data-testid="draft-test-result"] [data-testid="test-ok"]').waitFor();
+    // Nothing was saved by testing, and the password typed is still there for the save.
+    assert.equal((await calls(page, "profiles_save")).length, 0);
+    assert.equal(await page.inputValue('[data-testid="pf-password"]'), "s3cret");
+    const tests = await calls(page, "profiles_test_draft");
+    assert.equal(tests.at(-1).args.profile.port, 5432);
+    assert.equal(tests.at(-1).args.password, "s3cret");
+  });
+
   test("a refused password asks for it again in the app's words, and the new one connects", async () => {
     const page = await start({ wrongPassword: true });
     await page.locator('[data-testid="profile-item"]').first().waitFor();

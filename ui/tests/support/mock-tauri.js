@@ -202,18 +202,23 @@ export function installMock(config) {
       const p = profiles.find((x) => x.id === a.id);
       if (!p) throw err("unknown_profile", `no profile ${a.id}`);
       if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
-      if (cfg.wrongPassword && a.password !== "the-right-one") {
-        throw err("connect_auth", `password authentication failed for user "${p.user}" (check the password (enter it again) and the user name)`);
-      }
-      if (cfg.connectLogError) {
-        throw { kind: "connect_failed", message: "could not connect to 127.0.0.1:5432 (the log has the details)", log_file: "/home/me/.local/share/tenant-console/logs/app.log.2026-11-20" };
-      }
       const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
       if (cfg.failTest) {
         return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "refused", cause: `nothing listens on ${p.host}:${p.port}`, hint: "check that PostgreSQL runs and the port is right" } };
       }
       const bypass = p.id === "p-super";
       return { ok: true, target, server_version: "15.10", login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [], diagnosis: null };
+    },
+    profiles_test_draft: (a) => {
+      only("profiles_test_draft", a, ["profile", "password"]);
+      need(a, ["profile"]);
+      const p = a.profile;
+      if (!p.id && !a.password) throw err("invalid_input", "enter the password to test the connection (it is not kept until the profile is saved)");
+      const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
+      if (p.port === 8080) {
+        return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "not_postgres", cause: `something at ${p.host}:8080 answered, but it is not PostgreSQL (it said "HTTP/1.1 400 Bad Request")`, hint: "check the port: PostgreSQL usually listens on 5432 and PgBouncer on 6432; this one may be a web server or another service" } };
+      }
+      return { ok: true, target, server_version: "15.10", login: login(p.user, false), bypass_reasons: [], diagnosis: null };
     },
     session_connect: (a) => {
       only("session_connect", a, ["profileId", "password", "allowBypass"]);
