@@ -143,18 +143,37 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   const view = await byTestId(driver, 'tenant-view');
   await waitFor(async () => (await view.getAttribute('data-tenant-id')) === acmeId, 'acme opened');
   await byTestId(driver, 'stat-members');
+  // The tenant at a glance, read as acme on the real server: its newest 20 events, who was active, failed
+  // sign-ins (the demo data has some), the support accesses.
+  await waitFor(async () => (await all(driver, '[data-testid="glance-event"]')).length === 20, '20 latest events');
+  assert.ok((await all(driver, '[data-testid="glance-actor"]')).length > 0, 'active actors');
+  assert.match(await (await byTestId(driver, 'glance-failed-count')).getText(), /^\d+ failed sign-ins? \(auth\.login_failed\)$/);
+  assert.ok((await all(driver, '[data-testid="glance-access"]')).length > 0, 'support accesses');
   await screenshot(driver, '04-tenant-overview');
   await (await byTestId(driver, 'tab-members')).click();
   await waitFor(async () => (await all(driver, '[data-testid="member-row"]')).length === 12, '12 acme members');
   for (const r of await all(driver, '[data-testid="member-row"]')) {
     assert.equal(await r.getAttribute('data-tenant-id'), acmeId);
   }
+  // Sorted by joined date, newest first, from its header: the real server's order.
+  await (await byTestId(driver, 'member-sort-joined')).click();
+  await waitFor(async () => {
+    const cells = await all(driver, '[data-testid="member-row"] td:nth-child(4)');
+    if (cells.length !== 12) return false;
+    const dates = await Promise.all(cells.map((c) => c.getText()));
+    return dates.every((d, i) => i === 0 || dates[i - 1] >= d) && dates[0] > dates[11];
+  }, 'members newest first');
   await screenshot(driver, '05-members');
   await (await byTestId(driver, 'tab-roles')).click();
   await waitFor(async () => (await all(driver, '[data-testid="role-row"][data-role="BILLING"]')).length === 1, 'acme custom role');
   await screenshot(driver, '06-roles');
   await (await byTestId(driver, 'tab-audit')).click();
   await waitFor(async () => (await all(driver, '[data-testid="audit-row"]')).length > 0, 'audit rows');
+  // An event's detail: the metadata in the viewer (the demo's hostile text stays text), copy actions.
+  await click(driver, (await all(driver, '[data-testid="audit-row"]'))[0]);
+  const viewer = await byTestId(driver, 'json-view');
+  assert.match(await viewer.getText(), /"tenant": "acme"/);
+  assert.ok((await all(driver, '[data-testid="copy-event-json"]')).length === 1);
   await screenshot(driver, '07-audit');
 
   // Quick switcher: Ctrl+K, type, Enter. Nothing of acme may remain.

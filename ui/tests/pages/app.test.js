@@ -1093,6 +1093,24 @@ describe("keyboard and accessibility", () => {
     assert.equal(await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid="switcher"]'))), true);
   });
 
+  test("the first Tab of the session reaches 'Skip to content'", async () => {
+    const page = await start();
+    await page.locator('[data-testid="profile-item"]').first().waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+  });
+
+  test("typing a new profile right after Disconnect is not wiped when the list finishes loading", async () => {
+    app = await openApp(browser, server.url, { holds: [["profiles_list", "undefined"]] }, {});
+    const page = app.page;
+    await page.waitForFunction(() => window.__MOCK__.heldCount("profiles_list", "undefined") === 1);
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-name"]', "typed before the list came");
+    await page.evaluate(() => window.__MOCK__.release("profiles_list", "undefined"));
+    await page.locator('[data-testid="profile-item"]').first().waitFor();
+    assert.equal(await page.inputValue('[data-testid="pf-name"]'), "typed before the list came");
+  });
+
   test("tabs move with the arrow keys", async () => {
     const page = await start();
     await connect(page);
@@ -1120,6 +1138,30 @@ describe("window size", () => {
     assert.deepEqual(cut, []);
     await shot(page, "audit-narrow-light");
   });
+
+  test("a very long tenant name gives way in the header (only it is shortened, with its status first) and wraps in the tenant head", async () => {
+    const page = await start({ longName: true });
+    await page.setViewportSize({ width: 960, height: 600 });
+    await connect(page);
+    await openTenant(page, "globex");
+    await page.locator('[data-testid="glance-latest"]').waitFor();
+    const cut = await page.evaluate(() =>
+      [...document.querySelectorAll("#nav button, .session-info > *")]
+        .filter((b) => b.scrollWidth > b.clientWidth + 1)
+        .map((b) => b.getAttribute("data-testid")),
+    );
+    assert.deepEqual(cut.filter((t) => t !== "nav-tenant"), [], `cut: ${cut}`);
+    const nav = await page.evaluate(() => [...document.querySelectorAll("#nav button")].map((b) => b.textContent));
+    assert.ok(nav.includes("Isolation check") && nav.includes("Verify a file"), String(nav));
+    // The tenant head: the whole name, wrapped, nothing running off the window.
+    const head = await page.evaluate(() => {
+      const h1 = document.querySelector('[data-testid="tenant-title"]');
+      return { text: h1?.textContent, overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+    });
+    assert.match(head.text ?? "", /Incorporated$/);
+    assert.ok(head.overflow <= 0, `the page is ${head.overflow}px wider than the window`);
+    await shot(page, "long-name-narrow-light");
+  });
 });
 
 describe("screenshots in the dark theme", () => {
@@ -1130,6 +1172,7 @@ describe("screenshots in the dark theme", () => {
     await page.locator('[data-testid="tenant-row"]').first().waitFor();
     await shot(page, "tenants-dark");
     await openTenant(page, "acme");
+    await page.locator('[data-testid="glance-latest"]').waitFor();
     await shot(page, "tenant-overview-dark");
     for (const tab of ["members", "roles", "audit", "access"]) {
       await page.click(`[data-testid="tab-${tab}"]`);
@@ -1158,6 +1201,10 @@ describe("screenshots in the dark theme", () => {
     await page.click('[data-testid="check-run"]');
     await page.locator('[data-testid="finding"]').first().waitFor();
     await shot(page, "check-dark");
+    await page.click('[data-testid="nav-verify"]');
+    await page.locator('[data-testid="verify-own-key-text"]').waitFor();
+    await shot(page, "verify-dark");
+    await page.click('[data-testid="verify-close"]');
     await page.click('[data-testid="disconnect"]');
     await connect(page, "superuser (bypass)");
     await shot(page, "bypass-banner-dark");

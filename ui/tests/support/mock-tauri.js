@@ -48,6 +48,7 @@ export function installMock(config) {
     { id: "t-globex", slug: "globex", name: "Globex, Inc.", plan: "pro", status: "active" },
     { id: "t-hostile", slug: "hooli", name: '<img src=x onerror="window.__pwned=1">Hooli =HYPERLINK("x")', plan: "free", status: "suspended" },
   ];
+  if (cfg.longName) named[1].name = "Globex International Holdings and Subsidiaries of the Northern and Southern Hemispheres, Incorporated";
   const tenants = named.slice();
   for (let i = 1; i <= 60; i += 1) {
     const n = String(i).padStart(2, "0");
