@@ -305,3 +305,40 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   const page = await invokeFromPage(driver, 'members_page', { profileId: strictId, tenant: 'globex' });
   assert.equal(page.ok?.items?.length, 12, JSON.stringify(page).slice(0, 300));
 });
+
+// The same window in the dark theme (GTK's dark Adwaita, which WebKitGTK reports as prefers-color-scheme: dark):
+// the overview with the tenant at a glance, an event's metadata, and Verify a file.
+test('the new screens in the dark theme', async () => {
+  await app.stop();
+  app = await startApp({ env: { GTK_THEME: 'Adwaita:dark' } });
+  const { driver } = app;
+  const item = await waitFor(async () => {
+    for (const el of await all(driver, '[data-testid="profile-item"]')) {
+      if ((await el.getAttribute('data-profile-name')) === 'demo-e2e') return el;
+    }
+    return null;
+  }, 'the saved profile', 30000);
+  assert.equal(await driver.executeScript('return matchMedia("(prefers-color-scheme: dark)").matches'), true, 'the window is not dark');
+  await click(driver, item);
+  await (await byTestId(driver, 'connect-button')).click();
+  const status = await byTestId(driver, 'isolation-status', 30000);
+  await waitFor(async () => (await status.getAttribute('data-state')) === 'enforced', 'RLS enforced status');
+  const acme = await waitFor(async () => {
+    for (const r of await all(driver, '[data-testid="tenant-row"]')) {
+      if ((await r.getAttribute('data-tenant-slug')) === 'acme') return r;
+    }
+    return null;
+  }, 'acme in the list');
+  await click(driver, acme);
+  await waitFor(async () => (await all(driver, '[data-testid="glance-event"]')).length === 20, '20 latest events');
+  await screenshot(driver, '20-overview-dark');
+  await (await byTestId(driver, 'tab-audit')).click();
+  await waitFor(async () => (await all(driver, '[data-testid="audit-row"]')).length > 0, 'audit rows');
+  await click(driver, (await all(driver, '[data-testid="audit-row"]'))[0]);
+  await byTestId(driver, 'json-view');
+  await screenshot(driver, '21-audit-detail-dark');
+  await (await byTestId(driver, 'nav-verify')).click();
+  await byTestId(driver, 'verify-own-key-text', 30000);
+  await screenshot(driver, '22-verify-dark');
+  await (await byTestId(driver, 'verify-close')).click();
+});

@@ -25,11 +25,18 @@ function waitForPort(port, timeoutMs) {
   });
 }
 
-/** Starts tauri-driver and a session on the app; returns { driver, stop }. */
-export async function startApp() {
+/**
+ * Starts tauri-driver and a session on the app; returns { driver, stop }. `env` is added to the app's
+ * environment (tauri-driver passes its own on): GTK_THEME=Adwaita:dark runs the app in the dark theme.
+ * @param {{ env?: Record<string, string> }} [opts]
+ */
+export async function startApp(opts = {}) {
   const app = process.env.E2E_APP;
   if (!app) throw new Error('E2E_APP is not set: run the end-to-end test through scripts/e2e.sh');
-  const tauriDriver = spawn('tauri-driver', ['--port', String(PORT)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const tauriDriver = spawn('tauri-driver', ['--port', String(PORT)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...(opts.env ?? {}) },
+  });
   await waitForPort(PORT, 20000);
   const driver = await new Builder()
     .usingServer(`http://127.0.0.1:${PORT}/`)

@@ -80,3 +80,23 @@ export function evidenceText(e) {
   ];
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * A value with its null, empty-string and empty-object fields left out, recursively.
+ * @param {unknown} v
+ * @returns {unknown}
+ */
+export function withoutEmpty(v) {
+  if (Array.isArray(v)) return v.map(withoutEmpty);
+  if (v && typeof v === "object") {
+    /** @type {Record<string, unknown>} */
+    const out = {};
+    for (const [k, x] of Object.entries(v)) {
+      const y = withoutEmpty(x);
+      if (y === null || y === undefined || y === "" || (typeof y === "object" && !Array.isArray(y) && Object.keys(y).length === 0)) continue;
+      out[k] = y;
+    }
+    return out;
+  }
+  return v;
+}

@@ -102,7 +102,9 @@ export function formatExportProgress(p, locale) {
       ? `${formatCount(p.rows, locale)} of ≈ ${formatCount(p.total_estimate, locale)} rows`
       : `${formatCount(p.rows, locale)} rows`,
   );
+  if (p.bytes > 0) parts.push(formatBytes(p.bytes));
   if (rate !== null) parts.push(`${formatCount(rate, locale)} rows/s`);
+  if (p.elapsed_ms >= 1000) parts.push(`${formatDuration(p.elapsed_ms / 1000)} elapsed`);
   if (secondsLeft !== null) {
     // "about under 1 s left" reads wrong: under a second is "almost done" too.
     parts.push(p.rows >= (p.total_estimate ?? 0) || secondsLeft < 1 ? "almost done" : `about ${formatDuration(secondsLeft)} left`);

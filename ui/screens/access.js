@@ -5,7 +5,9 @@
  */
 import * as api from "../api.js";
 import { h, replace } from "../dom.js";
-import { formatJson, formatTime } from "../format.js";
+import { formatTime, timeTitle } from "../format.js";
+import { withoutEmpty } from "../evidence.js";
+import { jsonView } from "../json-view.js";
 import { pagedTable } from "../paged.js";
 
 /** @typedef {import("./tenant.js").TabCtx} TabCtx */
@@ -37,11 +39,13 @@ export function mount(panel, ctx) {
     testid: "access",
     fetch: (after) => api.accessHistory(profileId, tenant.id, after),
     row: (a) => {
-      const details = a.details && typeof a.details === "object" && Object.keys(a.details).length ? formatJson(a.details) : "";
+      // The record's details without empty fields: a filter not given is not shown as a raw null.
+      const shown = withoutEmpty(a.details);
+      const details = shown && typeof shown === "object" && Object.keys(shown).length ? shown : null;
       return h(
         "tr",
         { testid: "access-row", "data-access-id": a.id },
-        h("td", { class: "time", title: a.at }, formatTime(a.at)),
+        h("td", { class: "time", title: timeTitle(a.at) }, formatTime(a.at)),
         h("td", null, a.action),
         // A record without a reason has category "none" and an empty detail: say so in words.
         h("td", null, a.category === "none" ? "no reason given" : a.category),
@@ -49,7 +53,7 @@ export function mount(panel, ctx) {
         h("td", { class: "mono" }, a.db_user),
         h("td", { class: "mono" }, a.os_user),
         h("td", { class: "mono" }, a.client_host),
-        h("td", null, details ? h("details", null, h("summary", null, "show"), h("pre", { class: "json" }, details)) : "—"),
+        h("td", null, details ? h("details", null, h("summary", null, "show"), jsonView(details)) : "—"),
       );
     },
     emptyText: () => `No support access to ${tenant.name} has been recorded.`,
@@ -64,3 +68,4 @@ export function mount(panel, ctx) {
     },
   };
 }
+

@@ -228,7 +228,11 @@ export function mount(panel, ctx) {
           ["Resource id", ev.resource_id ?? "—"],
           ["IP", ev.ip ?? "—"],
           ["User agent", ev.user_agent ?? "—"],
-        ].map(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
+        ].map(([k, v]) => [
+          h("dt", null, k),
+          // Each value copies on its own ("copy a cell"), beside the row's JSON and CSV above.
+          h("dd", { class: "copyable" }, h("span", null, v), v !== "—" ? copyValueButton(v, "Copy", `copy-field-${k.toLowerCase().replaceAll(" ", "-")}`) : null),
+        ]),
       ),
     );
     detail.hidden = false;

@@ -168,7 +168,8 @@ export function openExport(ctx, filter) {
 
   const progress = h("progress", { max: "1", testid: "export-progress", "aria-label": "Export progress" });
   const progressText = h("p", { class: "progress-text", testid: "export-progress-text", "aria-live": "polite" }, "Starting…");
-  const running = h("div", { class: "export-running", hidden: true }, progress, progressText);
+  const runningFile = h("p", { class: "mono path", testid: "export-running-file" }, "");
+  const running = h("div", { class: "export-running", hidden: true }, runningFile, progress, progressText);
   const result = h("div", { "aria-live": "polite" });
   d.body.append(form, running, result);
 
@@ -219,6 +220,7 @@ export function openExport(ctx, filter) {
 
     // A token is good for one export: the next export asks the dialog again.
     const token = destination.token;
+    runningFile.textContent = `Writing ${destination.file_name} in ${destination.folder}`;
     destination = null;
     path.textContent = "No file chosen yet";
     phase = "running";

@@ -75,3 +75,13 @@ describe("sortable headers", () => {
     assert.deepEqual(nextSort({ key: "email", descending: false }, "joined", ["joined"]), { key: "joined", descending: true });
   });
 });
+
+import { withoutEmpty } from "../evidence.js";
+
+describe("access details", () => {
+  test("null, empty and empty-object fields are left out, recursively; values stay", () => {
+    assert.deepEqual(withoutEmpty({ filters: { since: null, action: "member.", actor: "" }, rows: 0, file: "a.csv", x: {} }), {
+      filters: { action: "member." }, rows: 0, file: "a.csv",
+    });
+  });
+});

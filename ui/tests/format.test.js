@@ -73,12 +73,12 @@ describe("durations and export progress", () => {
     assert.doesNotMatch(nearly, /about under/);
   });
 
-  test("the progress line says rows, rate and time left", () => {
+  test("the progress line says rows, bytes, rate, elapsed and time left", () => {
     assert.equal(
-      formatExportProgress({ rows: 3000, bytes: 0, total_estimate: 10000, elapsed_ms: 1500 }),
-      "3,000 of ≈ 10,000 rows · 2,000 rows/s · about 4 s left",
+      formatExportProgress({ rows: 3000, bytes: 360000, total_estimate: 10000, elapsed_ms: 1500 }),
+      "3,000 of ≈ 10,000 rows · 352 KiB · 2,000 rows/s · 2 s elapsed · about 4 s left",
     );
-    assert.equal(formatExportProgress({ rows: 500, bytes: 0, total_estimate: null, elapsed_ms: 1000 }), "500 rows · 500 rows/s");
+    assert.equal(formatExportProgress({ rows: 500, bytes: 0, total_estimate: null, elapsed_ms: 1000 }), "500 rows · 500 rows/s · 1 s elapsed");
   });
 });
 

@@ -685,9 +685,10 @@ describe("export", () => {
     await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
     assert.equal(
       await page.locator('[data-testid="export-progress-text"]').textContent(),
-      "3,000 of ≈ 10,000 rows · 2,000 rows/s · about 4 s left",
+      "3,000 of ≈ 10,000 rows · 352 KiB · 2,000 rows/s · 2 s elapsed · about 4 s left",
     );
     assert.equal(await page.locator('[data-testid="export-progress"]').evaluate((p) => p.value), 0.3);
+    assert.equal(await page.locator('[data-testid="export-running-file"]').textContent(), "Writing audit-acme.csv in /home/me");
     await shot(page, "export-progress-light");
     // Escape does not walk away from a running export.
     await page.keyboard.press("Escape");
@@ -772,6 +773,9 @@ describe("export", () => {
     const asJson = JSON.parse(await page.locator('[data-testid="copy-event-json"]').getAttribute("value"));
     assert.equal(asJson.id, id);
     assert.match(await page.locator('[data-testid="copy-event-csv"]').getAttribute("value"), /^id,occurred_at,actor_id,actor_email,action,/);
+    // Each field of the event copies on its own.
+    assert.equal(await page.locator('[data-testid="copy-field-event-id"]').getAttribute("value"), id);
+    assert.equal(await page.locator('[data-testid="copy-field-ip"]').getAttribute("value"), await page.locator('[data-testid="audit-row"]').first().locator("td").nth(5).textContent());
 
     await page.click('[data-testid="copy-evidence"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="copy-evidence"]').dataset.copied);
