@@ -134,7 +134,10 @@ pub(super) fn tenant_literal(id: &str, ty: IdType) -> Option<String> {
 }
 
 /// How long a cancel waits for the writer thread before leaving it to finish on its own.
-const CANCEL_GRACE: Duration = Duration::from_millis(250);
+const CANCEL_GRACE: Duration = Duration::from_millis(100);
+
+/// How often a running export looks at its cancel flag (progress goes out every `PROGRESS_EVERY`).
+const CANCEL_POLL: Duration = Duration::from_millis(40);
 
 /// What a finished run read and wrote, for the summary and the manifest.
 pub(super) struct Ran {
@@ -241,12 +244,54 @@ pub(super) async fn run(
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
     };
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
     let outcome = {
-        let mut stream = scope.conn().copy_out_raw(&q.sql).await?;
+        // The stream opens with the first rows: the server buffers its COPY response until then, and a sorted
+        // plan has none until its sort is done (most of a second on the 1M-row tenant). Progress and cancel run
+        // while it opens, as while it flows.
+        let opened = {
+            let opening = scope.conn().copy_out_raw(&q.sql);
+            tokio::pin!(opening);
+            let mut poll = tokio::time::interval(CANCEL_POLL);
+            let mut cancelled = false;
+            loop {
+                tokio::select! {
+                    s = &mut opening => break s.map(|s| (s, cancelled)),
+                    _ = tick.tick() => report(&mut progress),
+                    _ = poll.tick(), if !cancelled => {
+                        if cancel.load(Ordering::Relaxed) {
+                            cancelled = true;
+                            cancel_backends(db, &[pid]).await;
+                        }
+                    }
+                }
+            }
+        };
+        let mut stream = match opened {
+            Ok((stream, false)) => stream,
+            Ok((mut stream, true)) => {
+                while let Some(chunk) = stream.next().await {
+                    if chunk.is_err() {
+                        break;
+                    }
+                }
+                drop(tx);
+                let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
+                return Err(Error::Cancelled);
+            }
+            Err(e) => {
+                drop(tx);
+                let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
+                return Err(if cancel.load(Ordering::Relaxed) {
+                    Error::Cancelled
+                } else {
+                    copy_error(e)
+                });
+            }
+        };
         let outcome = {
             let pumping = pump(&mut stream, tx, cancel);
             tokio::pin!(pumping);
-            let mut tick = tokio::time::interval(PROGRESS_EVERY);
             loop {
                 tokio::select! {
                     r = &mut pumping => break r,
@@ -485,10 +530,17 @@ async fn run_parallel(
             let all = futures::future::try_join_all(pumps);
             tokio::pin!(all);
             let mut tick = tokio::time::interval(PROGRESS_EVERY);
+            // The slices' streams open with their first rows; a cancel before that is answered here.
+            let mut poll = tokio::time::interval(CANCEL_POLL);
             loop {
                 tokio::select! {
                     r = &mut all => break r.map(|_| ()),
                     _ = tick.tick() => report(&mut progress),
+                    _ = poll.tick() => {
+                        if cancel.load(Ordering::Relaxed) {
+                            break Err(Error::Cancelled);
+                        }
+                    }
                 }
             }
         };
@@ -562,7 +614,7 @@ async fn read_range_by_index(scope: &mut TenantScope) -> Result<()> {
 }
 
 /// Reads one COPY stream into a writer's channel in batches, never blocking on a writer that is behind, and
-/// stops when asked to cancel (checked five times a second).
+/// stops when asked to cancel (checked every `CANCEL_POLL`).
 async fn pump<S, B>(
     stream: &mut S,
     tx: tokio::sync::mpsc::Sender<Vec<u8>>,
@@ -575,7 +627,7 @@ where
     // The server sends one message per row: hand them to the writer thread in batches, or the hand-offs (not
     // the database) become the cost. A full batch waits for room in the channel (`reserve`, so a writer that
     // is behind never blocks the async loop); while one waits, no more is read from the server.
-    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    let mut tick = tokio::time::interval(CANCEL_POLL);
     let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
     let mut pending: Option<Vec<u8>> = None;
     let mut ended = false;
