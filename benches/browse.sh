@@ -40,10 +40,12 @@ if [ "$rows" != 10000 ]; then
     echo "$DB has $rows tenants, not the 10,000 of the bench seed (still seeding?)" >&2
     exit 1
 fi
-# Migration 20261123000010 adds the tenant list's indexes. A bench database seeded before it gets them here, by
-# the same idempotent file, without recording the migration (so binaries built before it still accept the
-# database).
+# Migrations 20261123000010 (the tenant list's indexes) and 20261126000020 (the folded-name index of the
+# accent-insensitive search, the members' joined-date index) add indexes. A bench database seeded before them
+# gets them here, by the same idempotent files, without recording the migrations (so binaries built before
+# them still accept the database).
 "${PSQL[@]}" -d "$DB" -f migrations/20261123000010_tenant_list_indexes.sql
+"${PSQL[@]}" -d "$DB" -f migrations/20261126000020_folded_search_and_member_sorts.sql
 "${PSQL[@]}" -d "$DB" -c "ANALYZE tenants"
 
 echo "== directly (127.0.0.1:$PORT)"
