@@ -674,6 +674,26 @@ async fn a_profile_form_is_tested_before_it_is_saved_and_nothing_is_written() {
         "invalid_input"
     );
     assert_eq!(app.invoke("profiles_list", json!({})).unwrap(), json!([]));
+
+    // An edited profile is tested with its stored password only where that password was stored for: a form (or a
+    // script) pointing the saved profile at another server gets no password sent there.
+    let id = app.save_profile(&db, "saved", "console_reader", json!({}));
+    let same = json!({"id": id, "name": "saved", "host": "127.0.0.1", "port": port(), "database": db.name,
+                      "user": "console_reader", "tls": "disable"});
+    let report = app
+        .invoke("profiles_test_draft", json!({"profile": same}))
+        .unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let mut elsewhere = same.clone();
+    elsewhere["host"] = json!("localhost");
+    let err = app
+        .invoke("profiles_test_draft", json!({"profile": elsewhere}))
+        .unwrap_err();
+    assert_eq!(kind(err.clone()), "invalid_input");
+    assert!(
+        err["message"].as_str().unwrap().contains("not sent"),
+        "{err}"
+    );
 }
 
 /// Every command the handler registers is declared in the build script's app manifest and allowed by the

@@ -322,7 +322,7 @@ export function mount(root, ctx, opts = {}) {
           "Password",
           f.password,
           p?.password_stored
-            ? "A password is stored in the system keyring. Leave empty to keep it; it is never shown."
+            ? "A password is stored in the system keyring. Leave empty to keep it (it is kept only while server, database, user and TLS stay the same); it is never shown."
             : "Sent once to the system keyring and never shown again. Leave empty to be asked when connecting.",
         ),
       ),

@@ -42,8 +42,19 @@ pub async fn profiles_save(
 ) -> CmdResult<Profile> {
     let p = Profile::from_input(profile, &state.store)?;
     p.mapping()?;
-    if let Some(pw) = password.filter(|p| !p.is_empty()) {
-        state.secrets()?.set(&p.id, SecretString::from(pw)).await?;
+    let before = state.store.get(&p.id).ok();
+    match password.filter(|p| !p.is_empty()) {
+        Some(pw) => state.secrets()?.set(&p.id, SecretString::from(pw)).await?,
+        // A stored password belongs to the server, database and user it was given for: a profile pointed
+        // elsewhere without a new one forgets it (connecting asks), so it is never sent to another server, by
+        // a slip of the hand or by a script in the window.
+        None => {
+            if let Some(old) = before.filter(|old| !same_target(old, &p)) {
+                if let Ok(secrets) = state.secrets() {
+                    secrets.delete(&old.id).await.ok();
+                }
+            }
+        }
     }
     state.store.save(&p)?;
     // A connected profile's door holds the old reason policy and connection settings: close it, so the next
@@ -74,8 +85,16 @@ pub async fn profiles_test_draft(
     let mapping = p.mapping()?;
     let password = match password.filter(|p| !p.is_empty()) {
         Some(pw) => SecretString::from(pw),
+        // The stored password goes only where it was stored for: the same server, database and user, with TLS
+        // as strict. A form pointed elsewhere (typed, or sent by a script) must bring its own password.
         None => match state.store.get(&p.id) {
-            Ok(saved) => state.secrets()?.get(&saved.id).await?,
+            Ok(saved) if same_target(&saved, &p) => state.secrets()?.get(&saved.id).await?,
+            Ok(_) => {
+                return Err(IpcError::new(
+                    "invalid_input",
+                    "enter the password to test this connection: the server, database, user or TLS changed, so the stored password is not sent",
+                ))
+            }
             Err(_) => {
                 return Err(IpcError::new(
                     "invalid_input",
@@ -99,4 +118,15 @@ pub async fn profiles_test(
         None => state.secrets()?.get(&p.id).await?,
     };
     Ok(db::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await)
+}
+
+/// Whether two versions of a profile reach the same login the same way: server, database, user, and TLS as
+/// strict (what a stored password was given for).
+fn same_target(a: &Profile, b: &Profile) -> bool {
+    a.host == b.host
+        && a.port == b.port
+        && a.database == b.database
+        && a.user == b.user
+        && a.tls == b.tls
+        && a.ca_file == b.ca_file
 }
