@@ -216,7 +216,7 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                     Diagnosis::new(
                         Tls,
                         format!("{at} closed the connection during the handshake"),
-                        "the server may require TLS (try --tls require) or refuse this client in pg_hba.conf",
+                        "the server may require TLS (try the TLS mode require) or refuse this client in pg_hba.conf",
                     )
                 }
                 _ => Diagnosis::new(
@@ -283,7 +283,7 @@ fn tls_diagnosis(text: &str, t: &Target) -> Diagnosis {
     let (cause, hint) = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
         (
             format!("the certificate of {at} is not signed by a trusted authority"),
-            "give the server's CA file (--ca FILE) or add it to the system trust store",
+            "give the server's CA file (the profile's CA file) or add it to the system trust store",
         )
     } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
         (
@@ -301,7 +301,7 @@ fn tls_diagnosis(text: &str, t: &Target) -> Diagnosis {
     } else if lower.contains("not support") {
         (
             format!("{at} does not accept TLS connections"),
-            "turn ssl on at the server, or use --tls disable on a trusted network",
+            "turn ssl on at the server, or use the TLS mode disable on a trusted network",
         )
     } else {
         (

@@ -86,6 +86,12 @@ fn with_cli_hint(e: &Error) -> String {
         Error::Connect(d) if d.kind.code() == "connect_auth" => m.push_str(
             "; to store another password: tenantctl profile set-password NAME --password-stdin",
         ),
+        Error::Connect(d) if d.kind.code() == "connect_tls" => {
+            m.push_str(" (tenantctl: --tls disable|require|verify-full, --ca FILE)")
+        }
+        Error::Standby(_) => m.push_str(
+            " (tenantctl: profile add NAME --url ... --record-to PRIMARY names where accesses are recorded)",
+        ),
         _ => {}
     }
     if m.contains("the log has") {

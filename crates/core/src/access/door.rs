@@ -148,9 +148,9 @@ impl Door {
 
     fn standby_error(&self, what: &str) -> Error {
         let fix = if self.for_profile {
-            "Name the primary's profile in this profile's record_to setting (tenantctl profile add NAME --url ... --record-to PRIMARY, or \"Record accesses on\" in the app's profile form), or connect to the primary"
+            "Name the primary's profile where this profile's accesses are recorded (its \"record accesses on\" setting, record_to), or connect to the primary"
         } else {
-            "Connect with a profile whose record_to names the primary's profile (tenantctl profile add NAME --url ... --record-to PRIMARY), or connect to the primary"
+            "Connect with a profile whose accesses are recorded on the primary (its \"record accesses on\" setting, record_to), or connect to the primary"
         };
         Error::Standby(format!(
             "{} is a hot standby (a read-only replica), where the support-access record of this {what} cannot be written, so nothing was read. {fix}",
