@@ -11,7 +11,7 @@
  * @param {string} text
  * @returns {Promise<boolean>}
  */
-async function writeText(text) {
+export async function writeText(text) {
   try {
     if (navigator.clipboard?.writeText) {
       await navigator.clipboard.writeText(text);

@@ -11,7 +11,7 @@ import { announce, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
 import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, exportFormatOf, RANGES, verifyCommand } from "../filters.js";
 import { copyButton } from "../elements/copy-button.js";
-import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress } from "../format.js";
+import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress, localZone } from "../format.js";
 import { REASON_CATEGORIES } from "../prompts.js";
 import { openVerify } from "./verify.js";
 
@@ -23,15 +23,6 @@ import { openVerify } from "./verify.js";
 function newExportId() {
   if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
   return `export-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}
-
-/** The user's time zone (IANA), or null when the platform does not say. */
-function localZone() {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -65,7 +56,7 @@ export function openExport(ctx, filter) {
   const actor = txt("actor", form0.actor);
   const rtype = txt("resource-type", form0.resource_type);
   const rid = txt("resource-id", form0.resource_id);
-  const customRange = h("div", { class: "row", hidden: form0.range !== "custom" }, field(`From (${localZone() ?? "local time"})`, since), field(`Until (${localZone() ?? "local time"})`, until));
+  const customRange = h("div", { class: "row", hidden: form0.range !== "custom" }, field(`From (${localZone()})`, since), field(`Until (${localZone()})`, until));
   range.addEventListener("change", () => {
     customRange.hidden = range.value !== "custom";
   });

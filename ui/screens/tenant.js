@@ -8,7 +8,7 @@
 import * as api from "../api.js";
 import { ErrorKind } from "../api.js";
 import { announce, h, replace } from "../dom.js";
-import { copyButton, copyValueButton } from "../elements/copy-button.js";
+import { copyButton, writeText } from "../elements/copy-button.js";
 import { evidenceText } from "../evidence.js";
 import { errorBox } from "../errors.js";
 import { formatAgo, formatCount, formatDate, formatEstimate, localZone, timeTitle } from "../format.js";
@@ -90,11 +90,7 @@ export function mount(root, ctx) {
       version: document.getElementById("app-version")?.textContent?.replace(/^v/, "") || "?",
       now: Date.now(),
     });
-    const b = copyValueButton(text, "", "copy-evidence-text");
-    b.hidden = true;
-    evidence.after(b);
-    await /** @type {import("../elements/copy-button.js").CopyButton} */ (b).copy();
-    b.remove();
+    await writeText(text);
     evidence.dataset.copied = text;
     evidence.textContent = "Evidence copied";
     announce("The evidence was copied.");

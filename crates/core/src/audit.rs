@@ -338,10 +338,7 @@ pub async fn page_in_order(
         .await?;
     let items = rows.iter().map(row_to_event).collect::<Result<Vec<_>>>()?;
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
-        let at = last
-            .occurred_at
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-        cursor::encode(kind, &[&at, &last.id])
+        position_cursor(kind, last.occurred_at, &last.id)
     });
     Ok(AuditPage { items, next_cursor })
 }
@@ -350,8 +347,13 @@ pub async fn page_in_order(
 /// is when that event ends it. Public so a caller that knows a position (a benchmark, a deep link) can start
 /// there without walking.
 pub fn cursor_after(occurred_at: DateTime<Utc>, id: &str) -> String {
+    position_cursor("audit", occurred_at, id)
+}
+
+/// A cursor of the `kind` order (`audit`: newest first, `audit-asc`: oldest first) at (`occurred_at`, `id`).
+fn position_cursor(kind: &str, occurred_at: DateTime<Utc>, id: &str) -> String {
     cursor::encode(
-        "audit",
+        kind,
         &[
             &occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             id,

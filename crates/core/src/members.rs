@@ -166,13 +166,6 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
         .built(&mut qb)
         .fetch_all(scope.conn())
         .await?;
-    let keys: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            r.try_get::<Option<String>, _>("sort_key")
-                .map(Option::unwrap_or_default)
-        })
-        .collect::<std::result::Result<_, _>>()?;
     let items = rows
         .iter()
         .map(|r| {
@@ -185,7 +178,13 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let last_key = keys.get(limit as usize - 1).cloned().unwrap_or_default();
+    // The sort key of the page's last row (the one the next page starts after), as the server wrote it.
+    let last_key = match rows.get(limit as usize - 1) {
+        Some(r) => r
+            .try_get::<Option<String>, _>("sort_key")?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
         cursor::encode(&kind, &[&last_key, &last.id])
     });

@@ -59,6 +59,16 @@ impl SigningIdentity {
         }
     }
 
+    /// The public key a verification trusts when none is named: this machine's, when its keyring has one
+    /// (never made here: verifying writes nothing; a locked keyring or an unreadable key is no key).
+    pub async fn own_public_key(secrets: &Secrets) -> Option<PublicKey> {
+        Self::load(secrets)
+            .await
+            .ok()
+            .flatten()
+            .map(|k| k.public_key())
+    }
+
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.key.verifying_key())
     }

@@ -286,13 +286,10 @@ pub async fn verify_file<R: tauri::Runtime>(
         .filter(|k| !k.is_empty())
     {
         Some(text) => Some(tenant_console_core::signing::PublicKey::parse(text)?),
-        // This machine's own key when it has one (verifying never makes one).
         None => match state.secrets() {
-            Ok(secrets) => tenant_console_core::signing::SigningIdentity::load(secrets)
-                .await
-                .ok()
-                .flatten()
-                .map(|k| k.public_key()),
+            Ok(secrets) => {
+                tenant_console_core::signing::SigningIdentity::own_public_key(secrets).await
+            }
             Err(_) => None,
         },
     };

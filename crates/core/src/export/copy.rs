@@ -246,6 +246,8 @@ pub(super) async fn run(
     };
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
     let outcome = {
+        // Held here, so that on every way out of this block the writer sees its channel closed.
+        let tx = tx;
         // The stream opens with the first rows: the server buffers its COPY response until then, and a sorted
         // plan has none until its sort is done (most of a second on the 1M-row tenant). Progress and cancel run
         // while it opens, as while it flows.
@@ -267,48 +269,32 @@ pub(super) async fn run(
                 }
             }
         };
-        let mut stream = match opened {
-            Ok((stream, false)) => stream,
+        match opened {
+            Err(_) if cancel.load(Ordering::Relaxed) => Err(Error::Cancelled),
+            Err(e) => Err(copy_error(e)),
+            // Cancelled while opening: the server's query is already stopped.
             Ok((mut stream, true)) => {
-                while let Some(chunk) = stream.next().await {
-                    if chunk.is_err() {
-                        break;
+                drain(&mut stream).await;
+                Err(Error::Cancelled)
+            }
+            Ok((mut stream, false)) => {
+                let outcome = {
+                    let pumping = pump(&mut stream, tx, cancel);
+                    tokio::pin!(pumping);
+                    loop {
+                        tokio::select! {
+                            r = &mut pumping => break r,
+                            _ = tick.tick() => report(&mut progress),
+                        }
                     }
+                };
+                if matches!(outcome, Err(Error::Cancelled)) {
+                    cancel_backends(db, &[pid]).await;
+                    drain(&mut stream).await;
                 }
-                drop(tx);
-                let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
-                return Err(Error::Cancelled);
-            }
-            Err(e) => {
-                drop(tx);
-                let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
-                return Err(if cancel.load(Ordering::Relaxed) {
-                    Error::Cancelled
-                } else {
-                    copy_error(e)
-                });
-            }
-        };
-        let outcome = {
-            let pumping = pump(&mut stream, tx, cancel);
-            tokio::pin!(pumping);
-            loop {
-                tokio::select! {
-                    r = &mut pumping => break r,
-                    _ = tick.tick() => report(&mut progress),
-                }
-            }
-        };
-        if matches!(outcome, Err(Error::Cancelled)) {
-            cancel_backends(db, &[pid]).await;
-            // Drain what is in flight until the server acknowledges the cancel.
-            while let Some(chunk) = stream.next().await {
-                if chunk.is_err() {
-                    break;
-                }
+                outcome
             }
         }
-        outcome
     };
     if matches!(outcome, Err(Error::Cancelled)) {
         // A writer stuck in a write (a full pipe, a stalled disk) must not hold up the cancel: give it a moment
@@ -666,6 +652,18 @@ where
                     return Err(Error::Cancelled);
                 }
             }
+        }
+    }
+}
+
+/// Reads what is still in flight of a cancelled COPY until the server acknowledges the cancel.
+async fn drain<S, B>(stream: &mut S)
+where
+    S: futures::Stream<Item = sqlx::Result<B>> + Unpin,
+{
+    while let Some(chunk) = stream.next().await {
+        if chunk.is_err() {
+            break;
         }
     }
 }

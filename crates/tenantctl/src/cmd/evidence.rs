@@ -63,13 +63,8 @@ pub async fn signing_key(g: &Global, cmd: SigningKeyCmd) -> Result<(), Failure> 
 pub async fn verify(g: &Global, a: VerifyArgs) -> Result<(), Failure> {
     let trusted = match &a.public_key {
         Some(text) => Some(PublicKey::parse(text)?),
-        // This machine's key, when the keyring has one (never made here: verifying writes nothing).
         None => match Secrets::system() {
-            Ok(secrets) => SigningIdentity::load(&secrets)
-                .await
-                .ok()
-                .flatten()
-                .map(|k| k.public_key()),
+            Ok(secrets) => SigningIdentity::own_public_key(&secrets).await,
             Err(_) => None,
         },
     };
