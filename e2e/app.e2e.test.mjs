@@ -231,6 +231,9 @@ test('a support engineer adds a profile, browses as the tenant, switches, export
   assert.match(await (await byTestId(driver, 'export-done')).getText(), /Exported \d+ events?/);
   // Verify it in the app: the real command, the real keyring's key; then one changed byte is caught.
   await (await byTestId(driver, 'export-verify')).click();
+  // The dialog grows when this machine's key arrives from the keyring: click once it has (a click aimed before
+  // may land where the button was; seen once in CI).
+  await byTestId(driver, 'verify-own-key-text', 30000);
   await (await byTestId(driver, 'verify-run')).click();
   const verified = await byTestId(driver, 'verify-ok', 30000);
   assert.match(await verified.getText(), /Verified: complete, unaltered, signed by the expected key/);
