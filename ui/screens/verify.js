@@ -63,7 +63,15 @@ export function describeVerification(r) {
  */
 export function openVerify(ctx, opts = {}) {
   const d = openDialog({ title: "Verify an export", testid: "verify-dialog", wide: true });
-  const keyBox = h("div", { class: "evidence", testid: "verify-own-key" }, h("p", { class: "hint" }, "Reading this machine's signing key…"));
+  const keyHint = "Give this key to auditors: with it, tenantctl verify FILE --public-key KEY checks who signed an export.";
+  // The same lines while the key is read as once it is there, so the dialog does not grow under the pointer.
+  const keyBox = h(
+    "div",
+    { class: "evidence", testid: "verify-own-key" },
+    h("p", null, "Reading this machine's signing key…"),
+    h("div", { class: "fix-head" }, h("code", { class: "mono" }, "…")),
+    h("p", { class: "hint" }, keyHint),
+  );
   const keyInput = h("input", {
     id: uid("verify-key"), type: "text", autocomplete: "off", spellcheck: "false", testid: "verify-public-key",
     placeholder: "ed25519:… (empty: this machine's key)",
@@ -97,7 +105,7 @@ export function openVerify(ctx, opts = {}) {
         keyBox,
         h("p", null, `Fingerprint ${k.fingerprint}`),
         h("div", { class: "fix-head" }, h("code", { id: keyId, class: "mono", testid: "verify-own-key-text" }, k.public_key), copyButton(keyId, "Copy the public key")),
-        h("p", { class: "hint" }, "Give this key to auditors: with it, tenantctl verify FILE --public-key KEY checks who signed an export."),
+        h("p", { class: "hint" }, keyHint),
       );
     },
     (e) => replace(keyBox, errorBox(e, { testid: "verify-key-error" })),
