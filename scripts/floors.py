@@ -13,7 +13,8 @@ import sys
 CORE_FLOORS = [
     ("identifiers, SQL building and diagnosis", ["sql", "doctor"]),
     ("errors", ["error"]),
-    ("mapping, cursors, secrets and the signing key", ["mapping", "cursor", "secret", "signing"]),
+    ("mapping, cursors, secrets, the signing key; the way in (SSH, tokens, libpq files)",
+     ["mapping", "cursor", "secret", "signing", "reach"]),
     ("connection", ["db"]),
     ("scope", ["scope"]),
     ("queries", ["tenants", "members", "roles", "audit"]),

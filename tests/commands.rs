@@ -109,11 +109,18 @@ async fn a_saved_profile_keeps_its_password_in_the_keyring_and_never_returns_it(
         "a password reached the UI: {text}"
     );
     assert_eq!(listed[0]["password_stored"], true);
-    // The real keyring holds it, under service tenant-console and the profile id.
+    // The real keyring holds it, under service tenant-console and the profile id, bound to the server,
+    // database, user and TLS it was given for.
     let secret = Secrets::system().unwrap().get(&id).await.unwrap();
-    assert_eq!(
-        secrecy::ExposeSecret::expose_secret(&secret),
-        READER_PASSWORD
+    let stored: Value =
+        serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret)).unwrap();
+    assert_eq!(stored["password"], READER_PASSWORD);
+    let bound_to = stored["for"].as_str().unwrap();
+    assert!(
+        bound_to.starts_with("postgres://console_reader@")
+            && bound_to.contains(&db.name)
+            && bound_to.contains("tls=disable"),
+        "{bound_to}"
     );
 
     app.invoke("profiles_remove", json!({"id": id})).unwrap();

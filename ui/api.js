@@ -274,6 +274,21 @@ export const ErrorKind = Object.freeze({
   ConnectPrivileges: "connect_privileges",
   ConnectServerUnavailable: "connect_server_unavailable",
   ConnectNotPostgres: "connect_not_postgres",
+  /** The SSH bastion (first hop) could not be reached. */
+  ConnectSshUnreachable: "connect_ssh_unreachable",
+  /** An SSH hop refused the login (`ssh.hop` names it). */
+  ConnectSshAuth: "connect_ssh_auth",
+  /** An SSH hop could not reach the next one. */
+  ConnectSshHop: "connect_ssh_hop",
+  /** The tunnel works; its last hop could not reach the database. */
+  ConnectSshTarget: "connect_ssh_target",
+  /** Host keys no one vouched for: `ssh.unknown_keys` to compare and accept. */
+  ConnectSshHostKeyUnknown: "connect_ssh_host_key_unknown",
+  /** A host key changed: `ssh.expected_fingerprint` and `ssh.presented_fingerprint`. Never accepted here. */
+  ConnectSshHostKeyChanged: "connect_ssh_host_key_changed",
+  ConnectSshFailed: "connect_ssh_failed",
+  /** The profile's password command failed. */
+  ConnectPasswordCommand: "connect_password_command",
   ConnectFailed: "connect_failed",
   /** The app's own: no file manager or desktop portal could show or open a file. */
   Desktop: "desktop",

@@ -16,6 +16,9 @@ pub struct IpcError {
     /// window shows it, with Copy and Open.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_file: Option<String>,
+    /// For SSH failures: the hop, and the host keys the window asks the user to compare and accept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<Box<tenant_console_core::reach::ssh::SshFailure>>,
 }
 
 impl IpcError {
@@ -30,6 +33,7 @@ impl IpcError {
             kind: kind.to_owned(),
             message,
             log_file,
+            ssh: None,
         }
     }
 }
@@ -44,7 +48,14 @@ impl From<Error> for IpcError {
             source = s.source();
         }
         tracing::warn!(kind = e.kind(), error = %e, chain = %chain, "command failed");
-        IpcError::new(e.kind(), e.to_string())
+        let ssh = match &e {
+            Error::Connect(d) => d.ssh.clone(),
+            _ => None,
+        };
+        IpcError {
+            ssh,
+            ..IpcError::new(e.kind(), e.to_string())
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use tenant_console_core::access::Door;
-use tenant_console_core::profile::{data_dir, ProfileStore};
+use tenant_console_core::profile::{data_dir, ProfileStore, TypedPassword};
 use tenant_console_core::secret::{SecretError, Secrets};
 use tenant_console_core::Error;
 
@@ -45,8 +45,8 @@ pub struct AppState {
     save_picker: Option<SavePicker>,
     open_picker: Option<OpenPicker>,
     /// Passwords given "for this session only", kept in memory (never on disk) so that reconnecting (e.g. to
-    /// acknowledge a bypass) does not ask again.
-    session_passwords: Mutex<HashMap<String, secrecy::SecretString>>,
+    /// acknowledge a bypass) does not ask again; each bound to the server it was typed for.
+    session_passwords: Mutex<HashMap<String, TypedPassword>>,
     /// The profile to select at start (`TENANT_CONSOLE_PROFILE`, set by the demo command).
     pub initial_profile: Option<String>,
 }
@@ -176,21 +176,30 @@ impl AppState {
             .insert(profile_id.to_owned(), Arc::new(door));
     }
 
-    /// Remembers a session-only password for the app's lifetime.
-    pub fn remember_password(&self, profile_id: &str, password: secrecy::SecretString) {
+    /// Remembers a session-only password for the app's lifetime, bound to the server it was typed for.
+    pub fn remember_password(&self, password: TypedPassword, profile_id: &str) {
         self.session_passwords
             .lock()
             .expect("not poisoned")
             .insert(profile_id.to_owned(), password);
     }
 
-    /// A session-only password given earlier, if any.
-    pub fn session_password(&self, profile_id: &str) -> Option<secrecy::SecretString> {
+    /// Every session-only password given earlier (each is used only for the server it was typed for).
+    pub fn session_passwords(&self) -> Vec<TypedPassword> {
         self.session_passwords
             .lock()
             .expect("not poisoned")
-            .get(profile_id)
+            .values()
             .cloned()
+            .collect()
+    }
+
+    /// Forgets a profile's session-only password.
+    pub fn forget_password(&self, profile_id: &str) {
+        self.session_passwords
+            .lock()
+            .expect("not poisoned")
+            .remove(profile_id);
     }
 
     pub fn drop_door(&self, profile_id: &str) -> Option<Arc<Door>> {

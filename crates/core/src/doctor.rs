@@ -31,6 +31,22 @@ pub enum DiagnosisKind {
     ServerUnavailable,
     /// Something listens on that host and port, but it is not PostgreSQL (or PgBouncer).
     NotPostgres,
+    /// The first SSH hop (the bastion) could not be reached: no route, refused, unknown name, no answer.
+    SshUnreachable,
+    /// An SSH hop refused the login (no key it accepts, a key locked by a passphrase and no agent).
+    SshAuth,
+    /// An SSH hop works, but could not reach the next hop.
+    SshHop,
+    /// The SSH tunnel works, but its last hop could not reach the database's host and port.
+    SshTarget,
+    /// An SSH hop presented a host key that is neither in known_hosts nor pinned by the profile.
+    SshHostKeyUnknown,
+    /// An SSH hop presented a host key other than the one known_hosts or the profile has for it.
+    SshHostKeyChanged,
+    /// SSH failed otherwise (not installed, a bad destination, an option it refused).
+    SshFailed,
+    /// The profile's password command failed, timed out or printed no password.
+    PasswordCommand,
     /// Anything else.
     Other,
 }
@@ -48,6 +64,14 @@ impl DiagnosisKind {
             DiagnosisKind::Privileges => "connect_privileges",
             DiagnosisKind::ServerUnavailable => "connect_server_unavailable",
             DiagnosisKind::NotPostgres => "connect_not_postgres",
+            DiagnosisKind::SshUnreachable => "connect_ssh_unreachable",
+            DiagnosisKind::SshAuth => "connect_ssh_auth",
+            DiagnosisKind::SshHop => "connect_ssh_hop",
+            DiagnosisKind::SshTarget => "connect_ssh_target",
+            DiagnosisKind::SshHostKeyUnknown => "connect_ssh_host_key_unknown",
+            DiagnosisKind::SshHostKeyChanged => "connect_ssh_host_key_changed",
+            DiagnosisKind::SshFailed => "connect_ssh_failed",
+            DiagnosisKind::PasswordCommand => "connect_password_command",
             DiagnosisKind::Other => "connect_failed",
         }
     }
@@ -61,12 +85,46 @@ pub struct Diagnosis {
     pub cause: String,
     /// What to try.
     pub hint: String,
+    /// For SSH failures: the hop that failed and the host keys involved (what the app's prompt shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<Box<SshFailure>>,
 }
 
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.cause, self.hint)
     }
+}
+
+/// One hop's host key, as the tunnel saw and trusted it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct HopKey {
+    /// `host:port` as ssh connected to it (after the SSH configuration).
+    pub hop: String,
+    /// The SSH user on that hop.
+    pub user: String,
+    /// The key type (`ssh-ed25519`).
+    pub key_type: String,
+    /// `SHA256:` fingerprint.
+    pub fingerprint: String,
+    /// Why it was trusted: `known_hosts`, `pinned` (the profile) or `accepted` (for this run).
+    pub trusted_by: String,
+}
+
+/// What the app needs to show for an SSH failure: the hop, and for host keys both fingerprints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SshFailure {
+    /// The hop that failed (`host:port`), when known.
+    pub hop: Option<String>,
+    /// Host keys no one vouched for (unknown) or the key presented (changed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_keys: Vec<HopKey>,
+    /// For a changed key: the fingerprint known_hosts or the profile expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_fingerprint: Option<String>,
+    /// For a changed key: what the hop presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presented_fingerprint: Option<String>,
 }
 
 /// Where the connection was going, for the words of the diagnosis (never the password).
@@ -84,6 +142,7 @@ impl Diagnosis {
             kind,
             cause,
             hint: hint.to_owned(),
+            ssh: None,
         }
     }
 

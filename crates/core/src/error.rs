@@ -140,6 +140,14 @@ pub const KINDS: &[&str] = &[
     "connect_privileges",
     "connect_server_unavailable",
     "connect_not_postgres",
+    "connect_ssh_unreachable",
+    "connect_ssh_auth",
+    "connect_ssh_hop",
+    "connect_ssh_target",
+    "connect_ssh_host_key_unknown",
+    "connect_ssh_host_key_changed",
+    "connect_ssh_failed",
+    "connect_password_command",
     "connect_failed",
 ];
 
@@ -257,6 +265,10 @@ pub enum SecretError {
     /// No password is stored for this profile (named by its name where known, else its id).
     #[error("no password is stored in the system keyring for profile {0:?}")]
     Missing(String),
+    /// A password is stored for the profile, but it was given for another server (host, port, database, user,
+    /// TLS or SSH route changed since): it is not sent, the user is asked again.
+    #[error("the password stored for profile {0:?} was given for another server (its host, port, database, user, TLS or SSH route changed since), so it is not sent: enter it again")]
+    OtherServer(String),
     /// The keyring is locked, absent, or refused access.
     #[error("the system keyring is locked or unavailable: unlock it, or start a Secret Service (gnome-keyring, KWallet or KeePassXC on Linux), or give the password for this session only")]
     Unavailable,
@@ -272,7 +284,8 @@ impl SecretError {
     /// The stable error code.
     pub fn kind(&self) -> &'static str {
         match self {
-            SecretError::Missing(_) => "secret_missing",
+            // The same for the UI: no usable stored password, ask for one.
+            SecretError::Missing(_) | SecretError::OtherServer(_) => "secret_missing",
             SecretError::Unavailable => "keyring_unavailable",
             SecretError::NotPersistent => "keyring_not_persistent",
             SecretError::Other => "keyring",
@@ -415,6 +428,14 @@ mod tests {
             DiagnosisKind::Privileges,
             DiagnosisKind::ServerUnavailable,
             DiagnosisKind::NotPostgres,
+            DiagnosisKind::SshUnreachable,
+            DiagnosisKind::SshAuth,
+            DiagnosisKind::SshHop,
+            DiagnosisKind::SshTarget,
+            DiagnosisKind::SshHostKeyUnknown,
+            DiagnosisKind::SshHostKeyChanged,
+            DiagnosisKind::SshFailed,
+            DiagnosisKind::PasswordCommand,
             DiagnosisKind::Other,
         ] {
             all.push(Error::Connect(Diagnosis::new(kind, "x".into(), "y")));

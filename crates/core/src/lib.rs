@@ -11,6 +11,8 @@
 //! - [`export`]: audit CSV export through COPY, streamed, atomic, cancellable.
 //! - [`isolation`]: the isolation check: catalog findings and a live leak probe.
 //! - [`doctor`]: why a connection failed, and what to try.
+//! - [`reach`]: the way to the database: SSH tunnels through bastions, password commands (tokens), libpq's
+//!   service and password files.
 //! - [`secret`]: passwords in the OS keyring, and nowhere else.
 //! - [`error`]: the core's error, with stable kinds.
 //!
@@ -29,6 +31,7 @@ pub mod isolation;
 pub mod mapping;
 pub mod members;
 pub mod profile;
+pub mod reach;
 pub mod roles;
 pub mod scope;
 pub mod secret;

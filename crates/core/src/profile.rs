@@ -16,6 +16,7 @@ use crate::access::ReasonPolicy;
 use crate::db::{ConnectSpec, DbOptions, TlsMode};
 use crate::error::{Error, Result};
 use crate::mapping::{validate_setting_name, Mapping, DEFAULT_TENANT_SETTING};
+use crate::reach::{PasswordCommand, SshRoute};
 
 /// The version of the profile file this build writes.
 pub const FILE_VERSION: u32 = 1;
@@ -64,6 +65,23 @@ pub struct Profile {
     pub pooled: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accepted_findings: Vec<AcceptedFinding>,
+    /// Through SSH: what `ssh` takes (a Host alias of the SSH configuration, `user@host`,
+    /// `ssh://user@host:port`). The host and port above are then resolved at the far end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<String>,
+    /// Jump hosts before `ssh` (as `ssh -J` takes them), replacing a ProxyJump of the SSH configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ssh_jump: Vec<String>,
+    /// The SSH configuration file (default `~/.ssh/config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_config: Option<PathBuf>,
+    /// Host keys pinned by hop (`host:port` as ssh connects) to a `SHA256:` fingerprint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ssh_host_keys: BTreeMap<String, String>,
+    /// A command whose first line of output is the password (a short-lived token), run before every new
+    /// server connection; no password is stored then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<String>,
     /// Fields written by a newer version: kept as they are.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
@@ -101,6 +119,11 @@ impl Profile {
             record_to: None,
             pooled: false,
             accepted_findings: Vec::new(),
+            ssh: None,
+            ssh_jump: Vec::new(),
+            ssh_config: None,
+            ssh_host_keys: BTreeMap::new(),
+            password_command: None,
             extra: BTreeMap::new(),
         }
     }
@@ -152,7 +175,69 @@ impl Profile {
                 "statement timeout must be above 0 ms".into(),
             ));
         }
+        if self.ssh.is_none() && !self.ssh_jump.is_empty() {
+            return Err(Error::InvalidInput(
+                "SSH jump hosts need an SSH destination (ssh) to jump to".into(),
+            ));
+        }
+        if let Some(route) = self.ssh_route() {
+            route.validate()?;
+        }
+        if let Some(cmd) = &self.password_command {
+            PasswordCommand::new(cmd)?;
+        }
         Ok(())
+    }
+
+    /// The SSH route of this profile, when it has one.
+    pub fn ssh_route(&self) -> Option<SshRoute> {
+        let dest = self.ssh.as_deref().filter(|d| !d.trim().is_empty())?;
+        let mut r = SshRoute::new(dest, &self.ssh_jump);
+        r.config = self.ssh_config.clone();
+        r.host_keys = self.ssh_host_keys.clone();
+        Some(r)
+    }
+
+    /// The password command of this profile, when it has one.
+    pub fn password_command(&self) -> Result<Option<PasswordCommand>> {
+        self.password_command
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(PasswordCommand::new)
+            .transpose()
+    }
+
+    /// What a stored or typed password is given for: the server, database, user, TLS settings and the SSH
+    /// route with its pinned keys. A password is only ever sent where this is the same as when it was given.
+    pub fn server_identity(&self) -> String {
+        let ca = self
+            .ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let ssh = match self.ssh_route() {
+            Some(r) => {
+                let pins: Vec<String> = r
+                    .host_keys
+                    .iter()
+                    .map(|(h, f)| format!("{h}={f}"))
+                    .collect();
+                format!(
+                    "{} via {} config {} pins {}",
+                    r.destination,
+                    r.jumps.join(","),
+                    r.config
+                        .map(|c| c.display().to_string())
+                        .unwrap_or_default(),
+                    pins.join(",")
+                )
+            }
+            None => "direct".to_owned(),
+        };
+        format!(
+            "postgres://{}@{}:{}/{} tls={} ca={ca} ssh={ssh}",
+            self.user, self.host, self.port, self.database, self.tls
+        )
     }
 
     /// Where and how to connect, with the password from the keyring (or this session's).
@@ -166,6 +251,9 @@ impl Profile {
             tls: self.tls,
             ca_file: self.ca_file.clone(),
             connect_timeout: Duration::from_secs(10),
+            // Validated when the profile was saved; a hand-edited bad one fails when it is used.
+            password_command: self.password_command().ok().flatten(),
+            ssh: self.ssh_route(),
         }
     }
 
@@ -185,7 +273,7 @@ impl Profile {
     /// stored profile's other fields (including those of newer versions) are kept. Only the profile's own
     /// fields are taken from the form.
     pub fn from_input(input: serde_json::Value, store: &ProfileStore) -> Result<Profile> {
-        const EDITABLE: [&str; 14] = [
+        const EDITABLE: [&str; 20] = [
             "name",
             "host",
             "port",
@@ -200,6 +288,12 @@ impl Profile {
             "accepted_findings",
             "record_to",
             "pooled",
+            "access_grant_minutes",
+            "ssh",
+            "ssh_jump",
+            "ssh_config",
+            "ssh_host_keys",
+            "password_command",
         ];
         let serde_json::Value::Object(form) = input else {
             return Err(Error::InvalidInput(
@@ -241,19 +335,33 @@ impl Profile {
         Ok(p)
     }
 
-    /// Options for [`crate::Db::connect`].
-    /// Reads this profile's password from `secrets`; a missing one names the profile, so the user knows which
-    /// to fix.
+    /// Reads this profile's password from `secrets`, only when it was stored for this profile's server as it
+    /// is now ([`Profile::server_identity`]): a profile pointed elsewhere (edited by hand, by a script, or
+    /// by a slip) never sends it. A missing or mismatched one names the profile, so the user knows which to fix.
     pub async fn password(
         &self,
         secrets: &crate::secret::Secrets,
     ) -> std::result::Result<secrecy::SecretString, crate::error::SecretError> {
-        match secrets.get(&self.id).await {
+        match secrets.get_bound(&self.id, &self.server_identity()).await {
             Err(crate::error::SecretError::Missing(_)) => {
                 Err(crate::error::SecretError::Missing(self.name.clone()))
             }
+            Err(crate::error::SecretError::OtherServer(_)) => {
+                Err(crate::error::SecretError::OtherServer(self.name.clone()))
+            }
             other => other,
         }
+    }
+
+    /// Stores `password` for this profile, bound to its server as it is now.
+    pub async fn store_password(
+        &self,
+        secrets: &crate::secret::Secrets,
+        password: SecretString,
+    ) -> std::result::Result<(), crate::error::SecretError> {
+        secrets
+            .set_bound(&self.id, &self.server_identity(), password)
+            .await
     }
 
     /// The door for a database connected with this profile: its reason policy and grant length, and its name
@@ -293,6 +401,143 @@ impl Profile {
             pooled: self.pooled,
             ..DbOptions::default()
         }
+    }
+}
+
+/// A password typed for this session only (the app's prompt, `--password-stdin`), bound like a stored one to
+/// the server it was typed for: re-pointing the profile afterwards never sends it elsewhere.
+#[derive(Clone)]
+pub struct TypedPassword {
+    profile_id: String,
+    identity: String,
+    secret: SecretString,
+}
+
+impl TypedPassword {
+    /// `secret`, typed for `profile` as it is now.
+    pub fn for_profile(profile: &Profile, secret: SecretString) -> Self {
+        TypedPassword {
+            profile_id: profile.id.clone(),
+            identity: profile.server_identity(),
+            secret,
+        }
+    }
+
+    /// The password, when `profile` is still the server it was typed for.
+    pub fn for_server_of(&self, profile: &Profile) -> Option<SecretString> {
+        (self.profile_id == profile.id && self.identity == profile.server_identity())
+            .then(|| self.secret.clone())
+    }
+}
+
+/// Where a profile's password may come from for one connect: passwords typed this session, then the keyring.
+#[derive(Clone, Copy, Default)]
+pub struct Passwords<'a> {
+    pub typed: &'a [TypedPassword],
+    pub keyring: Option<&'a crate::secret::Secrets>,
+}
+
+/// A connected profile: its door, and the profile its records go to (a standby's primary).
+pub struct Connected {
+    pub door: crate::access::Door,
+    pub records_to: Option<String>,
+}
+
+/// How to connect, beyond the profile.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectHow {
+    /// Read as tenants even though RLS does not apply to the login (the user accepted that).
+    pub allow_bypass: bool,
+    /// A mapping other than the profile's.
+    pub mapping: Option<Mapping>,
+    /// SSH host key fingerprints accepted for this connect only.
+    pub accept_host_keys: Vec<String>,
+}
+
+impl Profile {
+    /// The password for one connect: none when a command makes it; else one typed this session for this
+    /// server; else the keyring's, when it was stored for this server. Never one given for another server.
+    pub async fn password_for_connect(
+        &self,
+        passwords: Passwords<'_>,
+    ) -> Result<Option<SecretString>> {
+        if self.password_command()?.is_some() {
+            return Ok(None);
+        }
+        if let Some(pw) = passwords.typed.iter().find_map(|t| t.for_server_of(self)) {
+            return Ok(Some(pw));
+        }
+        match passwords.keyring {
+            Some(secrets) => Ok(Some(self.password(secrets).await?)),
+            None => Err(crate::error::SecretError::Unavailable.into()),
+        }
+    }
+
+    /// Connects this profile, and its primary when it reads a standby (`record_to`), with their doors' rules.
+    /// The one way the app and tenantctl connect a profile: the password rules above hold for both.
+    pub async fn connect(
+        &self,
+        store: &ProfileStore,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+    ) -> Result<Connected> {
+        let password = self.password_for_connect(passwords).await?;
+        let mut spec = self.connect_spec(password);
+        if let Some(route) = spec.ssh.as_mut() {
+            route.accept = how.accept_host_keys.clone();
+        }
+        let mapping = match &how.mapping {
+            Some(m) => m.clone(),
+            None => self.mapping()?,
+        };
+        let db =
+            crate::Db::connect(&spec, mapping.clone(), self.db_options(how.allow_bypass)).await?;
+        let mut door = self.door(db);
+        let mut records_to = None;
+        if let Some(primary) = self.record_target(store)? {
+            let password = primary.password_for_connect(passwords).await?;
+            let recorder = crate::Db::connect(
+                &primary.connect_spec(password),
+                mapping,
+                primary.db_options(false),
+            )
+            .await?;
+            door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
+            records_to = Some(primary.name);
+        }
+        Ok(Connected { door, records_to })
+    }
+
+    /// Pins SSH host keys the user accepted (`hop` → fingerprint) into the stored profile, keeping its stored
+    /// password: the person who accepted the key is the one who gave the password. Returns the profile.
+    pub async fn pin_host_keys(
+        store: &ProfileStore,
+        name_or_id: &str,
+        keys: &[(String, String)],
+        secrets: Option<&crate::secret::Secrets>,
+    ) -> Result<Profile> {
+        let before = store.get(name_or_id)?;
+        let mut after = before.clone();
+        for (hop, fp) in keys {
+            if !crate::reach::ssh::is_fingerprint(fp) {
+                return Err(Error::InvalidInput(format!(
+                    "{fp:?} is not an SSH host key fingerprint (SHA256:…)"
+                )));
+            }
+            after.ssh_host_keys.insert(hop.clone(), fp.clone());
+        }
+        after.validate()?;
+        let carried = match secrets {
+            Some(s) if after.server_identity() != before.server_identity() => {
+                before.password(s).await.ok()
+            }
+            _ => None,
+        };
+        store.save(&after)?;
+        if let (Some(s), Some(pw)) = (secrets, carried) {
+            after.store_password(s, pw).await?;
+        }
+        Ok(after)
     }
 }
 

@@ -152,6 +152,50 @@ impl Secrets {
         self.run(move |s| s.get(&account)).await
     }
 
+    /// Stores `secret` bound to `identity` (what it was given for: a server, database, user, TLS, route).
+    pub async fn set_bound(
+        &self,
+        account: &str,
+        identity: &str,
+        secret: SecretString,
+    ) -> Result<(), SecretError> {
+        let value = zeroize::Zeroizing::new(
+            serde_json::json!({"v": 1, "for": identity, "password": secret.expose_secret()})
+                .to_string(),
+        );
+        self.set(account, SecretString::from(value.as_str())).await
+    }
+
+    /// Reads the secret stored under `account` only when it was bound to `identity`; a secret bound to
+    /// another, or stored unbound by an older version, is [`SecretError::OtherServer`]: never returned.
+    pub async fn get_bound(
+        &self,
+        account: &str,
+        identity: &str,
+    ) -> Result<SecretString, SecretError> {
+        #[derive(serde::Deserialize)]
+        struct Bound<'a> {
+            v: u32,
+            #[serde(rename = "for")]
+            identity: String,
+            // Borrowed from the keyring's value where it can be; an unescaped copy is wiped below.
+            #[serde(borrow)]
+            password: std::borrow::Cow<'a, str>,
+        }
+        let raw = self.get(account).await?;
+        let result = match serde_json::from_str::<Bound>(raw.expose_secret()) {
+            Ok(b) if b.v == 1 && b.identity == identity => {
+                let pw = SecretString::from(b.password.as_ref());
+                if let std::borrow::Cow::Owned(mut copy) = b.password {
+                    zeroize::Zeroize::zeroize(&mut copy);
+                }
+                Ok(pw)
+            }
+            _ => Err(SecretError::OtherServer(account.to_owned())),
+        };
+        result
+    }
+
     /// Whether a password is stored for a profile: `None` when the keyring cannot say (locked, unavailable).
     pub async fn has_password(&self, account: &str) -> Option<bool> {
         match self.get(account).await {
@@ -179,6 +223,29 @@ mod tests {
         assert_eq!(e.kind(), "secret_missing");
         assert!(e.to_string().contains("\"p1\""), "{e}");
         assert!(!e.to_string().contains("tenantctl"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_bound_secret_is_given_only_for_the_identity_it_was_stored_for() {
+        let s = Secrets::new(MemoryStore::default());
+        s.set_bound(
+            "p1",
+            "postgres://u@db:5432/app",
+            "pw\"with:json".to_owned().into(),
+        )
+        .await
+        .unwrap();
+        let pw = s.get_bound("p1", "postgres://u@db:5432/app").await.unwrap();
+        assert_eq!(pw.expose_secret(), "pw\"with:json");
+        let e = s
+            .get_bound("p1", "postgres://u@evil:5434/app")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), "secret_missing");
+        assert!(e.to_string().contains("another server"), "{e}");
+        // A password an older version stored unbound is not sent anywhere: it is asked again.
+        s.set("p2", "plain".to_owned().into()).await.unwrap();
+        assert!(s.get_bound("p2", "anything").await.is_err());
     }
 
     #[tokio::test]

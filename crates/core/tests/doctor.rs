@@ -139,6 +139,8 @@ fn spec(port: u16, database: &str, user: &str, password: &str) -> ConnectSpec {
         tls: TlsMode::Disable,
         ca_file: None,
         connect_timeout: Duration::from_secs(20),
+        password_command: None,
+        ssh: None,
     }
 }
 
@@ -529,7 +531,7 @@ async fn require_connects_without_the_ca_file_and_is_encrypted() {
     let report = test_connection(&spec, Mapping::reference()).await;
 
     assert!(report.ok, "{report:?}");
-    let mut conn = spec.connect_once().await.unwrap();
+    let (mut conn, _route) = spec.connect_once().await.unwrap();
     let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         .fetch_one(&mut conn)
         .await

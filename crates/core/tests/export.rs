@@ -531,6 +531,8 @@ async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
         tls: TlsMode::Disable,
         ca_file: None,
         connect_timeout: std::time::Duration::from_secs(5),
+        password_command: None,
+        ssh: None,
     };
     let db = Db::connect(&spec, Mapping::reference(), DbOptions::default())
         .await

@@ -117,8 +117,8 @@ async fn removing_a_profile_and_its_secret_leaves_nothing_in_the_keyring() {
     let store = ProfileStore::at(dir.path().join("profiles.toml"));
     let profile = Profile::new("prod-replica", "db.example", 5432, "app", "console_reader");
     store.save(&profile).unwrap();
-    secrets
-        .set(&profile.id, "prod-password".into())
+    profile
+        .store_password(&secrets, "prod-password".into())
         .await
         .unwrap();
     assert!(secret_tool_lookup(&profile.id).is_some());
@@ -142,7 +142,10 @@ async fn renaming_a_profile_keeps_its_password() {
     let store = ProfileStore::at(dir.path().join("profiles.toml"));
     let mut profile = Profile::new("staging", "db.example", 5432, "app", "console_reader");
     store.save(&profile).unwrap();
-    secrets.set(&profile.id, "staging-pw".into()).await.unwrap();
+    profile
+        .store_password(&secrets, "staging-pw".into())
+        .await
+        .unwrap();
 
     profile.name = "staging-eu".into();
     store.save(&profile).unwrap();
@@ -150,7 +153,7 @@ async fn renaming_a_profile_keeps_its_password() {
     let renamed = store.get("staging-eu").unwrap();
     assert_eq!(renamed.id, profile.id);
     assert_eq!(
-        secrets.get(&renamed.id).await.unwrap().expose_secret(),
+        renamed.password(&secrets).await.unwrap().expose_secret(),
         "staging-pw"
     );
     secrets.delete(&renamed.id).await.unwrap();
@@ -160,7 +163,7 @@ async fn renaming_a_profile_keeps_its_password() {
 async fn a_profile_whose_password_was_deleted_elsewhere_asks_for_it_again() {
     let secrets = keyring().await;
     let profile = Profile::new("customer-42", "db.example", 5432, "app", "console_reader");
-    secrets.set(&profile.id, "pw".into()).await.unwrap();
+    profile.store_password(&secrets, "pw".into()).await.unwrap();
     // Someone clears it in Seahorse (or with secret-tool) behind the console's back.
     let cleared = Command::new("secret-tool")
         .args(["clear", "service", SERVICE, "username", &profile.id])

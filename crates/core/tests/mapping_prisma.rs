@@ -569,8 +569,7 @@ metadata"#,
         let mapping = Mapping::from_toml(&PRISMA_TOML.replacen(from, to, 1)).unwrap();
         let err = Db::from_pool(t.reader_pool(1).await, mapping, DbOptions::default())
             .await
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert_eq!(err.kind(), "mapping", "{err}");
         for s in says {
             assert!(err.to_string().contains(s), "{err} should say {s}");

@@ -35,6 +35,8 @@ fn reader_spec(s: &ProcessServer) -> ConnectSpec {
         tls: TlsMode::Disable,
         ca_file: None,
         connect_timeout: Duration::from_secs(10),
+        password_command: None,
+        ssh: None,
     }
 }
 

@@ -267,6 +267,25 @@ impl LocalCluster {
         cmd
     }
 
+    /// `program` run inside network namespace `ns` (`ip netns exec`), as the postgres user when we are root
+    /// (setpriv executes it in place, so signals reach the server itself).
+    fn command_in(&self, ns: &str, program: &str) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns]);
+        if let Some((uid, gid)) = self.run_as {
+            cmd.args([
+                "setpriv",
+                &format!("--reuid={uid}"),
+                &format!("--regid={gid}"),
+                "--init-groups",
+                "--",
+            ]);
+        }
+        cmd.arg(self.bindir.join(program));
+        cmd.env_remove("PGPASSWORD").env("LC_ALL", "C.UTF-8");
+        cmd
+    }
+
     fn tls_dir(&self) -> PathBuf {
         self.dir.join("tls")
     }
@@ -368,11 +387,21 @@ impl LocalCluster {
     /// The server is asked to stop when the calling thread ends; callers that share one server between
     /// threads start it from a thread that lives as long as the process.
     pub fn start(&self, port: u16) -> Result<Running> {
+        self.start_in(port, None)
+    }
+
+    /// Starts the server inside the network namespace `netns` (listening on that namespace's loopback only),
+    /// or in this one when `None`. Its socket stays in the cluster directory, reachable from here: that is how
+    /// a test sets the database up; the console reaches it only through the namespace's own network.
+    pub fn start_in(&self, port: u16, netns: Option<&str>) -> Result<Running> {
         let socket_dir = self.dir.clone();
         let log = self.dir.join("server.log");
         let log_file = std::fs::File::create(&log).map_err(|e| Error::io("creating", &log, e))?;
         chown_tree(&log, self.run_as)?;
-        let mut cmd = self.command("postgres");
+        let mut cmd = match netns {
+            None => self.command("postgres"),
+            Some(ns) => self.command_in(ns, "postgres"),
+        };
         cmd.arg("-D")
             .arg(&self.dir)
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
@@ -393,7 +422,7 @@ impl LocalCluster {
         let mut running = Running {
             child: Some(child),
             port,
-            socket_dir,
+            socket_dir: socket_dir.clone(),
             ca_file: self
                 .tls_dir()
                 .join("ca.crt")
@@ -413,8 +442,12 @@ impl LocalCluster {
                     log_tail(&log)
                 )));
             }
+            // Asked over its socket, which works from any namespace.
             let ready = Command::new(self.bindir.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+                .arg("-q")
+                .arg("-h")
+                .arg(&socket_dir)
+                .args(["-p", &port.to_string()])
                 .status()
                 .map(|s| s.success())
                 .unwrap_or(false);

@@ -3,11 +3,15 @@
 //! - [`seed`]: demo and benchmark data for the reference schema.
 //! - [`cluster`]: a private PostgreSQL cluster for the demo and for tests of authentication and TLS.
 //! - [`testing`] (feature `testing`): a fresh, migrated database per test on a real server.
+//! - [`sshlab`] (feature `testing`): a real SSH topology in network namespaces (bastion, inner host, a database
+//!   reachable only through them) for the tests and benchmarks of tunnels.
 
 #[cfg(unix)]
 pub mod cluster;
 #[cfg(unix)]
 pub mod pooler;
 pub mod seed;
+#[cfg(all(unix, feature = "testing"))]
+pub mod sshlab;
 #[cfg(feature = "testing")]
 pub mod testing;

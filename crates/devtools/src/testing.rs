@@ -177,6 +177,56 @@ pub const TENANT_TABLES: [&str; 4] = ["roles", "memberships", "audit_logs", "sup
 
 /// A private primary with the demo data in database `app` (`console_reader`'s password set to the one given)
 /// and a streaming hot standby made from it with `pg_basebackup -R`, both running for the rest of the process.
+/// Creates `db` on a private server (over its socket, as the superuser), applies the migrations, seeds the
+/// demo data and sets `console_reader`'s password.
+#[cfg(unix)]
+pub async fn prepare_demo_database(
+    socket: &std::path::Path,
+    port: u16,
+    db: &str,
+    reader_password: &str,
+) {
+    let mut server = PgConnectOptions::new()
+        .socket(socket)
+        .port(port)
+        .username("postgres")
+        .database("postgres")
+        .disable_statement_logging()
+        .connect()
+        .await
+        .unwrap();
+    server
+        .execute(format!("CREATE DATABASE {db}").as_str())
+        .await
+        .unwrap();
+    let admin = socket_admin(socket, port, db).await;
+    MIGRATOR.run(&admin).await.expect("migrations apply");
+    seed::seed(&admin, seed::SeedKind::Demo)
+        .await
+        .expect("demo seed");
+    admin
+        .execute(format!("ALTER ROLE console_reader PASSWORD '{reader_password}'").as_str())
+        .await
+        .unwrap();
+}
+
+/// A small superuser pool on a private server's database, over its socket.
+#[cfg(unix)]
+pub async fn socket_admin(socket: &std::path::Path, port: u16, db: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(
+            PgConnectOptions::new()
+                .socket(socket)
+                .port(port)
+                .username("postgres")
+                .database(db)
+                .disable_statement_logging(),
+        )
+        .await
+        .unwrap()
+}
+
 #[cfg(unix)]
 pub struct ReplicaPair {
     pub primary: crate::cluster::ProcessServer,
@@ -199,23 +249,7 @@ impl ReplicaPair {
         .await
         .unwrap()
         .expect("private primary");
-        let mut server = Self::superuser(&primary, "postgres")
-            .connect()
-            .await
-            .unwrap();
-        server
-            .execute(format!("CREATE DATABASE {}", Self::DB).as_str())
-            .await
-            .unwrap();
-        let admin = Self::admin(&primary).await;
-        MIGRATOR.run(&admin).await.expect("migrations apply");
-        seed::seed(&admin, seed::SeedKind::Demo)
-            .await
-            .expect("demo seed");
-        admin
-            .execute(format!("ALTER ROLE console_reader PASSWORD '{reader_password}'").as_str())
-            .await
-            .unwrap();
+        prepare_demo_database(&primary.socket_dir, primary.port, Self::DB, reader_password).await;
         let p = primary.clone();
         let standby = tokio::task::spawn_blocking(move || start_standby_for_process(&p))
             .await

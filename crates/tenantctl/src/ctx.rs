@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use clap::Args;
 use secrecy::SecretString;
 use tenant_console_core::access::{AccessReason, Door, Opened, ReasonPolicy, DEFAULT_GRANT};
-use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
+use tenant_console_core::doctor::DiagnosisKind;
+use tenant_console_core::profile::{
+    data_dir, ConnectHow, Passwords, Profile, ProfileStore, TypedPassword,
+};
+use tenant_console_core::reach::{PasswordCommand, SshRoute};
 use tenant_console_core::secret::Secrets;
 use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, TenantScope};
 
@@ -28,6 +32,25 @@ pub struct Global {
     /// Read the password from standard input (first line) instead of the keyring or PGPASSWORD.
     #[arg(long, global = true)]
     pub password_stdin: bool,
+    /// With --url (and on profile add/set): reach the database through SSH. DEST is what ssh takes: a Host
+    /// alias of ~/.ssh/config, user@host, or ssh://user@host:port. The database's host and port are then
+    /// resolved at the far end. "" removes it from a profile.
+    #[arg(long, global = true, value_name = "DEST")]
+    pub ssh: Option<String>,
+    /// With --ssh: jump hosts before DEST, in order ([user@]host[:port], comma-separated or repeated).
+    #[arg(long, global = true, value_name = "HOST[,HOST…]")]
+    pub ssh_jump: Vec<String>,
+    /// With --ssh: the SSH configuration file to read instead of ~/.ssh/config.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Accept an SSH host key no one vouched for (not in known_hosts, not pinned) for this run, once you
+    /// have checked its fingerprint (SHA256:…, as the refusal printed it). Repeat for several hops.
+    #[arg(long, global = true, value_name = "SHA256:…")]
+    pub ssh_accept: Vec<String>,
+    /// With --url (and on profile add/set): run CMD through the shell before every new server connection;
+    /// its first line of output is the password (a cloud IAM token). Never stored, never logged.
+    #[arg(long, global = true, value_name = "CMD")]
+    pub password_command: Option<String>,
     /// Mapping file describing where tenant data lives (default: the reference schema, or the profile's).
     #[arg(long, global = true)]
     pub mapping: Option<PathBuf>,
@@ -59,11 +82,29 @@ impl Global {
         })
     }
 
-    /// Reads the password from standard input when asked to (once).
+    /// The password read from standard input earlier, typed for `profile` (after a host key was pinned, the
+    /// profile's identity changed: the same person typed it, for the same server, a moment ago).
+    fn stdin_password_again(&self, profile: &Profile) -> Option<TypedPassword> {
+        STDIN_PASSWORD
+            .get()
+            .cloned()
+            .flatten()
+            .map(|pw| TypedPassword::for_profile(profile, pw))
+    }
+
+    /// Reads the password from standard input when asked to (once; later calls give the same).
     pub fn stdin_password(&self) -> Result<Option<SecretString>, Failure> {
         if !self.password_stdin {
             return Ok(None);
         }
+        if let Some(pw) = STDIN_PASSWORD.get() {
+            return Ok(pw.clone());
+        }
+        let pw = self.read_stdin_password()?;
+        Ok(STDIN_PASSWORD.get_or_init(|| pw).clone())
+    }
+
+    fn read_stdin_password(&self) -> Result<Option<SecretString>, Failure> {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|e| {
             Failure::usage(format!("cannot read the password from standard input: {e}"))
@@ -75,6 +116,9 @@ impl Global {
         Ok(Some(SecretString::from(line)))
     }
 }
+
+/// The password read from standard input, once per run.
+static STDIN_PASSWORD: std::sync::OnceLock<Option<SecretString>> = std::sync::OnceLock::new();
 
 /// A connection ready for commands: the door to its tenants, with the profile's reason policy.
 pub struct Conn {
@@ -90,30 +134,91 @@ fn mapping(g: &Global, profile: Option<&Profile>) -> Result<Mapping, Error> {
     }
 }
 
-/// The `--url` connection with its password: `--password-stdin`, else the URL's own, else `PGPASSWORD`.
+/// The `--url` connection: its SSH route, and its password from `--password-command`, else
+/// `--password-stdin`, else the URL's own, else `PGPASSWORD`.
 pub fn url_spec(g: &Global, url: &str) -> Result<ConnectSpec, Failure> {
     let mut spec = ConnectSpec::from_url(url)?;
-    if let Some(pw) = g.stdin_password()? {
+    if let Some(cmd) = &g.password_command {
+        spec.password_command = Some(PasswordCommand::new(cmd)?);
+        spec.password = None;
+    } else if let Some(pw) = g.stdin_password()? {
         spec.password = Some(pw);
     } else if spec.password.is_none() {
         spec.password = std::env::var("PGPASSWORD").ok().map(SecretString::from);
     }
+    if g.ssh.is_none() && (!g.ssh_jump.is_empty() || g.ssh_config.is_some()) {
+        return Err(Failure::usage(
+            "--ssh-jump and --ssh-config go with --ssh DEST",
+        ));
+    }
+    if let Some(dest) = &g.ssh {
+        let mut route = SshRoute::new(dest, &g.ssh_jump);
+        route.config = g.ssh_config.clone();
+        route.accept = g.ssh_accept.clone();
+        route.validate()?;
+        spec.ssh = Some(route);
+    }
     Ok(spec)
+}
+
+/// A profile carries its own route: flags that would change it for one run are refused, not ignored.
+pub fn refuse_route_flags_with_a_profile(g: &Global) -> Result<(), Failure> {
+    if g.ssh.is_some()
+        || !g.ssh_jump.is_empty()
+        || g.ssh_config.is_some()
+        || g.password_command.is_some()
+    {
+        return Err(Failure::usage(
+            "--ssh, --ssh-jump, --ssh-config and --password-command go with --url; a profile keeps its own: change it with tenantctl profile set NAME --ssh …",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a person can be asked something: standard input and standard error are a terminal.
+fn can_ask() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks on the terminal whether to trust the SSH host keys a refusal names; the fingerprints accepted.
+fn ask_host_keys(e: &Error) -> Option<Vec<(String, String)>> {
+    let Error::Connect(d) = e else { return None };
+    if d.kind != DiagnosisKind::SshHostKeyUnknown || !can_ask() {
+        return None;
+    }
+    let keys = &d.ssh.as_ref()?.unknown_keys;
+    eprintln!("tenantctl: the SSH host keys of these hops are not known (not in known_hosts, not pinned):");
+    for k in keys {
+        eprintln!("  {}  {}  {}", k.hop, k.key_type, k.fingerprint);
+    }
+    eprint!("Compare them with the fingerprints your administrator gives you. Trust them? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    matches!(answer.trim(), "y" | "Y" | "yes").then(|| {
+        keys.iter()
+            .map(|k| (k.hop.clone(), k.fingerprint.clone()))
+            .collect()
+    })
 }
 
 /// Connects for `--profile` or `--url`.
 pub async fn connect(g: &Global) -> Result<Conn, Failure> {
     if let Some(url) = &g.url {
-        let spec = url_spec(g, url)?;
-        let db = Db::connect(
-            &spec,
-            mapping(g, None)?,
-            DbOptions {
-                allow_bypass: g.allow_bypass,
-                ..Default::default()
+        let mut spec = url_spec(g, url)?;
+        let options = DbOptions {
+            allow_bypass: g.allow_bypass,
+            ..Default::default()
+        };
+        let db = match Db::connect(&spec, mapping(g, None)?, options.clone()).await {
+            Err(e) => match (ask_host_keys(&e), spec.ssh.as_mut()) {
+                (Some(keys), Some(route)) => {
+                    route.accept.extend(keys.into_iter().map(|(_, fp)| fp));
+                    Db::connect(&spec, mapping(g, None)?, options).await?
+                }
+                _ => return Err(e.into()),
             },
-        )
-        .await?;
+            ok => ok?,
+        };
         return Ok(Conn {
             door: Door::new(db, ReasonPolicy::Off, DEFAULT_GRANT),
         });
@@ -123,38 +228,83 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
             "say which database: --profile NAME (tenantctl profile list) or --url postgres://...",
         ));
     };
+    refuse_route_flags_with_a_profile(g)?;
     connect_profile(g, name).await
 }
 
-/// Connects the profile `name`, with the other flags of `g`.
+/// Connects the profile `name`, with the other flags of `g`, the way the app does (the core's
+/// [`Profile::connect`]): the password typed with `--password-stdin` or the keyring's, each only for the
+/// server it was given for; an unknown SSH host key asked about on a terminal and then pinned.
 pub async fn connect_profile(g: &Global, name: &str) -> Result<Conn, Failure> {
     let store = ProfileStore::open_default()?;
     let profile = store.get(name)?;
-    let password = profile_password(g, &profile).await?;
-    let spec = profile.connect_spec(Some(password));
-    let mapping = mapping(g, Some(&profile))?;
-    let db = Db::connect(&spec, mapping.clone(), profile.db_options(g.allow_bypass)).await?;
-    let mut door = profile.door(db);
-    // A replica's records go to its primary: connected now, with its password from the keyring.
-    if let Some(primary) = profile.record_target(&store)? {
-        let password = primary.password(&Secrets::system()?).await?;
-        let recorder = Db::connect(
-            &primary.connect_spec(Some(password)),
-            mapping,
-            primary.db_options(false),
-        )
-        .await?;
-        door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
-    }
-    Ok(Conn { door })
+    let typed: Vec<TypedPassword> = g
+        .stdin_password()?
+        .map(|pw| TypedPassword::for_profile(&profile, pw))
+        .into_iter()
+        .collect();
+    let secrets = Secrets::system();
+    let how = ConnectHow {
+        allow_bypass: g.allow_bypass,
+        mapping: Some(mapping(g, Some(&profile))?),
+        accept_host_keys: g.ssh_accept.clone(),
+    };
+    let passwords = Passwords {
+        typed: &typed,
+        keyring: secrets.as_ref().ok(),
+    };
+    let connected = match profile.connect(&store, passwords, &how).await {
+        Ok(c) => c,
+        Err(e) => {
+            let Some(keys) = ask_host_keys(&e) else {
+                return Err(keyring_or(e, secrets.err()));
+            };
+            // Pinned: the next run trusts them without asking; a stored password goes along with the pin.
+            let profile =
+                Profile::pin_host_keys(&store, &profile.id, &keys, secrets.as_ref().ok()).await?;
+            let typed: Vec<TypedPassword> = g.stdin_password_again(&profile).into_iter().collect();
+            let passwords = Passwords {
+                typed: &typed,
+                keyring: secrets.as_ref().ok(),
+            };
+            profile.connect(&store, passwords, &how).await?
+        }
+    };
+    Ok(Conn {
+        door: connected.door,
+    })
 }
 
-/// The password for a profile: `--password-stdin` (this session only), else the system keyring.
-pub async fn profile_password(g: &Global, profile: &Profile) -> Result<SecretString, Failure> {
-    if let Some(pw) = g.stdin_password()? {
-        return Ok(pw);
+/// A failure that came from no keyring being there says why the keyring is missing.
+fn keyring_or(e: Error, keyring: Option<tenant_console_core::secret::SecretError>) -> Failure {
+    match (&e, keyring) {
+        (Error::Keyring(tenant_console_core::secret::SecretError::Unavailable), Some(k)) => {
+            Error::Keyring(k).into()
+        }
+        _ => e.into(),
     }
-    Ok(profile.password(&Secrets::system()?).await?)
+}
+
+/// The password for a profile: `--password-stdin` (this session only), else the system keyring's when it
+/// was stored for this profile's server; none when the profile's password command makes it.
+pub async fn profile_password(
+    g: &Global,
+    profile: &Profile,
+) -> Result<Option<SecretString>, Failure> {
+    let typed: Vec<TypedPassword> = g
+        .stdin_password()?
+        .map(|pw| TypedPassword::for_profile(profile, pw))
+        .into_iter()
+        .collect();
+    let secrets = Secrets::system();
+    let passwords = Passwords {
+        typed: &typed,
+        keyring: secrets.as_ref().ok(),
+    };
+    profile
+        .password_for_connect(passwords)
+        .await
+        .map_err(|e| keyring_or(e, secrets.err()))
 }
 
 impl Conn {

@@ -30,6 +30,8 @@ pub struct Failure {
     pub exit: u8,
     /// The command already printed its JSON result (the check's report): print no second object.
     pub result_printed: bool,
+    /// Structured detail for scripts (an SSH failure's hop and host keys), in the JSON error.
+    pub detail: Option<serde_json::Value>,
 }
 
 impl Failure {
@@ -39,6 +41,7 @@ impl Failure {
             message: message.into(),
             exit: EXIT_USAGE,
             result_printed: false,
+            detail: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl Failure {
             message: message.into(),
             exit,
             result_printed: false,
+            detail: None,
         }
     }
 }
@@ -61,11 +65,16 @@ impl From<Error> for Failure {
             _ => EXIT_ERROR,
         };
         tracing::warn!(kind = e.kind(), error = %e, "command failed");
+        let detail = match &e {
+            Error::Connect(d) => d.ssh.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+            _ => None,
+        };
         Failure {
             kind: e.kind().to_owned(),
             message: with_cli_hint(&e),
             exit,
             result_printed: false,
+            detail,
         }
     }
 }
@@ -89,6 +98,22 @@ fn with_cli_hint(e: &Error) -> String {
         Error::Connect(d) if d.kind.code() == "connect_tls" => {
             m.push_str(" (tenantctl: --tls disable|require|verify-full, --ca FILE)")
         }
+        Error::Connect(d) if d.kind.code() == "connect_ssh_host_key_unknown" => {
+            if let Some(ssh) = &d.ssh {
+                let flags: Vec<String> = ssh
+                    .unknown_keys
+                    .iter()
+                    .map(|k| format!("--ssh-accept {}", k.fingerprint))
+                    .collect();
+                m.push_str(&format!(
+                    "; no terminal to ask on: once you have checked the fingerprint, run again with {}",
+                    flags.join(" ")
+                ));
+            }
+        }
+        Error::Keyring(SecretError::OtherServer(name)) => m.push_str(&format!(
+            "; store it again with: tenantctl profile set-password {name} --password-stdin"
+        )),
         Error::Standby(_) => m.push_str(
             " (tenantctl: profile add NAME --url ... --record-to PRIMARY names where accesses are recorded)",
         ),
@@ -171,7 +196,10 @@ pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn report(f: &Failure, format: Format) -> u8 {
     eprintln!("tenantctl: {}", safe(&f.message));
     if format == Format::Json && !f.result_printed {
-        let v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
+        let mut v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
+        if let Some(d) = &f.detail {
+            v["error"]["ssh"] = d.clone();
+        }
         outln!("{v}");
     }
     f.exit

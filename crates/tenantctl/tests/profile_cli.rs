@@ -131,6 +131,16 @@ fn secret_tool_lookup(account: &str) -> Option<String> {
         .then(|| String::from_utf8(out.stdout).unwrap())
 }
 
+/// The password the keyring holds for a profile, and the server it is bound to.
+fn stored_password(account: &str) -> Option<(String, String)> {
+    let raw = secret_tool_lookup(account)?;
+    let v: serde_json::Value = serde_json::from_str(&raw).expect("a bound secret is JSON");
+    Some((
+        v["password"].as_str()?.to_owned(),
+        v["for"].as_str()?.to_owned(),
+    ))
+}
+
 #[derive(Debug)]
 struct Out {
     code: i32,
@@ -293,10 +303,12 @@ async fn a_profile_connects_with_its_password_held_only_by_the_keyring() {
     assert_eq!(add.code, 0, "{add:?}");
     let id = add.json()["id"].as_str().expect("profile id").to_owned();
     assert_eq!(add.json()["tls"], "verify-full");
-    assert_eq!(
-        secret_tool_lookup(&id).as_deref(),
-        Some(s.reader_pw.as_str()),
-        "the password is in the keyring under the profile id"
+    let (stored, bound_to) =
+        stored_password(&id).expect("the password is in the keyring under the profile id");
+    assert_eq!(stored, s.reader_pw);
+    assert!(
+        bound_to.contains("tls=verify-full") && bound_to.contains("/tc_cli "),
+        "{bound_to}"
     );
 
     let list = cli.run_with(trace(&["profile", "list"]), None);
@@ -622,8 +634,8 @@ async fn passwords_in_urls_and_pgpassword_reach_no_log_and_no_file() {
     assert!(add.stderr.contains("shell history"), "{}", add.stderr);
     let id = add.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        secret_tool_lookup(&id).as_deref(),
-        Some(s.reader_pw.as_str())
+        stored_password(&id).map(|(p, _)| p),
+        Some(s.reader_pw.clone())
     );
     assert_eq!(cli.run(&["profile", "test", "inline"]).code, 0);
     cli.run(&["profile", "remove", "inline"]);

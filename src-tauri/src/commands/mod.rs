@@ -22,6 +22,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profiles::profiles_remove,
         profiles::profiles_test,
         profiles::profiles_test_draft,
+        profiles::profiles_pin_host_keys,
+        profiles::profiles_import_service,
         session::session_connect,
         session::session_disconnect,
         browse::tenants_search,

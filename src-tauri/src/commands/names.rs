@@ -9,6 +9,8 @@
     "profiles_remove",
     "profiles_test",
     "profiles_test_draft",
+    "profiles_pin_host_keys",
+    "profiles_import_service",
     "session_connect",
     "session_disconnect",
     "tenants_search",

@@ -1,15 +1,19 @@
-//! Profiles: list, save (password straight to the keyring), remove (with its password), test.
+//! Profiles: list, save (password straight to the keyring, bound to the profile's server), remove (with its
+//! password), test, pin an SSH host key the user accepted, import a libpq service.
 
 use secrecy::SecretString;
 use serde::Serialize;
 use tauri::State;
 use tenant_console_core::db::{self, ConnectionReport};
-use tenant_console_core::profile::Profile;
+use tenant_console_core::profile::{Passwords, Profile, TypedPassword};
+use tenant_console_core::reach::service::{self, PgPass};
+use tenant_console_core::secret::SecretError;
+use tenant_console_core::TlsMode;
 
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
-/// A profile as the UI sees it: never with a password, only whether one is stored.
+/// A profile as the UI sees it: never with a password, only whether one is stored (for its server as it is).
 #[derive(Serialize)]
 pub struct ProfileView {
     #[serde(flatten)]
@@ -23,8 +27,8 @@ pub async fn profiles_list(state: State<'_, AppState>) -> CmdResult<Vec<ProfileV
     let mut out = Vec::new();
     for profile in state.store.list()? {
         let password_stored = match secrets {
-            Some(s) => s.get(&profile.id).await.is_ok(),
-            None => false,
+            Some(s) if profile.password_command.is_none() => profile.password(s).await.is_ok(),
+            _ => false,
         };
         out.push(ProfileView {
             profile,
@@ -34,27 +38,37 @@ pub async fn profiles_list(state: State<'_, AppState>) -> CmdResult<Vec<ProfileV
     Ok(out)
 }
 
+/// Saves the profile form. `from_pgpass`: with no password typed, take the one libpq's `.pgpass` has for
+/// this server (an imported service), straight into the keyring.
 #[tauri::command]
 pub async fn profiles_save(
     state: State<'_, AppState>,
     profile: serde_json::Value,
     password: Option<String>,
+    from_pgpass: Option<bool>,
 ) -> CmdResult<Profile> {
     let p = Profile::from_input(profile, &state.store)?;
     p.mapping()?;
-    let before = state.store.get(&p.id).ok();
-    match password.filter(|p| !p.is_empty()) {
-        Some(pw) => state.secrets()?.set(&p.id, SecretString::from(pw)).await?,
-        // A stored password belongs to the server, database and user it was given for: a profile pointed
-        // elsewhere without a new one forgets it (connecting asks), so it is never sent to another server, by
-        // a slip of the hand or by a script in the window.
-        None => {
-            if let Some(old) = before.filter(|old| !same_target(old, &p)) {
-                if let Ok(secrets) = state.secrets() {
-                    secrets.delete(&old.id).await.ok();
-                }
+    let mut password = password.filter(|p| !p.is_empty()).map(SecretString::from);
+    if password.is_none() && from_pgpass == Some(true) && p.password_command.is_none() {
+        if let Some(file) = service::pgpass_file() {
+            if let PgPass::Found { password: pw, .. } =
+                service::pgpass_lookup(&file, &p.host, p.port, &p.database, &p.user)?
+            {
+                password = Some(pw);
             }
         }
+    }
+    if password.is_some() && p.password_command.is_some() {
+        return Err(IpcError::new(
+            "invalid_input",
+            "this profile's password comes from its password command: leave the password empty",
+        ));
+    }
+    // The password is stored bound to the server it is given for (the core's rule): a profile pointed
+    // elsewhere without a new one keeps it bound to the old server, where it is never sent from.
+    if let Some(pw) = password {
+        p.store_password(state.secrets()?, pw).await?;
     }
     state.store.save(&p)?;
     // A connected profile's door holds the old reason policy and connection settings: close it, so the next
@@ -69,41 +83,68 @@ pub async fn profiles_save(
 pub async fn profiles_remove(state: State<'_, AppState>, id: String) -> CmdResult<()> {
     let removed = state.store.remove(&id)?;
     state.drop_door(&removed.id);
+    state.forget_password(&removed.id);
     state.secrets()?.delete(&removed.id).await?;
     Ok(())
 }
 
+/// The password to test `p` with: typed in the form, else one typed this session or stored for this very
+/// server (the core's rule: a form pointed elsewhere must bring its own), none with a password command.
+async fn test_password(
+    state: &AppState,
+    p: &Profile,
+    typed: Option<String>,
+) -> CmdResult<Option<SecretString>> {
+    if p.password_command.is_some() {
+        return Ok(None);
+    }
+    if let Some(pw) = typed.filter(|p| !p.is_empty()) {
+        return Ok(Some(SecretString::from(pw)));
+    }
+    let typed = state.session_passwords();
+    let passwords = Passwords {
+        typed: &typed,
+        keyring: state.secrets().ok(),
+    };
+    match p.password_for_connect(passwords).await {
+        Ok(pw) => Ok(pw),
+        Err(tenant_console_core::Error::Keyring(SecretError::OtherServer(_)))
+            if state.store.get(&p.id).is_ok() =>
+        {
+            Err(IpcError::new(
+                "invalid_input",
+                "enter the password to test this connection: the server, database, user, TLS or SSH route changed, so the stored password is not sent",
+            ))
+        }
+        Err(tenant_console_core::Error::Keyring(SecretError::Missing(_)))
+            if state.store.get(&p.id).is_err() =>
+        {
+            Err(IpcError::new(
+                "invalid_input",
+                "enter the password to test the connection (it is not kept until the profile is saved)",
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Tests the profile form as it stands, before it is saved (nothing is written: not the profile, not the
-/// password). The password is the one typed in the form, else, for an edited profile, the keyring's.
+/// password). `accept_host_keys`: SSH fingerprints the user accepted in the prompt, for this test.
 #[tauri::command]
 pub async fn profiles_test_draft(
     state: State<'_, AppState>,
     profile: serde_json::Value,
     password: Option<String>,
+    accept_host_keys: Option<Vec<String>>,
 ) -> CmdResult<ConnectionReport> {
     let p = Profile::from_input(profile, &state.store)?;
     let mapping = p.mapping()?;
-    let password = match password.filter(|p| !p.is_empty()) {
-        Some(pw) => SecretString::from(pw),
-        // The stored password goes only where it was stored for: the same server, database and user, with TLS
-        // as strict. A form pointed elsewhere (typed, or sent by a script) must bring its own password.
-        None => match state.store.get(&p.id) {
-            Ok(saved) if same_target(&saved, &p) => state.secrets()?.get(&saved.id).await?,
-            Ok(_) => {
-                return Err(IpcError::new(
-                    "invalid_input",
-                    "enter the password to test this connection: the server, database, user or TLS changed, so the stored password is not sent",
-                ))
-            }
-            Err(_) => {
-                return Err(IpcError::new(
-                    "invalid_input",
-                    "enter the password to test the connection (it is not kept until the profile is saved)",
-                ))
-            }
-        },
-    };
-    Ok(db::test_connection(&p.connect_spec(Some(password)), mapping).await)
+    let password = test_password(&state, &p, password).await?;
+    let mut spec = p.connect_spec(password);
+    if let Some(route) = spec.ssh.as_mut() {
+        route.accept = accept_host_keys.unwrap_or_default();
+    }
+    Ok(db::test_connection(&spec, mapping).await)
 }
 
 #[tauri::command]
@@ -111,22 +152,106 @@ pub async fn profiles_test(
     state: State<'_, AppState>,
     id: String,
     password: Option<String>,
+    accept_host_keys: Option<Vec<String>>,
 ) -> CmdResult<ConnectionReport> {
     let p = state.store.get(&id)?;
-    let password = match password.filter(|p| !p.is_empty()) {
-        Some(pw) => SecretString::from(pw),
-        None => state.secrets()?.get(&p.id).await?,
-    };
-    Ok(db::test_connection(&p.connect_spec(Some(password)), p.mapping()?).await)
+    let password = test_password(&state, &p, password).await?;
+    let mut spec = p.connect_spec(password);
+    if let Some(route) = spec.ssh.as_mut() {
+        route.accept = accept_host_keys.unwrap_or_default();
+    }
+    Ok(db::test_connection(&spec, p.mapping()?).await)
 }
 
-/// Whether two versions of a profile reach the same login the same way: server, database, user, and TLS as
-/// strict (what a stored password was given for).
-fn same_target(a: &Profile, b: &Profile) -> bool {
-    a.host == b.host
-        && a.port == b.port
-        && a.database == b.database
-        && a.user == b.user
-        && a.tls == b.tls
-        && a.ca_file == b.ca_file
+/// One host key the user accepted in the prompt.
+#[derive(serde::Deserialize)]
+pub struct AcceptedKey {
+    pub hop: String,
+    pub fingerprint: String,
+}
+
+/// Pins SSH host keys the user accepted (after comparing the fingerprints) into the profile; its stored
+/// password, and one typed this session, go along with it.
+#[tauri::command]
+pub async fn profiles_pin_host_keys(
+    state: State<'_, AppState>,
+    id: String,
+    keys: Vec<AcceptedKey>,
+) -> CmdResult<Profile> {
+    let before = state.store.get(&id)?;
+    let pairs: Vec<(String, String)> = keys.into_iter().map(|k| (k.hop, k.fingerprint)).collect();
+    let after = Profile::pin_host_keys(&state.store, &id, &pairs, state.secrets().ok()).await?;
+    let typed = state.session_passwords();
+    if let Some(pw) = typed.iter().find_map(|t| t.for_server_of(&before)) {
+        state.remember_password(TypedPassword::for_profile(&after, pw), &after.id);
+    }
+    if let Some(door) = state.drop_door(&after.id) {
+        door.db().close().await;
+    }
+    Ok(after)
+}
+
+/// What importing a libpq service found: the profile form's fields, and what to tell the user.
+#[derive(Serialize)]
+pub struct ServiceImport {
+    /// Fields for the new-profile form (not saved yet).
+    pub profile: serde_json::Value,
+    /// The file the service came from.
+    pub service_file: String,
+    /// Whether `.pgpass` has the password: saving with `from_pgpass` stores it (it never enters the window).
+    pub password_found: bool,
+    pub notes: Vec<String>,
+}
+
+/// Reads a libpq service (pg_service.conf) and its `.pgpass` line into the new-profile form.
+#[tauri::command]
+pub async fn profiles_import_service(name: String) -> CmdResult<ServiceImport> {
+    let service = service::find_service(&name)?;
+    let get = |k: &str| service.settings.get(k).cloned();
+    let host = get("host")
+        .or_else(|| get("hostaddr"))
+        .unwrap_or_else(|| "localhost".into());
+    let host = host
+        .split(',')
+        .next()
+        .unwrap_or("localhost")
+        .trim()
+        .to_owned();
+    let port: u16 = get("port")
+        .and_then(|p| p.split(',').next().and_then(|p| p.trim().parse().ok()))
+        .unwrap_or(5432);
+    let user = get("user").unwrap_or_else(|| "postgres".into());
+    let database = get("dbname").unwrap_or_else(|| user.clone());
+    let tls = match get("sslmode").as_deref() {
+        None => TlsMode::default_for_host(&host),
+        Some("disable" | "allow" | "prefer") => TlsMode::Disable,
+        Some("require") => TlsMode::Require,
+        _ => TlsMode::VerifyFull,
+    };
+    let mut notes = Vec::new();
+    let mut password_found = false;
+    if let Some(file) = service::pgpass_file() {
+        match service::pgpass_lookup(&file, &host, port, &database, &user)? {
+            PgPass::Found { file, line, .. } => {
+                password_found = true;
+                notes.push(format!(
+                    "The password from {} line {line} goes to the system keyring when you save; the file stays as it is.",
+                    file.display()
+                ));
+            }
+            PgPass::Ignored { file, why } => {
+                notes.push(format!("{} was not read: {why}", file.display()))
+            }
+            PgPass::NotFound => {}
+        }
+    }
+    Ok(ServiceImport {
+        profile: serde_json::json!({
+            "name": name, "host": host, "port": port, "database": database, "user": user,
+            "tls": tls, "ca_file": get("sslrootcert"),
+        }),
+        service_file: service.file.display().to_string(),
+        password_found,
+        notes,
+    })
 }

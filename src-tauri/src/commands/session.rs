@@ -2,10 +2,13 @@
 
 use secrecy::SecretString;
 use serde::Serialize;
+use tauri::Emitter;
 use tauri::State;
 use tenant_console_core::access::ReasonPolicy;
-use tenant_console_core::db::LoginInfo;
-use tenant_console_core::Db;
+use tenant_console_core::db::{LoginInfo, RouteInfo};
+use tenant_console_core::profile::{ConnectHow, Passwords, TypedPassword};
+use tenant_console_core::secret::SecretError;
+use tenant_console_core::Error;
 
 use crate::error::CmdResult;
 use crate::state::AppState;
@@ -50,52 +53,49 @@ pub struct SessionInfo {
     pub access_reason: ReasonPolicy,
     /// The profile whose primary records this profile's accesses (`record_to`), when it reads a standby.
     pub records_to: Option<String>,
+    /// How the database is reached: directly, or through SSH hops with their host keys.
+    pub route: RouteInfo,
 }
 
-/// Connects a profile. `password` is for this session only (when the keyring has none or is locked);
-/// `allow_bypass` is the user's explicit acknowledgement of the red banner.
+/// Connects a profile. `password` is for this session only (when the keyring has none or is locked), bound
+/// to the server it is typed for; `allow_bypass` is the user's explicit acknowledgement of the red banner;
+/// `accept_host_keys` are SSH fingerprints the user accepted in the prompt, for this connect (pinning them is
+/// `profiles_pin_host_keys`). The rules of which password goes where are the core's (`Profile::connect`).
 #[tauri::command]
-pub async fn session_connect(
+pub async fn session_connect<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     profile_id: String,
     password: Option<String>,
     allow_bypass: bool,
+    accept_host_keys: Option<Vec<String>>,
 ) -> CmdResult<SessionInfo> {
     let p = state.store.get(&profile_id)?;
-    let password = match password.filter(|p| !p.is_empty()) {
-        Some(pw) => {
-            let pw = SecretString::from(pw);
-            state.remember_password(&p.id, pw.clone());
-            pw
-        }
-        None => match state.session_password(&p.id) {
-            Some(pw) => pw,
-            None => state.secrets()?.get(&p.id).await?,
-        },
-    };
-    let mapping = p.mapping()?;
-    let db = Db::connect(
-        &p.connect_spec(Some(password)),
-        mapping.clone(),
-        p.db_options(allow_bypass),
-    )
-    .await?;
-    let mut door = p.door(db.clone());
-    let mut records_to = None;
-    if let Some(primary) = p.record_target(&state.store)? {
-        let password = match state.session_password(&primary.id) {
-            Some(pw) => pw,
-            None => primary.password(state.secrets()?).await?,
-        };
-        let recorder = Db::connect(
-            &primary.connect_spec(Some(password)),
-            mapping,
-            primary.db_options(false),
-        )
-        .await?;
-        door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
-        records_to = Some(primary.name);
+    if let Some(pw) = password.filter(|p| !p.is_empty()) {
+        state.remember_password(
+            TypedPassword::for_profile(&p, SecretString::from(pw)),
+            &p.id,
+        );
     }
+    let typed = state.session_passwords();
+    let passwords = Passwords {
+        typed: &typed,
+        keyring: state.secrets().ok(),
+    };
+    let how = ConnectHow {
+        allow_bypass,
+        mapping: None,
+        accept_host_keys: accept_host_keys.unwrap_or_default(),
+    };
+    let connected = match p.connect(&state.store, passwords, &how).await {
+        // No keyring and no typed password: say why the keyring is not there.
+        Err(Error::Keyring(SecretError::Unavailable)) => {
+            state.secrets()?;
+            return Err(Error::Keyring(SecretError::Unavailable).into());
+        }
+        other => other?,
+    };
+    let db = connected.door.db().clone();
     let info = SessionInfo {
         profile_id: p.id.clone(),
         profile_name: p.name.clone(),
@@ -103,9 +103,24 @@ pub async fn session_connect(
         bypass_accepted: db.bypass_accepted(),
         login: db.login().clone(),
         access_reason: p.access_reason,
-        records_to,
+        records_to: connected.records_to,
+        route: db.route_info(),
     };
-    state.set_door(&p.id, door);
+    // "Reconnecting through the bastion…" in the window while a dead tunnel is re-opened.
+    if let Some(route) = db.route() {
+        let mut changes = route.watch();
+        let profile_id = p.id.clone();
+        tauri::async_runtime::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let status = changes.borrow_and_update().clone();
+                let _ = app.emit(
+                    "route-status",
+                    serde_json::json!({"profile_id": profile_id, "status": status}),
+                );
+            }
+        });
+    }
+    state.set_door(&p.id, connected.door);
     Ok(info)
 }
 

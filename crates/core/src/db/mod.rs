@@ -16,10 +16,13 @@ use sqlx::{ConnectOptions, Connection, PgConnection, Postgres, Transaction};
 
 use crate::doctor::{diagnose, Diagnosis, Target};
 
+mod route;
 mod test;
 
 use crate::error::{Error, Result};
 use crate::mapping::{Mapping, Schema};
+use crate::reach::{PasswordCommand, SshRoute};
+pub use route::{Route, RouteInfo, RouteStatus};
 pub use test::{test_connection, ConnectionReport};
 
 /// How the connection is protected.
@@ -87,6 +90,10 @@ pub struct ConnectSpec {
     pub tls: TlsMode,
     pub ca_file: Option<PathBuf>,
     pub connect_timeout: Duration,
+    /// A command that prints the password, run before every new server connection (instead of `password`).
+    pub password_command: Option<PasswordCommand>,
+    /// Through SSH, when the database is not reachable directly; its host and port are resolved at the far end.
+    pub ssh: Option<SshRoute>,
 }
 
 impl std::fmt::Debug for ConnectSpec {
@@ -162,13 +169,19 @@ impl ConnectSpec {
             tls,
             ca_file,
             connect_timeout: Duration::from_secs(10),
+            password_command: None,
+            ssh: None,
         })
     }
 
     /// The URL with no password in it: safe for logs and messages.
     pub fn redacted_url(&self) -> String {
+        let via = match &self.ssh {
+            Some(r) => format!(" via ssh {}", r.describe()),
+            None => String::new(),
+        };
         format!(
-            "postgres://{}@{}:{}/{} (tls {})",
+            "postgres://{}@{}:{}/{} (tls {}){via}",
             self.user, self.host, self.port, self.database, self.tls
         )
     }
@@ -182,13 +195,19 @@ impl ConnectSpec {
         }
     }
 
-    /// The driver's options (for callers that build their own pool, e.g. admin commands). They hold the
-    /// password and print it in their `Debug`: never log them.
+    /// The driver's options for a direct connection (callers that build their own pool, e.g. admin commands;
+    /// through SSH, use [`Route::options`]). They hold the password and print it in their `Debug`: never log
+    /// them.
     pub fn pg_options(&self) -> PgConnectOptions {
-        self.options()
+        self.options_via(None, self.password.as_ref())
     }
 
-    fn options(&self) -> PgConnectOptions {
+    /// The driver's options, entering at a tunnel's local end when there is one, with `password`.
+    pub(crate) fn options_via(
+        &self,
+        local: Option<&crate::reach::ssh::LocalEnd>,
+        password: Option<&SecretString>,
+    ) -> PgConnectOptions {
         let mut o = PgConnectOptions::new_without_pgpass()
             .host(&self.host)
             .port(self.port)
@@ -200,18 +219,22 @@ impl ConnectSpec {
             .extra_float_digits(None)
             // Statement text may quote user data: keep it out of the driver's own log lines.
             .disable_statement_logging();
-        if let Some(p) = &self.password {
+        if let Some(p) = password {
             o = o.password(p.expose_secret());
         }
+        // Through a tunnel's loopback port (Windows) the driver can only name 127.0.0.1 to TLS, so the
+        // certificate is checked against the CA but not the host name; through a Unix socket, fully.
+        let loopback_port = matches!(local, Some(crate::reach::ssh::LocalEnd::Tcp(_)));
         o = match self.tls {
             TlsMode::Disable => o.ssl_mode(PgSslMode::Disable),
             TlsMode::Require => o.ssl_mode(PgSslMode::Require),
+            TlsMode::VerifyFull if loopback_port => o.ssl_mode(PgSslMode::VerifyCa),
             TlsMode::VerifyFull => o.ssl_mode(PgSslMode::VerifyFull),
         };
         if let Some(ca) = &self.ca_file {
             o = o.ssl_root_cert(ca);
         }
-        o
+        route::apply_local(o, local)
     }
 
     /// Opens one connection, with the doctor's diagnosis on failure.
@@ -220,8 +243,31 @@ impl ConnectSpec {
     /// port that answers as something else (a web server) fails at once with that said, instead of a wait for
     /// the timeout blamed on the network; one that accepts and keeps silent is named as such when the timeout
     /// comes.
-    pub async fn connect_once(&self) -> Result<PgConnection> {
-        let opts = self.options();
+    /// Through SSH, the tunnel opens first (its failures name the hop) and is returned with the connection,
+    /// which lives only as long as it.
+    pub async fn connect_once(&self) -> Result<(PgConnection, Route)> {
+        let route = Route::open(self).await?;
+        let conn = self.connect_via(&route).await?;
+        Ok((conn, route))
+    }
+
+    /// One connection over an open route.
+    pub(crate) async fn connect_via(&self, route: &Route) -> Result<PgConnection> {
+        let opts = route.options().await?;
+        if route.tunnelled() {
+            // The port is the tunnel's: asking it what it is would only ask ssh.
+            let target = self.target();
+            let outcome =
+                tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts)).await;
+            let e = match outcome {
+                Ok(Ok(c)) => return Ok(c),
+                Ok(Err(e)) => Error::Connect(diagnose(&e, &target)),
+                Err(_) => Error::Connect(Diagnosis::timeout(&target, Some(self.connect_timeout))),
+            };
+            // ssh logs why the far end refused a moment after it closed our side.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return Err(route.explain(e));
+        }
         let target = self.target();
         let connect = tokio::time::timeout(self.connect_timeout, PgConnection::connect_with(&opts));
         tokio::pin!(connect);
@@ -473,6 +519,12 @@ pub struct Db {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Db({})", self.inner.target)
+    }
+}
+
 struct Inner {
     pool: PgPool,
     statements: crate::sql::Statements,
@@ -480,13 +532,30 @@ struct Inner {
     login: LoginInfo,
     options: DbOptions,
     target: String,
+    route: Option<Arc<Route>>,
+}
+
+/// Whether a pool error is a failure to open or keep a connection (not an error of a statement).
+fn is_connect_failure(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            matches!(
+                db.code().as_deref(),
+                Some("28P01" | "28000" | "08006" | "08001")
+            )
+        }
+        _ => false,
+    }
 }
 
 impl Db {
     /// Connects, with a diagnosis on failure, and binds the mapping to the database.
     #[tracing::instrument(skip_all, fields(target = %spec.redacted_url()))]
     pub async fn connect(spec: &ConnectSpec, mapping: Mapping, options: DbOptions) -> Result<Self> {
-        let mut probe = spec.connect_once().await?;
+        let route = Route::open(spec).await?;
+        let mut probe = spec.connect_via(&route).await?;
         let mut tx = probe.begin_with("BEGIN READ ONLY").await?;
         let schema = Schema::bind(&mut tx, mapping).await?;
         let login = LoginInfo::read(&mut tx, &schema).await?;
@@ -504,11 +573,12 @@ impl Db {
         } else {
             crate::sql::Statements::Kept
         };
+        // With a password command, the options get a fresh token before the pool's first connection.
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(spec.connect_timeout)
-            .connect_lazy_with(spec.options());
-        tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, standby = login.standby, ?statements, "connected");
+            .connect_lazy_with(route.options_now(spec.password.as_ref()));
+        tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, standby = login.standby, ?statements, route = %route.info().describe(), "connected");
         Ok(Db::assemble(
             pool,
             schema,
@@ -516,6 +586,7 @@ impl Db {
             options,
             spec.redacted_url(),
             statements,
+            Some(Arc::new(route)),
         ))
     }
 
@@ -537,6 +608,7 @@ impl Db {
             options,
             "pool".into(),
             statements,
+            None,
         ))
     }
 
@@ -547,6 +619,7 @@ impl Db {
         options: DbOptions,
         target: String,
         statements: crate::sql::Statements,
+        route: Option<Arc<Route>>,
     ) -> Self {
         Db {
             inner: Arc::new(Inner {
@@ -556,8 +629,62 @@ impl Db {
                 login,
                 options,
                 target,
+                route,
             }),
         }
+    }
+
+    /// Readies the way for the pool's next connection: a dead tunnel re-opened; with a password command, a
+    /// fresh token whenever the pool may connect (no idle connection left, the tunnel re-opened, or `force`).
+    async fn ready(&self, force: bool) -> Result<()> {
+        let Some(route) = &self.inner.route else {
+            return Ok(());
+        };
+        let reopened = route.ensure_up().await?;
+        if route.spec().password_command.is_some()
+            && (force || reopened || self.inner.pool.num_idle() == 0)
+        {
+            self.inner.pool.set_connect_options(route.options().await?);
+        }
+        Ok(())
+    }
+
+    /// A transaction on the pool, with the way readied first. A new connection refused once (a token that
+    /// expired in between, a tunnel that died as it was used) is tried once more with the way readied again.
+    async fn begin(&self, sql: &'static str) -> Result<Transaction<'static, Postgres>> {
+        self.ready(false).await?;
+        match self.inner.pool.begin_with(sql).await {
+            Ok(tx) => Ok(tx),
+            Err(e) if self.inner.route.is_some() && is_connect_failure(&e) => {
+                tracing::info!(error = %e, "a new connection failed: readying the route and trying once more");
+                self.ready(true).await?;
+                self.inner.pool.begin_with(sql).await.map_err(|e| {
+                    let e = Error::from(e);
+                    match &self.inner.route {
+                        Some(r) => r.explain(e),
+                        None => e,
+                    }
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// How this database is reached (direct or through SSH, with each hop's host key): for evidence.
+    pub fn route_info(&self) -> RouteInfo {
+        self.inner
+            .route
+            .as_ref()
+            .map(|r| r.info())
+            .unwrap_or_else(|| RouteInfo {
+                via: "direct".into(),
+                ..Default::default()
+            })
+    }
+
+    /// The open route (tunnel state, its changes), when this handle was connected with [`Db::connect`].
+    pub fn route(&self) -> Option<&Arc<Route>> {
+        self.inner.route.as_ref()
     }
 
     /// Fails with [`Error::IsolationNotEnforced`] when RLS does not apply to this login and that was not accepted.
@@ -582,26 +709,27 @@ impl Db {
     /// list). Every statement the core sends runs in a transaction: behind a pooler in transaction mode, a
     /// statement outside one may be parsed on one server connection and run on another.
     pub(crate) async fn read_tx(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.inner.pool.begin_with("BEGIN READ ONLY").await?)
+        self.begin("BEGIN READ ONLY").await
     }
 
     /// A read-only transaction that sees one snapshot for all its statements: the isolation check's catalog.
     pub(crate) async fn snapshot_tx(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self
-            .inner
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?)
+        self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
     }
 
     /// A read-write transaction: the access record, the console's only write.
     pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.inner.pool.begin().await?)
+        self.begin("BEGIN").await
     }
 
-    /// The pool's connect options (the probe opens connections of its own with them).
-    pub(crate) fn connect_options(&self) -> Arc<PgConnectOptions> {
-        self.inner.pool.connect_options()
+    /// Connect options for a connection of the caller's own (the probe), through the route, with a fresh
+    /// password when it comes from a command.
+    pub(crate) async fn connect_options(&self) -> Result<PgConnectOptions> {
+        match &self.inner.route {
+            Some(r) if r.tunnelled() || r.spec().password_command.is_some() => r.options().await,
+            _ => Ok((*self.inner.pool.connect_options()).clone()),
+        }
     }
 
     /// How the browse path sends its statements: kept prepared (directly connected), or unnamed (a pooler).

@@ -18,6 +18,8 @@ pub struct ConnectionReport {
     /// Whether the server is a standby (and how far behind), and whether a pooler stands in between.
     pub server: Option<super::ServerRole>,
     pub diagnosis: Option<Diagnosis>,
+    /// How the server was reached: directly, or through the SSH hops with their host keys.
+    pub route: Option<super::RouteInfo>,
 }
 
 /// Connects once and says what works: reachability, TLS, authentication, the database, the mapped tables
@@ -34,9 +36,10 @@ pub async fn test_connection(
         bypass_reasons: Vec::new(),
         server: None,
         diagnosis: None,
+        route: None,
     };
-    let mut conn = match spec.connect_once().await {
-        Ok(c) => c,
+    let (mut conn, route) = match spec.connect_once().await {
+        Ok((c, route)) => (c, route),
         Err(crate::Error::Connect(d)) => {
             report.diagnosis = Some(d);
             return report;
@@ -50,6 +53,7 @@ pub async fn test_connection(
             return report;
         }
     };
+    report.route = Some(route.info());
     let mut conn = match sqlx::Connection::begin(&mut conn).await {
         Ok(tx) => tx,
         Err(e) => {

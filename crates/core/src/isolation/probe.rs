@@ -174,12 +174,12 @@ pub(crate) async fn run(
 
     let cast = s.tenant_id_type.cast();
     let timeout = format!("{}ms", db.statement_timeout_ms().min(10_000));
-    let options = db.connect_options();
+    let options = db.connect_options().await?;
     let mut evidence = Vec::new();
     for state in &states {
         // A dedicated connection per state: nothing another user of the console's pool did can hide or fake a
         // leak (behind a pooler it may still carry another client's session SET: see Residue).
-        let mut conn = PgConnection::connect_with(&*options).await?;
+        let mut conn = PgConnection::connect_with(&options).await?;
         let mut state = state.clone();
         if matches!(state, State::Unset) {
             let mut tx = conn.begin().await?;

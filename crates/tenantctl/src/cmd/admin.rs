@@ -2,6 +2,7 @@
 
 use clap::Args;
 use sqlx::postgres::PgPoolOptions;
+use tenant_console_core::db::Route;
 use tenant_console_core::{Error, MIGRATOR};
 use tenant_console_dev::seed::{self, SeedKind};
 
@@ -14,24 +15,27 @@ fn admin_url(g: &Global) -> Result<String, Failure> {
         .ok_or_else(|| Failure::usage("give the database as --url postgres://OWNER@HOST:PORT/DB"))
 }
 
-async fn admin_pool(g: &Global) -> Result<sqlx::PgPool, Failure> {
-    // Through ConnectSpec like every other connection: the password (URL, --password-stdin or PGPASSWORD)
-    // stays in a SecretString and the options are never logged.
+/// A small pool for set-up work, and the route it goes through (an SSH tunnel lives as long as it).
+async fn admin_pool(g: &Global) -> Result<(sqlx::PgPool, Route), Failure> {
+    // Through ConnectSpec like every other connection: the password (URL, --password-stdin, PGPASSWORD or
+    // --password-command) stays in a SecretString and the options are never logged; --ssh goes through SSH.
     let spec = url_spec(g, &admin_url(g)?)?;
     // One probe connection for a clear diagnosis, then a small pool.
-    drop(spec.connect_once().await?);
-    Ok(PgPoolOptions::new()
+    let (probe, route) = spec.connect_once().await?;
+    drop(probe);
+    let pool = PgPoolOptions::new()
         .max_connections(2)
-        .connect_with(spec.pg_options())
+        .connect_with(route.options().await?)
         .await
-        .map_err(Error::from)?)
+        .map_err(Error::from)?;
+    Ok((pool, route))
 }
 
 #[derive(Args, Debug)]
 pub struct MigrateArgs {}
 
 pub async fn migrate(g: &Global, _a: MigrateArgs) -> Result<(), Failure> {
-    let pool = admin_pool(g).await?;
+    let (pool, _route) = admin_pool(g).await?;
     MIGRATOR
         .run(&pool)
         .await
@@ -50,7 +54,7 @@ pub struct SeedArgs {
 }
 
 pub async fn seed(g: &Global, a: SeedArgs) -> Result<(), Failure> {
-    let pool = admin_pool(g).await?;
+    let (pool, _route) = admin_pool(g).await?;
     let kind = if a.bench {
         SeedKind::Bench
     } else {

@@ -134,8 +134,8 @@ pub async fn demo(_g: &Global, a: DemoArgs) -> Result<(), Failure> {
     if profile.access_reason == ReasonPolicy::Off {
         profile.access_reason = ReasonPolicy::Optional;
     }
-    Secrets::system()?
-        .set(&profile.id, SecretString::from(password))
+    profile
+        .store_password(&Secrets::system()?, SecretString::from(password))
         .await?;
     store.save(&profile)?;
     eprintln!(
