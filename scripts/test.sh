@@ -8,7 +8,8 @@ source scripts/lib.sh
 
 rust_ensure
 apt_ensure $BUILD_PACKAGES gnome-keyring libsecret-tools dbus dbus-x11 dbus-bin openssl xvfb xauth \
-  webkit2gtk-driver chromium python3 python3-venv fonts-droid-fallback xdotool pgbouncer
+  webkit2gtk-driver chromium python3 python3-venv fonts-droid-fallback xdotool pgbouncer \
+  openssh-client openssh-server iproute2 util-linux
 command -v npm >/dev/null || apt_ensure nodejs npm
 postgres_ensure
 

@@ -210,6 +210,15 @@ impl Profile {
     /// What a stored or typed password is given for: the server, database, user, TLS settings and the SSH
     /// route with its pinned keys. A password is only ever sent where this is the same as when it was given.
     pub fn server_identity(&self) -> String {
+        self.identity(true)
+    }
+
+    /// Whether `other` is this profile's server with other pinned host keys only (the user accepted keys).
+    pub fn same_server_but_pins(&self, other: &Profile) -> bool {
+        self.identity(false) == other.identity(false)
+    }
+
+    fn identity(&self, with_pins: bool) -> String {
         let ca = self
             .ca_file
             .as_ref()
@@ -220,6 +229,7 @@ impl Profile {
                 let pins: Vec<String> = r
                     .host_keys
                     .iter()
+                    .filter(|_| with_pins)
                     .map(|(h, f)| format!("{h}={f}"))
                     .collect();
                 format!(
@@ -527,17 +537,30 @@ impl Profile {
             after.ssh_host_keys.insert(hop.clone(), fp.clone());
         }
         after.validate()?;
-        let carried = match secrets {
-            Some(s) if after.server_identity() != before.server_identity() => {
-                before.password(s).await.ok()
-            }
-            _ => None,
-        };
         store.save(&after)?;
-        if let (Some(s), Some(pw)) = (secrets, carried) {
-            after.store_password(s, pw).await?;
+        if let Some(s) = secrets {
+            Profile::carry_password(&before, &after, s).await?;
         }
         Ok(after)
+    }
+
+    /// After the user accepted SSH host keys for a profile whose server is otherwise the same, its stored
+    /// password is bound to the profile with the new pins (the person who accepted is the one who gave it).
+    /// Any other change keeps it bound to the old server, where it is never sent from.
+    pub async fn carry_password(
+        before: &Profile,
+        after: &Profile,
+        secrets: &crate::secret::Secrets,
+    ) -> std::result::Result<(), crate::error::SecretError> {
+        if before.server_identity() == after.server_identity()
+            || !before.same_server_but_pins(after)
+        {
+            return Ok(());
+        }
+        match before.password(secrets).await {
+            Ok(pw) => after.store_password(secrets, pw).await,
+            Err(_) => Ok(()),
+        }
     }
 }
 

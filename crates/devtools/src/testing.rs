@@ -277,3 +277,74 @@ impl ReplicaPair {
             .unwrap()
     }
 }
+
+/// A fake PostgreSQL server that asks every client for its password in clear text and records what it gets:
+/// the attacker's server of the tests that prove a password goes only where it was given.
+pub struct PasswordTrap {
+    pub port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl PasswordTrap {
+    /// Listens on a free loopback port until the process ends.
+    pub fn start() -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let got = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let got = got.clone();
+                std::thread::spawn(move || {
+                    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                        .ok();
+                    let read_message = |s: &mut std::net::TcpStream| -> Option<Vec<u8>> {
+                        let mut len = [0u8; 4];
+                        s.read_exact(&mut len).ok()?;
+                        let n = u32::from_be_bytes(len) as usize;
+                        let mut body = vec![0u8; n.checked_sub(4)?];
+                        s.read_exact(&mut body).ok()?;
+                        Some(body)
+                    };
+                    let Some(mut first) = read_message(&mut s) else {
+                        return;
+                    };
+                    // SSLRequest: say no, then the startup message follows.
+                    if first == [0x04, 0xd2, 0x16, 0x2f] {
+                        s.write_all(b"N").ok();
+                        match read_message(&mut s) {
+                            Some(m) => first = m,
+                            None => return,
+                        }
+                    }
+                    let _ = first;
+                    // AuthenticationCleartextPassword.
+                    s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).ok();
+                    let mut tag = [0u8; 1];
+                    if s.read_exact(&mut tag).is_err() || tag[0] != b'p' {
+                        return;
+                    }
+                    let Some(body) = read_message(&mut s) else {
+                        return;
+                    };
+                    let pw = String::from_utf8_lossy(body.strip_suffix(&[0]).unwrap_or(&body))
+                        .into_owned();
+                    got.lock().unwrap().push(pw);
+                    let msg = b"SFATAL\0C28P01\0Mpassword authentication failed\0\0";
+                    let mut e = vec![b'E'];
+                    e.extend_from_slice(&((msg.len() + 4) as u32).to_be_bytes());
+                    e.extend_from_slice(msg);
+                    s.write_all(&e).ok();
+                });
+            }
+        });
+        PasswordTrap { port, received }
+    }
+
+    /// Every password a client sent.
+    pub fn received(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
+}

@@ -168,7 +168,10 @@ impl Door {
         action: &AccessAction,
     ) -> Result<(Recorded, Option<String>)> {
         let db = self.recorder(what)?;
-        match record_action(db, tenant, reason, action).await {
+        // The route of the database the data is read from (not the recorder's).
+        let route = self.db.route_info();
+        let route = (route.via != "direct" || route.password_command).then_some(route);
+        match record_action(db, tenant, reason, action, route.as_ref()).await {
             Err(Error::ReadOnly) => Err(self.standby_error(what)),
             other => other,
         }

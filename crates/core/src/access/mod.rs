@@ -203,7 +203,7 @@ pub async fn record(
     reason: Option<&AccessReason>,
     action: &AccessAction,
 ) -> Result<Recorded> {
-    Ok(record_action(db, tenant, reason, action).await?.0)
+    Ok(record_action(db, tenant, reason, action, None).await?.0)
 }
 
 /// [`record`], with the id of the record written.
@@ -213,6 +213,7 @@ pub(crate) async fn record_action(
     tenant: &Tenant,
     reason: Option<&AccessReason>,
     action: &AccessAction,
+    route: Option<&crate::db::RouteInfo>,
 ) -> Result<(Recorded, Option<String>)> {
     let s = db.schema();
     let Some(log) = &s.tables.access_log else {
@@ -223,6 +224,14 @@ pub(crate) async fn record_action(
         AccessAction::Export { details } => ("export", details.clone()),
         AccessAction::Completed { details } => ("export-complete", details.clone()),
     };
+    // How the data left the network (SSH hops with their host keys, a token), when not directly.
+    let mut details = details;
+    if let (Some(r), serde_json::Value::Object(map)) = (route, &mut details) {
+        map.insert(
+            "route".into(),
+            serde_json::to_value(r).unwrap_or(serde_json::Value::Null),
+        );
+    }
     let mut tx = db.write_tx().await?;
     crate::sql::query("SELECT set_config($1, $2, true)")
         .bind(s.setting())

@@ -186,7 +186,7 @@ impl ConnectSpec {
         )
     }
 
-    fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         Target {
             host: self.host.clone(),
             port: self.port,
@@ -659,11 +659,16 @@ impl Db {
                 tracing::info!(error = %e, "a new connection failed: readying the route and trying once more");
                 self.ready(true).await?;
                 self.inner.pool.begin_with(sql).await.map_err(|e| {
-                    let e = Error::from(e);
-                    match &self.inner.route {
-                        Some(r) => r.explain(e),
-                        None => e,
-                    }
+                    let Some(r) = &self.inner.route else {
+                        return Error::from(e);
+                    };
+                    // A new connection that failed says why in the doctor's words (a password that expired).
+                    let e = if is_connect_failure(&e) && !matches!(e, sqlx::Error::PoolTimedOut) {
+                        Error::Connect(diagnose(&e, &r.spec().target()))
+                    } else {
+                        Error::from(e)
+                    };
+                    r.explain(e)
                 })
             }
             Err(e) => Err(e.into()),

@@ -119,6 +119,10 @@ pub struct Manifest {
     pub server_version: String,
     pub database: String,
     pub access_record_id: Option<String>,
+    /// How the data left the database's network: the SSH hops with their host keys, a token command
+    /// (absent for a direct connection with a stored password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<crate::db::RouteInfo>,
     pub isolation: IsolationFacts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<SignatureFacts>,

@@ -368,6 +368,7 @@ fn manifest_of(
         server_version: login.server_version.clone(),
         database: login.database.clone(),
         access_record_id: pass.record_id().map(str::to_owned),
+        route: Some(db.route_info()).filter(|r| r.via != "direct" || r.password_command),
         isolation: IsolationFacts {
             relation: db.schema().tables.audit.name.to_string(),
             rows_in_scope: ran.rows,

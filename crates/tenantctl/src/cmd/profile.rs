@@ -228,6 +228,7 @@ async fn save(
     store: &ProfileStore,
     p: &Profile,
     password: Option<SecretString>,
+    before: Option<&Profile>,
 ) -> Result<(), Failure> {
     let is_new = !store.list()?.iter().any(|q| q.id == p.id);
     if p.password_command.is_some() {
@@ -243,6 +244,7 @@ async fn save(
         }
         return Ok(());
     }
+    let given = password.is_some();
     if let Some(pw) = password {
         p.store_password(&Secrets::system()?, pw).await?;
     }
@@ -255,6 +257,10 @@ async fn save(
     }
     if !is_new {
         if let Ok(secrets) = Secrets::system() {
+            if let Some(before) = before.filter(|_| !given) {
+                // Host keys the user just accepted: the same server, its password goes along.
+                Profile::carry_password(before, p, &secrets).await?;
+            }
             if let Err(SecretError::OtherServer(_)) = p.password(&secrets).await {
                 eprintln!(
                     "tenantctl: note: the stored password was given for the profile's earlier server, so it will not be sent; store one with: tenantctl profile set-password {} --password-stdin",
@@ -272,6 +278,7 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
         ProfileCmd::Add(a) => {
             let spec = ConnectSpec::from_url(&a.url)?;
             let existing = store.list()?.into_iter().find(|p| p.name == a.name);
+            let before = existing.clone();
             let mut p = existing.unwrap_or_else(|| Profile::new(&a.name, "", 0, "", ""));
             p.host = spec.host.clone();
             p.port = spec.port;
@@ -289,7 +296,7 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
                 Some(_) => None,
                 None => password_input(g)?.or(spec.password),
             };
-            save(&store, &p, password).await?;
+            save(&store, &p, password, before.as_ref()).await?;
             print_object(g.format(), &p)
         }
         ProfileCmd::Set(a) => {
@@ -308,12 +315,13 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
                 }
             }
             apply(g, &store, &mut p, a.fields)?;
+            let before = store.get(&p.id)?;
             pin_accepted(g, &mut p).await?;
             let password = match p.password_command {
                 Some(_) => None,
                 None => password_input(g)?,
             };
-            save(&store, &p, password).await?;
+            save(&store, &p, password, Some(&before)).await?;
             print_object(g.format(), &p)
         }
         ProfileCmd::Import(a) => {
@@ -401,7 +409,7 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
                     }
                 }
             }
-            save(&store, &p, password).await?;
+            save(&store, &p, password, None).await?;
             for n in &notes {
                 eprintln!("tenantctl: note: {n}");
             }

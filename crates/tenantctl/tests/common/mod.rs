@@ -105,3 +105,56 @@ impl Run {
         self.json()
     }
 }
+
+/// Runs `tenantctl` with its own config and data directories (not tied to a test database), optional
+/// environment and standard input: for tests of profiles against servers of their own.
+pub struct Cli {
+    pub dirs: tempfile::TempDir,
+}
+
+impl Cli {
+    pub fn new() -> Self {
+        Cli {
+            dirs: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[], None)
+    }
+
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+        use std::io::Write;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+        cmd.args(args)
+            .env("TENANT_CONSOLE_CONFIG_DIR", self.dirs.path().join("config"))
+            .env("TENANT_CONSOLE_DATA_DIR", self.dirs.path().join("data"))
+            .env_remove("TENANTCTL_PROFILE")
+            .env_remove("TENANTCTL_LOG")
+            .env_remove("PGPASSWORD")
+            .env_remove("PGSERVICEFILE")
+            .env_remove("PGPASSFILE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("tenantctl runs");
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        Run::from(child.wait_with_output().expect("tenantctl ends"))
+    }
+
+    /// The profile file as written.
+    pub fn profiles_file(&self) -> std::path::PathBuf {
+        self.dirs.path().join("config").join("profiles.toml")
+    }
+}

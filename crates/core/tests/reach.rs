@@ -1,7 +1,12 @@
-//! Reaching a database through SSH, on a real topology made by the test: network namespaces, Debian's
-//! OpenSSH server as bastion and inner host, keys and known_hosts per run, a real ssh-agent, and a PostgreSQL
-//! that listens only on the inner host's loopback (see `tenant_console_dev::sshlab`). From here the database
-//! cannot be reached directly; every test goes through two hops.
+//! Reaching a database where it lives.
+//!
+//! Through SSH, on a real topology made by the test: network namespaces, Debian's OpenSSH server as bastion
+//! and inner host, keys and known_hosts per run, a real ssh-agent, and a PostgreSQL that listens only on the
+//! inner host's loopback (see `tenant_console_dev::sshlab`). From here that database cannot be reached
+//! directly; every SSH test goes through two hops.
+//!
+//! With a password command, against a private server with password logins, whose role's password the test
+//! rotates between connections.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -470,4 +475,211 @@ async fn a_stopped_bastion_fails_within_the_connect_timeout_naming_it() {
         DiagnosisKind::SshUnreachable
     );
     drop(lab);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_export_manifest_and_the_access_record_name_the_route_with_each_hops_key() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use tenant_console_core::export::{export_to_path, read_manifest, ExportOptions};
+    let lab = lab().await;
+    let cfg = lab.ssh_config(Identity::File, &lab.known_hosts(Known::Both));
+    let db = Db::connect(
+        &spec("db.internal", 5432, alias_route(&cfg, "inner")),
+        Mapping::reference(),
+        DbOptions::default(),
+    )
+    .await
+    .unwrap();
+    let door = Door::new(db, ReasonPolicy::Off, DEFAULT_GRANT);
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("globex.csv");
+    let summary = export_to_path(
+        &door,
+        "globex",
+        &ExportOptions::default(),
+        None,
+        &path,
+        &Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .expect("an export through two hops");
+    assert!(summary.rows > 0);
+
+    let manifest = read_manifest(&summary.manifest.unwrap()).unwrap();
+    let route = manifest.route.expect("the manifest names the route");
+    assert_eq!(route.via, "ssh");
+    let fps: Vec<&str> = route.hops.iter().map(|h| h.fingerprint.as_str()).collect();
+    assert_eq!(fps, [lab.bastion_fingerprint(), lab.inner_fingerprint()]);
+
+    let record_id = summary.record_id.expect("recorded");
+    let details: serde_json::Value =
+        sqlx::query_scalar("SELECT details FROM support_access_log WHERE id::text = $1")
+            .bind(&record_id)
+            .fetch_one(&lab.admin().await)
+            .await
+            .unwrap();
+    let hops = details["route"]["hops"]
+        .as_array()
+        .expect("the record names the route");
+    assert_eq!(hops.len(), 2);
+    assert_eq!(hops[0]["fingerprint"], lab.bastion_fingerprint());
+    assert_eq!(hops[1]["hop"], "inner.internal:22");
+}
+
+/// A private server with password logins, the demo data, and a role whose password is a "token".
+struct TokenServer {
+    server: tenant_console_dev::cluster::ProcessServer,
+    dir: tempfile::TempDir,
+}
+
+static TOKENS: tokio::sync::OnceCell<TokenServer> = tokio::sync::OnceCell::const_new();
+
+async fn token_server() -> &'static TokenServer {
+    TOKENS
+        .get_or_init(|| async {
+            let server = tokio::task::spawn_blocking(|| {
+                tenant_console_dev::cluster::start_for_process(
+                    &tenant_console_dev::cluster::ClusterOptions {
+                        tls: false,
+                        superuser_password: "token-super-pw".into(),
+                    },
+                )
+            })
+            .await
+            .unwrap()
+            .expect("a private server");
+            tenant_console_dev::testing::prepare_demo_database(
+                &server.socket_dir,
+                server.port,
+                DB,
+                READER_PASSWORD,
+            )
+            .await;
+            let admin =
+                tenant_console_dev::testing::socket_admin(&server.socket_dir, server.port, DB)
+                    .await;
+            sqlx::query("CREATE ROLE token_user LOGIN PASSWORD 'tok-1' IN ROLE console_reader")
+                .execute(&admin)
+                .await
+                .unwrap();
+            TokenServer {
+                server,
+                dir: tempfile::tempdir().unwrap(),
+            }
+        })
+        .await
+}
+
+impl TokenServer {
+    async fn rotate(&self, password: &str, write_to_file: bool) {
+        let admin = tenant_console_dev::testing::socket_admin(
+            &self.server.socket_dir,
+            self.server.port,
+            DB,
+        )
+        .await;
+        sqlx::query(&format!("ALTER ROLE token_user PASSWORD '{password}'"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        if write_to_file {
+            std::fs::write(self.dir.path().join("token"), format!("{password}\n")).unwrap();
+        }
+        // An hour later: the server (or a pooler) has closed every connection the console had.
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'token_user'",
+        )
+        .execute(&admin)
+        .await
+        .unwrap();
+    }
+
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("runs"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    fn spec(&self) -> ConnectSpec {
+        let d = self.dir.path();
+        let cmd = format!(
+            "echo run >> '{}'; cat '{}'",
+            d.join("runs").display(),
+            d.join("token").display()
+        );
+        ConnectSpec {
+            host: "127.0.0.1".into(),
+            port: self.server.port,
+            database: DB.into(),
+            user: "token_user".into(),
+            password: None,
+            tls: TlsMode::Disable,
+            ca_file: None,
+            connect_timeout: Duration::from_secs(10),
+            password_command: Some(tenant_console_core::reach::PasswordCommand::new(&cmd).unwrap()),
+            ssh: None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_lived_pool_runs_the_password_command_again_and_picks_up_a_rotated_token() {
+    let t = token_server().await;
+    t.rotate("tok-1", true).await;
+    let db = Db::connect(&t.spec(), Mapping::reference(), DbOptions::default())
+        .await
+        .expect("connects with the command's token");
+    assert_eq!(db.route_info().via, "direct");
+    assert!(db.route_info().password_command);
+    let door = Door::new(db.clone(), ReasonPolicy::Off, DEFAULT_GRANT);
+    door.scope("acme")
+        .await
+        .expect("a read with the first token");
+    let after_first = t.runs();
+    assert!(
+        after_first >= 2,
+        "once to connect, once for the pool: {after_first}"
+    );
+
+    // The token rotates; the connections the pool had are gone.
+    t.rotate("tok-2", true).await;
+    door.scope("globex")
+        .await
+        .expect("a read with the rotated token, nothing asked");
+    assert!(
+        t.runs() > after_first,
+        "the command ran again for the new connection"
+    );
+
+    // A command that still prints an old token: the server's refusal, in the doctor's words.
+    t.rotate("tok-3", false).await;
+    let Err(e) = door.scope("acme").await else {
+        panic!("an old token must be refused")
+    };
+    assert_eq!(e.kind(), "connect_auth", "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_password_command_is_its_own_error_and_nothing_connects() {
+    let t = token_server().await;
+    let mut spec = t.spec();
+    spec.password_command = Some(
+        tenant_console_core::reach::PasswordCommand::new(
+            "echo 'token expired: run aws sso login' >&2; exit 255",
+        )
+        .unwrap(),
+    );
+    let e = Db::connect(&spec, Mapping::reference(), DbOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "connect_password_command", "{e}");
+    assert!(e.to_string().contains("aws sso login"), "{e}");
+    let report = tenant_console_core::db::test_connection(&spec, Mapping::reference()).await;
+    assert_eq!(
+        report.diagnosis.unwrap().kind,
+        DiagnosisKind::PasswordCommand
+    );
 }
