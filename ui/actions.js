@@ -7,7 +7,7 @@
 import * as api from "./api.js";
 import { ErrorKind } from "./api.js";
 import { announce } from "./dom.js";
-import { askPassword, askReason } from "./prompts.js";
+import { askHostKeys, askPassword, askReason } from "./prompts.js";
 
 /** @typedef {import("./store.js").Store} Store */
 /** @typedef {import("./api.js").ProfileView} ProfileView */
@@ -28,6 +28,39 @@ import { askPassword, askReason } from "./prompts.js";
 export function readsAllowed(s) {
   if (!s) return false;
   return s.bypass_reasons.length === 0 || s.bypass_accepted;
+}
+
+/**
+ * Shows the SSH tunnel's state while it is re-opened ("Reconnecting through the bastion…"), for the profile
+ * connected now; a later profile's watch replaces it.
+ * @param {string} profileId
+ */
+function watchRoute(profileId) {
+  const line = document.getElementById("route-status");
+  if (!line) return;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let hide;
+  api
+    .sessionRouteWatch(profileId, (s) => {
+      if (line.dataset.profileId !== profileId) return;
+      clearTimeout(hide);
+      line.classList.toggle("down", s.state === "down");
+      if (s.state === "reconnecting") {
+        line.textContent = `Reconnecting through the bastion (${s.route})…`;
+        line.hidden = false;
+      } else if (s.state === "down") {
+        line.textContent = `The SSH route is down: ${s.message}`;
+        line.hidden = false;
+      } else {
+        line.textContent = "Reconnected through the bastion.";
+        hide = setTimeout(() => {
+          line.hidden = true;
+        }, 4000);
+      }
+    })
+    .catch(() => {});
+  line.dataset.profileId = profileId;
+  line.hidden = true;
 }
 
 export class Actions {
@@ -53,11 +86,12 @@ export class Actions {
   async connect(profile, opts = {}) {
     /** @type {string | undefined} */
     let password;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+    for (let attempt = 0; attempt < 4; attempt += 1) {
       try {
         const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true });
         password = undefined;
         this.#store.connected({ ...profile, password_stored: profile.password_stored }, session);
+        if (session.route?.via === "ssh") watchRoute(session.profile_id);
         announce(
           session.bypass_reasons.length && !session.bypass_accepted
             ? `Connected to ${session.profile_name}. Warning: row-level security does not apply to login ${session.login.user}.`
@@ -66,6 +100,14 @@ export class Actions {
         return session;
       } catch (err) {
         const e = api.toApiError(err);
+        // SSH host keys seen for the first time: the user compares the fingerprints; trusted ones are pinned
+        // in the profile (with its stored password) and the connect is tried again.
+        const unknown = e.kind === ErrorKind.ConnectSshHostKeyUnknown ? (e.ssh?.unknown_keys ?? []) : [];
+        if (unknown.length) {
+          if (!(await askHostKeys({ profileName: profile.name, keys: unknown, pin: true }))) return null;
+          await api.profilesPinHostKeys(profile.id, unknown.map((k) => ({ hop: k.hop, fingerprint: k.fingerprint })));
+          continue;
+        }
         const keyring = e.kind === ErrorKind.KeyringUnavailable || e.kind === ErrorKind.KeyringNotPersistent;
         const refused = e.kind === ErrorKind.ConnectAuth;
         if (password !== undefined || (e.kind !== ErrorKind.SecretMissing && !keyring && !refused)) throw e;

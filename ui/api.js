@@ -35,6 +35,12 @@
  * @property {string} [record_to]   id of the profile (the primary) this one's access records are written on
  * @property {boolean} [pooled]   behind a transaction-mode pooler (PgBouncer): statements are sent unnamed
  * @property {AcceptedFinding[]} [accepted_findings]
+ * @property {number} [access_grant_minutes]   under `required`: how long a reason given on opening lasts
+ * @property {string} [ssh]   through SSH: a Host alias, user@host or ssh://user@host:port
+ * @property {string[]} [ssh_jump]   jump hosts before `ssh`
+ * @property {string} [ssh_config]   the SSH configuration file (default ~/.ssh/config)
+ * @property {Record<string, string>} [ssh_host_keys]   pinned host keys: hop (host:port) → SHA256 fingerprint
+ * @property {string} [password_command]   a command whose first line of output is the password (a token)
  */
 
 /** @typedef {Profile & { password_stored: boolean }} ProfileView */
@@ -57,7 +63,38 @@
  * @property {number} [statement_timeout_ms]
  * @property {string} [record_to]   "" for none
  * @property {boolean} [pooled]   behind a transaction-mode pooler the app cannot detect
+ * @property {string} [ssh]   "" for none
+ * @property {string[]} [ssh_jump]
+ * @property {string} [ssh_config]   "" for the default
+ * @property {Record<string, string>} [ssh_host_keys]
+ * @property {string} [password_command]   "" for none
  */
+
+/**
+ * One SSH hop's host key, as the tunnel saw and trusted it.
+ * @typedef {object} HopKey
+ * @property {string} hop   host:port as ssh connected to it
+ * @property {string} user
+ * @property {string} key_type
+ * @property {string} fingerprint   SHA256:…
+ * @property {string} trusted_by   known_hosts, pinned or accepted
+ */
+
+/**
+ * What an SSH failure says beyond its message: the hop, and the keys to compare.
+ * @typedef {object} SshFailure
+ * @property {string | null} hop
+ * @property {HopKey[]} [unknown_keys]
+ * @property {string} [expected_fingerprint]
+ * @property {string} [presented_fingerprint]
+ */
+
+/**
+ * How the database is reached (evidence): `direct`, or `ssh` through the hops.
+ * @typedef {{ via: string, hops?: HopKey[], password_command?: boolean }} RouteInfo
+ */
+
+/** @typedef {{ state: "up" } | { state: "reconnecting", route: string } | { state: "down", message: string }} RouteStatus */
 
 /**
  * @typedef {object} LoginInfo
@@ -79,7 +116,7 @@
  * @property {string} summary   one line for people
  */
 
-/** @typedef {{ kind: string, cause: string, hint: string }} Diagnosis */
+/** @typedef {{ kind: string, cause: string, hint: string, ssh?: SshFailure }} Diagnosis */
 
 /**
  * @typedef {object} ConnectionReport
@@ -90,6 +127,7 @@
  * @property {string[]} bypass_reasons
  * @property {ServerRole | null} server
  * @property {Diagnosis | null} diagnosis
+ * @property {RouteInfo | null} [route]
  */
 
 /**
@@ -101,6 +139,7 @@
  * @property {boolean} bypass_accepted   the user acknowledged the red banner
  * @property {ReasonPolicy} access_reason
  * @property {string | null} records_to   the profile whose primary records this one's accesses
+ * @property {RouteInfo} [route]   how the database is reached
  */
 
 /** @typedef {{ id: string, slug: string, name: string, status?: string | null }} Tenant */
@@ -302,13 +341,16 @@ export class ApiError extends Error {
    * @param {string} kind
    * @param {string} message
    * @param {string | null} [logFile]
+   * @param {SshFailure | null} [ssh]
    */
-  constructor(kind, message, logFile = null) {
+  constructor(kind, message, logFile = null, ssh = null) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
     /** @type {string | null} where the app's log is, when the message points there */
     this.logFile = logFile;
+    /** @type {SshFailure | null} for SSH failures: the hop and the keys to compare */
+    this.ssh = ssh;
   }
 }
 
@@ -320,8 +362,9 @@ export class ApiError extends Error {
 export function toApiError(e) {
   if (e instanceof ApiError) return e;
   if (e && typeof e === "object" && "kind" in e && "message" in e) {
-    const o = /** @type {{kind: unknown, message: unknown, log_file?: unknown}} */ (e);
-    return new ApiError(String(o.kind), String(o.message), typeof o.log_file === "string" ? o.log_file : null);
+    const o = /** @type {{kind: unknown, message: unknown, log_file?: unknown, ssh?: unknown}} */ (e);
+    const ssh = o.ssh && typeof o.ssh === "object" ? /** @type {SshFailure} */ (o.ssh) : null;
+    return new ApiError(String(o.kind), String(o.message), typeof o.log_file === "string" ? o.log_file : null, ssh);
   }
   if (typeof e === "string") return new ApiError(ErrorKind.Ipc, e);
   if (e instanceof Error) return new ApiError(ErrorKind.Ipc, e.message);
@@ -400,12 +443,15 @@ export const appReady = () => call("app_ready");
 export const profilesList = () => call("profiles_list");
 
 /**
- * Saves a profile; a non-empty password goes to the keyring and is never returned.
+ * Saves a profile; a non-empty password goes to the keyring and is never returned. `fromPgpass`: with no
+ * password typed, the one libpq's .pgpass has for this server goes to the keyring (it never enters the page).
  * @param {ProfileForm} profile
  * @param {string} [password]
+ * @param {{ fromPgpass?: boolean }} [opts]
  * @returns {Promise<Profile>}
  */
-export const profilesSave = (profile, password) => call("profiles_save", compact({ profile, password }));
+export const profilesSave = (profile, password, opts = {}) =>
+  call("profiles_save", compact({ profile, password, fromPgpass: opts.fromPgpass === true ? true : undefined }));
 
 /**
  * @param {string} id
@@ -414,28 +460,73 @@ export const profilesSave = (profile, password) => call("profiles_save", compact
 export const profilesRemove = (id) => call("profiles_remove", { id });
 
 /**
- * Tests a saved profile; `password` is used for this test only (when the keyring has none).
+ * Tests a saved profile; `password` is used for this test only (when the keyring has none);
+ * `acceptHostKeys`: SSH fingerprints the user accepted, for this test.
  * @param {string} id
  * @param {string} [password]
+ * @param {string[]} [acceptHostKeys]
  * @returns {Promise<ConnectionReport>}
  */
-export const profilesTest = (id, password) => call("profiles_test", compact({ id, password }));
+export const profilesTest = (id, password, acceptHostKeys) =>
+  call("profiles_test", compact({ id, password, acceptHostKeys }));
 
 /**
  * Tests a profile form before it is saved (nothing is written). Without a password: an edited profile's stored one.
  * @param {ProfileForm} profile
  * @param {string} [password]
+ * @param {string[]} [acceptHostKeys]
  * @returns {Promise<ConnectionReport>}
  */
-export const profilesTestDraft = (profile, password) => call("profiles_test_draft", compact({ profile, password }));
+export const profilesTestDraft = (profile, password, acceptHostKeys) =>
+  call("profiles_test_draft", compact({ profile, password, acceptHostKeys }));
+
+/**
+ * Pins SSH host keys the user compared and accepted into a saved profile (its stored password goes along).
+ * @param {string} id
+ * @param {{ hop: string, fingerprint: string }[]} keys
+ * @returns {Promise<Profile>}
+ */
+export const profilesPinHostKeys = (id, keys) => call("profiles_pin_host_keys", { id, keys });
+
+/**
+ * @typedef {object} ServiceImport
+ * @property {ProfileForm} profile   the new-profile form's fields (not saved yet)
+ * @property {string} service_file
+ * @property {boolean} password_found   .pgpass has the password: save with `fromPgpass`
+ * @property {string[]} notes
+ */
+
+/**
+ * Reads a libpq service (pg_service.conf) into the new-profile form.
+ * @param {string} name
+ * @returns {Promise<ServiceImport>}
+ */
+export const profilesImportService = (name) => call("profiles_import_service", { name });
 
 /**
  * @param {string} profileId
- * @param {{ password?: string, allowBypass?: boolean }} [opts]  password: for this session only
+ * @param {{ password?: string, allowBypass?: boolean, acceptHostKeys?: string[] }} [opts]
+ *   password: for this session only; acceptHostKeys: SSH fingerprints accepted for this connect
  * @returns {Promise<SessionInfo>}
  */
 export const sessionConnect = (profileId, opts = {}) =>
-  call("session_connect", { ...compact({ profileId, password: opts.password }), allowBypass: opts.allowBypass === true });
+  call("session_connect", {
+    ...compact({ profileId, password: opts.password, acceptHostKeys: opts.acceptHostKeys }),
+    allowBypass: opts.allowBypass === true,
+  });
+
+/**
+ * Calls `onStatus` whenever a connected profile's SSH tunnel changes state (re-opened after it died).
+ * @param {string} profileId
+ * @param {(s: RouteStatus) => void} onStatus
+ * @returns {Promise<null>}
+ */
+export const sessionRouteWatch = (profileId, onStatus) => {
+  /** @type {ChannelLike<RouteStatus>} */
+  const onRoute = new (tauri().core.Channel)();
+  onRoute.onmessage = onStatus;
+  return call("session_route_watch", { profileId, onRoute });
+};
 
 /**
  * @param {string} profileId

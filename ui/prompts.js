@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * The two questions the app asks on the way to data: the database password when the keyring has none
- * (remember it in the keyring, or use it for this session only), and the reason for opening a tenant when the
- * profile asks for one. Both resolve with the answer, or null when the user cancels.
+ * The questions the app asks on the way to data: the database password when the keyring has none (remember it
+ * in the keyring, or use it for this session only), whether to trust SSH host keys seen for the first time, and
+ * the reason for opening a tenant when the profile asks for one. Each resolves with the answer, or null (false)
+ * when the user cancels.
  */
 import { focusFirst, openDialog } from "./dialog.js";
 import { append, field, h, select, uid } from "./dom.js";
@@ -73,6 +74,48 @@ export async function askPassword(opts) {
   focusFirst(d);
   await d.closed;
   return answer;
+}
+
+/**
+ * Asks whether to trust SSH host keys no one vouched for (not in known_hosts, not pinned): each hop with its
+ * key type and full fingerprint, to compare with what an administrator gives. Resolves true to trust them
+ * (they are then pinned in the profile), false otherwise. A key that changed is never asked about: it is refused.
+ * @param {{ profileName: string, keys: import("./api.js").HopKey[], pin: boolean }} opts
+ * @returns {Promise<boolean>}
+ */
+export async function askHostKeys(opts) {
+  const d = openDialog({ title: `New SSH host keys for ${opts.profileName}`, testid: "host-key-dialog", wide: true });
+  d.body.append(
+    h("p", null, "The console has not seen the keys of these SSH hosts before: they are not in your known_hosts and the profile pins no key for them. Nothing has been sent through them."),
+    h(
+      "ul",
+      { class: "host-keys", testid: "host-key-list" },
+      opts.keys.map((k) =>
+        h(
+          "li",
+          { testid: "host-key", "data-hop": k.hop },
+          h("strong", null, k.hop, k.user ? ` (as ${k.user})` : ""),
+          h("span", { class: "muted" }, k.key_type),
+          h("code", { testid: "host-key-fingerprint" }, k.fingerprint),
+        ),
+      ),
+    ),
+    h(
+      "p",
+      null,
+      opts.pin
+        ? "Compare each fingerprint with the one your administrator gives you (ssh-keygen -l on the host). Trusting pins them in this profile: a different key later is refused."
+        : "Compare each fingerprint with the one your administrator gives you (ssh-keygen -l on the host). Trusting uses them for this test only.",
+    ),
+  );
+  let trusted = false;
+  d.footer.append(
+    h("button", { type: "button", testid: "host-key-cancel", on: { click: () => d.close("cancel") } }, "Cancel"),
+    h("button", { type: "button", class: "primary", testid: "host-key-trust", on: { click: () => { trusted = true; d.close("ok"); } } }, opts.pin ? "Trust and pin" : "Trust for this test"),
+  );
+  focusFirst(d);
+  await d.closed;
+  return trusted;
 }
 
 /**

@@ -9,7 +9,7 @@ import { ErrorKind } from "../api.js";
 import { confirmDialog } from "../dialog.js";
 import { announce, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { askPassword } from "../prompts.js";
+import { askHostKeys, askPassword } from "../prompts.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").ProfileView} ProfileView */
@@ -172,9 +172,20 @@ export function mount(root, ctx, opts = {}) {
         "dl",
         { class: "props" },
         prop("Server", `${p.host}:${p.port}`),
+        p.ssh ? prop("Through SSH", [...(p.ssh_jump ?? []), p.ssh].join(" → ")) : null,
+        p.ssh && Object.keys(p.ssh_host_keys ?? {}).length
+          ? prop("Pinned host keys", Object.entries(p.ssh_host_keys ?? {}).map(([hop, fp]) => `${hop} ${fp}`).join("; "))
+          : null,
         prop("Database", p.database),
         prop("User", p.user),
-        prop("Password", p.password_stored ? "stored in the system keyring" : "not stored (asked when connecting)"),
+        prop(
+          "Password",
+          p.password_command
+            ? `from a command, run before every new connection: ${p.password_command}`
+            : p.password_stored
+              ? "stored in the system keyring"
+              : "not stored (asked when connecting)",
+        ),
         prop("TLS", TLS.find(([v]) => v === p.tls)?.[1] ?? p.tls),
         p.ca_file ? prop("CA file", p.ca_file) : null,
         prop("Tenant setting", p.tenant_setting),
@@ -228,6 +239,11 @@ export function mount(root, ctx, opts = {}) {
       try {
         const report = await api.profilesTest(p.id, password);
         if (!alive || store.state.profile?.id !== p.id) return;
+        const unknown = report.diagnosis?.kind === "ssh_host_key_unknown" ? (report.diagnosis.ssh?.unknown_keys ?? []) : [];
+        if (unknown.length && (await askHostKeys({ profileName: p.name, keys: unknown, pin: true }))) {
+          await api.profilesPinHostKeys(p.id, unknown.map((k) => ({ hop: k.hop, fingerprint: k.fingerprint })));
+          continue;
+        }
         replace(result, reportView(report));
         announce(report.ok ? "Connection test passed." : `Connection test failed: ${report.diagnosis?.cause ?? ""}`);
         return;
@@ -300,7 +316,45 @@ export function mount(root, ctx, opts = {}) {
         p?.record_to ?? "",
       ),
       pooled: input("pooled", { type: "checkbox", checked: Boolean(p?.pooled), testid: "pf-pooled" }),
+      ssh: input("ssh", { type: "text", value: p?.ssh ?? "", testid: "pf-ssh", placeholder: "none: connect directly" }),
+      ssh_jump: input("ssh_jump", { type: "text", value: (p?.ssh_jump ?? []).join(", "), testid: "pf-ssh-jump", placeholder: "none" }),
+      ssh_config: input("ssh_config", { type: "text", value: p?.ssh_config ?? "", testid: "pf-ssh-config", placeholder: "~/.ssh/config" }),
+      password_command: input("password_command", { type: "text", value: p?.password_command ?? "", testid: "pf-password-command", placeholder: "none: a stored or typed password" }),
     };
+    /** Host keys pinned (the profile's, and those trusted while testing this form). @type {Record<string, string>} */
+    let hostKeys = { ...(p?.ssh_host_keys ?? {}) };
+    /** A libpq service was imported and .pgpass has its password: saving stores it (it never enters the page). */
+    let fromPgpass = false;
+    const pins = h("ul", { class: "host-keys", testid: "pf-host-keys" });
+    const renderPins = () =>
+      replace(
+        pins,
+        Object.keys(hostKeys).length === 0 ? h("li", { class: "muted" }, "none yet: asked on the first connection") : null,
+        Object.entries(hostKeys).map(([hop, fp]) =>
+          h(
+            "li",
+            null,
+            h("strong", null, hop),
+            h("code", null, fp),
+            h("button", { type: "button", class: "link", on: { click: () => { delete hostKeys[hop]; renderPins(); } } }, "Forget"),
+          ),
+        ),
+      );
+    renderPins();
+    const syncSsh = () => {
+      const on = f.ssh.value.trim() !== "";
+      f.ssh_jump.disabled = !on;
+      f.ssh_config.disabled = !on;
+    };
+    f.ssh.addEventListener("input", syncSsh);
+    syncSsh();
+    const syncCommand = () => {
+      const cmd = f.password_command.value.trim() !== "";
+      f.password.disabled = cmd;
+      if (cmd) f.password.value = "";
+    };
+    f.password_command.addEventListener("input", syncCommand);
+    syncCommand();
     const syncTls = () => {
       f.ca_file.disabled = f.tls.value === "disable";
     };
@@ -315,16 +369,30 @@ export function mount(root, ctx, opts = {}) {
         "fieldset",
         null,
         h("legend", null, "Connection"),
-        field("Name", f.name, "How this profile is listed, e.g. “production (read-only)”."),
+        field("Name", f.name, "How this profile is listed: letters, digits, “-”, “_” or “.”, e.g. “prod-readonly”."),
         h("div", { class: "row" }, field("Host", f.host), field("Port", f.port)),
         h("div", { class: "row" }, field("Database", f.database), field("User", f.user, "A login without BYPASSRLS, e.g. console_reader.")),
         field(
           "Password",
           f.password,
           p?.password_stored
-            ? "A password is stored in the system keyring. Leave empty to keep it (it is kept only while server, database, user and TLS stay the same); it is never shown."
+            ? "A password is stored in the system keyring. Leave empty to keep it (it is sent only while server, database, user, TLS and SSH route stay the same); it is never shown."
             : "Sent once to the system keyring and never shown again. Leave empty to be asked when connecting.",
         ),
+        field(
+          "Password command",
+          f.password_command,
+          "For passwords that are short-lived tokens: a command whose first line of output is the password, run before every new connection (e.g. aws rds generate-db-auth-token …). Nothing is stored.",
+        ),
+      ),
+      h(
+        "fieldset",
+        null,
+        h("legend", null, "SSH"),
+        field("SSH destination", f.ssh, "Reach the database through SSH: a Host alias of ~/.ssh/config, user@host, or ssh://user@host:port. The host above is then resolved there."),
+        field("Jump hosts", f.ssh_jump, "Bastions before the destination, in order, comma-separated (as ssh -J)."),
+        field("SSH configuration file", f.ssh_config, "Empty for ~/.ssh/config. Keys come from your agent or the configured IdentityFile."),
+        h("div", { class: "field" }, h("span", { class: "label" }, "Pinned host keys"), pins, h("small", { class: "muted" }, "Keys you trusted after comparing fingerprints; a different key is refused.")),
       ),
       h("fieldset", null, h("legend", null, "TLS"), field("Mode", f.tls), field("CA file", f.ca_file, "PEM file of the CA that signed the server's certificate (verify-full).")),
       h(
@@ -355,10 +423,45 @@ export function mount(root, ctx, opts = {}) {
     const cancel = h("button", { type: "button", on: { click: () => { mode = "view"; renderDetail(); } } }, "Cancel");
     const saveBtn = h("button", { type: "submit", form: formId, class: "primary", testid: "profile-save" }, p ? "Save changes" : "Save profile");
     const testBtn = h("button", { type: "button", testid: "profile-test-draft", on: { click: () => void testDraft() } }, "Test connection");
+    const serviceName = h("input", { id: id("service"), type: "text", autocomplete: "off", spellcheck: "false", testid: "pf-service", placeholder: "service name" });
+    const importNotes = h("div", { "aria-live": "polite", testid: "pf-import-result" });
+    const importBtn = h("button", { type: "button", testid: "pf-import", on: { click: () => void importService() } }, "Fill in from pg_service.conf");
+    const importRow = p
+      ? null
+      : h("div", { class: "import-row" }, field("libpq service", serviceName, "A [service] of your pg_service.conf; its .pgpass password goes to the keyring when you save."), importBtn, importNotes);
+
+    async function importService() {
+      const name = serviceName.value.trim();
+      if (!name) {
+        serviceName.focus();
+        return;
+      }
+      try {
+        const got = await api.profilesImportService(name);
+        const v = got.profile;
+        f.name.value = v.name ?? name;
+        f.host.value = v.host ?? "";
+        f.port.value = String(v.port ?? 5432);
+        f.database.value = v.database ?? "";
+        f.user.value = v.user ?? "";
+        f.tls.value = v.tls ?? "verify-full";
+        f.ca_file.value = v.ca_file ?? "";
+        syncTls();
+        fromPgpass = got.password_found;
+        replace(
+          importNotes,
+          h("p", { class: "ok-line" }, `Filled in from ${got.service_file}.`),
+          got.notes.map((n) => h("p", { class: "muted" }, n)),
+        );
+      } catch (e) {
+        replace(importNotes, errorBox(e));
+      }
+    }
     const draftResult = h("div", { "aria-live": "polite", testid: "draft-test-result" });
     replace(
       detail,
       h("div", { class: "detail-head" }, h("h2", null, p ? `Edit ${p.name}` : "New profile")),
+      importRow,
       form,
       draftResult,
       h("div", { class: "form-actions" }, store.state.profile || profiles.length ? cancel : null, testBtn, saveBtn),
@@ -391,6 +494,11 @@ export function mount(root, ctx, opts = {}) {
         statement_timeout_ms: Number(f.statement_timeout_ms.value) || 30000,
         record_to: f.record_to.value,
         pooled: f.pooled.checked,
+        ssh: f.ssh.value.trim(),
+        ssh_jump: f.ssh.value.trim() ? f.ssh_jump.value.split(",").map((x) => x.trim()).filter(Boolean) : [],
+        ssh_config: f.ssh.value.trim() ? f.ssh_config.value.trim() : "",
+        ssh_host_keys: f.ssh.value.trim() ? hostKeys : {},
+        password_command: f.password_command.value.trim(),
       };
       if (p) form.id = p.id;
       return form;
@@ -404,7 +512,20 @@ export function mount(root, ctx, opts = {}) {
       testBtn.disabled = true;
       replace(draftResult, h("p", { class: "muted", "aria-busy": "true" }, `Connecting to ${form.host}:${form.port}…`));
       try {
-        const report = await api.profilesTestDraft(form, f.password.value || undefined);
+        /** @type {string[]} */
+        const accepted = [];
+        let report = await api.profilesTestDraft(form, f.password.value || undefined);
+        // SSH keys seen for the first time: compared and trusted here, they are pinned when the form is saved.
+        while (alive && report.diagnosis?.kind === "ssh_host_key_unknown" && report.diagnosis.ssh?.unknown_keys?.length) {
+          const keys = report.diagnosis.ssh.unknown_keys;
+          if (!(await askHostKeys({ profileName: form.name ?? "this profile", keys, pin: true }))) break;
+          for (const k of keys) {
+            hostKeys[k.hop] = k.fingerprint;
+            accepted.push(k.fingerprint);
+          }
+          renderPins();
+          report = await api.profilesTestDraft({ ...form, ssh_host_keys: hostKeys }, f.password.value || undefined, accepted);
+        }
         if (alive) replace(draftResult, reportView(report));
       } catch (e) {
         if (alive) replace(draftResult, errorBox(e, { testid: "draft-test-error" }));
@@ -421,7 +542,7 @@ export function mount(root, ctx, opts = {}) {
       f.password.value = "";
       saveBtn.disabled = true;
       try {
-        const saved = await api.profilesSave(form, password || undefined);
+        const saved = await api.profilesSave(form, password || undefined, { fromPgpass: fromPgpass && !password });
         if (!alive) return;
         announce(`Profile ${saved.name} saved${password ? ", password stored in the keyring" : ""}.`);
         mode = "view";

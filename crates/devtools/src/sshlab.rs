@@ -370,8 +370,9 @@ impl Lab {
 
         // The agent holds id_agent; its file leaves the disk, so only the agent can offer it.
         lab.agent_sock = d.join("agent.sock");
-        let agent = Command::new("ssh-agent")
-            .arg("-D")
+        // Inside the bastion's namespace, so removing the lab ends it too; its socket is a file, usable here.
+        let agent = Command::new("ip")
+            .args(["netns", "exec", &bns, "ssh-agent", "-D"])
             .arg("-a")
             .arg(&lab.agent_sock)
             .stdin(Stdio::null())

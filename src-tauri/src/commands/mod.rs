@@ -26,6 +26,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         profiles::profiles_import_service,
         session::session_connect,
         session::session_disconnect,
+        session::session_route_watch,
         browse::tenants_search,
         browse::tenants_stats,
         browse::tenant_open,

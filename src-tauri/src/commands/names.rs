@@ -13,6 +13,7 @@
     "profiles_import_service",
     "session_connect",
     "session_disconnect",
+    "session_route_watch",
     "tenants_search",
     "tenants_stats",
     "tenant_open",

@@ -2,10 +2,10 @@
 
 use secrecy::SecretString;
 use serde::Serialize;
-use tauri::Emitter;
+use tauri::ipc::Channel;
 use tauri::State;
 use tenant_console_core::access::ReasonPolicy;
-use tenant_console_core::db::{LoginInfo, RouteInfo};
+use tenant_console_core::db::{LoginInfo, RouteInfo, RouteStatus};
 use tenant_console_core::profile::{ConnectHow, Passwords, TypedPassword};
 use tenant_console_core::secret::SecretError;
 use tenant_console_core::Error;
@@ -62,8 +62,7 @@ pub struct SessionInfo {
 /// `accept_host_keys` are SSH fingerprints the user accepted in the prompt, for this connect (pinning them is
 /// `profiles_pin_host_keys`). The rules of which password goes where are the core's (`Profile::connect`).
 #[tauri::command]
-pub async fn session_connect<R: tauri::Runtime>(
-    app: tauri::AppHandle<R>,
+pub async fn session_connect(
     state: State<'_, AppState>,
     profile_id: String,
     password: Option<String>,
@@ -106,22 +105,33 @@ pub async fn session_connect<R: tauri::Runtime>(
         records_to: connected.records_to,
         route: db.route_info(),
     };
-    // "Reconnecting through the bastion…" in the window while a dead tunnel is re-opened.
-    if let Some(route) = db.route() {
-        let mut changes = route.watch();
-        let profile_id = p.id.clone();
-        tauri::async_runtime::spawn(async move {
-            while changes.changed().await.is_ok() {
-                let status = changes.borrow_and_update().clone();
-                let _ = app.emit(
-                    "route-status",
-                    serde_json::json!({"profile_id": profile_id, "status": status}),
-                );
-            }
-        });
-    }
     state.set_door(&p.id, connected.door);
     Ok(info)
+}
+
+/// Sends the state of a connected profile's SSH tunnel on `on_route` whenever it changes ("reconnecting through
+/// the bastion…" while a dead tunnel is re-opened), until the profile disconnects or the window goes.
+#[tauri::command]
+pub async fn session_route_watch(
+    state: State<'_, AppState>,
+    profile_id: String,
+    on_route: Channel<RouteStatus>,
+) -> CmdResult<()> {
+    let door = state.door(&profile_id)?;
+    let Some(route) = door.db().route() else {
+        return Ok(());
+    };
+    let mut changes = route.watch();
+    drop(door);
+    tauri::async_runtime::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let status = changes.borrow_and_update().clone();
+            if on_route.send(status).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
 }
 
 #[tauri::command]

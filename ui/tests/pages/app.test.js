@@ -93,7 +93,7 @@ describe("profiles", () => {
       {
         name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
         ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 30000,
-        record_to: "p-demo", pooled: false,
+        record_to: "p-demo", pooled: false, ssh: "", ssh_jump: [], ssh_config: "", ssh_host_keys: {}, password_command: "",
       },
     );
     const item = page.locator('[data-testid="profile-item"][data-profile-name="staging"]');
@@ -161,6 +161,101 @@ describe("profiles", () => {
     await page.click('[data-testid="confirm-ok"]');
     await page.locator('[data-testid="profile-item"][data-profile-name="demo"]').waitFor({ state: "detached" });
     assert.deepEqual((await calls(page, "profiles_remove")).map((c) => c.args), [{ id: "p-demo" }]);
+  });
+});
+
+describe("reaching a database through SSH and with tokens", () => {
+  test("the form's SSH section and password command are saved as typed; no password goes with a command", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-name"]', "prod-iam");
+    await page.fill('[data-testid="pf-host"]', "db.prod.internal");
+    await page.fill('[data-testid="pf-database"]', "app");
+    await page.fill('[data-testid="pf-user"]', "console_iam");
+    await page.fill('[data-testid="pf-password"]', "typed-then-replaced");
+    await page.fill('[data-testid="pf-password-command"]', "aws rds generate-db-auth-token --hostname db.prod.internal --port 5432 --username console_iam");
+    assert.equal(await page.locator('[data-testid="pf-password"]').isDisabled(), true, "a command replaces the password field");
+    assert.equal(await page.locator('[data-testid="pf-ssh-jump"]').isDisabled(), true, "no jump hosts without a destination");
+    await page.fill('[data-testid="pf-ssh"]', "db-host");
+    await page.fill('[data-testid="pf-ssh-jump"]', "ops@bastion-a, bastion-b:2222");
+    await page.locator('[data-testid="pf-ssh"]').scrollIntoViewIfNeeded();
+    await shot(page, "profile-form-ssh-light");
+    await page.click('[data-testid="profile-save"]');
+    await page.locator('[data-testid="profile-item"][data-profile-name="prod-iam"]').waitFor();
+    const [save] = await calls(page, "profiles_save");
+    assert.equal("password" in save.args, false, "no password with a password command");
+    assert.equal(save.args.profile.ssh, "db-host");
+    assert.deepEqual(save.args.profile.ssh_jump, ["ops@bastion-a", "bastion-b:2222"]);
+    assert.match(save.args.profile.password_command, /^aws rds generate-db-auth-token/);
+  });
+
+  test("unknown SSH host keys are shown in full and pinned only when trusted; then the connection goes through", async () => {
+    const page = await start({ sshProfile: true });
+    await page.click('[data-testid="profile-item"][data-profile-name="bastion-prod"]');
+    await page.click('[data-testid="connect-button"]');
+    const dialog = page.locator('[data-testid="host-key-dialog"]');
+    await dialog.waitFor();
+    assert.deepEqual(await dialog.locator('[data-testid="host-key-fingerprint"]').allTextContents(), [
+      "SHA256:PKtcAqLa5eq8M01Nfehq/wG7UyyxidlrGmxOkAx6DZE",
+      "SHA256:rSZ0biNGCxDSMhSHhkH30Kip50Cn6KdZxNiYMOq9o0s",
+    ]);
+    await shot(page, "host-key-prompt-light");
+    // Cancel: nothing pinned, not connected.
+    await page.click('[data-testid="host-key-cancel"]');
+    assert.equal((await calls(page, "profiles_pin_host_keys")).length, 0);
+    assert.equal(await page.locator('[data-testid="isolation-status"]').isHidden(), true);
+    // Trust: pinned by hop, then connected.
+    await page.click('[data-testid="connect-button"]');
+    await dialog.waitFor();
+    await page.click('[data-testid="host-key-trust"]');
+    await page.locator('[data-testid="isolation-status"]:not([hidden])').waitFor();
+    const [pin] = await calls(page, "profiles_pin_host_keys");
+    assert.deepEqual(pin.args.keys.map((k) => k.hop), ["10.20.0.2:22", "db-host.internal:22"]);
+    // A tunnel that dies is re-opened: the window says so, then that it is back.
+    await page.waitForFunction(() => window.__MOCK__.callsOf("session_route_watch").length === 1);
+    await page.evaluate(() => window.__MOCK__.route({ state: "reconnecting", route: "ops@10.20.0.2 → db-host" }));
+    const line = page.locator('[data-testid="route-status"]');
+    await line.waitFor();
+    assert.match(await line.textContent(), /Reconnecting through the bastion \(ops@10\.20\.0\.2 → db-host\)…/);
+    await shot(page, "route-reconnecting-light");
+    await page.evaluate(() => window.__MOCK__.route({ state: "up" }));
+    assert.equal(await line.textContent(), "Reconnected through the bastion.");
+  });
+
+  test("testing a new SSH profile asks about its keys and the trusted ones are pinned when it is saved", async () => {
+    const page = await start();
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-name"]', "through-bastion");
+    await page.fill('[data-testid="pf-host"]', "db.internal");
+    await page.fill('[data-testid="pf-database"]', "app");
+    await page.fill('[data-testid="pf-user"]', "console_reader");
+    await page.fill('[data-testid="pf-password"]', "pw-for-test");
+    await page.fill('[data-testid="pf-ssh"]', "db-host");
+    await page.click('[data-testid="profile-test-draft"]');
+    await page.locator('[data-testid="host-key-dialog"]').waitFor();
+    await page.click('[data-testid="host-key-trust"]');
+    await page.locator('[data-testid="draft-test-result"] [data-testid="test-ok"]').waitFor();
+    assert.equal(await page.locator('[data-testid="pf-host-keys"] li').count(), 2);
+    await page.click('[data-testid="profile-save"]');
+    await page.locator('[data-testid="profile-item"][data-profile-name="through-bastion"]').waitFor();
+    const [save] = await calls(page, "profiles_save");
+    assert.equal(save.args.profile.ssh_host_keys["10.20.0.2:22"], "SHA256:PKtcAqLa5eq8M01Nfehq/wG7UyyxidlrGmxOkAx6DZE");
+  });
+
+  test("a libpq service fills the new-profile form and its .pgpass password is stored without entering the page", async () => {
+    const page = await start({ pgService: true });
+    await page.click('[data-testid="profile-new"]');
+    await page.fill('[data-testid="pf-service"]', "prod-ro");
+    await page.click('[data-testid="pf-import"]');
+    await page.locator('[data-testid="pf-import-result"] .ok-line').waitFor();
+    assert.equal(await page.locator('[data-testid="pf-host"]').inputValue(), "db.prod.internal");
+    assert.equal(await page.locator('[data-testid="pf-port"]').inputValue(), "6432");
+    assert.match(await page.locator('[data-testid="pf-import-result"]').textContent(), /\.pgpass line 2/);
+    await page.click('[data-testid="profile-save"]');
+    await page.locator('[data-testid="profile-item"][data-profile-name="prod-ro"]').waitFor();
+    const [save] = await calls(page, "profiles_save");
+    assert.equal(save.args.fromPgpass, true);
+    assert.equal("password" in save.args, false);
   });
 });
 

@@ -10,7 +10,10 @@
 // Config (the argument of installMock): { reasonPolicy, bypassProfile, failTest, failStats, secretMissing, tenantOpenRejects,
 // holds: [[cmd, tenant]], exportTotal, savePath, freezePrototype, desktopMissing (show/open fail as on a minimal
 // desktop), verifyChoice (the file the open dialog answers with), verifyTampered, wrongPassword (connect_auth
-// until the password "the-right-one" is given), connectLogError (a failure that points to the log) }.
+// until the password "the-right-one" is given), connectLogError (a failure that points to the log), sshProfile (a third
+// profile "bastion-prod" through SSH whose two host keys are unknown until pinned or accepted), pgService (a libpq
+// service "prod-ro" to import, with a .pgpass password) }.
+// Also: route(status) sends a tunnel state to the page's route watch.
 
 /** @param {Record<string, any>} config */
 export function installMock(config) {
@@ -38,6 +41,21 @@ export function installMock(config) {
       tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", statement_timeout_ms: 10000, password_stored: true,
     },
   ];
+  const sshKeys = [
+    { hop: "10.20.0.2:22", user: "ops", key_type: "ssh-ed25519", fingerprint: "SHA256:PKtcAqLa5eq8M01Nfehq/wG7UyyxidlrGmxOkAx6DZE", trusted_by: "" },
+    { hop: "db-host.internal:22", user: "ops", key_type: "ssh-ed25519", fingerprint: "SHA256:rSZ0biNGCxDSMhSHhkH30Kip50Cn6KdZxNiYMOq9o0s", trusted_by: "" },
+  ];
+  if (cfg.sshProfile) {
+    profiles.push({
+      id: "p-ssh", name: "bastion-prod", host: "db.internal", port: 5432, database: "app", user: "console_reader",
+      tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", statement_timeout_ms: 10000, password_stored: true,
+      ssh: "db-host", ssh_jump: ["ops@10.20.0.2"],
+    });
+  }
+  /** The page's route watch (session_route_watch's channel). */
+  let routeChannel = null;
+  const unknownKeys = (p, accepted) =>
+    sshKeys.filter((k) => !(p.ssh_host_keys && p.ssh_host_keys[k.hop] === k.fingerprint) && !(accepted || []).includes(k.fingerprint));
   const login = (user, bypass) => ({
     user, database: "tenant_demo", server_version: "15.10", superuser: bypass, bypassrls: bypass, owns_unforced: bypass ? ["public.audit_logs"] : [],
   });
@@ -170,7 +188,7 @@ export function installMock(config) {
     app_ready: () => null,
     profiles_list: () => clone(profiles),
     profiles_save: (a) => {
-      only("profiles_save", a, ["profile", "password"]);
+      only("profiles_save", a, ["profile", "password", "fromPgpass"]);
       const form = a.profile;
       if (!form || typeof form !== "object") throw err("invalid_input", "a profile must be an object of fields");
       let p = form.id ? profiles.find((x) => x.id === form.id) : null;
@@ -186,7 +204,7 @@ export function installMock(config) {
         if (v === "" || v === null) delete p[k];
         else p[k] = v;
       }
-      if (a.password) p.password_stored = true;
+      if (a.password || a.fromPgpass) p.password_stored = true;
       const out = clone(p);
       delete out.password_stored;
       return out;
@@ -199,7 +217,7 @@ export function installMock(config) {
       return null;
     },
     profiles_test: (a) => {
-      only("profiles_test", a, ["id", "password"]);
+      only("profiles_test", a, ["id", "password", "acceptHostKeys"]);
       const p = profiles.find((x) => x.id === a.id);
       if (!p) throw err("unknown_profile", `no profile ${a.id}`);
       if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
@@ -211,9 +229,18 @@ export function installMock(config) {
       return { ok: true, target, server_version: "15.10", login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [], diagnosis: null };
     },
     profiles_test_draft: (a) => {
-      only("profiles_test_draft", a, ["profile", "password"]);
+      only("profiles_test_draft", a, ["profile", "password", "acceptHostKeys"]);
       need(a, ["profile"]);
       const p = a.profile;
+      if (p.ssh) {
+        const unknown = unknownKeys(p, a.acceptHostKeys);
+        if (unknown.length) {
+          return {
+            ok: false, target: `${p.user}@${p.host}:${p.port}/${p.database}`, server_version: null, login: null, bypass_reasons: [],
+            diagnosis: { kind: "ssh_host_key_unknown", cause: "the SSH host key is not known: nothing was sent through it", hint: "compare the fingerprint", ssh: { hop: unknown[0].hop, unknown_keys: clone(unknown) } },
+          };
+        }
+      }
       if (!p.id && !a.password) throw err("invalid_input", "enter the password to test the connection (it is not kept until the profile is saved)");
       const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
       if (p.port === 8080) {
@@ -222,10 +249,16 @@ export function installMock(config) {
       return { ok: true, target, server_version: "15.10", login: login(p.user, false), bypass_reasons: [], diagnosis: null };
     },
     session_connect: (a) => {
-      only("session_connect", a, ["profileId", "password", "allowBypass"]);
+      only("session_connect", a, ["profileId", "password", "allowBypass", "acceptHostKeys"]);
       need(a, ["profileId", "allowBypass"]);
       const p = profiles.find((x) => x.id === a.profileId);
       if (!p) throw err("unknown_profile", `no profile ${a.profileId}`);
+      if (p.ssh) {
+        const unknown = unknownKeys(p, a.acceptHostKeys);
+        if (unknown.length) {
+          throw { kind: "connect_ssh_host_key_unknown", message: "the SSH host keys are not known: nothing was sent through them", ssh: { hop: unknown[0].hop, unknown_keys: clone(unknown) } };
+        }
+      }
       if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
       if (cfg.wrongPassword && a.password !== "the-right-one") {
         throw err("connect_auth", `password authentication failed for user "${p.user}" (check the password (enter it again) and the user name)`);
@@ -237,9 +270,35 @@ export function installMock(config) {
       const s = {
         profile_id: p.id, profile_name: p.name, login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [],
         bypass_accepted: bypass && a.allowBypass === true, access_reason: p.access_reason,
+        route: p.ssh ? { via: "ssh", hops: sshKeys.map((k) => ({ ...k, trusted_by: "pinned" })) } : { via: "direct" },
       };
       sessions.set(p.id, s);
       return clone(s);
+    },
+    session_route_watch: (a) => {
+      only("session_route_watch", a, ["profileId", "onRoute"]);
+      routeChannel = a.onRoute;
+      return null;
+    },
+    profiles_pin_host_keys: (a) => {
+      only("profiles_pin_host_keys", a, ["id", "keys"]);
+      const p = profiles.find((x) => x.id === a.id);
+      if (!p) throw err("unknown_profile", `no profile ${a.id}`);
+      p.ssh_host_keys = Object.assign({}, p.ssh_host_keys || {});
+      for (const k of a.keys) p.ssh_host_keys[k.hop] = k.fingerprint;
+      const out = clone(p);
+      delete out.password_stored;
+      return out;
+    },
+    profiles_import_service: (a) => {
+      only("profiles_import_service", a, ["name"]);
+      if (!cfg.pgService || a.name !== "prod-ro") throw err("invalid_input", `no service "${a.name}" in /home/me/.pg_service.conf`);
+      return {
+        profile: { name: "prod-ro", host: "db.prod.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full", ca_file: "/etc/ssl/prod-ca.pem" },
+        service_file: "/home/me/.pg_service.conf",
+        password_found: true,
+        notes: ["The password from /home/me/.pgpass line 2 goes to the system keyring when you save; the file stays as it is."],
+      };
     },
     session_disconnect: (a) => {
       sessions.delete(a.profileId);
@@ -510,6 +569,11 @@ export function installMock(config) {
       const r = list.pop();
       if (r) r();
       return r ? 1 : 0;
+    },
+    route: (status) => {
+      if (!routeChannel) return false;
+      routeChannel.onmessage(status);
+      return true;
     },
     export: {
       running: () => exportRun !== null,

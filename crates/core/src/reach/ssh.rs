@@ -569,10 +569,14 @@ impl Tunnel {
         }
         c.args(host_args(&self.route.destination));
         c.stdout(Stdio::null()).stderr(Stdio::piped());
-        #[cfg(unix)]
-        {
-            // Its own process group: a Ctrl+C in the terminal reaches tenantctl, which ends it in order.
-            c.process_group(0);
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal, so the tunnel
+        // ends with the process that opened it even when that one is killed (no Drop runs then).
+        unsafe {
+            c.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
         }
         let mut child = c.spawn().map_err(|e| not_installed(&e))?;
         let log: Arc<Mutex<Log>> = Arc::default();
