@@ -331,6 +331,54 @@ async fn a_profile_that_requires_reasons_records_them_and_refuses_without() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_reason_sent_over_the_ipc_is_checked_at_the_door_and_a_hostile_one_records_nothing() {
+    let db = TestDb::demo().await;
+    let app = app();
+    let id = app.save_profile(
+        &db,
+        "strict-ipc",
+        "console_reader",
+        json!({"access_reason": "required"}),
+    );
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+    let records = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM support_access_log")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap()
+    };
+    let before = records().await;
+    let four_mb = "z".repeat(4 << 20);
+    for detail in [
+        "",
+        " ",
+        "\u{1}",
+        "\u{1b}[2J",
+        "\u{202E}4242-DZ",
+        "\u{200B}",
+        four_mb.as_str(),
+    ] {
+        // Every command takes the reason as the core's AccessReason, which serde can only make through its
+        // one checking constructor: tenant_open stands for them all here.
+        let reason = json!({"category": "support-ticket", "detail": detail});
+        let refused = app.invoke(
+            "tenant_open",
+            json!({"profileId": id, "tenant": "initech", "reason": reason}),
+        );
+        assert!(
+            refused.is_err(),
+            "tenant_open took the detail {:?}",
+            detail.chars().take(20).collect::<String>()
+        );
+    }
+    assert_eq!(records().await, before, "no hostile reason was recorded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_profile_form_with_bad_fields_is_refused_with_a_reason() {
     let app = app();
     let err = app

@@ -69,10 +69,77 @@ impl ReasonCategory {
 }
 
 /// Why a tenant is opened: a category and a detail (a ticket id, an incident number, free text).
+///
+/// There is one way to make one, [`AccessReason::new`], and every other (`FromStr` for `CATEGORY:DETAIL`, serde
+/// for the app's IPC and any JSON) goes through it: an unchecked reason cannot exist, whoever sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ReasonInput")]
 pub struct AccessReason {
-    pub category: ReasonCategory,
-    pub detail: String,
+    category: ReasonCategory,
+    detail: String,
+}
+
+/// A reason as it arrives, before [`AccessReason::new`] has checked it.
+#[derive(Deserialize)]
+struct ReasonInput {
+    category: ReasonCategory,
+    detail: String,
+}
+
+impl TryFrom<ReasonInput> for AccessReason {
+    type Error = Error;
+    fn try_from(r: ReasonInput) -> Result<Self> {
+        AccessReason::new(r.category, &r.detail)
+    }
+}
+
+/// The most characters a reason's detail may have.
+pub const MAX_DETAIL_CHARS: usize = 500;
+
+/// Characters that are invisible or reorder text when shown: controls (C0, C1, DEL, escape sequences start
+/// with one), format characters (Unicode Cf: zero-width spaces and joiners, bidi embeddings, overrides and
+/// isolates, the BOM, soft hyphen, invisible operators, tags) and the line and paragraph separators.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}')
+}
+
+impl AccessReason {
+    /// A reason, if its detail is visible text: 1-500 characters once trimmed, at least one of them not
+    /// white space, none a control or format character (which could hide or reorder what the tenant's admins
+    /// read in their access history, or drive a terminal).
+    pub fn new(category: ReasonCategory, detail: &str) -> Result<Self> {
+        let detail = detail.trim();
+        let count = detail.chars().count();
+        if count == 0 || count > MAX_DETAIL_CHARS {
+            return Err(Error::ReasonRequired(format!(
+                "the reason's detail must be 1-{MAX_DETAIL_CHARS} characters of visible text (a ticket id, an incident number, a sentence)"
+            )));
+        }
+        if let Some(c) = detail.chars().find(|c| invisible(*c)) {
+            return Err(Error::ReasonRequired(format!(
+                "the reason's detail may not hold control or invisible characters (it has U+{:04X}): write it as plain text",
+                c as u32
+            )));
+        }
+        Ok(AccessReason {
+            category,
+            detail: detail.to_owned(),
+        })
+    }
+
+    pub fn category(&self) -> ReasonCategory {
+        self.category
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
 }
 
 impl std::str::FromStr for AccessReason {
@@ -93,16 +160,7 @@ impl std::str::FromStr for AccessReason {
             "other" => ReasonCategory::Other,
             _ => return Err(bad()),
         };
-        let detail = detail.trim();
-        if detail.is_empty() || detail.len() > 500 || detail.contains('\0') {
-            return Err(Error::ReasonRequired(
-                "the reason's detail must be 1-500 characters (a ticket id, an incident number, a sentence)".into(),
-            ));
-        }
-        Ok(AccessReason {
-            category,
-            detail: detail.to_owned(),
-        })
+        AccessReason::new(category, detail)
     }
 }
 
@@ -406,6 +464,65 @@ pub async fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Details that show nothing, hide something, or drive a terminal; each is refused by every way in.
+    const HOSTILE: &[&str] = &[
+        "",
+        "   ",
+        "\t\n",
+        "\u{1}",
+        "ZD-1\u{1}",
+        "\x1b[31mred",
+        "\u{200B}",
+        "ZD\u{200B}-1",
+        "\u{202E}4321-DZ",
+        "ok\u{2066}hidden\u{2069}",
+        "\u{FEFF}",
+        "\u{E0041}tag",
+        "next\u{85}line",
+        "a\u{2028}b",
+    ];
+
+    #[test]
+    fn a_reason_is_visible_text_whoever_sends_it() {
+        let long = "x".repeat(MAX_DETAIL_CHARS + 1);
+        let four_mb = "y".repeat(4 << 20);
+        for detail in HOSTILE
+            .iter()
+            .copied()
+            .chain([long.as_str(), four_mb.as_str()])
+        {
+            // The CLI's CATEGORY:DETAIL ...
+            let e = format!("support-ticket:{detail}")
+                .parse::<AccessReason>()
+                .unwrap_err();
+            assert_eq!(e.kind(), "reason_required", "{detail:?}");
+            // ... the constructor ...
+            assert!(
+                AccessReason::new(ReasonCategory::Incident, detail).is_err(),
+                "{detail:?}"
+            );
+            // ... and JSON, as the app's IPC and any script send it.
+            let json = serde_json::json!({"category": "incident", "detail": detail});
+            assert!(
+                serde_json::from_value::<AccessReason>(json).is_err(),
+                "{detail:?}"
+            );
+        }
+        let ok: AccessReason = serde_json::from_value(
+            serde_json::json!({"category": "incident", "detail": "  INC-7 Zürich 東京  "}),
+        )
+        .unwrap();
+        assert_eq!(ok.detail(), "INC-7 Zürich 東京");
+        assert_eq!(
+            AccessReason::new(ReasonCategory::Other, &"é".repeat(MAX_DETAIL_CHARS))
+                .unwrap()
+                .detail()
+                .chars()
+                .count(),
+            MAX_DETAIL_CHARS
+        );
+    }
 
     #[test]
     fn reasons_parse_as_category_and_detail() {
