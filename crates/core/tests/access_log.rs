@@ -332,3 +332,133 @@ async fn a_bypassing_login_gets_no_tenant_list_and_no_scope_unless_acknowledged(
     );
     assert_eq!(acknowledged.tenants(&q).await.unwrap().items.len(), 5);
 }
+
+#[tokio::test]
+async fn the_login_cannot_write_a_record_in_anothers_name_or_in_the_past() {
+    let t = TestDb::demo().await;
+    let reader = t.reader_pool(1).await;
+    let acme: String = sqlx::query_scalar("SELECT id::text FROM tenants WHERE slug = 'acme'")
+        .fetch_one(&t.admin)
+        .await
+        .unwrap();
+    let mut tx = reader.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
+        .bind(&acme)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // As the console's login, by hand: another's name and a date in the past are refused by the database.
+    for forged in [
+        "INSERT INTO support_access_log (tenant_id, db_user, os_user, client_host, category, detail, action)
+         VALUES (current_setting('app.current_tenant_id')::uuid, 'postgres', 'x', 'x', 'other', 'forged', 'view')",
+        "INSERT INTO support_access_log (tenant_id, os_user, client_host, category, detail, action, created_at)
+         VALUES (current_setting('app.current_tenant_id')::uuid, 'x', 'x', 'other', 'forged', 'view', '2025-01-01')",
+    ] {
+        let e = sqlx::query(forged).execute(&mut *tx).await.unwrap_err();
+        let code = e.as_database_error().and_then(|d| d.code()).unwrap_or_default();
+        assert_eq!(code, "42501", "{forged}: {e}");
+        tx.rollback().await.unwrap();
+        tx = reader.begin().await.unwrap();
+        sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
+            .bind(&acme)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    // What it may write gets the login's own name and the server's clock, not a value of its choosing.
+    let (who, fresh): (String, bool) = sqlx::query_as(
+        "INSERT INTO support_access_log (tenant_id, os_user, client_host, category, detail, action)
+         VALUES (current_setting('app.current_tenant_id')::uuid, 'x', 'x', 'other', 'honest', 'view')
+         RETURNING db_user, created_at > now() - interval '1 minute'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!((who.as_str(), fresh), ("console_reader", true));
+    // No UPDATE, no DELETE: append-only for the login.
+    for erase in [
+        "UPDATE support_access_log SET detail = 'rewritten'",
+        "DELETE FROM support_access_log",
+    ] {
+        let e = sqlx::query(erase).execute(&reader).await.unwrap_err();
+        assert_eq!(
+            e.as_database_error()
+                .and_then(|d| d.code())
+                .unwrap_or_default(),
+            "42501",
+            "{erase}"
+        );
+    }
+
+    // The check says so when a login may write who or when itself, and not for the reference schema.
+    let clean = tenant_console_core::isolation::check(&t.reader().await, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        !clean
+            .findings
+            .iter()
+            .any(|f| f.code == "ACCESS_LOG_FORGEABLE"),
+        "{:?}",
+        clean.findings
+    );
+    sqlx::query("GRANT INSERT ON support_access_log TO console_reader")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let loose = tenant_console_core::isolation::check(&t.reader().await, &Default::default())
+        .await
+        .unwrap();
+    let f = loose
+        .findings
+        .iter()
+        .find(|f| f.code == "ACCESS_LOG_FORGEABLE")
+        .expect("a forgeable log is reported");
+    assert!(
+        f.problem.contains("db_user") && f.problem.contains("created_at"),
+        "{f:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_named_access_log_that_cannot_be_found_refuses_every_read() {
+    let t = TestDb::demo().await;
+    let mut mapping = Mapping::reference();
+    mapping.access_log.as_mut().unwrap().table = "support_acces_log".into();
+    let db = t.reader_with(2, mapping).await;
+    let reason: AccessReason = "support-ticket:ZD-7".parse().unwrap();
+    for policy in [
+        ReasonPolicy::Off,
+        ReasonPolicy::Optional,
+        ReasonPolicy::Required,
+    ] {
+        let door = Door::new(db.clone(), policy, DEFAULT_GRANT);
+        let e = door
+            .open("acme", Some(&reason))
+            .await
+            .map(|o| o.tenant)
+            .unwrap_err();
+        assert_eq!(e.kind(), "access_not_recorded", "{policy:?}: {e}");
+        assert!(e.to_string().contains("support_acces_log"), "{e}");
+        let Err(e) = door.scope("acme").await else {
+            panic!("{policy:?}: a scope opened without a log to record in")
+        };
+        assert_eq!(e.kind(), "access_not_recorded");
+        let e = door
+            .tenants(&Default::default())
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.kind(), "access_not_recorded");
+    }
+    // Said explicitly, reads go on without a log (and say they are not recorded).
+    let mut none = Mapping::reference();
+    none.access_log = None;
+    let db = t.reader_with(2, none).await;
+    let opened = Door::new(db, ReasonPolicy::Optional, DEFAULT_GRANT)
+        .open("acme", Some(&reason))
+        .await
+        .unwrap();
+    assert_eq!(opened.recorded, Some(Recorded::NoLogTable));
+}

@@ -108,7 +108,12 @@ pub(crate) async fn findings(
                       ORDER BY 1) AS triggers,
                 ARRAY(SELECT a::text || ':' || p FROM unnest($2::int8[]) a,
                              unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) p
-                       WHERE has_table_privilege(a::oid, to_regclass($1), p)) AS erasers",
+                       WHERE has_table_privilege(a::oid, to_regclass($1), p)) AS erasers,
+                ARRAY(SELECT DISTINCT a::text || ':' || c FROM unnest($2::int8[]) a, unnest(ARRAY['db_user', 'created_at']) c
+                       WHERE EXISTS (SELECT 1 FROM pg_attribute
+                                      WHERE attrelid = to_regclass($1) AND attname = c AND NOT attisdropped)
+                         AND has_column_privilege(a::oid, to_regclass($1), c, 'INSERT')
+                       ORDER BY 1) AS forgers",
     )
     .bind(&log_name)
     .bind(judge.roles.becomeable_oids())
@@ -117,6 +122,38 @@ pub(crate) async fn findings(
     let rules: Vec<String> = r.try_get("rules")?;
     let triggers: Vec<String> = r.try_get("triggers")?;
     let erasers: Vec<String> = r.try_get("erasers")?;
+    let forgers: Vec<String> = r.try_get("forgers")?;
+    let mut forged_by: Vec<(i64, Vec<String>)> = Vec::new();
+    for e in forgers {
+        let Some((oid, column)) = e.split_once(':') else {
+            continue;
+        };
+        let Ok(oid) = oid.parse::<i64>() else {
+            continue;
+        };
+        match forged_by.iter_mut().find(|(o, _)| *o == oid) {
+            Some((_, c)) => c.push(column.to_owned()),
+            None => forged_by.push((oid, vec![column.to_owned()])),
+        }
+    }
+    for (oid, columns) in forged_by {
+        let role = judge.roles.name(oid);
+        out.push(finding(
+            "ACCESS_LOG_FORGEABLE",
+            Severity::Warning,
+            &log_name,
+            format!(
+                "{} may write {} of the support-access log {log_name} itself",
+                judge.roles.describe(oid),
+                columns.join(" and ")
+            ),
+            "a record can then claim another login wrote it, or an earlier time: who and when must be the database's to say (session_user, the server's clock)",
+            Some(format!(
+                "ALTER TABLE {log_name} ALTER COLUMN db_user SET DEFAULT session_user;\nREVOKE INSERT ON {log_name} FROM {r};\nGRANT INSERT (tenant_id, os_user, client_host, category, detail, action, details) ON {log_name} TO {r};",
+                r = quote_ident(&role)
+            )),
+        ));
+    }
     for rule in rules {
         out.push(finding(
             "ACCESS_LOG_RULE",
