@@ -137,6 +137,23 @@ impl Door {
         }
     }
 
+    /// What every read checks first: RLS applies to the login (or that was accepted), and the support-access
+    /// log the mapping names exists where records go. A named log that cannot be found (misspelled, dropped,
+    /// invisible to the login) refuses every read: only a mapping that says `[access_log] none = true` reads
+    /// without one.
+    fn ready_to_read(&self) -> Result<()> {
+        self.db.ensure_isolated()?;
+        for db in std::iter::once(&self.db).chain(self.recorder.as_ref()) {
+            if let Some(name) = &db.schema().access_log_unbound {
+                return Err(Error::AccessNotRecorded(format!(
+                    "the support-access log {name} that the mapping names cannot be found on {} (or this login may not see it), so nothing is read: fix its name in the mapping, grant the login SELECT and INSERT on it, or say [access_log] none = true if this database keeps no access log",
+                    if std::ptr::eq(db, &self.db) { self.label.clone() } else { "the primary".to_owned() }
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses at once, before the tenant is even looked up, when a record will be needed and cannot be
     /// written (a standby with no primary named).
     fn can_record(&self, what: &str) -> Result<()> {
@@ -204,7 +221,7 @@ impl Door {
     }
 
     async fn resolve_row(&self, key: &str) -> Result<TenantRow> {
-        self.db.ensure_isolated()?;
+        self.ready_to_read()?;
         tenants::resolve_row(&self.db, key).await
     }
 
@@ -280,7 +297,7 @@ impl Door {
     /// A read-only scope for a tenant. Under `required`, the tenant must have been opened with a reason whose
     /// grant is still live; otherwise nothing is read.
     pub async fn scope(&self, key: &str) -> Result<TenantScope> {
-        self.db.ensure_isolated()?;
+        self.ready_to_read()?;
         // One transaction for the lookup and the reads: a page is one BEGIN and one COMMIT.
         let mut tx = self.db.read_tx().await?;
         let tenant = tenants::resolve_row_on(&mut tx, &self.db, key)
@@ -369,14 +386,14 @@ impl Door {
     /// A page of the tenant list (the tenants table is not tenant-scoped), refused for a bypassing login
     /// unless acknowledged, like every tenant read.
     pub async fn tenants(&self, q: &TenantQuery) -> Result<TenantPage> {
-        self.db.ensure_isolated()?;
+        self.ready_to_read()?;
         tenants::list(&self.db, q).await
     }
 
     /// Stats for the tenants of a list page, each read in its own scope through the door. Under `required`
     /// only tenants with a live grant are read; the others are left out (their numbers are tenant data).
     pub async fn stats(&self, ids: &[String]) -> Result<Vec<TenantStatsRow>> {
-        self.db.ensure_isolated()?;
+        self.ready_to_read()?;
         let found = tenants::resolve_ids(&self.db, ids).await?;
         let mut out = Vec::with_capacity(found.len());
         for tenant in found {

@@ -182,9 +182,54 @@ impl Mapping {
     }
 
     /// Parses a mapping from TOML text; errors name the line and the key.
+    ///
+    /// A mapping must say where accesses are recorded (`[access_log] table = "…"`) or, explicitly, that the
+    /// database has none (`[access_log] none = true`): a forgotten or misspelled section must never turn
+    /// recording off without anyone having said so.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let m: Mapping =
+        let mut raw: toml::Table =
             toml::from_str(text).map_err(|e| Error::Mapping(crate::error::toml_error(&e, text)))?;
+        const SAY: &str = "say where accesses are recorded, [access_log] table = \"support_access_log\", or that this database has no access log, [access_log] none = true (every read is then unrecorded, and every output says so)";
+        match raw.get_mut("access_log") {
+            None => return Err(Error::Mapping(format!("no [access_log] section: {SAY}"))),
+            Some(toml::Value::Table(log)) => {
+                let none = match log.remove("none") {
+                    None => false,
+                    Some(toml::Value::Boolean(b)) => b,
+                    Some(_) => {
+                        return Err(Error::Mapping("[access_log] none: true or false".into()))
+                    }
+                };
+                match (none, log.contains_key("table")) {
+                    (true, true) => {
+                        return Err(Error::Mapping(
+                            "[access_log] names a table and says none = true: say one of them"
+                                .into(),
+                        ))
+                    }
+                    (true, false) => {
+                        if let Some(k) = log.keys().next() {
+                            return Err(Error::Mapping(format!(
+                                "[access_log] {k}: unknown key beside none = true"
+                            )));
+                        }
+                        raw.remove("access_log");
+                    }
+                    (false, false) => {
+                        return Err(Error::Mapping(format!("[access_log] has no table: {SAY}")))
+                    }
+                    (false, true) => {}
+                }
+            }
+            Some(_) => {
+                return Err(Error::Mapping(format!(
+                    "access_log must be a section: {SAY}"
+                )))
+            }
+        }
+        let m: Mapping = toml::Value::Table(raw)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Mapping(crate::error::toml_error(&e, text)))?;
         m.validate_names()?;
         Ok(m)
     }
@@ -338,7 +383,38 @@ table = "Role"
 tenant_id = "tenantId"
 name = "name"
 permissions = "permissions"
+[access_log]
+none = true
 "#;
+
+    #[test]
+    fn a_mapping_must_say_where_accesses_are_recorded_or_that_there_is_no_log() {
+        let without = PRISMA.replace("[access_log]\nnone = true\n", "");
+        let e = Mapping::from_toml(&without).unwrap_err().to_string();
+        assert!(
+            e.contains("[access_log]") && e.contains("none = true"),
+            "{e}"
+        );
+        let misspelt = PRISMA.replace(
+            "[access_log]\nnone = true",
+            "[access_log]\ntabel = \"AccessLog\"",
+        );
+        assert!(Mapping::from_toml(&misspelt).is_err());
+        let both = PRISMA.replace("none = true", "none = true\ntable = \"AccessLog\"");
+        assert!(Mapping::from_toml(&both)
+            .unwrap_err()
+            .to_string()
+            .contains("one of them"));
+        let named = PRISMA.replace("none = true", "table = \"AccessLog\"");
+        assert_eq!(
+            Mapping::from_toml(&named)
+                .unwrap()
+                .access_log
+                .unwrap()
+                .table,
+            "AccessLog"
+        );
+    }
 
     #[test]
     fn the_documented_prisma_mapping_parses() {

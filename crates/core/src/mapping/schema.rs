@@ -70,6 +70,8 @@ pub struct Schema {
     pub tenants_ts: Option<TsType>,
     pub perm_type: Option<PermType>,
     pub tables: Tables,
+    /// The support-access log the mapping names but that could not be found: every read is refused.
+    pub access_log_unbound: Option<String>,
 }
 
 /// The bound tables, each present only when mapped.
@@ -99,11 +101,18 @@ impl Schema {
             Some(r) => Some(bind_table(conn, "roles", &r.table).await?),
             None => None,
         };
-        // An access log that is mapped but missing is not an error here: the isolation check reports it, and
-        // recording refuses with a clear message. Only a present one is bound.
-        let access_log = match &m.access_log {
-            Some(l) => bind_table(conn, "access_log", &l.table).await.ok(),
-            None => None,
+        // An access log that is mapped but cannot be bound (misspelled, dropped, not visible to this login) is
+        // not an error here, so the isolation check can still run and report it; the door refuses every read
+        // while it is so (`access_log_unbound`), because nothing may be read unrecorded.
+        let (access_log, access_log_unbound) = match &m.access_log {
+            Some(l) => match bind_table(conn, "access_log", &l.table).await {
+                Ok(t) => (Some(t), None),
+                Err(e) => {
+                    tracing::warn!(table = %l.table, error = %e, "the mapped support-access log cannot be bound");
+                    (None, Some(l.table.clone()))
+                }
+            },
+            None => (None, None),
         };
 
         let t = &m.tenants;
@@ -208,6 +217,7 @@ impl Schema {
                 roles,
                 access_log,
             },
+            access_log_unbound,
             mapping,
         })
     }

@@ -344,6 +344,7 @@ async fn write_config(dir: &Path, route: &SshRoute, timeout: Duration) -> Result
          \x20 StrictHostKeyChecking accept-new\n\
          \x20 UserKnownHostsFile {accepted} {user_files}\n\
          \x20 UpdateHostKeys no\n\
+         \x20 Ciphers ^aes128-gcm@openssh.com,aes256-gcm@openssh.com\n\
          \x20 ConnectTimeout {secs}\n\
          \x20 ServerAliveInterval 10\n\
          \x20 ServerAliveCountMax 3\n\
