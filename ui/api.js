@@ -297,6 +297,10 @@ export const ErrorKind = Object.freeze({
   PermissionDenied: "permission_denied",
   Mapping: "mapping",
   Cancelled: "cancelled",
+  /** The server cancelled the work at someone else's request (an administrator's pg_cancel_backend). */
+  ServerCancelled: "server_cancelled",
+  /** An export ran longer than the profile's export time limit. */
+  ExportTimeout: "export_timeout",
   FileExists: "file_exists",
   Io: "io",
   Database: "database",

@@ -87,6 +87,15 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// The server cancelled a statement at a request that was not this program's (an administrator's
+    /// `pg_cancel_backend`): not the user's cancel, not a timeout.
+    #[error("the server cancelled the work at someone else's request (an administrator's pg_cancel_backend, or a tool watching long queries); nothing was kept")]
+    ServerCancelled,
+
+    /// An export ran longer than its own time limit and the server stopped it.
+    #[error("the export ran longer than its time limit ({0} min, the profile's export_timeout_minutes) and the server stopped it; no file was written")]
+    ExportTimeout(u64),
+
     /// The output file exists and overwriting was not asked for.
     #[error("{} exists; choose another name or allow overwriting", .0.display())]
     FileExists(PathBuf),
@@ -128,6 +137,8 @@ pub const KINDS: &[&str] = &[
     "keyring_not_persistent",
     "keyring",
     "cancelled",
+    "server_cancelled",
+    "export_timeout",
     "file_exists",
     "io",
     "cluster",
@@ -173,6 +184,8 @@ impl Error {
             Error::UnknownProfile(_) => "unknown_profile",
             Error::Keyring(e) => e.kind(),
             Error::Cancelled => "cancelled",
+            Error::ServerCancelled => "server_cancelled",
+            Error::ExportTimeout(_) => "export_timeout",
             Error::FileExists(_) => "file_exists",
             Error::Io { .. } => "io",
             Error::Cluster(_) => "cluster",
@@ -303,8 +316,10 @@ impl From<sqlx::Error> for Error {
                 match code.as_str() {
                     // read_only_sql_transaction
                     "25006" => Error::ReadOnly,
-                    // query_canceled (statement_timeout)
-                    "57014" => Error::QueryTimeout,
+                    // query_canceled: by the statement timeout, or at a request (pg_cancel_backend: the
+                    // console's own cancel is told apart where it is sent).
+                    "57014" if db.message().contains("statement timeout") => Error::QueryTimeout,
+                    "57014" => Error::ServerCancelled,
                     // insufficient_privilege
                     "42501" => Error::PermissionDenied(
                         "read or write one of the objects this needs (check its GRANTs)".into(),
@@ -414,6 +429,8 @@ mod tests {
             Error::Keyring(SecretError::NotPersistent),
             Error::Keyring(SecretError::Other),
             Error::Cancelled,
+            Error::ServerCancelled,
+            Error::ExportTimeout(60),
             Error::FileExists(PathBuf::from("x")),
             Error::io("x", "x", io()),
             Error::Cluster("x".into()),

@@ -55,6 +55,9 @@ pub struct Profile {
     pub access_grant_minutes: u32,
     #[serde(default = "default_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// The time limit of an export, in minutes (0: none).
+    #[serde(default = "default_export_minutes")]
+    pub export_timeout_minutes: u64,
     /// Where this profile's access records are written: the id (or name) of another profile, the primary,
     /// when this one reads from a hot standby, where nothing can be written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,6 +102,10 @@ fn default_timeout_ms() -> u64 {
     30_000
 }
 
+fn default_export_minutes() -> u64 {
+    60
+}
+
 impl Profile {
     /// A new profile with a fresh id and the defaults.
     pub fn new(name: &str, host: &str, port: u16, database: &str, user: &str) -> Self {
@@ -116,6 +123,7 @@ impl Profile {
             access_reason: ReasonPolicy::default(),
             access_grant_minutes: default_grant_minutes(),
             statement_timeout_ms: default_timeout_ms(),
+            export_timeout_minutes: default_export_minutes(),
             record_to: None,
             pooled: false,
             accepted_findings: Vec::new(),
@@ -283,7 +291,7 @@ impl Profile {
     /// stored profile's other fields (including those of newer versions) are kept. Only the profile's own
     /// fields are taken from the form.
     pub fn from_input(input: serde_json::Value, store: &ProfileStore) -> Result<Profile> {
-        const EDITABLE: [&str; 20] = [
+        const EDITABLE: [&str; 21] = [
             "name",
             "host",
             "port",
@@ -304,6 +312,7 @@ impl Profile {
             "ssh_config",
             "ssh_host_keys",
             "password_command",
+            "export_timeout_minutes",
         ];
         let serde_json::Value::Object(form) = input else {
             return Err(Error::InvalidInput(
@@ -407,6 +416,7 @@ impl Profile {
     pub fn db_options(&self, allow_bypass: bool) -> DbOptions {
         DbOptions {
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            export_timeout: Duration::from_secs(self.export_timeout_minutes.min(7 * 24 * 60) * 60),
             allow_bypass,
             pooled: self.pooled,
             ..DbOptions::default()

@@ -981,3 +981,74 @@ async fn a_cancelled_parallel_export_leaves_no_file_and_no_spool() {
         "no file, no partial, no spool"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrators_cancel_and_the_exports_time_limit_are_not_the_users_cancel() {
+    let BigGlobex {
+        t,
+        db,
+        globex,
+        path,
+        _dir: dir,
+        rows: _,
+    } = big_globex().await;
+    // Someone else cancels the COPY on the server (pg_cancel_backend) while it runs.
+    let admin = t.admin.clone();
+    let watcher = tokio::spawn(async move {
+        for _ in 0..400 {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY%'",
+            )
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+            if n > 0 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        false
+    });
+    let err = export_to_path(
+        &tenant_console_dev::testing::door(&db),
+        &globex.id,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(watcher.await.unwrap(), "the COPY was seen and cancelled");
+    assert_eq!(err.kind(), "server_cancelled", "{err}");
+    assert!(err.to_string().contains("pg_cancel_backend"), "{err}");
+    assert!(!path.exists());
+
+    // The export's own time limit (not the browse timeout): a limit of 1 ms stops the COPY, said as such.
+    let tight = tenant_console_core::Db::from_pool(
+        t.reader_pool(4).await,
+        tenant_console_core::Mapping::reference(),
+        tenant_console_core::DbOptions {
+            export_timeout: std::time::Duration::from_millis(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let err = export_to_path(
+        &tenant_console_dev::testing::door(&tight),
+        &globex.id,
+        &ExportOptions::default(),
+        None,
+        &path,
+        &no_cancel(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "export_timeout", "{err}");
+    assert!(!path.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

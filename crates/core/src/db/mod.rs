@@ -492,6 +492,8 @@ impl LoginInfo {
 pub struct DbOptions {
     /// Statement timeout inside tenant scopes.
     pub statement_timeout: Duration,
+    /// The time limit of an export's statements (zero: none).
+    pub export_timeout: Duration,
     /// Pool size.
     pub max_connections: u32,
     /// Read as tenants even though the login bypasses RLS (isolation then rests on the console's predicates).
@@ -506,6 +508,7 @@ impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
             statement_timeout: Duration::from_secs(30),
+            export_timeout: Duration::from_secs(60 * 60),
             max_connections: 8,
             allow_bypass: false,
             pooled: false,

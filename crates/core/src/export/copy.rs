@@ -208,6 +208,7 @@ pub(super) async fn run(
         setter = setter.bind(v.clone());
     }
     setter.execute(scope.conn()).await?;
+    export_time_limit(db, &mut scope).await?;
 
     let rows = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
@@ -271,7 +272,7 @@ pub(super) async fn run(
         };
         match opened {
             Err(_) if cancel.load(Ordering::Relaxed) => Err(Error::Cancelled),
-            Err(e) => Err(copy_error(e)),
+            Err(e) => Err(copy_error(e, db.options().export_timeout)),
             // Cancelled while opening: the server's query is already stopped.
             Ok((mut stream, true)) => {
                 drain(&mut stream).await;
@@ -279,7 +280,7 @@ pub(super) async fn run(
             }
             Ok((mut stream, false)) => {
                 let outcome = {
-                    let pumping = pump(&mut stream, tx, cancel);
+                    let pumping = pump(&mut stream, tx, cancel, db.options().export_timeout);
                     tokio::pin!(pumping);
                     loop {
                         tokio::select! {
@@ -488,6 +489,7 @@ async fn run_parallel(
             .await?;
         pids.push(pid);
         read_range_by_index(scope).await?;
+        export_time_limit(db, scope).await?;
         let q = copy_sql(db, tenant, &opts.filter, slice);
         let setter_sql = q.setter();
         let mut setter = crate::sql::query(&setter_sql);
@@ -509,8 +511,13 @@ async fn run_parallel(
         {
             let pumps = scopes.iter_mut().zip(&statements).zip(senders).map(
                 |((scope, q), tx)| async move {
-                    let mut stream = scope.conn().copy_out_raw(&q.sql).await?;
-                    pump(&mut stream, tx, cancel).await
+                    let limit = db.options().export_timeout;
+                    let mut stream = scope
+                        .conn()
+                        .copy_out_raw(&q.sql)
+                        .await
+                        .map_err(|e| copy_error(e, limit))?;
+                    pump(&mut stream, tx, cancel, limit).await
                 },
             );
             let all = futures::future::try_join_all(pumps);
@@ -605,6 +612,7 @@ async fn pump<S, B>(
     stream: &mut S,
     tx: tokio::sync::mpsc::Sender<Vec<u8>>,
     cancel: &CancelFlag,
+    limit: std::time::Duration,
 ) -> Result<()>
 where
     S: futures::Stream<Item = sqlx::Result<B>> + Unpin,
@@ -626,7 +634,7 @@ where
                         pending = Some(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_BYTES)));
                     }
                 }
-                Some(Err(e)) => return Err(copy_error(e)),
+                Some(Err(e)) => return Err(copy_error(e, limit)),
                 None => {
                     ended = true;
                     if !batch.is_empty() {
@@ -700,9 +708,21 @@ async fn foreign_rows(db: &Db, scope: &mut TenantScope) -> Result<i64> {
         .await?)
 }
 
-pub(super) fn copy_error(e: sqlx::Error) -> Error {
+/// An export's statements run under the export's own time limit (the profile's `export_timeout_minutes`),
+/// not the browse timeout, which is sized for a page: a million rows take longer than a page may. 0: none.
+async fn export_time_limit(db: &Db, scope: &mut TenantScope) -> Result<()> {
+    crate::sql::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(format!("{}ms", db.options().export_timeout.as_millis()))
+        .execute(scope.conn())
+        .await?;
+    Ok(())
+}
+
+/// A failure of the COPY stream in words. The console's own cancel never gets here (the cancel flag is
+/// checked first): a statement timeout is the export's time limit, any other cancel someone else's.
+pub(super) fn copy_error(e: sqlx::Error, limit: std::time::Duration) -> Error {
     match Error::from(e) {
-        Error::QueryTimeout => Error::Cancelled,
+        Error::QueryTimeout => Error::ExportTimeout(limit.as_secs() / 60),
         Error::ConnectionLost(why) => Error::ConnectionLost(format!(
             "{why}; the export was stopped and no file was written"
         )),

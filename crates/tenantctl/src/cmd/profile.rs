@@ -59,6 +59,9 @@ pub struct Fields {
     /// Statement timeout inside tenant scopes, in milliseconds.
     #[arg(long, help_heading = "Reading")]
     pub statement_timeout_ms: Option<u64>,
+    /// The time limit of an export, in minutes (0: none; default 60).
+    #[arg(long, help_heading = "Reading")]
+    pub export_timeout_minutes: Option<u64>,
     /// Under --access-reason required: how long a reason given when opening a tenant lasts (1-1440 minutes).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1440), help_heading = "Reading")]
     pub access_grant_minutes: Option<u32>,
@@ -149,6 +152,9 @@ fn apply(g: &Global, store: &ProfileStore, p: &mut Profile, f: Fields) -> Result
     }
     if let Some(t) = f.statement_timeout_ms {
         p.statement_timeout_ms = t;
+    }
+    if let Some(m) = f.export_timeout_minutes {
+        p.export_timeout_minutes = m;
     }
     if let Some(pooled) = f.pooled {
         p.pooled = pooled;
