@@ -11,7 +11,7 @@ import re
 import sys
 
 CORE_FLOORS = [
-    ("identifiers, SQL building and diagnosis", ["sql", "doctor"]),
+    ("identifiers, SQL building and diagnosis; the process kept out of dumps", ["sql", "doctor", "harden"]),
     ("errors", ["error"]),
     ("mapping, cursors, secrets, the signing key; the way in (SSH, tokens, libpq files)",
      ["mapping", "cursor", "secret", "signing", "reach"]),

@@ -32,6 +32,8 @@ pub fn setup<R: tauri::Runtime>(
 /// Runs the app.
 pub fn run() {
     started();
+    // Before any secret is read: no core file may hold one.
+    tenant_console_core::harden::no_core_dumps();
     let _log = state::init_logging();
     let state = match state::AppState::from_environment() {
         Ok(s) => s,

@@ -13,7 +13,7 @@
 //! - [`doctor`]: why a connection failed, and what to try.
 //! - [`reach`]: the way to the database: SSH tunnels through bastions, password commands (tokens), libpq's
 //!   service and password files.
-//! - [`secret`]: passwords in the OS keyring, and nowhere else.
+//! - [`secret`]: passwords in the OS keyring, and nowhere else; [`harden`]: no core dumps to hold them.
 //! - [`error`]: the core's error, with stable kinds.
 //!
 //! The core never imports Tauri: it takes plain values (a pool, a profile), so tests and the CLI use it
@@ -27,6 +27,7 @@ pub mod doctor;
 pub mod error;
 pub mod export;
 pub mod glance;
+pub mod harden;
 pub mod isolation;
 pub mod mapping;
 pub mod members;

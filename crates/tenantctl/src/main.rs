@@ -60,6 +60,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any secret is read: no core file may hold one.
+    tenant_console_core::harden::no_core_dumps();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -468,3 +468,55 @@ async fn a_stored_password_never_reaches_a_server_it_was_not_given_for() {
     );
     cli.run(&["profile", "remove", "prod"]);
 }
+
+#[test]
+fn tenantctl_turns_core_dumps_off_before_it_reads_a_password() {
+    use std::os::unix::process::CommandExt;
+    let cli = Cli::new();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+    cmd.args([
+        "profile",
+        "add",
+        "x",
+        "--url",
+        "postgres://u@127.0.0.1:9/d",
+        "--password-stdin",
+    ])
+    .env("TENANT_CONSOLE_CONFIG_DIR", cli.dirs.path().join("config"))
+    .env("TENANT_CONSOLE_DATA_DIR", cli.dirs.path().join("data"))
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    // Started as with `ulimit -c unlimited`.
+    // SAFETY: setrlimit in the child before exec, on its own limits.
+    unsafe {
+        cmd.pre_exec(|| {
+            let all = libc::rlimit {
+                rlim_cur: libc::RLIM_INFINITY,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &all);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    // It waits for the password on standard input: look at it then.
+    let limits = format!("/proc/{}/limits", child.id());
+    let mut line = String::new();
+    for _ in 0..200 {
+        line = std::fs::read_to_string(&limits)
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap_or_default()
+            .to_owned();
+        if line.split_whitespace().nth(4) == Some("0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{line}");
+}
