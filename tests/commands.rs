@@ -557,8 +557,15 @@ async fn a_path_from_the_page_is_never_written() {
     let key =
         tenant_console_core::signing::PublicKey::parse(summary["public_key"].as_str().unwrap())
             .unwrap();
-    let v =
-        tenant_console_core::export::verify(&app.saves.join("bashrc"), None, Some(&key)).unwrap();
+    let v = tenant_console_core::export::verify(
+        &app.saves.join("bashrc"),
+        None,
+        &[tenant_console_core::export::TrustedKey::new(
+            key,
+            "the key given",
+        )],
+    )
+    .unwrap();
     assert!(v.ok, "{:?}", v.problems);
     // Each token is good for one export.
     assert_eq!(

@@ -266,7 +266,9 @@
  * @property {number | null} rows_counted
  * @property {string} sha256
  * @property {string | null} signed_by      the fingerprint of the key that signed it
- * @property {boolean} key_trusted          signed by the key it was checked against
+ * @property {boolean} key_trusted          signed by a key this machine trusts
+ * @property {string | null} [trusted_as]   which: "this machine's key", "the key given", a trusted key's name
+ * @property {boolean} [unknown_key]        validly signed, but by a key no one here trusts
  * @property {string | null} checked_against the key it was checked against (pasted, or this machine's)
  * @property {string} file_token            names the file to verify it again (with a recount)
  * @property {Recount | null} recount

@@ -21,7 +21,10 @@ import { askReason } from "../prompts.js";
 export function describeVerification(r) {
   const recountOff = r.recount != null && r.recount.difference !== 0;
   const ok = r.ok && !recountOff;
-  const headline = !r.ok
+  const onlyUnknownKey = !r.ok && r.unknown_key === true && r.problems.length === 1;
+  const headline = onlyUnknownKey
+    ? "Unaltered, but signed by a key you do not trust: it may be anyone's"
+    : !r.ok
     ? "Does not match its manifest"
     : recountOff
       ? "Unaltered, but the database now holds a different number of events in that range"
@@ -37,7 +40,7 @@ export function describeVerification(r) {
   if (r.signed_by) {
     lines.push(
       r.key_trusted
-        ? `Signed by ${r.signed_by}, the key it was checked against`
+        ? `Signed by ${r.signed_by}, ${r.trusted_as ?? "the key it was checked against"}`
         : r.checked_against
           ? `Signed by ${r.signed_by}, not by the key it was checked against`
           : `Signed by ${r.signed_by}; no key was named to check it against: paste the auditor's copy of the public key`,

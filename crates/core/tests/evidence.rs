@@ -12,7 +12,7 @@ use std::sync::Arc;
 use common::TestDb;
 use secrecy::ExposeSecret;
 use tenant_console_core::export::{
-    export_to_path, manifest_path, verify, ExportOptions, Manifest, MANIFEST_FORMAT,
+    export_to_path, manifest_path, verify, ExportOptions, Manifest, TrustedKey, MANIFEST_FORMAT,
 };
 use tenant_console_core::secret::{MemoryStore, Secrets};
 use tenant_console_core::signing::{SigningIdentity, KEY_ACCOUNT};
@@ -59,7 +59,12 @@ async fn export(
 }
 
 fn problems(file: &Path, manifest: Option<&Path>, key: &SigningIdentity) -> Vec<String> {
-    let v = verify(file, manifest, Some(&key.public_key())).unwrap();
+    let v = verify(
+        file,
+        manifest,
+        &[TrustedKey::new(key.public_key(), "the key given")],
+    )
+    .unwrap();
     assert_eq!(v.ok, v.problems.is_empty());
     v.problems
 }
@@ -75,7 +80,12 @@ async fn a_signed_export_verifies_and_every_kind_of_tampering_is_named() {
     let file = export(&t, "acme", dir.path(), Some(key.clone())).await;
 
     // Untouched: verifies, with the rows and the tenant the manifest names.
-    let v = verify(&file, None, Some(&key.public_key())).unwrap();
+    let v = verify(
+        &file,
+        None,
+        &[TrustedKey::new(key.public_key(), "the key given")],
+    )
+    .unwrap();
     assert!(v.ok, "{:?}", v.problems);
     assert!(v.key_trusted);
     let m: Manifest =
@@ -178,7 +188,7 @@ async fn a_signed_export_verifies_and_every_kind_of_tampering_is_named() {
     // Not a manifest at all: a clear error, not a panic.
     let junk = copy("junk.manifest.json", b"{\"format\": 3");
     assert_eq!(
-        verify(&file, Some(&junk), None).unwrap_err().kind(),
+        verify(&file, Some(&junk), &[]).unwrap_err().kind(),
         "invalid_input"
     );
 
@@ -224,7 +234,12 @@ async fn jsonl_and_gzip_follow_the_file_name_round_trip_the_data_and_verify() {
         )
         .await
         .unwrap();
-        let v = verify(&path, None, Some(&key.public_key())).unwrap();
+        let v = verify(
+            &path,
+            None,
+            &[TrustedKey::new(key.public_key(), "the key given")],
+        )
+        .unwrap();
         assert!(v.ok, "{name}: {:?}", v.problems);
         paths.push(path);
     }
@@ -290,7 +305,7 @@ async fn jsonl_and_gzip_follow_the_file_name_round_trip_the_data_and_verify() {
     let v = verify(
         &broken,
         Some(&manifest_path(&paths[3])),
-        Some(&key.public_key()),
+        &[TrustedKey::new(key.public_key(), "the key given")],
     )
     .unwrap();
     assert!(!v.ok);
@@ -299,4 +314,149 @@ async fn jsonl_and_gzip_follow_the_file_name_round_trip_the_data_and_verify() {
         "{:?}",
         v.problems
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_format_compression_and_column_choice_an_export_writes_verifies() {
+    use tenant_console_core::export::Column;
+    let t = TestDb::demo().await;
+    let key = Arc::new(
+        SigningIdentity::load_or_create(&Secrets::new(MemoryStore::default()))
+            .await
+            .unwrap(),
+    );
+    let trusted = [TrustedKey::new(key.public_key(), "the key given")];
+    let db = t.reader().await;
+    let dir = tempfile::tempdir().unwrap();
+    let choices: Vec<Vec<Column>> = vec![
+        Column::ALL.to_vec(),
+        vec![Column::OccurredAt, Column::Action, Column::Metadata],
+        vec![Column::Id],
+        vec![Column::Metadata],
+        vec![Column::ActorEmail, Column::Ip],
+    ];
+    for (i, columns) in choices.iter().enumerate() {
+        for name in ["a.csv", "a.jsonl", "a.csv.gz", "a.jsonl.gz"] {
+            for bom in [false, true] {
+                let path = dir.path().join(format!("{i}-{bom}-{name}"));
+                export_to_path(
+                    &common::door(&db),
+                    "globex",
+                    &ExportOptions {
+                        signer: Some(key.clone()),
+                        columns: columns.clone(),
+                        bom,
+                        ..Default::default()
+                    },
+                    None,
+                    &path,
+                    &Arc::new(AtomicBool::new(false)),
+                    |_| {},
+                )
+                .await
+                .unwrap();
+                let v = verify(&path, None, &trusted).unwrap();
+                assert!(v.ok, "{columns:?} {name} bom={bom}: {:?}", v.problems);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manifest_is_trusted_only_for_a_trusted_key_and_only_as_it_was_signed() {
+    let t = TestDb::demo().await;
+    let mine = Arc::new(
+        SigningIdentity::load_or_create(&Secrets::new(MemoryStore::default()))
+            .await
+            .unwrap(),
+    );
+    let insider = SigningIdentity::load_or_create(&Secrets::new(MemoryStore::default()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = t.reader().await;
+    let path = dir.path().join("acme.csv");
+    export_to_path(
+        &common::door(&db),
+        "acme",
+        &ExportOptions {
+            signer: Some(mine.clone()),
+            ..Default::default()
+        },
+        None,
+        &path,
+        &Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let manifest = manifest_path(&path);
+    let trusted = [TrustedKey::new(mine.public_key(), "this machine's key")];
+    let v = verify(&path, None, &trusted).unwrap();
+    assert!(v.ok && v.key_trusted, "{:?}", v.problems);
+    assert_eq!(v.trusted_as.as_deref(), Some("this machine's key"));
+
+    // No key to trust it against (a machine with no key of its own, a locked keyring): not ok, and said so.
+    let v = verify(&path, None, &[]).unwrap();
+    assert!(!v.ok && v.unknown_key && !v.key_trusted);
+    assert!(v.problems[0].contains("unknown key"), "{:?}", v.problems);
+
+    // Edited and re-signed by an insider's key: valid signature, unknown key.
+    let original = std::fs::read(&manifest).unwrap();
+    let mut m: Manifest = serde_json::from_slice(&original).unwrap();
+    m.tenant.name = "Acme (renamed)".into();
+    m.sign(&insider);
+    std::fs::write(&manifest, m.to_pretty()).unwrap();
+    let v = verify(&path, None, &trusted).unwrap();
+    assert!(!v.ok && v.unknown_key, "{:?}", v.problems);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&insider.public_key().fingerprint())),
+        "{:?}",
+        v.problems
+    );
+
+    // Fields added to a genuine manifest, at the top and inside: named, and the signature no longer holds.
+    for (at, field) in [("", "auditor_note"), ("tenant", "former_name")] {
+        let mut raw: serde_json::Value = serde_json::from_slice(&original).unwrap();
+        let target = if at.is_empty() {
+            &mut raw
+        } else {
+            &mut raw[at]
+        };
+        target[field] = serde_json::json!("added later");
+        std::fs::write(&manifest, serde_json::to_vec_pretty(&raw).unwrap()).unwrap();
+        let v = verify(&path, None, &trusted).unwrap();
+        assert!(!v.ok, "{field}");
+        assert!(
+            v.problems.iter().any(|p| p.contains(field)),
+            "{field}: {:?}",
+            v.problems
+        );
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| p.contains("signature does not match")),
+            "{field}: {:?}",
+            v.problems
+        );
+    }
+
+    // A false key fingerprint beside a genuine key and signature.
+    let mut raw: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    raw["signature"]["key_fingerprint"] =
+        serde_json::json!("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    std::fs::write(&manifest, serde_json::to_vec_pretty(&raw).unwrap()).unwrap();
+    let v = verify(&path, None, &trusted).unwrap();
+    assert!(!v.ok);
+    assert!(
+        v.problems.iter().any(|p| p.contains("key fingerprint")),
+        "{:?}",
+        v.problems
+    );
+
+    // The genuine bytes again: fine.
+    std::fs::write(&manifest, &original).unwrap();
+    assert!(verify(&path, None, &trusted).unwrap().ok);
 }

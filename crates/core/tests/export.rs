@@ -861,7 +861,7 @@ async fn a_parallel_export_is_byte_identical_to_a_sequential_one_of_the_same_sna
             .await
             .unwrap();
             assert!(summary.rows > 60_000);
-            let v = tenant_console_core::export::verify(&path, None, None).unwrap();
+            let v = tenant_console_core::export::verify(&path, None, &[]).unwrap();
             assert!(
                 v.problems.iter().all(|p| p.contains("not signed")),
                 "{jobs} {name}: {:?}",

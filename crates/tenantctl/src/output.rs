@@ -21,6 +21,8 @@ pub enum Format {
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_ISOLATION: u8 = 3;
+/// `verify`: the file is intact and validly signed, but by a key that is not trusted.
+pub const EXIT_UNKNOWN_KEY: u8 = 4;
 
 /// Why a command failed, with its exit code.
 #[derive(Debug)]

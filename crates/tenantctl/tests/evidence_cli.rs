@@ -65,6 +65,37 @@ async fn an_auditor_verifies_an_export_with_one_command_and_a_changed_byte_fails
     assert_eq!(ok.json()["ok"], true);
     assert_eq!(ok.json()["key_trusted"], true);
 
+    // A machine with no key of its own (no keyring) and no key given: the signature is valid, but whose? Not
+    // ok, said plainly, with its own exit code and field; trusting the exporter's key by name settles it.
+    let without_keyring = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+            .args(args)
+            .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+            .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .output()
+            .unwrap();
+        common::Run::from(out)
+    };
+    let unknown = without_keyring(&["--format", "json", "verify", file_s]);
+    assert_eq!(unknown.code, 4, "{unknown:?}");
+    assert_eq!(unknown.json()["ok"], false);
+    assert_eq!(unknown.json()["unknown_key"], true);
+    assert!(unknown.stderr.contains("unknown key"), "{}", unknown.stderr);
+    let trusted = without_keyring(&[
+        "--format",
+        "json",
+        "signing-key",
+        "trust",
+        &public,
+        "--name",
+        "export-server",
+    ]);
+    assert_eq!(trusted.code, 0, "{trusted:?}");
+    let known = without_keyring(&["--format", "json", "verify", file_s]);
+    assert_eq!(known.code, 0, "{known:?}");
+    assert_eq!(known.json()["trusted_as"], "trusted key \"export-server\"");
+
     // One byte changed: exit 1, and the reason.
     let mut bytes = std::fs::read(&file).unwrap();
     let last = bytes.len() - 3;

@@ -280,19 +280,8 @@ pub async fn verify_file<R: tauri::Runtime>(
     recount_on: Option<String>,
     reason: Option<AccessReason>,
 ) -> CmdResult<Option<VerifyReport>> {
-    let trusted = match public_key
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-    {
-        Some(text) => Some(tenant_console_core::signing::PublicKey::parse(text)?),
-        None => match state.secrets() {
-            Ok(secrets) => {
-                tenant_console_core::signing::SigningIdentity::own_public_key(secrets).await
-            }
-            Err(_) => None,
-        },
-    };
+    // Which keys are trusted is the core's rule, the same as tenantctl's.
+    let trusted = export::trusted_keys(public_key.as_deref(), state.secrets().ok()).await?;
     let path = match (export_id, file_token) {
         (Some(id), _) => state
             .finished(&id)
@@ -325,10 +314,16 @@ pub async fn verify_file<R: tauri::Runtime>(
             }
         }
     };
-    let checked_against = trusted.as_ref().map(|k| k.to_text());
+    let checked_against = (!trusted.is_empty()).then(|| {
+        trusted
+            .iter()
+            .map(|k| k.key.to_text())
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
     let verification = {
         let path = path.clone();
-        tokio::task::spawn_blocking(move || export::verify(&path, None, trusted.as_ref()))
+        tokio::task::spawn_blocking(move || export::verify(&path, None, &trusted))
             .await
             .map_err(|_| IpcError::new("io", "the verification stopped unexpectedly"))??
     };

@@ -213,22 +213,182 @@ pub struct Verification {
     pub sha256: String,
     /// The fingerprint of the key that signed the manifest.
     pub signed_by: Option<String>,
-    /// Whether that key is the one the verifier trusts (given with --public-key, or this machine's own).
+    /// Whether that key is one the verifier trusts (given with --public-key, this machine's own, or listed in
+    /// the trusted keys).
     pub key_trusted: bool,
+    /// Which trusted key it was: `this machine's key`, `the key given`, or a trusted key's name.
+    pub trusted_as: Option<String>,
+    /// Validly signed, but by a key the verifier does not trust: the file may be anyone's.
+    pub unknown_key: bool,
 }
 
-/// Checks `file` against its manifest (`manifest`, else `FILE.manifest.json`). `trusted` is the public key the
-/// verifier was given; without one the manifest's own key is used and `key_trusted` is false.
+/// A public key a verifier trusts, and why.
+#[derive(Clone, Debug)]
+pub struct TrustedKey {
+    pub key: PublicKey,
+    /// Where the trust comes from, in words (`this machine's key`, `the key given`, a trusted key's name).
+    pub source: String,
+}
+
+impl TrustedKey {
+    pub fn new(key: PublicKey, source: &str) -> Self {
+        TrustedKey {
+            key,
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// The trusted keys file: `trusted_keys.toml` in the configuration directory, `[[key]]` tables with `name` and
+/// `public_key` (`ed25519:…`). The keys of the export servers and colleagues whose manifests you accept.
+pub fn trusted_keys_file() -> Result<PathBuf> {
+    Ok(crate::profile::config_dir()?.join("trusted_keys.toml"))
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TrustedKeysFile {
+    #[serde(default)]
+    key: Vec<TrustedKeyEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustedKeyEntry {
+    name: String,
+    public_key: String,
+}
+
+/// The keys listed in the trusted keys file (none when there is no file).
+pub fn load_trusted_keys() -> Result<Vec<TrustedKey>> {
+    let path = trusted_keys_file()?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("reading", &path, e)),
+    };
+    let file: TrustedKeysFile = toml::from_str(&text).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{} is not a trusted keys file ({})",
+            path.display(),
+            crate::error::toml_error(&e, &text)
+        ))
+    })?;
+    file.key
+        .into_iter()
+        .map(|k| {
+            Ok(TrustedKey {
+                key: PublicKey::parse(&k.public_key).map_err(|_| {
+                    Error::InvalidInput(format!(
+                        "{}: the key {:?} is not an ed25519:… public key",
+                        path.display(),
+                        k.name
+                    ))
+                })?,
+                source: format!("trusted key {:?}", k.name),
+            })
+        })
+        .collect()
+}
+
+/// The keys a verification trusts, decided once for the app and tenantctl: the key given (`--public-key`, the
+/// dialog's field), and then only it; otherwise this machine's own signing key (when the keyring has one) and
+/// the keys of the trusted keys file.
+pub async fn trusted_keys(
+    given: Option<&str>,
+    secrets: Option<&crate::secret::Secrets>,
+) -> Result<Vec<TrustedKey>> {
+    if let Some(text) = given.map(str::trim).filter(|k| !k.is_empty()) {
+        return Ok(vec![TrustedKey::new(
+            PublicKey::parse(text)?,
+            "the key given",
+        )]);
+    }
+    let mut keys = Vec::new();
+    if let Some(s) = secrets {
+        if let Some(own) = SigningIdentity::own_public_key(s).await {
+            keys.push(TrustedKey::new(own, "this machine's key"));
+        }
+    }
+    keys.extend(load_trusted_keys()?);
+    Ok(keys)
+}
+
+/// Adds a key to the trusted keys file (replacing one of the same name).
+pub fn trust_key(name: &str, key: &PublicKey) -> Result<PathBuf> {
+    let path = trusted_keys_file()?;
+    let mut file: TrustedKeysFile = match std::fs::read_to_string(&path) {
+        Ok(t) => toml::from_str(&t).map_err(|e| {
+            Error::InvalidInput(format!(
+                "{} is not a trusted keys file ({})",
+                path.display(),
+                crate::error::toml_error(&e, &t)
+            ))
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => TrustedKeysFile::default(),
+        Err(e) => return Err(Error::io("reading", &path, e)),
+    };
+    file.key.retain(|k| k.name != name);
+    file.key.push(TrustedKeyEntry {
+        name: name.to_owned(),
+        public_key: key.to_text(),
+    });
+    let text = toml::to_string_pretty(&file)
+        .map_err(|e| Error::InvalidInput(format!("cannot write the trusted keys: {e}")))?;
+    crate::profile::atomic_write(&path, text.as_bytes(), 0o644)?;
+    Ok(path)
+}
+
+/// Checks `file` against its manifest (`manifest`, else `FILE.manifest.json`), trusting only the keys in
+/// `trusted`. A manifest validly signed by any other key is not ok: it says `unknown_key` and names the key.
+///
+/// The signature is checked over the manifest's own bytes as read (canonical JSON of every field in the file
+/// but `signature`), never over a re-serialised struct: a field added anywhere (an `auditor_note`, a
+/// `tenant.former_name`) breaks it, and is also named as a field no manifest has. The `key_fingerprint` the
+/// manifest states must be its key's.
 pub fn verify(
     file: &Path,
     manifest: Option<&Path>,
-    trusted: Option<&PublicKey>,
+    trusted: &[TrustedKey],
 ) -> Result<Verification> {
     let manifest_file = manifest
         .map(Path::to_path_buf)
         .unwrap_or_else(|| manifest_path(file));
     let m = read_manifest(&manifest_file)?;
     let mut problems = Vec::new();
+    let raw: serde_json::Value = {
+        let bytes =
+            std::fs::read(&manifest_file).map_err(|e| Error::io("reading", &manifest_file, e))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|_| Error::InvalidInput(format!("{} is not JSON", manifest_file.display())))?
+    };
+    let mut signed_part = raw.clone();
+    if let serde_json::Value::Object(map) = &mut signed_part {
+        map.remove("signature");
+    }
+    let mut known = serde_json::to_value(&m).expect("a manifest serialises");
+    if let serde_json::Value::Object(map) = &mut known {
+        map.remove("signature");
+    }
+    let mut extra = Vec::new();
+    unknown_fields(&signed_part, &known, "", &mut extra);
+    if let Some(serde_json::Value::Object(sig)) = raw.get("signature") {
+        for k in sig.keys() {
+            if !["algorithm", "public_key", "key_fingerprint", "value"].contains(&k.as_str()) {
+                extra.push(format!("signature.{}", cut(k, 40)));
+            }
+        }
+    }
+    if !extra.is_empty() {
+        problems.push(format!(
+            "the manifest holds fields no export writes ({}): they were added after the export",
+            extra.join(", ")
+        ));
+    }
+    let signed_bytes = {
+        let mut out = String::new();
+        canonical(&signed_part, &mut out);
+        out.into_bytes()
+    };
     if m.format != MANIFEST_FORMAT {
         problems.push(format!(
             "the manifest's format is {:?}, not {MANIFEST_FORMAT:?}",
@@ -236,9 +396,11 @@ pub fn verify(
         ));
     }
 
-    // The signature, over the manifest as it is now.
+    // The signature, over the manifest's bytes as they are now.
     let mut signed_by = None;
     let mut key_trusted = false;
+    let mut trusted_as = None;
+    let mut unknown_key = false;
     match &m.signature {
         None => problems.push("the manifest is not signed".into()),
         Some(sig) => match PublicKey::parse(&sig.public_key) {
@@ -247,18 +409,39 @@ pub fn verify(
             }
             Ok(key) => {
                 signed_by = Some(key.fingerprint());
-                if let Some(t) = trusted {
-                    if *t == key {
+                if sig.key_fingerprint != key.fingerprint() {
+                    problems.push(format!(
+                        "the manifest states the key fingerprint {}, but its key's is {}",
+                        cut(&sig.key_fingerprint, 80),
+                        key.fingerprint()
+                    ));
+                }
+                match trusted.iter().find(|t| t.key == key) {
+                    Some(t) => {
                         key_trusted = true;
-                    } else {
-                        problems.push(format!(
-                            "the manifest was signed with key {}, not with the key given ({})",
-                            key.fingerprint(),
-                            t.fingerprint()
-                        ));
+                        trusted_as = Some(t.source.clone());
+                    }
+                    None => {
+                        unknown_key = true;
+                        problems.push(match trusted {
+                            [] => format!(
+                                "the manifest is signed by an unknown key {}: no key to trust it against (this machine has none; give the exporter's with --public-key, or list it in the trusted keys)",
+                                key.fingerprint()
+                            ),
+                            [only] if only.source == "the key given" => format!(
+                                "the manifest was signed with key {}, not with the key given ({})",
+                                key.fingerprint(),
+                                only.key.fingerprint()
+                            ),
+                            many => format!(
+                                "the manifest is signed by an unknown key {}, not one you trust ({})",
+                                key.fingerprint(),
+                                many.iter().map(|t| t.source.as_str()).collect::<Vec<_>>().join(", ")
+                            ),
+                        });
                     }
                 }
-                if sig.algorithm != "ed25519" || !key.verifies(&m.canonical_bytes(), &sig.value) {
+                if sig.algorithm != "ed25519" || !key.verifies(&signed_bytes, &sig.value) {
                     problems.push(
                         "the signature does not match the manifest: the manifest was changed after it was signed"
                             .into(),
@@ -337,7 +520,31 @@ pub fn verify(
         sha256,
         signed_by,
         key_trusted,
+        trusted_as,
+        unknown_key,
     })
+}
+
+/// Paths of fields in `file` that `known` (the manifest as this version writes it) does not have.
+fn unknown_fields(
+    file: &serde_json::Value,
+    known: &serde_json::Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
+    if let (serde_json::Value::Object(f), serde_json::Value::Object(k)) = (file, known) {
+        for (key, v) in f {
+            let path = if at.is_empty() {
+                cut(key, 40)
+            } else {
+                format!("{at}.{}", cut(key, 40))
+            };
+            match k.get(key) {
+                None => out.push(path),
+                Some(kv) => unknown_fields(v, kv, &path, out),
+            }
+        }
+    }
 }
 
 /// What a recount in the tenant's scope found, against what the manifest says was exported.
@@ -414,7 +621,7 @@ fn count_rows(
     };
     match m.file.file_format.as_str() {
         "csv" => count_csv(&mut reader, m),
-        "jsonl" => count_jsonl(&mut reader),
+        "jsonl" => count_jsonl(&mut reader, m),
         other => Err(format!(
             "the manifest names an unknown file format {:?}",
             cut(other, 20)
@@ -478,7 +685,9 @@ fn count_csv(
 
 fn count_jsonl(
     reader: &mut dyn std::io::BufRead,
+    m: &Manifest,
 ) -> std::result::Result<(u64, Option<String>, Option<String>), String> {
+    let has_id = m.columns.iter().any(|c| c == "id");
     let (mut rows, mut first, mut last) = (0u64, None, None);
     let mut line = Vec::new();
     loop {
@@ -500,12 +709,29 @@ fn count_jsonl(
         let serde_json::Value::Object(map) = v else {
             return Err(format!("line {} is not a JSON object", rows + 1));
         };
-        let id = map.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        if map.len() != m.columns.len() || m.columns.iter().any(|c| !map.contains_key(c)) {
+            return Err(format!(
+                "line {} has the fields ({}), not the manifest's columns ({})",
+                rows + 1,
+                cut(&map.keys().cloned().collect::<Vec<_>>().join(","), 200),
+                m.columns.join(",")
+            ));
+        }
+        // An id is written as the server's text: a string (integer ids too, so none loses precision).
+        let id = map.get("id").map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
         if first.is_none() {
             first = id.clone();
         }
         last = id;
         rows += 1;
+    }
+    if !has_id {
+        // Without an id column the events cannot be named: compare what the manifest says with itself.
+        first = m.first_event.as_ref().map(|e| e.id.clone());
+        last = m.last_event.as_ref().map(|e| e.id.clone());
     }
     Ok((rows, first, last))
 }

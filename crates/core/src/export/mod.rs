@@ -42,7 +42,8 @@ use copy::*;
 use writer::*;
 
 pub use manifest::{
-    manifest_path, read_manifest, recount, verify, EventRef, Manifest, Recount, Verification,
+    load_trusted_keys, manifest_path, read_manifest, recount, trust_key, trusted_keys,
+    trusted_keys_file, verify, EventRef, Manifest, Recount, TrustedKey, Verification,
     MANIFEST_FORMAT,
 };
 pub use writer::neutralise;

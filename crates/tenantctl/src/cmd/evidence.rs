@@ -8,13 +8,21 @@ use tenant_console_core::secret::Secrets;
 use tenant_console_core::signing::{PublicKey, SigningIdentity};
 
 use crate::ctx::Global;
-use crate::output::{print_object, Failure, Format, EXIT_ERROR};
+use crate::output::{print_object, Failure, Format, EXIT_ERROR, EXIT_UNKNOWN_KEY};
 
 #[derive(Subcommand, Debug)]
 pub enum SigningKeyCmd {
     /// Print the public key that signs export manifests, and its fingerprint, to give to auditors (the key is
     /// made on first use and kept in the system keyring only).
     Show,
+    /// Trust another public key for `verify` (an export server's, a colleague's), under a name.
+    Trust {
+        /// The key, ed25519:… as `signing-key show` prints it.
+        key: String,
+        /// What to call it in verifications.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -25,7 +33,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub manifest: Option<PathBuf>,
     /// The public key the manifest must be signed with (ed25519:..., as `signing-key show` prints it). Without
-    /// it, this machine's own key is used when it has one.
+    /// it, this machine's own key and the trusted keys (`signing-key trust`) are trusted; a manifest signed by
+    /// any other key fails with exit code 4.
     #[arg(long, value_name = "KEY")]
     pub public_key: Option<String>,
     /// Also count the manifest's range again in the tenant's scope on this profile's database and report any
@@ -57,18 +66,21 @@ pub async fn signing_key(g: &Global, cmd: SigningKeyCmd) -> Result<(), Failure> 
                 }),
             )
         }
+        SigningKeyCmd::Trust { key, name } => {
+            let key = PublicKey::parse(&key)?;
+            let file = export::trust_key(&name, &key)?;
+            print_object(
+                g.format(),
+                &serde_json::json!({"trusted": name, "fingerprint": key.fingerprint(), "file": file}),
+            )
+        }
     }
 }
 
 pub async fn verify(g: &Global, a: VerifyArgs) -> Result<(), Failure> {
-    let trusted = match &a.public_key {
-        Some(text) => Some(PublicKey::parse(text)?),
-        None => match Secrets::system() {
-            Ok(secrets) => SigningIdentity::own_public_key(&secrets).await,
-            Err(_) => None,
-        },
-    };
-    let report = export::verify(&a.file, a.manifest.as_deref(), trusted.as_ref())?;
+    let trusted =
+        export::trusted_keys(a.public_key.as_deref(), Secrets::system().ok().as_ref()).await?;
+    let report = export::verify(&a.file, a.manifest.as_deref(), &trusted)?;
     let recount = match &a.against {
         None => None,
         Some(profile) => {
@@ -101,14 +113,22 @@ pub async fn verify(g: &Global, a: VerifyArgs) -> Result<(), Failure> {
             )
         });
     }
-    if report.ok && !report.key_trusted {
-        eprintln!(
-            "note: the signature is valid for key {}, which was not named: pass --public-key to check who signed it",
-            report.signed_by.as_deref().unwrap_or("?")
-        );
-    }
     if report.ok {
+        if let Some(t) = &report.trusted_as {
+            eprintln!("tenantctl: signed by {t}");
+        }
         return Ok(());
+    }
+    // The file is intact and validly signed, by a key no one here vouches for: its own exit code.
+    if report.unknown_key && report.problems.len() == 1 {
+        return Err(Failure {
+            result_printed: g.format() == Format::Json,
+            ..Failure::with_exit(
+                "verify_unknown_key",
+                report.problems[0].clone(),
+                EXIT_UNKNOWN_KEY,
+            )
+        });
     }
     Err(Failure {
         result_printed: g.format() == Format::Json,
