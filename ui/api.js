@@ -253,8 +253,12 @@
 /** @typedef {{ columns?: string[], tz?: string, bom: boolean }} ExportOptions */
 /** @typedef {{ public_key: string, fingerprint: string }} SigningKeyInfo */
 /**
+ * The database's own record of a file: the export-complete record with its SHA-256.
+ * @typedef {{ record_id: string, recorded_at: string, db_user: string, rows: number | null }} Witness
+ */
+/**
  * @typedef {{ rows_now: number, rows_in_manifest: number, difference: number, from_utc: string | null,
- *             to_utc: string }} Recount
+ *             to_utc: string, witnessed?: Witness | null }} Recount
  */
 /**
  * @typedef {object} VerifyReport   what `tenantctl verify` prints, for a file chosen in the app

@@ -19,7 +19,7 @@ import { askReason } from "../prompts.js";
  * @returns {{ ok: boolean, headline: string, lines: string[] }}
  */
 export function describeVerification(r) {
-  const recountOff = r.recount != null && r.recount.difference !== 0;
+  const recountOff = r.recount != null && (r.recount.difference !== 0 || r.recount.witnessed === null);
   const ok = r.ok && !recountOff;
   const onlyUnknownKey = !r.ok && r.unknown_key === true && r.problems.length === 1;
   const headline = onlyUnknownKey
@@ -47,6 +47,14 @@ export function describeVerification(r) {
     );
   } else {
     lines.push("Not signed");
+  }
+  if (r.recount && "witnessed" in r.recount) {
+    const w = r.recount.witnessed;
+    lines.push(
+      w
+        ? `✓ The database recorded this very file (SHA-256) at the end of its export: record ${w.record_id}, ${w.recorded_at}, by ${w.db_user}`
+        : "✗ The database holds no record of an export of this file: it is not a file the console exported as it is",
+    );
   }
   if (r.recount) {
     const d = r.recount.difference;

@@ -460,3 +460,71 @@ async fn a_manifest_is_trusted_only_for_a_trusted_key_and_only_as_it_was_signed(
     std::fs::write(&manifest, &original).unwrap();
     assert!(verify(&path, None, &trusted).unwrap().ok);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_witnesses_the_file_it_exported_and_not_one_re_signed_after() {
+    use sha2::Digest;
+    let t = TestDb::demo().await;
+    let key = Arc::new(
+        SigningIdentity::load_or_create(&Secrets::new(MemoryStore::default()))
+            .await
+            .unwrap(),
+    );
+    let trusted = [TrustedKey::new(key.public_key(), "this machine's key")];
+    let db = t.reader().await;
+    let door = common::door(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acme.csv");
+    export_to_path(
+        &door,
+        "acme",
+        &ExportOptions {
+            signer: Some(key.clone()),
+            ..Default::default()
+        },
+        None,
+        &path,
+        &Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let manifest_file = manifest_path(&path);
+    let m = tenant_console_core::export::read_manifest(&manifest_file).unwrap();
+    let r = tenant_console_core::export::recount(&door, &m, None)
+        .await
+        .unwrap();
+    let w = r
+        .witnessed
+        .expect("the database recorded the file's SHA-256");
+    assert_eq!(w.rows, Some(m.rows));
+    assert_eq!(w.db_user, "console_reader");
+
+    // An insider with the key removes the last row and re-signs: the file verifies against the key...
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop();
+    let edited = format!("{}\n", lines.join("\n"));
+    std::fs::write(&path, &edited).unwrap();
+    let mut forged = m.clone();
+    forged.rows -= 1;
+    forged.file.bytes = edited.len() as u64;
+    forged.file.sha256 = sha2::Sha256::digest(edited.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    forged.last_event = None;
+    forged.sign(&key);
+    std::fs::write(&manifest_file, forged.to_pretty()).unwrap();
+    let v = verify(&path, None, &trusted).unwrap();
+    assert!(
+        v.problems.iter().all(|p| p.contains("first or last event")),
+        "{:?}",
+        v.problems
+    );
+    // ... but the database never saw those bytes.
+    let r = tenant_console_core::export::recount(&door, &forged, None)
+        .await
+        .unwrap();
+    assert!(r.witnessed.is_none(), "{:?}", r.witnessed);
+}

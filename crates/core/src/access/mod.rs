@@ -390,6 +390,54 @@ pub struct AccessPage {
     pub next_cursor: Option<String>,
 }
 
+/// What the tenant's access log says about one finished export: the `export-complete` record whose SHA-256
+/// is `sha256`, written by the console at the end of the export with the server's clock.
+#[derive(Clone, Debug, Serialize)]
+pub struct Witness {
+    pub record_id: String,
+    pub recorded_at: DateTime<Utc>,
+    pub db_user: String,
+    pub rows: Option<u64>,
+}
+
+/// Finds, in the tenant's scope, the `export-complete` record of a file with this SHA-256 (none: the database
+/// never saw an export of these bytes).
+pub async fn witness(scope: &mut TenantScope, sha256: &str) -> Result<Option<Witness>> {
+    let s = scope.schema().clone();
+    let Some(log) = &s.tables.access_log else {
+        return Ok(None);
+    };
+    let mut qb = QueryBuilder::<Postgres>::new(format!(
+        "SELECT id::text AS id, created_at, db_user, (details->>'rows')::bigint AS rows FROM {} WHERE ",
+        log.name,
+    ));
+    tenant_eq(
+        &mut qb,
+        &col("tenant_id").to_string(),
+        &scope.tenant().id,
+        s.tenant_id_type,
+    );
+    qb.push(" AND action = 'export-complete' AND details->>'sha256' = ")
+        .push_bind(sha256.to_owned())
+        .push(" ORDER BY created_at DESC, id DESC LIMIT 1");
+    let row = scope
+        .statements()
+        .built(&mut qb)
+        .fetch_optional(scope.conn())
+        .await?;
+    row.map(|r| {
+        Ok(Witness {
+            record_id: r.try_get("id")?,
+            recorded_at: r.try_get("created_at")?,
+            db_user: r.try_get("db_user")?,
+            rows: r
+                .try_get::<Option<i64>, _>("rows")?
+                .map(|n| n.max(0) as u64),
+        })
+    })
+    .transpose()
+}
+
 /// Reads the tenant's support-access history, newest first.
 pub async fn history(
     scope: &mut TenantScope,

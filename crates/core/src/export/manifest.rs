@@ -550,6 +550,9 @@ fn unknown_fields(
 /// What a recount in the tenant's scope found, against what the manifest says was exported.
 #[derive(Clone, Debug, Serialize)]
 pub struct Recount {
+    /// The database's own record of this file (the `export-complete` record with its SHA-256), or none: an
+    /// export the database never witnessed (a file edited and re-signed, or made elsewhere).
+    pub witnessed: Option<crate::access::Witness>,
     /// The events in the manifest's range now, read as the tenant.
     pub rows_now: u64,
     pub rows_in_manifest: u64,
@@ -561,7 +564,8 @@ pub struct Recount {
 }
 
 /// Counts again, through `door` (a read of the tenant's data: the reason policy applies and it is recorded), the
-/// events of the manifest's tenant in its closed range with its filters.
+/// events of the manifest's tenant in its closed range with its filters, and looks for the database's own
+/// record of the file (the SHA-256 the console wrote in the `export-complete` record, with the server's clock).
 pub async fn recount(
     door: &crate::access::Door,
     manifest: &Manifest,
@@ -575,8 +579,10 @@ pub async fn recount(
     filter.until = Some(to);
     let (_, mut scope) = door.open_scope(&manifest.tenant.id, reason).await?;
     let rows_now = crate::audit::count_exact(&mut scope, &filter).await?.max(0) as u64;
+    let witnessed = crate::access::witness(&mut scope, &manifest.file.sha256).await?;
     scope.finish().await?;
     Ok(Recount {
+        witnessed,
         rows_now,
         rows_in_manifest: manifest.rows,
         difference: rows_now as i64 - manifest.rows as i64,

@@ -300,18 +300,15 @@ fn export_details(opts: &ExportOptions, file: &str) -> serde_json::Value {
     })
 }
 
-/// Records the end of an export (its row and byte counts), next to the record made before it started.
-async fn record_completion(
-    door: &Door,
-    pass: &ExportPass,
-    file: &str,
-    rows: u64,
-    bytes: u64,
-) -> Result<()> {
+/// Records the end of an export (its rows, bytes and the SHA-256 of the file's bytes), next to the record
+/// made before it started, with the server's clock: the database is then the witness of what was exported,
+/// and `verify --against` can find a file it never saw.
+async fn record_completion(door: &Door, pass: &ExportPass, file: &str, ran: &Ran) -> Result<()> {
     let details = serde_json::json!({
         "file": file,
-        "rows": rows,
-        "bytes": bytes,
+        "rows": ran.rows,
+        "bytes": ran.bytes,
+        "sha256": manifest::hex(&ran.written.sha256),
         "export_record": pass.record_id(),
     });
     door.record_completion(pass, details).await
@@ -493,7 +490,7 @@ pub async fn export_to_path(
         .await
         .map_err(|_| Error::io("syncing", path, std::io::Error::other("sync task failed")))?
         .map_err(|e| Error::io("syncing", path, e))?;
-    record_completion(door, &pass, &file_name, rows, bytes).await?;
+    record_completion(door, &pass, &file_name, &ran).await?;
     // The manifest is written beside the file, and both are put in place together: a file is never left
     // without its manifest.
     let manifest = manifest_of(door, &pass, opts, &file_name, &ran);
@@ -551,7 +548,7 @@ pub async fn export_to_writer(
     let started = Instant::now();
     let ran = run(door.db(), &pass, opts, out, cancel, progress).await?;
     let (rows, bytes) = (ran.rows, ran.bytes);
-    record_completion(door, &pass, "-", rows, bytes).await?;
+    record_completion(door, &pass, "-", &ran).await?;
     let mut summary = ExportSummary {
         rows,
         bytes,

@@ -38,7 +38,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "KEY")]
     pub public_key: Option<String>,
     /// Also count the manifest's range again in the tenant's scope on this profile's database and report any
-    /// difference (a read of the tenant: its reason policy applies, and it is recorded).
+    /// difference, and find the database's own record of this file (the SHA-256 the console wrote when the
+    /// export ended): a file the database never witnessed fails (a read of the tenant: its reason policy
+    /// applies, and it is recorded).
     #[arg(long, value_name = "PROFILE")]
     pub against: Option<String>,
 }
@@ -100,6 +102,20 @@ pub async fn verify(g: &Global, a: VerifyArgs) -> Result<(), Failure> {
             recount: recount.as_ref(),
         },
     )?;
+    if let Some(r) = recount.as_ref().filter(|r| r.witnessed.is_none()) {
+        let _ = r;
+        return Err(Failure {
+            result_printed: g.format() == Format::Json,
+            ..Failure::with_exit(
+                "verify_not_witnessed",
+                format!(
+                    "the database holds no record of an export of this file (no export-complete record with its SHA-256 {} in the tenant's access log): it is not a file the console exported as it is",
+                    report.sha256
+                ),
+                EXIT_ERROR,
+            )
+        });
+    }
     if let Some(r) = recount.as_ref().filter(|r| r.difference != 0) {
         return Err(Failure {
             result_printed: g.format() == Format::Json,
