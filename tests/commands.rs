@@ -378,6 +378,57 @@ async fn a_reason_sent_over_the_ipc_is_checked_at_the_door_and_a_hostile_one_rec
     assert_eq!(records().await, before, "no hostile reason was recorded");
 }
 
+/// A password typed for this session, or stored, goes only to the server it was given for: a script in the
+/// window that re-points the profile at its own server (one that asks for the password in clear text) and
+/// connects again gets nothing; the window asks for the password instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_typed_or_stored_password_never_follows_a_re_pointed_profile() {
+    let db = TestDb::demo().await;
+    let trap = tenant_console_dev::testing::PasswordTrap::start();
+    let app = app();
+    // Typed for this session only (no password stored).
+    let saved = app
+        .invoke(
+            "profiles_save",
+            json!({"profile": {"name": "typed", "host": "127.0.0.1", "port": port(), "database": db.name,
+                                "user": "console_reader", "tls": "disable"}}),
+        )
+        .unwrap();
+    let typed_id = saved["id"].as_str().unwrap().to_owned();
+    app.invoke(
+        "session_connect",
+        json!({"profileId": typed_id, "password": "typed-secret", "allowBypass": false}),
+    )
+    .unwrap();
+    // Stored in the keyring.
+    let stored_id = app.save_profile(&db, "stored", "console_reader", json!({}));
+    for id in [&typed_id, &stored_id] {
+        app.invoke(
+            "profiles_save",
+            json!({"profile": {"id": id, "host": "127.0.0.1", "port": trap.port}}),
+        )
+        .unwrap();
+        let err = app
+            .invoke(
+                "session_connect",
+                json!({"profileId": id, "allowBypass": false}),
+            )
+            .unwrap_err();
+        assert_eq!(kind(err), "secret_missing");
+        // A test of the form pointed there does not send it either.
+        let err = app.invoke("profiles_test", json!({"id": id})).unwrap_err();
+        assert!(matches!(
+            kind(err).as_str(),
+            "secret_missing" | "invalid_input"
+        ));
+    }
+    assert_eq!(
+        trap.received(),
+        Vec::<String>::new(),
+        "no password reached the other server"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_profile_form_with_bad_fields_is_refused_with_a_reason() {
     let app = app();
