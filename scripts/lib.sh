@@ -40,8 +40,11 @@ pg_bindir() {
 postgres_ensure() {
   if [ -n "${TC_TEST_DATABASE_URL:-}" ]; then
     say "using the PostgreSQL server given in TC_TEST_DATABASE_URL"
+    export TC_TEST_SERVER_OURS=0
     return
   fi
+  # The server chosen below is this machine's own or a private one: old test databases on it are ours.
+  export TC_TEST_SERVER_OURS=1
   apt_ensure postgresql postgresql-client
   if pg_isready -q -h 127.0.0.1 -p 5432; then
     export TC_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
@@ -85,4 +88,17 @@ private_cluster_start() {
     || die "the private PostgreSQL cluster did not start (see $dir/server.log)"
   trap '"${runas[@]}" "$bindir/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true' EXIT
   export TC_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+# Drops the tc_test_* databases earlier runs left, only on a server this script chose itself (the machine's own
+# on 127.0.0.1:5432, or a private cluster). On a server named in TC_TEST_DATABASE_URL it drops nothing unless
+# TC_TEST_DROP_OLD=1 says so: those may be someone else's databases of the same name.
+drop_old_test_databases() {
+  if [ "${TC_TEST_SERVER_OURS:-0}" != 1 ] && [ "${TC_TEST_DROP_OLD:-0}" != 1 ]; then
+    say "not dropping old tc_test_* databases on the server in TC_TEST_DATABASE_URL (not one this script started; TC_TEST_DROP_OLD=1 to drop them)"
+    return 0
+  fi
+  say "dropping test databases left by earlier runs"
+  psql "$TC_TEST_DATABASE_URL" -qAt -c "select datname from pg_database where datname like 'tc\_test\_%'" \
+    | while read -r db; do psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null; done
 }

@@ -13,14 +13,13 @@ apt_ensure $BUILD_PACKAGES gnome-keyring libsecret-tools dbus dbus-x11 dbus-bin 
 command -v npm >/dev/null || apt_ensure nodejs npm
 postgres_ensure
 
-say "dropping test databases left by earlier runs"
-psql "$TC_TEST_DATABASE_URL" -qAt -c "select datname from pg_database where datname like 'tc\_test\_%'" \
-  | while read -r db; do psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null; done
+drop_old_test_databases
 
 say "checking formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 python3 scripts/floors.py
+bash scripts/test_lib.sh
 
 say "checking the release pipeline (lockfile for every platform, bundle identifier, workflow schema)"
 python3 scripts/release_check.py
