@@ -22,6 +22,11 @@ struct App {
 }
 
 fn app() -> App {
+    app_with(Secrets::system())
+}
+
+/// The app with the given keyring (an error: a machine whose keyring is locked or absent).
+fn app_with(secrets: Result<Secrets, tenant_console_core::secret::SecretError>) -> App {
     let config = tempfile::tempdir().unwrap();
     let saves = config.path().join("saved");
     std::fs::create_dir_all(&saves).unwrap();
@@ -29,7 +34,7 @@ fn app() -> App {
     let chosen = std::sync::Arc::new(std::sync::Mutex::new(None));
     let state = AppState::new(
         ProfileStore::at(config.path().join("profiles.toml")),
-        Secrets::system(),
+        secrets,
     )
     .with_save_picker(std::sync::Arc::new(move |name: &str| Some(dir.join(name))))
     .with_open_picker({
@@ -876,4 +881,115 @@ fn the_uis_error_kinds_are_the_rusts() {
     rust.insert(tenant_console_app::state::DESKTOP.to_owned());
     rust.insert("ipc".to_owned());
     assert_eq!(ui, rust, "ui/api.js ErrorKind and the Rust kinds differ");
+}
+
+/// A profile whose password is a token: the app's long-lived pool runs the command again for a connection it
+/// opens later, so a rotated token is picked up with nothing for the user to do. Against a private server with
+/// password logins (the machine's own trusts loopback, where a password would prove nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_command_profile_keeps_working_after_its_token_rotates() {
+    let server = tokio::task::spawn_blocking(|| {
+        tenant_console_dev::cluster::start_for_process(
+            &tenant_console_dev::cluster::ClusterOptions {
+                tls: false,
+                superuser_password: "app-token-super".into(),
+            },
+        )
+    })
+    .await
+    .unwrap()
+    .expect("a private server");
+    tenant_console_dev::testing::prepare_demo_database(
+        &server.socket_dir,
+        server.port,
+        "app",
+        READER_PASSWORD,
+    )
+    .await;
+    let admin =
+        tenant_console_dev::testing::socket_admin(&server.socket_dir, server.port, "app").await;
+    sqlx::query("CREATE ROLE app_token LOGIN PASSWORD 'tok-a' IN ROLE console_reader")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "tok-a\n").unwrap();
+    let app = app();
+    let saved = app
+        .invoke(
+            "profiles_save",
+            json!({"profile": {"name": "iam", "host": "127.0.0.1", "port": server.port, "database": "app",
+                                "user": "app_token", "tls": "disable",
+                                "password_command": format!("cat '{}'", token.display())}}),
+        )
+        .unwrap();
+    let id = saved["id"].as_str().unwrap().to_owned();
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+    let page = |app: &App| app.invoke("tenants_search", json!({"profileId": id, "search": "acme"}));
+    assert_eq!(page(&app).unwrap()["items"][0]["slug"], "acme");
+
+    // The token rotates and the server closes what the pool had (an hour later, say).
+    sqlx::query("ALTER ROLE app_token PASSWORD 'tok-b'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    std::fs::write(&token, "tok-b\n").unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app_token'",
+    )
+    .execute(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        page(&app).unwrap()["items"][0]["slug"],
+        "acme",
+        "the same session, a new token"
+    );
+    let listed = app.invoke("profiles_list", json!({})).unwrap();
+    assert_eq!(
+        listed[0]["password_stored"], false,
+        "nothing stored for a token profile"
+    );
+}
+
+/// The unsigned-manifest rule is the core's, the same as tenantctl's: with the keyring that keeps the signing
+/// key unavailable, an export does not start (and the destination is kept) until an unsigned manifest is asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_signing_key_an_export_waits_for_an_unsigned_manifest_to_be_asked() {
+    let db = TestDb::demo().await;
+    let app = app_with(Err(tenant_console_core::secret::SecretError::Unavailable));
+    let saved = app
+        .invoke(
+            "profiles_save",
+            json!({"profile": {"name": "nokeyring", "host": "127.0.0.1", "port": port(), "database": db.name,
+                                "user": "console_reader", "tls": "disable"}}),
+        )
+        .unwrap();
+    let id = saved["id"].as_str().unwrap().to_owned();
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "password": READER_PASSWORD, "allowBypass": false}),
+    )
+    .unwrap();
+    let d = app
+        .invoke("export_destination", json!({"suggestedName": "acme.csv"}))
+        .unwrap();
+    let export = |unsigned: bool| {
+        app.invoke(
+            "audit_export",
+            json!({"profileId": id, "tenant": "acme", "exportId": format!("u{unsigned}"), "destination": d["token"],
+                   "filter": {}, "options": {"bom": false, "unsigned": unsigned}, "onProgress": "__CHANNEL__:2"}),
+        )
+    };
+    let err = export(false).unwrap_err();
+    assert_eq!(kind(err.clone()), "signing_key_unavailable", "{err}");
+    assert!(!app.saves.join("acme.csv").exists());
+    let summary = export(true).expect("the same destination, an unsigned manifest asked for");
+    assert_eq!(summary["signed_by"], Value::Null);
+    assert!(app.saves.join("acme.csv.manifest.json").is_file());
 }

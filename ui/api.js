@@ -250,7 +250,7 @@
  *             manifest?: string | null, sha256?: string | null, signed_by?: string | null,
  *             public_key?: string | null }} ExportSummary
  */
-/** @typedef {{ columns?: string[], tz?: string, bom: boolean }} ExportOptions */
+/** @typedef {{ columns?: string[], tz?: string, bom: boolean, unsigned?: boolean }} ExportOptions */
 /** @typedef {{ public_key: string, fingerprint: string }} SigningKeyInfo */
 /**
  * The database's own record of a file: the export-complete record with its SHA-256.
@@ -307,6 +307,8 @@ export const ErrorKind = Object.freeze({
   ServerCancelled: "server_cancelled",
   /** An export ran longer than the profile's export time limit. */
   ExportTimeout: "export_timeout",
+  /** The keyring that keeps the manifest's signing key is locked: offer an unsigned manifest, never silently. */
+  SigningKeyUnavailable: "signing_key_unavailable",
   FileExists: "file_exists",
   Io: "io",
   Database: "database",

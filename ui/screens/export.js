@@ -107,6 +107,15 @@ export function openExport(ctx, filter) {
   });
   const bomId = fid("bom");
   const bom = h("input", { id: bomId, type: "checkbox", testid: "export-bom" });
+  // Shown only when the keyring that keeps the signing key is locked: an unsigned manifest is asked for, never silent.
+  const unsignedId = fid("unsigned");
+  const unsigned = h("input", { id: unsignedId, type: "checkbox", testid: "export-unsigned" });
+  const unsignedRow = h(
+    "div",
+    { class: "choice", hidden: true },
+    unsigned,
+    h("label", { for: unsignedId }, "Write the manifest unsigned (the keyring that keeps the signing key is locked; verify will say unsigned)"),
+  );
   const zone = localZone();
   /** @type {[string, string][]} */
   const zones = [["UTC", "UTC"]];
@@ -141,6 +150,7 @@ export function openExport(ctx, filter) {
       h("div", { class: "choice" }, gzip, h("label", { for: gzipId }, "Compress (gzip)")),
       formatNote,
       h("div", { class: "choice" }, bom, h("label", { for: bomId }, "Start with a byte-order mark (for Excel)")),
+      unsignedRow,
     ),
     policy !== "off" &&
       h(
@@ -209,7 +219,9 @@ export function openExport(ctx, filter) {
       }
     }
 
-    // A token is good for one export: the next export asks the dialog again.
+    // A token is good for one export: the next export asks the dialog again (but for a signing key that could
+    // not be had: nothing started, and the same file is kept for the second try).
+    const chosen = destination;
     const token = destination.token;
     runningFile.textContent = `Writing ${destination.file_name} in ${destination.folder}`;
     destination = null;
@@ -232,7 +244,7 @@ export function openExport(ctx, filter) {
     let summary;
     try {
       summary = await api.auditExport(
-        { profileId, tenant: tenant.id, exportId, destination: token, filter: r.filter, options: { tz: tz.value, bom: bom.checked }, reason },
+        { profileId, tenant: tenant.id, exportId, destination: token, filter: r.filter, options: { tz: tz.value, bom: bom.checked, unsigned: unsigned.checked }, reason },
         (p) => {
           if (phase !== "running") return;
           const { fraction } = exportProgress(p);
@@ -250,7 +262,13 @@ export function openExport(ctx, filter) {
       form.hidden = false;
       startBtn.hidden = false;
       cancelBtn.hidden = false;
-      if (e.kind === ErrorKind.Cancelled) {
+      if (e.kind === ErrorKind.SigningKeyUnavailable) {
+        destination = chosen;
+        path.textContent = `${chosen.file_name} in ${chosen.folder}`;
+        unsignedRow.hidden = false;
+        replace(problem, errorBox(e, { testid: "export-error" }));
+        unsigned.focus();
+      } else if (e.kind === ErrorKind.Cancelled) {
         replace(result, h("p", { class: "notice", testid: "export-cancelled", role: "status" }, "Export cancelled. No file was kept."));
         announce("Export cancelled.");
         startBtn.focus();

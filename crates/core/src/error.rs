@@ -92,6 +92,11 @@ pub enum Error {
     #[error("the server cancelled the work at someone else's request (an administrator's pg_cancel_backend, or a tool watching long queries); nothing was kept")]
     ServerCancelled,
 
+    /// An export's manifest must be signed and the key that signs it cannot be had (the keyring that keeps it
+    /// is locked or unavailable): nothing was read or recorded.
+    #[error("the export's manifest is signed with a key kept in the system keyring, and {0}: unlock the keyring, or export with an unsigned manifest (verify then reports it unsigned)")]
+    SigningKeyUnavailable(String),
+
     /// An export ran longer than its own time limit and the server stopped it.
     #[error("the export ran longer than its time limit ({0} min, the profile's export_timeout_minutes) and the server stopped it; no file was written")]
     ExportTimeout(u64),
@@ -139,6 +144,7 @@ pub const KINDS: &[&str] = &[
     "cancelled",
     "server_cancelled",
     "export_timeout",
+    "signing_key_unavailable",
     "file_exists",
     "io",
     "cluster",
@@ -186,6 +192,7 @@ impl Error {
             Error::Cancelled => "cancelled",
             Error::ServerCancelled => "server_cancelled",
             Error::ExportTimeout(_) => "export_timeout",
+            Error::SigningKeyUnavailable(_) => "signing_key_unavailable",
             Error::FileExists(_) => "file_exists",
             Error::Io { .. } => "io",
             Error::Cluster(_) => "cluster",
@@ -431,6 +438,7 @@ mod tests {
             Error::Cancelled,
             Error::ServerCancelled,
             Error::ExportTimeout(60),
+            Error::SigningKeyUnavailable("x".into()),
             Error::FileExists(PathBuf::from("x")),
             Error::io("x", "x", io()),
             Error::Cluster("x".into()),

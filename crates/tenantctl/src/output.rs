@@ -34,6 +34,9 @@ pub struct Failure {
     pub result_printed: bool,
     /// Structured detail for scripts (an SSH failure's hop and host keys), in the JSON error.
     pub detail: Option<serde_json::Value>,
+    /// Standard output is the data (`export-audit --out -`): the error, JSON included, goes to standard
+    /// error only, never into the file or pipe that should hold the data.
+    pub stderr_only: bool,
 }
 
 impl Failure {
@@ -44,6 +47,7 @@ impl Failure {
             exit: EXIT_USAGE,
             result_printed: false,
             detail: None,
+            stderr_only: false,
         }
     }
 
@@ -55,6 +59,7 @@ impl Failure {
             exit,
             result_printed: false,
             detail: None,
+            stderr_only: false,
         }
     }
 }
@@ -77,6 +82,7 @@ impl From<Error> for Failure {
             exit,
             result_printed: false,
             detail,
+            stderr_only: false,
         }
     }
 }
@@ -201,6 +207,10 @@ pub fn report(f: &Failure, format: Format) -> u8 {
         let mut v = serde_json::json!({"error": {"kind": f.kind, "message": f.message}});
         if let Some(d) = &f.detail {
             v["error"]["ssh"] = d.clone();
+        }
+        if f.stderr_only {
+            eprintln!("{v}");
+            return f.exit;
         }
         outln!("{v}");
     }

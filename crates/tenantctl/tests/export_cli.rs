@@ -186,8 +186,11 @@ async fn a_stdout_export_whose_record_fails_streams_nothing() {
         .unwrap();
     let run = t.reader(&["export-audit", "--tenant", "acme", "--out", "-"]);
     assert_eq!(run.code, 1, "{run:?}");
-    // Standard output holds the error object (JSON when it is not a terminal), not one byte of the CSV.
-    assert_eq!(run.json()["error"]["kind"], "permission_denied", "{run:?}");
+    // Standard output is the data: not one byte there, neither of the CSV nor of the error, whose JSON goes to
+    // standard error.
+    assert_eq!(run.stdout, "", "{run:?}");
+    let err: serde_json::Value = serde_json::from_str(run.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(err["error"]["kind"], "permission_denied", "{run:?}");
     assert!(run.stderr.contains("support-access log"), "{}", run.stderr);
 }
 
@@ -289,4 +292,63 @@ async fn after_a_kill_9_the_next_export_into_that_folder_removes_the_stale_parti
         "the stale partial is still there"
     );
     assert!(out.exists());
+}
+
+#[tokio::test]
+async fn with_out_dash_a_failure_never_lands_in_the_data_and_a_missing_signing_key_is_named_as_such(
+) {
+    let t = TestDb::demo().await;
+    // Standard output is the data: a refused export writes nothing there, its JSON error goes to stderr.
+    let refused = t.reader(&[
+        "--format",
+        "json",
+        "export-audit",
+        "--tenant",
+        "no-such-tenant",
+        "--out",
+        "-",
+    ]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert_eq!(refused.stdout, "", "the error reached the data stream");
+    let err: serde_json::Value =
+        serde_json::from_str(refused.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(err["error"]["kind"], "unknown_tenant");
+
+    // No keyring, so no signing key: the message names the signing key and --unsigned, not a password.
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--url".to_owned(),
+            t.url("console_reader"),
+            "export-audit".into(),
+            "--tenant".into(),
+            "acme".into(),
+            "--out".into(),
+            "-".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        common::Run::from(
+            std::process::Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+                .args(&args)
+                .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))
+                .env("TENANT_CONSOLE_DATA_DIR", t.dirs.path().join("data"))
+                .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+                .env_remove("PGPASSWORD")
+                .output()
+                .unwrap(),
+        )
+    };
+    let manifest = t.dirs.path().join("stream.manifest.json");
+    let manifest = manifest.to_str().unwrap();
+    let locked = run(&["--manifest", manifest]);
+    assert_eq!(locked.code, 1, "{locked:?}");
+    assert_eq!(locked.stdout, "");
+    assert!(
+        locked.stderr.contains("signing") && locked.stderr.contains("--unsigned"),
+        "{}",
+        locked.stderr
+    );
+    assert!(!locked.stderr.contains("password"), "{}", locked.stderr);
+    let unsigned = run(&["--manifest", manifest, "--unsigned"]);
+    assert_eq!(unsigned.code, 0, "{unsigned:?}");
+    assert!(unsigned.stdout.lines().count() > 1);
 }

@@ -22,6 +22,9 @@ pub struct ExportDialogOptions {
     pub tz: Option<String>,
     #[serde(default)]
     pub bom: bool,
+    /// Write the manifest unsigned when the keyring that keeps the signing key is locked (asked, never silent).
+    #[serde(default)]
+    pub unsigned: bool,
 }
 
 /// Where the user chose to save: a token that stands for the path (the page never holds a path it could
@@ -118,6 +121,14 @@ pub async fn audit_export(
     on_progress: Channel<Progress>,
 ) -> CmdResult<ExportSummary> {
     let door = state.door(&profile_id)?;
+    // The manifest's signing key first (the core's rule, tenantctl's too): unsigned only when the user asked,
+    // and the destination token is kept for that second try.
+    let unavailable = tenant_console_core::secret::SecretError::Unavailable;
+    let secrets = match state.secrets() {
+        Ok(s) => Ok(s),
+        Err(_) => Err(&unavailable),
+    };
+    let signer = export::manifest_signer(secrets, options.unsigned).await?;
     // The path comes from the save dialog through its token, once; never from the page.
     let path = state.take_destination(&destination).ok_or_else(|| {
         IpcError::new(
@@ -131,15 +142,7 @@ pub async fn audit_export(
             .parse()
             .map_err(|_| IpcError::new("invalid_input", format!("unknown time zone {name:?}")))?,
     };
-    // The manifest beside the file is signed with the keyring's key; without a keyring it is written unsigned
-    // (the summary's `signed_by` is then empty, and `tenantctl verify` says so).
-    let signer = match state.secrets() {
-        Ok(secrets) => tenant_console_core::signing::SigningIdentity::load_or_create(secrets)
-            .await
-            .ok()
-            .map(Arc::new),
-        Err(_) => None,
-    };
+
     let opts = ExportOptions {
         filter,
         columns: options.columns.unwrap_or_else(|| Column::ALL.to_vec()),

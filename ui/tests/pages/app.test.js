@@ -792,7 +792,7 @@ describe("export", () => {
     const [exp] = await calls(page, "audit_export");
     assert.equal(exp.args.onProgress, "[Channel]");
     assert.deepEqual(exp.args.filter, { action: "member.", actor: "user2@acme.example" });
-    assert.deepEqual(exp.args.options, { tz: "UTC", bom: true });
+    assert.deepEqual(exp.args.options, { tz: "UTC", bom: true, unsigned: false });
     // The page sends the dialog's token, never a path.
     assert.equal(exp.args.destination, "dest-1");
     assert.equal("path" in exp.args, false);
@@ -802,6 +802,28 @@ describe("export", () => {
     await page.locator('[data-testid="export-cancelled"]').waitFor();
     const [cancel] = await calls(page, "audit_export_cancel");
     assert.equal(cancel.args.exportId, exp.args.exportId);
+  });
+
+  test("with the keyring that keeps the signing key locked, an unsigned manifest is asked for, never silent", async () => {
+    const page = await start({ signingKeyLocked: true });
+    await openExportDialog(page);
+    assert.equal(await page.locator('[data-testid="export-unsigned"]').isVisible(), false);
+    await page.click('[data-testid="export-choose"]');
+    await page.locator('[data-testid="export-path"]', { hasText: "audit-acme.csv" }).waitFor();
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-error"]').waitFor();
+    assert.match(await page.locator('[data-testid="export-error"]').textContent(), /signed with a key kept in the system keyring/);
+    // The same file is kept for the second try, and the choice is the user's.
+    assert.match(await page.locator('[data-testid="export-path"]').textContent(), /audit-acme\.csv/);
+    await page.check('[data-testid="export-unsigned"]');
+    await page.click('[data-testid="export-start"]');
+    await page.locator('[data-testid="export-progress-text"]', { hasText: "rows/s" }).waitFor();
+    const [first, second] = await calls(page, "audit_export");
+    assert.equal(first.args.options.unsigned, false);
+    assert.equal(second.args.options.unsigned, true);
+    assert.equal(second.args.destination, first.args.destination);
+    await page.evaluate(() => window.__MOCK__.export.finish());
+    await page.locator('[data-testid="export-done"]').waitFor();
   });
 
   test("a finished export offers to show the file in its folder", async () => {

@@ -12,7 +12,7 @@
 // desktop), verifyChoice (the file the open dialog answers with), verifyTampered, wrongPassword (connect_auth
 // until the password "the-right-one" is given), connectLogError (a failure that points to the log), sshProfile (a third
 // profile "bastion-prod" through SSH whose two host keys are unknown until pinned or accepted), pgService (a libpq
-// service "prod-ro" to import, with a .pgpass password) }.
+// service "prod-ro" to import, with a .pgpass password), signingKeyLocked (audit_export refuses until options.unsigned) }.
 // Also: route(status) sends a tunnel state to the page's route watch.
 
 /** @param {Record<string, any>} config */
@@ -441,6 +441,10 @@ export function installMock(config) {
       need(a, ["exportId", "destination", "filter", "options", "onProgress"]);
       const t = tenantOf(a);
       if (typeof a.options.bom !== "boolean") throw err("invalid_input", "options.bom is a boolean");
+      // As the app: the signing key is asked for before the token is used.
+      if (cfg.signingKeyLocked && a.options.unsigned !== true) {
+        throw err("signing_key_unavailable", "the export's manifest is signed with a key kept in the system keyring, and the system keyring is locked or unavailable: unlock the keyring, or export with an unsigned manifest (verify then reports it unsigned)");
+      }
       // As the app: a destination token is good for one export.
       const path = tokens.get(a.destination);
       if (!path) throw err("invalid_input", "choose where to save the file first");

@@ -313,6 +313,39 @@ pub async fn trusted_keys(
     Ok(keys)
 }
 
+/// The key that signs an export's manifest: one rule for the app and tenantctl. With a usable keyring, its
+/// key (made on first use). Without one, the manifest is written unsigned only when the caller asked for that
+/// (`unsigned_ok`: tenantctl's `--unsigned`, the app's checkbox); otherwise the export does not start, and the
+/// error names the signing key, not a password.
+pub async fn manifest_signer(
+    secrets: std::result::Result<&crate::secret::Secrets, &crate::error::SecretError>,
+    unsigned_ok: bool,
+) -> Result<Option<std::sync::Arc<SigningIdentity>>> {
+    let why = match secrets {
+        Ok(s) => match SigningIdentity::load_or_create(s).await {
+            Ok(key) => return Ok(Some(std::sync::Arc::new(key))),
+            Err(Error::Keyring(e)) => keyring_words(&e),
+            Err(e) => return Err(e),
+        },
+        Err(e) => keyring_words(e),
+    };
+    if unsigned_ok {
+        tracing::info!(why = %why, "the manifest is written unsigned, as asked");
+        Ok(None)
+    } else {
+        Err(Error::SigningKeyUnavailable(why))
+    }
+}
+
+fn keyring_words(e: &crate::error::SecretError) -> String {
+    use crate::error::SecretError as S;
+    match e {
+        S::NotPersistent => "this build has no persistent system keyring".into(),
+        S::Unavailable => "the system keyring is locked or unavailable".into(),
+        _ => "the system keyring failed (the log has the details)".into(),
+    }
+}
+
 /// Adds a key to the trusted keys file (replacing one of the same name).
 pub fn trust_key(name: &str, key: &PublicKey) -> Result<PathBuf> {
     let path = trusted_keys_file()?;

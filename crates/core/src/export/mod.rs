@@ -42,8 +42,8 @@ use copy::*;
 use writer::*;
 
 pub use manifest::{
-    load_trusted_keys, manifest_path, read_manifest, recount, trust_key, trusted_keys,
-    trusted_keys_file, verify, EventRef, Manifest, Recount, TrustedKey, Verification,
+    load_trusted_keys, manifest_path, manifest_signer, read_manifest, recount, trust_key,
+    trusted_keys, trusted_keys_file, verify, EventRef, Manifest, Recount, TrustedKey, Verification,
     MANIFEST_FORMAT,
 };
 pub use writer::neutralise;

@@ -9,7 +9,6 @@ use clap::Args;
 use tenant_console_core::access::Recorded;
 use tenant_console_core::export::{self, Column, ExportOptions, Progress};
 use tenant_console_core::secret::Secrets;
-use tenant_console_core::signing::SigningIdentity;
 
 use crate::cmd::browse::FilterArgs;
 use crate::ctx::{connect, Global};
@@ -56,7 +55,16 @@ pub struct ExportArgs {
     pub unsigned: bool,
 }
 
+/// Exports; with `--out -` standard output is the data, so a failure says itself on standard error only.
 pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
+    let to_stdout = a.out.as_os_str() == "-";
+    export_audit(g, a).await.map_err(|f| Failure {
+        stderr_only: to_stdout,
+        ..f
+    })
+}
+
+async fn export_audit(g: &Global, a: ExportArgs) -> Result<(), Failure> {
     let tz: chrono_tz::Tz = a.tz.parse().map_err(|_| {
         Failure::usage(format!(
             "unknown time zone {:?} (use e.g. UTC, Europe/Berlin)",
@@ -82,22 +90,22 @@ pub async fn run(g: &Global, a: ExportArgs) -> Result<(), Failure> {
             "--manifest is for --out -: a file's manifest is written beside it (FILE.manifest.json)",
         ));
     }
-    // The signing key, before anything is recorded or read.
-    let signer = match Secrets::system().map_err(tenant_console_core::Error::from) {
-        Ok(secrets) => match SigningIdentity::load_or_create(&secrets).await {
-            Ok(key) => Some(Arc::new(key)),
-            Err(e) if a.unsigned => {
-                eprintln!("tenantctl: note: {e}; the manifest is written unsigned (--unsigned)");
-                None
+    // The signing key, before anything is recorded or read: the core's rule, the app's too.
+    // (A stream with no --manifest has no manifest to sign.)
+    let secrets = Secrets::system();
+    let needs_key = !to_stdout || a.manifest.is_some();
+    let signer = export::manifest_signer(secrets.as_ref(), a.unsigned || !needs_key)
+        .await
+        .map_err(|e| {
+            let mut f = Failure::from(e);
+            if f.kind == "signing_key_unavailable" {
+                f.message.push_str(" (tenantctl: --unsigned)");
             }
-            Err(e) => return Err(e.into()),
-        },
-        Err(e) if a.unsigned => {
-            eprintln!("tenantctl: note: {e}; the manifest is written unsigned (--unsigned)");
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
+            f
+        })?;
+    if signer.is_none() && needs_key {
+        eprintln!("tenantctl: note: the signing key cannot be had; the manifest is written unsigned (--unsigned)");
+    }
     let opts = ExportOptions {
         filter: a.filter.to_filter()?,
         columns,
