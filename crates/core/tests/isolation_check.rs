@@ -518,3 +518,80 @@ async fn a_database_without_an_access_log_gets_a_warning_with_the_sql_that_adds_
         .unwrap()
         .contains("CREATE TABLE support_access_log"));
 }
+
+/// `users` has no tenant column and tenant rows point at it. Read whole by the login, every tenant's members are
+/// one SELECT away: the verdict must see it, proven with rows. The reference schema's policy closes it.
+#[tokio::test]
+async fn a_global_table_tenant_rows_point_at_is_judged_by_what_the_login_reads_of_it() {
+    let t = TestDb::demo().await;
+    // As the login, by hand: with a tenant set, only its members; with none, nobody.
+    let reader = t.reader_pool(1).await;
+    let acme: String = sqlx::query_scalar("SELECT id::text FROM tenants WHERE slug = 'acme'")
+        .fetch_one(&t.admin)
+        .await
+        .unwrap();
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE t.slug = 'acme'")
+        .fetch_one(&t.admin)
+        .await
+        .unwrap();
+    let all_users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&t.admin)
+        .await
+        .unwrap();
+    assert!(
+        all_users > members,
+        "the demo data has users of other tenants"
+    );
+    let mut tx = reader.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
+        .bind(&acme)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(email) FROM users")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(seen, members);
+    let unset: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&reader)
+        .await
+        .unwrap();
+    assert_eq!(unset, 0);
+
+    let report = run(&t.reader().await, false).await;
+    assert!(
+        !has(&report, "GLOBAL_TABLE_READABLE", "users"),
+        "{:?}",
+        report.findings
+    );
+    assert!(report.isolation_enforced);
+
+    // The policy gone: the whole table readable, a critical finding naming the links and personal columns.
+    sqlx::raw_sql("DROP POLICY members_of_current_tenant ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let report = run(&t.reader().await, false).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "GLOBAL_TABLE_READABLE" && f.object.contains("users"))
+        .expect("users readable whole is reported");
+    assert_eq!(f.severity, Severity::Critical, "{f:?}");
+    assert!(
+        f.problem.contains("memberships.user_id") && f.problem.contains("email"),
+        "{f:?}"
+    );
+    assert!(
+        f.problem
+            .contains(&format!("reads {} of its rows", all_users - members)),
+        "{f:?}"
+    );
+    assert!(
+        f.fix_sql.as_deref().unwrap_or("").contains("CREATE POLICY"),
+        "{f:?}"
+    );
+    assert!(!report.isolation_enforced);
+}

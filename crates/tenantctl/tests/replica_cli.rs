@@ -86,13 +86,15 @@ async fn an_export_from_a_standby_streams_nothing_unrecorded_and_records_on_the_
         Some(READER_PW),
     );
     assert_ne!(refused.code, 0);
-    // Standard output holds the JSON error and nothing else: not a byte of CSV before it.
-    let error: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not one JSON error ({e}): {:?}",
-            String::from_utf8_lossy(&refused.stdout)
-        )
-    });
+    // Standard output is the data: empty, not a byte of CSV nor the error; the JSON error is on standard error.
+    assert!(
+        refused.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    let stderr = &refused.stderr;
+    let error: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("not one JSON error ({e}): {stderr:?}"));
     assert_eq!(error["error"]["kind"], "standby", "{error}");
     assert!(
         error["error"]["message"]

@@ -15,6 +15,7 @@
 //! matters, and the SQL that would fix it where there is one. This module never writes.
 
 mod functions;
+mod global;
 mod policies;
 mod probe;
 mod reach;
@@ -141,6 +142,7 @@ pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {
     judge.relation_findings(&mut out);
     functions::findings(&mut conn, &judge, &mut out).await?;
     structure::findings(db, &mut conn, &judge, &mut out).await?;
+    global::findings(db, &mut conn, &judge, &mut out).await?;
     conn.commit().await?;
 
     let mut probed = Vec::new();
