@@ -197,6 +197,17 @@ impl Profile {
         Ok(())
     }
 
+    /// Points this profile at what a libpq service describes (host, port, database, user, TLS, CA file).
+    pub fn set_service_target(&mut self, t: &crate::reach::service::ServiceTarget) -> Result<()> {
+        self.host = t.host.clone();
+        self.port = t.port;
+        self.database = t.database.clone();
+        self.user = t.user.clone();
+        self.tls = TlsMode::from_sslmode(t.sslmode.as_deref(), &t.host, t.ca_file.is_some())?;
+        self.ca_file = t.ca_file.clone();
+        Ok(())
+    }
+
     /// The SSH route of this profile, when it has one.
     pub fn ssh_route(&self) -> Option<SshRoute> {
         let dest = self.ssh.as_deref().filter(|d| !d.trim().is_empty())?;

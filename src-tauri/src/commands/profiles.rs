@@ -8,7 +8,6 @@ use tenant_console_core::db::{self, ConnectionReport};
 use tenant_console_core::profile::{Passwords, Profile, TypedPassword};
 use tenant_console_core::reach::service::{self, PgPass};
 use tenant_console_core::secret::SecretError;
-use tenant_console_core::TlsMode;
 
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
@@ -207,27 +206,10 @@ pub struct ServiceImport {
 #[tauri::command]
 pub async fn profiles_import_service(name: String) -> CmdResult<ServiceImport> {
     let service = service::find_service(&name)?;
-    let get = |k: &str| service.settings.get(k).cloned();
-    let host = get("host")
-        .or_else(|| get("hostaddr"))
-        .unwrap_or_else(|| "localhost".into());
-    let host = host
-        .split(',')
-        .next()
-        .unwrap_or("localhost")
-        .trim()
-        .to_owned();
-    let port: u16 = get("port")
-        .and_then(|p| p.split(',').next().and_then(|p| p.trim().parse().ok()))
-        .unwrap_or(5432);
-    let user = get("user").unwrap_or_else(|| "postgres".into());
-    let database = get("dbname").unwrap_or_else(|| user.clone());
-    let tls = match get("sslmode").as_deref() {
-        None => TlsMode::default_for_host(&host),
-        Some("disable" | "allow" | "prefer") => TlsMode::Disable,
-        Some("require") => TlsMode::Require,
-        _ => TlsMode::VerifyFull,
-    };
+    let t = service.target()?;
+    let mut draft = Profile::new(&name, "", 0, "", "");
+    draft.set_service_target(&t)?;
+    let (host, port, database, user) = (t.host.clone(), t.port, t.database.clone(), t.user.clone());
     let mut notes = Vec::new();
     let mut password_found = false;
     if let Some(file) = service::pgpass_file() {
@@ -248,7 +230,7 @@ pub async fn profiles_import_service(name: String) -> CmdResult<ServiceImport> {
     Ok(ServiceImport {
         profile: serde_json::json!({
             "name": name, "host": host, "port": port, "database": database, "user": user,
-            "tls": tls, "ca_file": get("sslrootcert"),
+            "tls": draft.tls, "ca_file": draft.ca_file,
         }),
         service_file: service.file.display().to_string(),
         password_found,

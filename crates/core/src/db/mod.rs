@@ -55,6 +55,22 @@ impl TlsMode {
     }
 }
 
+impl TlsMode {
+    /// The mode for libpq's `sslmode` (a URL's, a service's): allow and prefer cannot be told from disable here
+    /// (nothing is tried twice), verify-ca is checked as verify-full (stricter, never weaker). Without one: a
+    /// CA file means verify-full, else the host decides ([`TlsMode::default_for_host`]).
+    pub fn from_sslmode(sslmode: Option<&str>, host: &str, has_ca: bool) -> Result<TlsMode> {
+        match sslmode {
+            None if has_ca => Ok(TlsMode::VerifyFull),
+            None => Ok(TlsMode::default_for_host(host)),
+            Some("disable" | "allow" | "prefer") => Ok(TlsMode::Disable),
+            Some("require") => Ok(TlsMode::Require),
+            Some("verify-ca" | "verify-full") => Ok(TlsMode::VerifyFull),
+            Some(other) => Err(Error::InvalidInput(format!("unknown sslmode {other:?}"))),
+        }
+    }
+}
+
 impl std::str::FromStr for TlsMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -136,30 +152,16 @@ impl ConnectSpec {
         } else {
             decode(database)
         };
-        let mut tls = None;
+        let mut sslmode = None;
         let mut ca_file = None;
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
-                "sslmode" => {
-                    tls = Some(match v.as_ref() {
-                        "disable" | "allow" | "prefer" => TlsMode::Disable,
-                        "require" => TlsMode::Require,
-                        // There is no verify-ca mode here: checking the host name too is stricter, never weaker.
-                        "verify-ca" | "verify-full" => TlsMode::VerifyFull,
-                        other => {
-                            return Err(Error::InvalidInput(format!("unknown sslmode {other:?}")))
-                        }
-                    })
-                }
+                "sslmode" => sslmode = Some(v.into_owned()),
                 "sslrootcert" => ca_file = Some(PathBuf::from(v.as_ref())),
                 _ => {}
             }
         }
-        // A CA file means "verify with it"; otherwise the host decides (see TlsMode::default_for_host).
-        let tls = tls.unwrap_or_else(|| match ca_file {
-            Some(_) => TlsMode::VerifyFull,
-            None => TlsMode::default_for_host(&host),
-        });
+        let tls = TlsMode::from_sslmode(sslmode.as_deref(), &host, ca_file.is_some())?;
         Ok(ConnectSpec {
             host,
             port: u.port().unwrap_or(5432),

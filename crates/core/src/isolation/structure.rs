@@ -123,20 +123,7 @@ pub(crate) async fn findings(
     let triggers: Vec<String> = r.try_get("triggers")?;
     let erasers: Vec<String> = r.try_get("erasers")?;
     let forgers: Vec<String> = r.try_get("forgers")?;
-    let mut forged_by: Vec<(i64, Vec<String>)> = Vec::new();
-    for e in forgers {
-        let Some((oid, column)) = e.split_once(':') else {
-            continue;
-        };
-        let Ok(oid) = oid.parse::<i64>() else {
-            continue;
-        };
-        match forged_by.iter_mut().find(|(o, _)| *o == oid) {
-            Some((_, c)) => c.push(column.to_owned()),
-            None => forged_by.push((oid, vec![column.to_owned()])),
-        }
-    }
-    for (oid, columns) in forged_by {
+    for (oid, columns) in by_role(forgers) {
         let role = judge.roles.name(oid);
         out.push(finding(
             "ACCESS_LOG_FORGEABLE",
@@ -174,20 +161,7 @@ pub(crate) async fn findings(
             Some(format!("DROP TRIGGER {} ON {log_name};", quote_ident(&trigger))),
         ));
     }
-    let mut by_role: Vec<(i64, Vec<String>)> = Vec::new();
-    for e in erasers {
-        let Some((oid, privilege)) = e.split_once(':') else {
-            continue;
-        };
-        let Ok(oid) = oid.parse::<i64>() else {
-            continue;
-        };
-        match by_role.iter_mut().find(|(o, _)| *o == oid) {
-            Some((_, p)) => p.push(privilege.to_owned()),
-            None => by_role.push((oid, vec![privilege.to_owned()])),
-        }
-    }
-    for (oid, privileges) in by_role {
+    for (oid, privileges) in by_role(erasers) {
         let role = judge.roles.name(oid);
         out.push(finding(
             "ACCESS_LOG_ERASABLE",
@@ -206,4 +180,22 @@ pub(crate) async fn findings(
         ));
     }
     Ok(())
+}
+
+/// `oid:what` pairs grouped by role, in first-seen order.
+fn by_role(pairs: Vec<String>) -> Vec<(i64, Vec<String>)> {
+    let mut out: Vec<(i64, Vec<String>)> = Vec::new();
+    for e in pairs {
+        let Some((oid, what)) = e.split_once(':') else {
+            continue;
+        };
+        let Ok(oid) = oid.parse::<i64>() else {
+            continue;
+        };
+        match out.iter_mut().find(|(o, _)| *o == oid) {
+            Some((_, w)) => w.push(what.to_owned()),
+            None => out.push((oid, vec![what.to_owned()])),
+        }
+    }
+    out
 }

@@ -23,6 +23,65 @@ pub struct Service {
     pub settings: BTreeMap<String, String>,
 }
 
+/// Where a service says to connect, as a profile takes it (libpq's defaults where it says nothing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceTarget {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    /// libpq's sslmode, as written (the profile maps it to its TLS modes).
+    pub sslmode: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    /// The service file holds a password: it is not imported (a service file is no place for one).
+    pub has_password: bool,
+}
+
+impl Service {
+    /// The connection this service describes: the first of a host list, libpq's defaults (localhost, 5432,
+    /// the user for the database, `PGUSER` or `postgres` for the user).
+    pub fn target(&self) -> Result<ServiceTarget> {
+        let get = |k: &str| self.settings.get(k).cloned();
+        let host = get("host")
+            .or_else(|| get("hostaddr"))
+            .unwrap_or_else(|| "localhost".into());
+        let host = host
+            .split(',')
+            .next()
+            .unwrap_or("localhost")
+            .trim()
+            .to_owned();
+        let port = match get("port") {
+            Some(p) => p
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .parse()
+                .map_err(|_| {
+                    Error::InvalidInput(format!(
+                        "service {:?}: port {p:?} is not a port",
+                        self.name
+                    ))
+                })?,
+            None => 5432,
+        };
+        let user = get("user")
+            .or_else(|| std::env::var("PGUSER").ok())
+            .unwrap_or_else(|| "postgres".into());
+        let database = get("dbname").unwrap_or_else(|| user.clone());
+        Ok(ServiceTarget {
+            host,
+            port,
+            database,
+            user,
+            sslmode: get("sslmode"),
+            ca_file: get("sslrootcert").map(PathBuf::from),
+            has_password: self.settings.contains_key("password"),
+        })
+    }
+}
+
 fn home() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf())
 }

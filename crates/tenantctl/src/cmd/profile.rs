@@ -335,53 +335,11 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
             let name = a.as_name.clone().unwrap_or_else(|| a.service.clone());
             let existing = store.list()?.into_iter().find(|p| p.name == name);
             let mut p = existing.unwrap_or_else(|| Profile::new(&name, "", 0, "", ""));
-            let get = |k: &str| service.settings.get(k).cloned();
-            let host = get("host")
-                .or_else(|| get("hostaddr"))
-                .unwrap_or_else(|| "localhost".into());
-            // libpq allows a list of hosts; a profile reaches one.
-            p.host = host
-                .split(',')
-                .next()
-                .unwrap_or("localhost")
-                .trim()
-                .to_owned();
-            p.port = match get("port") {
-                Some(port) => port
-                    .split(',')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .parse()
-                    .map_err(|_| {
-                        Failure::usage(format!(
-                            "service {:?}: port {port:?} is not a port",
-                            a.service
-                        ))
-                    })?,
-                None => 5432,
-            };
-            p.user = get("user")
-                .or_else(|| std::env::var("PGUSER").ok())
-                .unwrap_or_else(|| "postgres".into());
-            p.database = get("dbname").unwrap_or_else(|| p.user.clone());
-            p.tls = match get("sslmode").as_deref() {
-                None => TlsMode::default_for_host(&p.host),
-                Some("disable" | "allow" | "prefer") => TlsMode::Disable,
-                Some("require") => TlsMode::Require,
-                Some("verify-ca" | "verify-full") => TlsMode::VerifyFull,
-                Some(other) => {
-                    return Err(Failure::usage(format!(
-                        "service {:?}: unknown sslmode {other:?}",
-                        a.service
-                    )))
-                }
-            };
-            p.ca_file = get("sslrootcert").map(PathBuf::from);
+            p.set_service_target(&service.target()?)?;
             apply(g, &store, &mut p, a.fields)?;
             pin_accepted(g, &mut p).await?;
             let mut notes = Vec::new();
-            if service.settings.contains_key("password") {
+            if service.target()?.has_password {
                 notes.push(format!(
                     "{} holds a password for this service: it was not imported (a service file is no place for one); use .pgpass or --password-stdin",
                     service.file.display()
