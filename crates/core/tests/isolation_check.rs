@@ -432,7 +432,7 @@ async fn weak_tenant_columns_and_global_unique_constraints_are_warnings() {
 }
 
 #[tokio::test]
-async fn the_probe_finds_a_leak_the_catalog_cannot_see_and_names_the_table() {
+async fn a_policy_that_ors_in_a_category_of_rows_is_named_by_the_catalog_and_proven_by_the_probe() {
     let t = TestDb::demo().await;
     // A policy that reads the setting, and so looks right, but ORs in a whole category of rows.
     t.admin
@@ -445,12 +445,18 @@ async fn the_probe_finds_a_leak_the_catalog_cannot_see_and_names_the_table() {
         .await
         .unwrap();
     let db = t.reader().await;
+    // The catalog names the branch that does not pin the tenant (it no longer trusts a policy for reading the
+    // setting somewhere) ...
     let static_only = run(&db, false).await;
     assert!(
-        criticals(&static_only).is_empty(),
-        "the catalog alone should not see it: {:?}",
+        static_only
+            .findings
+            .iter()
+            .any(|f| f.code == "POLICY_BRANCH_OPEN" && f.problem.contains("resource_type")),
+        "{:?}",
         criticals(&static_only)
     );
+    // ... and the probe proves it with rows.
     let probed = run(&db, true).await;
     let leak = probed
         .findings
@@ -594,4 +600,64 @@ async fn a_global_table_tenant_rows_point_at_is_judged_by_what_the_login_reads_o
         "{f:?}"
     );
     assert!(!report.isolation_enforced);
+}
+
+/// A tenant policy with a second branch the login controls (a setting it can set itself) opens every tenant,
+/// which the probe's fixed states cannot see: the branch is named, critical, and the escape works as the login.
+/// A policy that can never be true opens nothing and is not reported.
+#[tokio::test]
+async fn a_policy_branch_the_login_controls_is_critical_and_a_never_true_policy_is_nothing() {
+    let t = TestDb::demo().await;
+    sqlx::raw_sql(
+        "ALTER POLICY tenant_isolation ON audit_logs
+           USING (tenant_id = NULLIF(current_setting('app.current_tenant_id', true), '')::uuid
+                  OR current_setting('app.bypass_rls', true) = 'on')",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let report = run(&t.reader().await, true).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "POLICY_BRANCH_OPEN" && f.object.contains("audit_logs"))
+        .expect("the branch is reported");
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(f.problem.contains("app.bypass_rls"), "{f:?}");
+    assert!(!report.isolation_enforced);
+    // The escape, as the login: its own setting opens the other tenants' events.
+    let reader = t.reader_pool(1).await;
+    let mut tx = reader.begin().await.unwrap();
+    let foreign: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs, (SELECT set_config('app.current_tenant_id', (SELECT id::text FROM tenants WHERE slug = 'acme'), true),
+                                                  set_config('app.bypass_rls', 'on', true)) s
+          WHERE tenant_id <> (SELECT id FROM tenants WHERE slug = 'acme')",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(foreign > 0, "the escape works, so the verdict must say so");
+
+    // Back to the tenant policy alone, plus permissive policies that can never be true: nothing is opened.
+    sqlx::raw_sql(
+        "ALTER POLICY tenant_isolation ON audit_logs
+           USING (tenant_id = NULLIF(current_setting('app.current_tenant_id', true), '')::uuid);
+         CREATE POLICY never_a ON audit_logs USING (false);
+         CREATE POLICY never_b ON audit_logs USING (1 = 0);
+         CREATE POLICY never_c ON audit_logs USING (NULL)",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+    let report = run(&t.reader().await, false).await;
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| matches!(f.code, "PERMISSIVE_POLICY_OPEN" | "POLICY_BRANCH_OPEN")),
+        "{:?}",
+        report.findings
+    );
+    assert!(report.isolation_enforced, "{:?}", report.findings);
 }

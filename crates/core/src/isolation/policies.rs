@@ -23,6 +23,8 @@ pub(crate) enum PolicyClass {
     Unverified,
     /// It reads nothing but the row and constants (`true`, `is_public`): every tenant's rows pass.
     Open,
+    /// It can never be true (`false`, `NULL`, `1 = 0`): it opens nothing.
+    Never,
 }
 
 /// One policy of a tenant table.
@@ -81,6 +83,9 @@ impl Policies {
 /// Classifies a policy expression as PostgreSQL deparses it (`pg_get_expr`), so spelling and spacing are
 /// the server's, not the author's.
 pub(crate) fn classify(qual: &str, setting: &str, calls_user_function: bool) -> PolicyClass {
+    if never_true(qual) {
+        return PolicyClass::Never;
+    }
     let q = qual.to_ascii_lowercase();
     let ours = format!("current_setting('{}'", setting.to_ascii_lowercase());
     if q.contains(&ours) {
@@ -92,6 +97,97 @@ pub(crate) fn classify(qual: &str, setting: &str, calls_user_function: bool) -> 
     } else {
         PolicyClass::Open
     }
+}
+
+/// Strips parentheses that enclose the whole expression.
+fn unwrap_parens(e: &str) -> &str {
+    let mut e = e.trim();
+    loop {
+        if !(e.starts_with('(') && e.ends_with(')')) {
+            return e;
+        }
+        // Only when the first parenthesis closes at the very end.
+        let mut depth = 0i32;
+        let mut in_quote = false;
+        let mut closes_at_end = true;
+        for (i, c) in e.char_indices() {
+            match c {
+                '\'' => in_quote = !in_quote,
+                '(' if !in_quote => depth += 1,
+                ')' if !in_quote => {
+                    depth -= 1;
+                    if depth == 0 && i != e.len() - 1 {
+                        closes_at_end = false;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !closes_at_end {
+            return e;
+        }
+        e = e[1..e.len() - 1].trim();
+    }
+}
+
+/// Whether a deparsed expression can never be true: `false`, `NULL` (of any cast), a comparison of two
+/// different integer constants.
+pub(crate) fn never_true(expr: &str) -> bool {
+    let e = unwrap_parens(expr).to_ascii_lowercase();
+    let e = e.trim();
+    if e == "false" || e == "null" || e.starts_with("null::") {
+        return true;
+    }
+    if let Some((a, b)) = e.split_once(" = ") {
+        let (a, b) = (unwrap_parens(a), unwrap_parens(b));
+        if let (Ok(x), Ok(y)) = (a.parse::<i64>(), b.parse::<i64>()) {
+            return x != y;
+        }
+    }
+    false
+}
+
+/// The top-level OR branches of a deparsed expression (one branch when it is not an OR).
+pub(crate) fn or_branches(expr: &str) -> Vec<String> {
+    let e = unwrap_parens(expr);
+    let mut out = Vec::new();
+    let (mut depth, mut in_quote, mut start) = (0i32, false, 0usize);
+    let bytes = e.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => in_quote = !in_quote,
+            b'(' if !in_quote => depth += 1,
+            b')' if !in_quote => depth -= 1,
+            b' ' if !in_quote && depth == 0 && e[i..].to_ascii_uppercase().starts_with(" OR ") => {
+                out.push(e[start..i].trim().to_owned());
+                i += 4;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(e[start..].trim().to_owned());
+    out
+}
+
+/// The OR branches of a policy that let rows through without pinning the tenant column to the tenant setting:
+/// each is a way in that the login's own settings or the row alone control. A branch that reads the tenant
+/// setting, limits the tenant column to NULL (rows of no tenant), or can never be true is not one.
+pub(crate) fn unpinned_branches(qual: &str, setting: &str, tenant_column: &str) -> Vec<String> {
+    let ours = format!("current_setting('{}'", setting.to_ascii_lowercase());
+    let col = tenant_column.to_ascii_lowercase();
+    or_branches(qual)
+        .into_iter()
+        .filter(|b| {
+            let l = unwrap_parens(b).to_ascii_lowercase();
+            let no_tenant = l == format!("{col} is null") || l == format!("\"{col}\" is null");
+            !(l.contains(&ours) || no_tenant || never_true(b))
+        })
+        .collect()
 }
 
 pub(crate) async fn load(
@@ -151,6 +247,44 @@ mod tests {
         let q = "(tenant_id = (NULLIF(current_setting('app.current_tenant_id'::text, true), ''::text))::uuid)";
         assert_eq!(classify(q, S, false), PolicyClass::Tenant);
         assert_eq!(classify(&q.to_uppercase(), S, false), PolicyClass::Tenant);
+    }
+
+    #[test]
+    fn policies_that_can_never_be_true_open_nothing() {
+        for q in ["false", "(false)", "NULL::boolean", "(1 = 0)", "((2 = 3))"] {
+            assert_eq!(classify(q, S, false), PolicyClass::Never, "{q}");
+        }
+        assert_eq!(classify("(1 = 1)", S, false), PolicyClass::Open);
+    }
+
+    #[test]
+    fn branches_the_login_controls_are_found_and_safe_ones_are_not() {
+        let t = "(tenant_id = (NULLIF(current_setting('app.current_tenant_id'::text, true), ''::text))::uuid)";
+        let bypass =
+            format!("({t} OR (current_setting('app.bypass_rls'::text, true) = 'on'::text))");
+        assert_eq!(
+            unpinned_branches(&bypass, S, "tenant_id"),
+            ["(current_setting('app.bypass_rls'::text, true) = 'on'::text)"]
+        );
+        let claims = format!("({t} OR ((current_setting('request.jwt.claims'::text, true))::json ->> 'role'::text) = 'admin'::text)");
+        assert_eq!(unpinned_branches(&claims, S, "tenant_id").len(), 1);
+        assert_eq!(
+            unpinned_branches(&format!("({t} OR is_public)"), S, "tenant_id"),
+            ["is_public"]
+        );
+        assert!(unpinned_branches(t, S, "tenant_id").is_empty());
+        assert!(
+            unpinned_branches(&format!("((\"tenantId\" IS NULL) OR {t})"), S, "tenantId")
+                .is_empty()
+        );
+        assert!(unpinned_branches(&format!("({t} OR false)"), S, "tenant_id").is_empty());
+        // An OR inside a quoted string or a nested expression is not a branch of the policy.
+        assert!(unpinned_branches(
+            &format!("({t} AND ((x = 'a OR b') OR (y = 1)))"),
+            S,
+            "tenant_id"
+        )
+        .is_empty());
     }
 
     #[test]

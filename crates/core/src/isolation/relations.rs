@@ -522,6 +522,56 @@ impl Judge<'_> {
                         )),
                     ));
                 }
+                // A tenant policy with a branch that does not pin the tenant column to the tenant setting: the
+                // login opens every tenant by setting something itself (or the row alone lets it through).
+                let mut branchy: HashMap<String, (Vec<i64>, Vec<String>)> = HashMap::new();
+                for r in &readers {
+                    if t.owned_by.contains(r) && !t.forced {
+                        continue;
+                    }
+                    let restricted = self.policies.select_for(t.oid, *r).any(|p| {
+                        !p.permissive
+                            && p.class == super::policies::PolicyClass::Tenant
+                            && super::policies::unpinned_branches(&p.qual, setting, &t.column)
+                                .is_empty()
+                    });
+                    if restricted {
+                        continue;
+                    }
+                    for p in self
+                        .policies
+                        .select_for(t.oid, *r)
+                        .filter(|p| p.permissive && p.class == super::policies::PolicyClass::Tenant)
+                    {
+                        let open = super::policies::unpinned_branches(&p.qual, setting, &t.column);
+                        if !open.is_empty() {
+                            let e = branchy.entry(p.name.clone()).or_default();
+                            e.0.push(*r);
+                            e.1 = open;
+                        }
+                    }
+                }
+                let mut branchy: Vec<_> = branchy.into_iter().collect();
+                branchy.sort_by(|a, b| a.0.cmp(&b.0));
+                for (polname, (who, branches)) in branchy {
+                    out.push(finding(
+                        "POLICY_BRANCH_OPEN",
+                        Severity::Critical,
+                        &format!("{name} policy {polname}"),
+                        format!(
+                            "the policy {polname} on {name} reads {setting}, but also lets rows through where {}: that does not pin {} to the tenant; it applies to {}",
+                            branches.join(" or where "),
+                            t.column,
+                            self.role_list(&who)
+                        ),
+                        "whoever holds the login can set that setting (SET, set_config) or meet that condition and read every tenant: the probe's fixed states cannot see it",
+                        Some(format!(
+                            "-- keep only the tenant branch of {polname}: ALTER POLICY {} ON {name} USING ({} = NULLIF(current_setting('{setting}', true), '')::<type>);",
+                            quote_ident(&polname),
+                            quote_ident(&t.column)
+                        )),
+                    ));
+                }
                 self.policy_warnings(t, login, setting, out);
             }
             if out.len() == before {
