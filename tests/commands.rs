@@ -888,30 +888,9 @@ fn the_uis_error_kinds_are_the_rusts() {
 /// password logins (the machine's own trusts loopback, where a password would prove nothing).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_command_profile_keeps_working_after_its_token_rotates() {
-    let server = tokio::task::spawn_blocking(|| {
-        tenant_console_dev::cluster::start_for_process(
-            &tenant_console_dev::cluster::ClusterOptions {
-                tls: false,
-                superuser_password: "app-token-super".into(),
-            },
-        )
-    })
-    .await
-    .unwrap()
-    .expect("a private server");
-    tenant_console_dev::testing::prepare_demo_database(
-        &server.socket_dir,
-        server.port,
-        "app",
-        READER_PASSWORD,
-    )
-    .await;
-    let admin =
-        tenant_console_dev::testing::socket_admin(&server.socket_dir, server.port, "app").await;
-    sqlx::query("CREATE ROLE app_token LOGIN PASSWORD 'tok-a' IN ROLE console_reader")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (server, admin) =
+        tenant_console_dev::testing::password_server("app", READER_PASSWORD, "app_token", "tok-a")
+            .await;
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, "tok-a\n").unwrap();

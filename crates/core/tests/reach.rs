@@ -539,31 +539,13 @@ static TOKENS: tokio::sync::OnceCell<TokenServer> = tokio::sync::OnceCell::const
 async fn token_server() -> &'static TokenServer {
     TOKENS
         .get_or_init(|| async {
-            let server = tokio::task::spawn_blocking(|| {
-                tenant_console_dev::cluster::start_for_process(
-                    &tenant_console_dev::cluster::ClusterOptions {
-                        tls: false,
-                        superuser_password: "token-super-pw".into(),
-                    },
-                )
-            })
-            .await
-            .unwrap()
-            .expect("a private server");
-            tenant_console_dev::testing::prepare_demo_database(
-                &server.socket_dir,
-                server.port,
+            let (server, _) = tenant_console_dev::testing::password_server(
                 DB,
                 READER_PASSWORD,
+                "token_user",
+                "tok-1",
             )
             .await;
-            let admin =
-                tenant_console_dev::testing::socket_admin(&server.socket_dir, server.port, DB)
-                    .await;
-            sqlx::query("CREATE ROLE token_user LOGIN PASSWORD 'tok-1' IN ROLE console_reader")
-                .execute(&admin)
-                .await
-                .unwrap();
             TokenServer {
                 server,
                 dir: tempfile::tempdir().unwrap(),

@@ -210,6 +210,38 @@ pub async fn prepare_demo_database(
         .unwrap();
 }
 
+/// A private server with password logins (the machine's own trusts loopback, where a password proves nothing),
+/// running for the rest of this process: `db` holds the demo data and `console_reader` logs in with
+/// `reader_password`, and `role` with `password`, with console_reader's privileges (a password the tests
+/// rotate). With its admin pool.
+#[cfg(unix)]
+pub async fn password_server(
+    db: &str,
+    reader_password: &str,
+    role: &str,
+    password: &str,
+) -> (crate::cluster::ProcessServer, PgPool) {
+    let server = tokio::task::spawn_blocking(|| {
+        crate::cluster::start_for_process(&crate::cluster::ClusterOptions {
+            tls: false,
+            superuser_password: format!("super-{}", uuid::Uuid::new_v4().simple()),
+        })
+    })
+    .await
+    .unwrap()
+    .expect("a private server");
+    prepare_demo_database(&server.socket_dir, server.port, db, reader_password).await;
+    let admin = socket_admin(&server.socket_dir, server.port, db).await;
+    admin
+        .execute(
+            format!("CREATE ROLE {role} LOGIN PASSWORD '{password}' IN ROLE console_reader")
+                .as_str(),
+        )
+        .await
+        .unwrap();
+    (server, admin)
+}
+
 /// A small superuser pool on a private server's database, over its socket.
 #[cfg(unix)]
 pub async fn socket_admin(socket: &std::path::Path, port: u16, db: &str) -> PgPool {

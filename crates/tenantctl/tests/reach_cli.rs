@@ -30,28 +30,13 @@ static SERVER: tokio::sync::OnceCell<Server> = tokio::sync::OnceCell::const_new(
 async fn server() -> &'static Server {
     SERVER
         .get_or_init(|| async {
-            let server = tokio::task::spawn_blocking(|| {
-                tenant_console_dev::cluster::start_for_process(
-                    &tenant_console_dev::cluster::ClusterOptions {
-                        tls: false,
-                        superuser_password: "cli-super-pw".into(),
-                    },
-                )
-            })
-            .await
-            .unwrap()
-            .expect("a private server");
-            tenant_console_dev::testing::prepare_demo_database(
-                &server.socket_dir,
-                server.port,
+            let (server, _) = tenant_console_dev::testing::password_server(
                 DB,
                 READER_PASSWORD,
+                "token_user",
+                "tok-1",
             )
             .await;
-            sqlx::query("CREATE ROLE token_user LOGIN PASSWORD 'tok-1' IN ROLE console_reader")
-                .execute(&admin(&server).await)
-                .await
-                .unwrap();
             Server { server }
         })
         .await
