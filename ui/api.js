@@ -309,6 +309,8 @@ export const ErrorKind = Object.freeze({
   ExportTimeout: "export_timeout",
   /** The keyring that keeps the manifest's signing key is locked: offer an unsigned manifest, never silently. */
   SigningKeyUnavailable: "signing_key_unavailable",
+  /** The tenant requires its own live approval before support reads it: offer "Request access". */
+  ConsentRequired: "consent_required",
   FileExists: "file_exists",
   Io: "io",
   Database: "database",

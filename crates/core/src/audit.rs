@@ -116,6 +116,32 @@ impl AuditFilter {
                 }
             }
         }
+        // A filter on a masked column would read what the login may not: refused, in words.
+        for (name, field, given) in [
+            ("action", "action", self.action.is_some()),
+            ("actor", "actor_id", self.actor.is_some()),
+            (
+                "resource type",
+                "resource_type",
+                self.resource_type.is_some(),
+            ),
+            ("resource id", "resource_id", self.resource_id.is_some()),
+        ] {
+            if given {
+                if let Some((_, q)) = schema.audit_masks().into_iter().find(|(f, _)| *f == field) {
+                    return Err(Error::InvalidInput(format!(
+                        "the {name} filter needs {q}, which this login may not read (it is masked): remove the filter, or ask for SELECT on that column"
+                    )));
+                }
+            }
+        }
+        if let Some(actor) = &self.actor {
+            if actor.contains('@') && schema.audit_masked("actor_email") {
+                return Err(Error::InvalidInput(
+                    "the actor filter by email needs the users' email, which this login may not read (it is masked): filter by the actor's user id instead".into(),
+                ));
+            }
+        }
         let a = &schema.mapping.audit_logs;
         if self.resource_type.is_some() && a.resource_type.is_none() {
             return Err(Error::InvalidInput(
@@ -161,7 +187,11 @@ impl AuditFilter {
         if let Some(actor) = self.actor.as_deref().filter(|x| !x.is_empty()) {
             qb.text(&format!(" AND ({}::text = ", c(&a.actor_id)))
                 .value(actor.to_owned());
-            if let (Some(u), Some(ut)) = (&s.mapping.users, &s.tables.users) {
+            if let (Some(u), Some(ut), false) = (
+                &s.mapping.users,
+                &s.tables.users,
+                s.audit_masked("actor_email"),
+            ) {
                 qb.text(&format!(
                     " OR {} IN (SELECT {} FROM {} WHERE lower({}) = lower(",
                     c(&a.actor_id),
@@ -204,7 +234,8 @@ pub struct AuditEvent {
     pub occurred_at: DateTime<Utc>,
     pub actor_id: Option<String>,
     pub actor_email: Option<String>,
-    pub action: String,
+    /// Null when masked (the login may not read the column).
+    pub action: Option<String>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub ip: Option<String>,
@@ -217,6 +248,8 @@ pub struct AuditEvent {
 pub struct AuditPage {
     pub items: Vec<AuditEvent>,
     pub next_cursor: Option<String>,
+    /// The columns this login may not read (`table.column`): their fields are null in every item.
+    pub masked_columns: Vec<String>,
 }
 
 /// The SELECT list shared by pages and export: every column as text or timestamptz, in [`AuditEvent`] order.
@@ -227,12 +260,20 @@ pub(crate) fn select_list(s: &Schema, alias: &str, with_email: bool) -> String {
 /// The items of [`select_list`], one per field, in its order.
 pub(crate) fn select_parts(s: &Schema, alias: &str, with_email: bool) -> [String; 10] {
     let a = &s.mapping.audit_logs;
+    let masks = s.audit_masks();
+    let masked = |field: &str| masks.iter().any(|(f, _)| *f == field);
     let c = |name: &str| format!("{alias}.{}", col(name));
+    // A column the login may not read is read as null (masked): naming it would fail the whole query.
+    let readable = |field: &str, name: &Option<String>| name.clone().filter(|_| !masked(field));
     let opt = |name: &Option<String>| match name {
         Some(n) => format!("{}::text", c(n)),
         None => "NULL::text".to_owned(),
     };
-    let email = match (&s.mapping.users, &s.tables.users, with_email) {
+    let email = match (
+        &s.mapping.users,
+        &s.tables.users,
+        with_email && !masked("actor_email"),
+    ) {
         (Some(u), Some(ut), true) => format!(
             "(SELECT {}::text FROM {} WHERE {} = {})",
             col(&u.email),
@@ -242,12 +283,12 @@ pub(crate) fn select_parts(s: &Schema, alias: &str, with_email: bool) -> [String
         ),
         _ => "NULL::text".to_owned(),
     };
-    let meta = match &a.metadata {
-        Some(m) => format!("{}::text", c(m)),
+    let meta = match readable("metadata", &a.metadata) {
+        Some(m) => format!("{}::text", c(&m)),
         None => "NULL::text".to_owned(),
     };
     // inet renders as "10.0.0.1/32" with ::text; host() gives the address people expect.
-    let ip = match &a.ip {
+    let ip = match &readable("ip", &a.ip) {
         Some(n)
             if s.tables
                 .audit
@@ -263,13 +304,28 @@ pub(crate) fn select_parts(s: &Schema, alias: &str, with_email: bool) -> [String
     [
         format!("{}::text AS id", c(&a.id)),
         format!("{} AS occurred_at", s.audit_ts.select(&c(&a.created_at))),
-        format!("{}::text AS actor_id", c(&a.actor_id)),
+        format!(
+            "{} AS actor_id",
+            opt(&readable("actor_id", &Some(a.actor_id.clone())))
+        ),
         format!("{email} AS actor_email"),
-        format!("{}::text AS action", c(&a.action)),
-        format!("{} AS resource_type", opt(&a.resource_type)),
-        format!("{} AS resource_id", opt(&a.resource_id)),
+        format!(
+            "{} AS action",
+            opt(&readable("action", &Some(a.action.clone())))
+        ),
+        format!(
+            "{} AS resource_type",
+            opt(&readable("resource_type", &a.resource_type))
+        ),
+        format!(
+            "{} AS resource_id",
+            opt(&readable("resource_id", &a.resource_id))
+        ),
         format!("{ip} AS ip"),
-        format!("{} AS user_agent", opt(&a.user_agent)),
+        format!(
+            "{} AS user_agent",
+            opt(&readable("user_agent", &a.user_agent))
+        ),
         format!("{meta} AS metadata"),
     ]
 }
@@ -296,6 +352,7 @@ pub async fn page_in_order(
 ) -> Result<AuditPage> {
     let s = scope.schema().clone();
     let kind = if oldest_first { "audit-asc" } else { "audit" };
+    s.require_keys(crate::mapping::Reads::Audit)?;
     filter.validate(&s)?;
     let a = &s.mapping.audit_logs;
     let limit = limit.clamp(1, 1000) as i64;
@@ -340,7 +397,11 @@ pub async fn page_in_order(
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
         position_cursor(kind, last.occurred_at, &last.id)
     });
-    Ok(AuditPage { items, next_cursor })
+    Ok(AuditPage {
+        items,
+        next_cursor,
+        masked_columns: s.masked_columns(&[crate::mapping::Reads::Audit]),
+    })
 }
 
 /// The cursor of the page that starts right after the event (`occurred_at`, `id`): what a page's `next_cursor`
@@ -448,6 +509,8 @@ pub struct ActiveActors {
     /// Whether there were more events than that window (the ranking is then of the newest ones).
     pub capped: bool,
     pub items: Vec<ActorActivity>,
+    /// The actor column is masked for this login: no ranking can be made.
+    pub masked: bool,
 }
 
 /// The newest events [`active_actors`] ranks, at most: the read stays one bounded walk of the tenant's time
@@ -464,6 +527,16 @@ pub async fn active_actors(
     let s = scope.schema().clone();
     let tenant = scope.tenant().id.clone();
     let a = &s.mapping.audit_logs;
+    s.require_keys(crate::mapping::Reads::Audit)?;
+    if s.audit_masked("actor_id") {
+        return Ok(ActiveActors {
+            since,
+            events_read: 0,
+            capped: false,
+            items: Vec::new(),
+            masked: true,
+        });
+    }
     let filter = AuditFilter {
         since: Some(since),
         ..Default::default()
@@ -486,8 +559,12 @@ pub async fn active_actors(
         id = col(&a.id),
         window = ACTIVE_ACTORS_WINDOW + 1
     ));
-    let email = match (&s.mapping.users, &s.tables.users) {
-        (Some(u), Some(ut)) => format!(
+    let email = match (
+        &s.mapping.users,
+        &s.tables.users,
+        s.audit_masked("actor_email"),
+    ) {
+        (Some(u), Some(ut), false) => format!(
             "(SELECT {}::text FROM {} WHERE {} = r.actor)",
             col(&u.email),
             ut.name,
@@ -525,6 +602,7 @@ pub async fn active_actors(
         events_read: read.min(ACTIVE_ACTORS_WINDOW),
         capped: read > ACTIVE_ACTORS_WINDOW,
         items,
+        masked: false,
     })
 }
 

@@ -57,6 +57,11 @@ pub enum Error {
     #[error("{0}")]
     ReasonRequired(String),
 
+    /// The tenant requires its own live approval before support reads its data, and none is live for this
+    /// login (or none covers an export): nothing was read.
+    #[error("{0}")]
+    ConsentRequired(String),
+
     /// An access must be recorded, and the server is a hot standby (or otherwise refuses writes) with no
     /// primary named to record on: nothing was read.
     #[error("{0}")]
@@ -133,6 +138,7 @@ pub const KINDS: &[&str] = &[
     "isolation_not_enforced",
     "reason_required",
     "access_not_recorded",
+    "consent_required",
     "standby",
     "pooler",
     "profile",
@@ -184,6 +190,7 @@ impl Error {
             Error::IsolationNotEnforced(_) => "isolation_not_enforced",
             Error::ReasonRequired(_) => "reason_required",
             Error::AccessNotRecorded(_) => "access_not_recorded",
+            Error::ConsentRequired(_) => "consent_required",
             Error::Standby(_) => "standby",
             Error::Pooler(_) => "pooler",
             Error::Profile(_) => "profile",
@@ -427,6 +434,7 @@ mod tests {
             Error::IsolationNotEnforced("x".into()),
             Error::ReasonRequired("x".into()),
             Error::AccessNotRecorded("x".into()),
+            Error::ConsentRequired("x".into()),
             Error::Standby("x".into()),
             Error::Pooler("x".into()),
             Error::Profile("x".into()),

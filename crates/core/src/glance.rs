@@ -29,6 +29,8 @@ pub struct FailedLogins {
     pub count: Count,
     /// The newest of them.
     pub latest: Vec<AuditEvent>,
+    /// The action column is masked for this login: failed sign-ins cannot be told from other events.
+    pub masked: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +41,8 @@ pub struct Glance {
     pub failed_logins: FailedLogins,
     /// The newest support accesses (empty where the database has no access log).
     pub recent_access: Vec<AccessEntry>,
+    /// The columns this login may not read (`table.column`): null wherever they would show.
+    pub masked_columns: Vec<String>,
     /// "Now" for the relative parts.
     pub as_of: DateTime<Utc>,
 }
@@ -61,10 +65,23 @@ pub async fn glance(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<Glanc
         action: Some(action.clone()),
         ..Default::default()
     };
-    let count = audit::count(scope, &failed).await?;
-    let failed_latest = audit::page(scope, &failed, FAILED_LOGINS_SHOWN, None)
-        .await?
-        .items;
+    let action_masked = scope.schema().audit_masked("action");
+    let (count, failed_latest) = if action_masked {
+        (
+            Count {
+                value: 0,
+                is_estimate: false,
+            },
+            Vec::new(),
+        )
+    } else {
+        (
+            audit::count(scope, &failed).await?,
+            audit::page(scope, &failed, FAILED_LOGINS_SHOWN, None)
+                .await?
+                .items,
+        )
+    };
     let recent_access = if scope.schema().tables.access_log.is_some() {
         access::history(scope, ACCESSES_SHOWN, None).await?.items
     } else {
@@ -78,8 +95,12 @@ pub async fn glance(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<Glanc
             since,
             count,
             latest: failed_latest,
+            masked: action_masked,
         },
         recent_access,
+        masked_columns: scope
+            .schema()
+            .masked_columns(&[crate::mapping::Reads::Audit]),
         as_of: now,
     })
 }

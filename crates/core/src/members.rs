@@ -6,6 +6,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::cursor;
 use crate::error::{Error, Result};
+use crate::mapping::{Reads, Schema};
 use crate::scope::TenantScope;
 use crate::sql::col;
 use crate::sql::{keyset_page, like_escape, tenant_eq, LIKE_ESCAPE};
@@ -45,7 +46,8 @@ pub struct Member {
     pub id: String,
     pub email: Option<String>,
     pub name: Option<String>,
-    pub role: String,
+    /// Null when masked (the login may not read the column).
+    pub role: Option<String>,
     pub joined_at: Option<DateTime<Utc>>,
 }
 
@@ -54,6 +56,8 @@ pub struct Member {
 pub struct MemberPage {
     pub items: Vec<Member>,
     pub next_cursor: Option<String>,
+    /// The columns this login may not read (`table.column`): their fields are null in every item.
+    pub masked_columns: Vec<String>,
 }
 
 /// Reads one page of the tenant's members.
@@ -61,11 +65,65 @@ pub struct MemberPage {
 pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage> {
     let s = scope.schema().clone();
     let m = &s.mapping.members;
+    s.require_keys(Reads::Members)?;
+    let masked_columns = s.masked_columns(&[Reads::Members]);
     let limit = q.limit.clamp(1, 1000) as i64;
-    let (email, name, join) = match (&s.mapping.users, &s.tables.users) {
-        (Some(u), Some(ut)) => (
-            format!("u.{}::text", col(&u.email)),
-            u.name
+    // What the login may not read is read as null (masked); a search, filter or sort on it is refused.
+    let email_col = s.user_column(|u| Some(&u.email));
+    let name_col = s.user_column(|u| u.name.as_ref());
+    let role_ok = Schema::can_read(&s.tables.members, &m.role);
+    let joined_ok = m
+        .created_at
+        .as_ref()
+        .is_some_and(|c| Schema::can_read(&s.tables.members, c));
+    let refuse = |what: &str, column: String| {
+        Error::InvalidInput(format!(
+            "{what} needs {column}, which this login may not read (it is masked): choose another, or ask for SELECT on that column"
+        ))
+    };
+    let users_name = s
+        .mapping
+        .users
+        .as_ref()
+        .map(|u| u.table.clone())
+        .unwrap_or_default();
+    // Sorting by a masked email or name sorts by nothing, and so by user id: allowed.
+    if q.sort == MemberSort::Role && !role_ok {
+        return Err(refuse("sorting by role", format!("{}.{}", m.table, m.role)));
+    }
+    if q.sort == MemberSort::Joined && m.created_at.is_some() && !joined_ok {
+        return Err(refuse(
+            "sorting by joined date",
+            format!(
+                "{}.{}",
+                m.table,
+                m.created_at.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    if q.role.as_deref().is_some_and(|r| !r.is_empty()) && !role_ok {
+        return Err(refuse("the role filter", format!("{}.{}", m.table, m.role)));
+    }
+    if q.email.as_deref().is_some_and(|t| !t.trim().is_empty())
+        && email_col.is_none()
+        && s.mapping.users.is_some()
+    {
+        let email = s
+            .mapping
+            .users
+            .as_ref()
+            .map(|u| u.email.clone())
+            .unwrap_or_default();
+        return Err(refuse("the email search", format!("{users_name}.{email}")));
+    }
+    let users_readable = s.users_readable();
+    let (email, name, join) = match (&s.mapping.users, &s.tables.users, users_readable) {
+        (Some(u), Some(ut), true) => (
+            email_col
+                .as_ref()
+                .map(|e| format!("u.{}::text", col(e)))
+                .unwrap_or_else(|| "NULL::text".into()),
+            name_col
                 .as_ref()
                 .map(|n| format!("u.{}::text", col(n)))
                 .unwrap_or_else(|| "NULL::text".into()),
@@ -79,7 +137,7 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
         _ => ("NULL::text".into(), "NULL::text".into(), String::new()),
     };
     let joined = match (&m.created_at, s.members_ts) {
-        (Some(c), Some(ts)) => ts.select(&format!("m.{}", col(c))),
+        (Some(c), Some(ts)) if joined_ok => ts.select(&format!("m.{}", col(c))),
         _ => "NULL::timestamptz".into(),
     };
     let user_id = format!("m.{}::text", col(&m.user_id));
@@ -107,11 +165,15 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
         },
     };
     let kind = format!("members:{:?}:{}", q.sort, q.descending);
+    let role = if role_ok {
+        format!("m.{}::text", col(&m.role))
+    } else {
+        "NULL::text".to_owned()
+    };
     let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {user_id} AS id, {email} AS email, {name} AS name, m.{}::text AS role, {joined} AS joined_at,
+        "SELECT {user_id} AS id, {email} AS email, {name} AS name, {role} AS role, {joined} AS joined_at,
                 ({sort})::text AS sort_key
            FROM {} m{join} WHERE ",
-        col(&m.role),
         s.tables.members.name,
     ));
     tenant_eq(
@@ -188,5 +250,9 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
     let (items, next_cursor) = keyset_page(items, limit as usize, |last| {
         cursor::encode(&kind, &[&last_key, &last.id])
     });
-    Ok(MemberPage { items, next_cursor })
+    Ok(MemberPage {
+        items,
+        next_cursor,
+        masked_columns,
+    })
 }

@@ -134,6 +134,9 @@ pub struct TenantRow {
     /// Extra columns of the reference schema, when present.
     pub plan: Option<String>,
     pub status: Option<String>,
+    /// The tenant requires its own live approval before support reads its data (consent the database
+    /// enforces; false where the mapping names no consent).
+    pub consent_required: bool,
 }
 
 /// A page of tenants.
@@ -162,8 +165,12 @@ fn select_tenants(s: &Schema) -> QueryBuilder<'static, Postgres> {
             "NULL::text".into()
         }
     };
+    let consent = match &s.consent {
+        Some(c) => format!("coalesce({}::text = 'required', false)", tcol(&c.column)),
+        None => "false".to_owned(),
+    };
     QueryBuilder::new(format!(
-        "SELECT {}::text AS id, {} AS slug, {} AS name, {} AS created_at, {} AS plan, {} AS status FROM {} t",
+        "SELECT {}::text AS id, {} AS slug, {} AS name, {} AS created_at, {} AS plan, {} AS status, {consent} AS consent_required FROM {} t",
         tcol(&t.id),
         opt_text(t.slug.as_deref()),
         text_key(s, &t.name),
@@ -180,6 +187,7 @@ fn row_to_tenant(r: &sqlx::postgres::PgRow) -> Result<TenantRow> {
         created_at: r.try_get("created_at")?,
         plan: r.try_get("plan")?,
         status: r.try_get("status")?,
+        consent_required: r.try_get("consent_required")?,
     })
 }
 
@@ -458,7 +466,7 @@ pub const STATS_BATCH_LIMIT: usize = 100;
 
 /// The tenants of a list page, given by id (the app sends back the ids it was shown), each resolved again. A
 /// tenant that no longer exists, or an id that is another tenant's slug, is left out.
-pub(crate) async fn resolve_ids(db: &Db, ids: &[String]) -> Result<Vec<Tenant>> {
+pub(crate) async fn resolve_ids(db: &Db, ids: &[String]) -> Result<Vec<TenantRow>> {
     if ids.len() > STATS_BATCH_LIMIT {
         return Err(Error::InvalidInput(format!(
             "stats for {} tenants asked at once; at most {STATS_BATCH_LIMIT}",
@@ -467,8 +475,8 @@ pub(crate) async fn resolve_ids(db: &Db, ids: &[String]) -> Result<Vec<Tenant>> 
     }
     let mut found = Vec::with_capacity(ids.len());
     for id in ids {
-        match resolve(db, id).await {
-            Ok(t) if &t.id == id => found.push(t),
+        match resolve_row(db, id).await {
+            Ok(t) if &t.tenant.id == id => found.push(t),
             Ok(_) | Err(Error::UnknownTenant(_)) => {}
             Err(e) => return Err(e),
         }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::consent::{self, AccessStatus, Approval, ConsentScope, Request};
 use super::{record_action, require, AccessAction, AccessReason, ReasonPolicy, Recorded};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -52,6 +53,9 @@ pub struct Opened {
     pub record_id: Option<String>,
     /// Seconds the grant lasts from now, under the policy `required`.
     pub grant_seconds: Option<u64>,
+    /// The tenant requires its own approval, and this is the live one that let it open (its id is in the
+    /// access record; the app shows the time it has left and closes the tenant when it ends).
+    pub approval: Option<Approval>,
 }
 
 /// Proof that an export of `tenant` passed the door and was recorded before anything was read.
@@ -61,6 +65,7 @@ pub struct ExportPass {
     pub(crate) reason: Option<AccessReason>,
     pub(crate) recorded: Recorded,
     pub(crate) record_id: Option<String>,
+    pub(crate) approval: Option<Approval>,
 }
 
 impl ExportPass {
@@ -75,6 +80,11 @@ impl ExportPass {
     /// The id of the export's access record.
     pub fn record_id(&self) -> Option<&str> {
         self.record_id.as_deref()
+    }
+
+    /// The tenant's approval the export went through, where the tenant requires one.
+    pub fn approval(&self) -> Option<&Approval> {
+        self.approval.as_ref()
     }
 }
 
@@ -143,6 +153,12 @@ impl Door {
     /// without one.
     fn ready_to_read(&self) -> Result<()> {
         self.db.ensure_isolated()?;
+        if let Some(why) = &self.db.schema().consent_unbound {
+            return Err(Error::Mapping(format!(
+                "the consent tables the mapping names cannot be used on {} ({why}), so the console cannot tell which tenants require their approval and reads nothing: fix [consent] in the mapping, or remove it if this database keeps no consent",
+                self.label
+            )));
+        }
         for db in std::iter::once(&self.db).chain(self.recorder.as_ref()) {
             if let Some(name) = &db.schema().access_log_unbound {
                 return Err(Error::AccessNotRecorded(format!(
@@ -183,12 +199,14 @@ impl Door {
         tenant: &Tenant,
         reason: Option<&AccessReason>,
         action: &AccessAction,
+        approval: Option<&Approval>,
     ) -> Result<(Recorded, Option<String>)> {
         let db = self.recorder(what)?;
         // The route of the database the data is read from (not the recorder's).
         let route = self.db.route_info();
         let route = (route.via != "direct" || route.password_command).then_some(route);
-        match record_action(db, tenant, reason, action, route.as_ref()).await {
+        let approval = approval.map(|a| a.id.as_str());
+        match record_action(db, tenant, reason, action, route.as_ref(), approval).await {
             Err(Error::ReadOnly) => Err(self.standby_error(what)),
             other => other,
         }
@@ -215,9 +233,48 @@ impl Door {
         grants.get(tenant_id).cloned()
     }
 
-    /// Resolves a tenant after the bypass rule: no tenant data, not even its existence, for a refused login.
-    async fn resolve(&self, key: &str) -> Result<Tenant> {
-        Ok(self.resolve_row(key).await?.tenant)
+    /// The live approval a tenant that requires consent needs for `need`, read in a short transaction with
+    /// the tenant set; `None` for a tenant that does not require one. Refused (`consent_required`) before
+    /// anything is read when none is live.
+    async fn consent(&self, row: &TenantRow, need: ConsentScope) -> Result<Option<Approval>> {
+        if !row.consent_required {
+            return Ok(None);
+        }
+        let mut tx = self.db.read_tx().await?;
+        crate::sql::query("SELECT set_config($1, $2, true)")
+            .bind(self.db.schema().setting())
+            .bind(&row.tenant.id)
+            .execute(&mut *tx)
+            .await?;
+        let approval = consent::gate(&mut tx, self.db.schema(), &row.tenant, need).await?;
+        tx.commit().await?;
+        Ok(Some(approval))
+    }
+
+    /// Asks `key`'s tenant for access: writes a request (where records go) that the tenant's admins answer
+    /// in the product. The reason is always required.
+    pub async fn request_access(
+        &self,
+        key: &str,
+        reason: &AccessReason,
+        minutes: u32,
+        scope: ConsentScope,
+    ) -> Result<(Tenant, Request)> {
+        self.can_record("access request")?;
+        let row = self.resolve_row(key).await?;
+        let db = self.recorder("access request")?;
+        let req = match consent::request(db, &row.tenant, reason, minutes, scope).await {
+            Err(Error::ReadOnly) => return Err(self.standby_error("access request")),
+            other => other?,
+        };
+        Ok((row.tenant, req))
+    }
+
+    /// Where this login stands with `key`'s tenant: not required, none, pending, approved (by whom, until
+    /// when), expired or revoked.
+    pub async fn access_status(&self, key: &str) -> Result<AccessStatus> {
+        let row = self.resolve_row(key).await?;
+        consent::status(&self.db, &row.tenant, row.consent_required).await
     }
 
     async fn resolve_row(&self, key: &str) -> Result<TenantRow> {
@@ -232,12 +289,15 @@ impl Door {
         if self.policy != ReasonPolicy::Off || reason.is_some() {
             self.can_record("access")?;
         }
+        let row = self.resolve_row(key).await?;
+        let approval = self.consent(&row, ConsentScope::Read).await?;
         let TenantRow {
             tenant,
             status,
             plan,
             created_at,
-        } = self.resolve_row(key).await?;
+            ..
+        } = row;
         if reason.is_none() {
             if let Some(grant) = self.live_grant(&tenant.id) {
                 return Ok(Opened {
@@ -253,6 +313,7 @@ impl Door {
                             .saturating_duration_since(Instant::now())
                             .as_secs(),
                     ),
+                    approval,
                 });
             }
         }
@@ -260,7 +321,13 @@ impl Door {
         let must_record = self.policy != ReasonPolicy::Off || reason.is_some();
         let (recorded, record_id) = if must_record {
             let (recorded, id) = self
-                .record("access", &tenant, reason, &AccessAction::View)
+                .record(
+                    "access",
+                    &tenant,
+                    reason,
+                    &AccessAction::View,
+                    approval.as_ref(),
+                )
                 .await?;
             if recorded == Recorded::NoLogTable && self.policy == ReasonPolicy::Required {
                 return Err(Error::ReasonRequired(
@@ -291,6 +358,7 @@ impl Door {
             recorded,
             record_id,
             grant_seconds,
+            approval,
         })
     }
 
@@ -300,11 +368,20 @@ impl Door {
         self.ready_to_read()?;
         // One transaction for the lookup and the reads: a page is one BEGIN and one COMMIT.
         let mut tx = self.db.read_tx().await?;
-        let tenant = tenants::resolve_row_on(&mut tx, &self.db, key)
-            .await?
-            .tenant;
-        self.check_grant(&tenant)?;
-        TenantScope::enter(&self.db, tx, &tenant).await
+        let row = tenants::resolve_row_on(&mut tx, &self.db, key).await?;
+        self.check_grant(&row.tenant)?;
+        let mut scope = TenantScope::enter(&self.db, tx, &row.tenant).await?;
+        if row.consent_required {
+            // In the page's own transaction: an approval revoked a moment ago stops this very page.
+            consent::gate(
+                scope.conn(),
+                self.db.schema(),
+                &row.tenant,
+                ConsentScope::Read,
+            )
+            .await?;
+        }
+        Ok(scope)
     }
 
     /// Opens a tenant (as [`Door::open`]) and its scope: one command's whole read (the CLI's).
@@ -339,7 +416,9 @@ impl Door {
         details: serde_json::Value,
     ) -> Result<ExportPass> {
         self.can_record("export")?;
-        let tenant = self.resolve(key).await?;
+        let row = self.resolve_row(key).await?;
+        let approval = self.consent(&row, ConsentScope::Export).await?;
+        let tenant = row.tenant;
         let granted = self.live_grant(&tenant.id).and_then(|g| g.reason);
         let reason = reason.cloned().or(granted);
         require(self.policy, reason.as_ref())?;
@@ -349,6 +428,7 @@ impl Door {
                 &tenant,
                 reason.as_ref(),
                 &AccessAction::Export { details },
+                approval.as_ref(),
             )
             .await?;
         if recorded == Recorded::NoLogTable && self.policy == ReasonPolicy::Required {
@@ -361,6 +441,7 @@ impl Door {
             reason,
             recorded,
             record_id,
+            approval,
         })
     }
 
@@ -378,6 +459,7 @@ impl Door {
             &pass.tenant,
             pass.reason.as_ref(),
             &AccessAction::Completed { details },
+            pass.approval.as_ref(),
         )
         .await?;
         Ok(())
@@ -396,11 +478,25 @@ impl Door {
         self.ready_to_read()?;
         let found = tenants::resolve_ids(&self.db, ids).await?;
         let mut out = Vec::with_capacity(found.len());
-        for tenant in found {
+        for row in found {
+            let tenant = row.tenant;
             if self.policy == ReasonPolicy::Required && self.live_grant(&tenant.id).is_none() {
                 continue;
             }
             let mut scope = TenantScope::open(&self.db, &tenant).await?;
+            // A tenant that requires consent shows its numbers only while an approval is live.
+            if row.consent_required
+                && consent::live_approval(
+                    scope.conn(),
+                    self.db.schema(),
+                    &tenant,
+                    ConsentScope::Read,
+                )
+                .await?
+                .is_none()
+            {
+                continue;
+            }
             let stats = tenants::stats(&mut scope).await?;
             scope.finish().await?;
             out.push(TenantStatsRow {

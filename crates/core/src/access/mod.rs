@@ -6,8 +6,10 @@
 //! console makes. If recording fails, the caller must not open the tenant. [`history`] reads the log back,
 //! inside the tenant scope like every other tenant read. [`door`] applies all of this to every tenant read.
 
+pub mod consent;
 mod door;
 
+pub use consent::{AccessStatus, Approval, ConsentScope, ConsentState};
 pub use door::{Door, ExportPass, Opened, DEFAULT_GRANT};
 
 use chrono::{DateTime, Utc};
@@ -261,7 +263,9 @@ pub async fn record(
     reason: Option<&AccessReason>,
     action: &AccessAction,
 ) -> Result<Recorded> {
-    Ok(record_action(db, tenant, reason, action, None).await?.0)
+    Ok(record_action(db, tenant, reason, action, None, None)
+        .await?
+        .0)
 }
 
 /// [`record`], with the id of the record written.
@@ -272,6 +276,7 @@ pub(crate) async fn record_action(
     reason: Option<&AccessReason>,
     action: &AccessAction,
     route: Option<&crate::db::RouteInfo>,
+    approval: Option<&str>,
 ) -> Result<(Recorded, Option<String>)> {
     let s = db.schema();
     let Some(log) = &s.tables.access_log else {
@@ -288,6 +293,13 @@ pub(crate) async fn record_action(
         map.insert(
             "route".into(),
             serde_json::to_value(r).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    // The tenant's approval this access went through (consent the database enforces).
+    if let (Some(id), serde_json::Value::Object(map)) = (approval, &mut details) {
+        map.insert(
+            "approval_id".into(),
+            serde_json::Value::String(id.to_owned()),
         );
     }
     let mut tx = db.write_tx().await?;

@@ -11,7 +11,11 @@ pub(super) async fn member_emails(
     scope: &mut crate::TenantScope,
 ) -> Result<HashMap<String, Option<String>>> {
     let s = db.schema();
-    let (Some(u), Some(ut)) = (&s.mapping.users, &s.tables.users) else {
+    let (Some(u), Some(ut), false) = (
+        &s.mapping.users,
+        &s.tables.users,
+        s.audit_masked("actor_email"),
+    ) else {
         return Ok(HashMap::new());
     };
     let m = &s.mapping.members;
@@ -52,8 +56,12 @@ impl Lookup {
     ) -> Result<Option<&str>> {
         if !self.cache.contains_key(actor) {
             let s = self.db.schema();
-            let found = match (&s.mapping.users, &s.tables.users) {
-                (Some(u), Some(ut)) => {
+            let found = match (
+                &s.mapping.users,
+                &s.tables.users,
+                s.audit_masked("actor_email"),
+            ) {
+                (Some(u), Some(ut), false) => {
                     let sql = format!(
                         "SELECT {}::text FROM {} WHERE {}::text = $1",
                         col(&u.email),

@@ -93,8 +93,11 @@ pub(super) fn copy_wires(s: &crate::mapping::Schema) -> [Wire; COPY_FIELDS] {
     };
     let mut wires = [Wire::Text; COPY_FIELDS];
     wires[0] = raw(Some(&a.id));
-    wires[2] = raw(Some(&a.actor_id));
-    wires[7] = match raw(a.ip.as_ref()) {
+    // A masked column is read as NULL::text.
+    if !s.audit_masked("actor_id") {
+        wires[2] = raw(Some(&a.actor_id));
+    }
+    wires[7] = match raw(a.ip.as_ref().filter(|_| !s.audit_masked("ip"))) {
         Wire::Inet => Wire::Inet,
         _ => Wire::Text,
     };

@@ -119,6 +119,12 @@ pub struct Manifest {
     pub server_version: String,
     pub database: String,
     pub access_record_id: Option<String>,
+    /// The tenant's approval the export went through (consent the database enforces), where it requires one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    /// The exported columns this login may not read (`table.column`): empty in every row of the file.
+    #[serde(default)]
+    pub masked_columns: Vec<String>,
     /// How the data left the database's network: the SSH hops with their host keys, a token command
     /// (absent for a direct connection with a stored password).
     #[serde(default, skip_serializing_if = "Option::is_none")]

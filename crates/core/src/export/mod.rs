@@ -366,6 +366,19 @@ fn manifest_of(
         server_version: login.server_version.clone(),
         database: login.database.clone(),
         access_record_id: pass.record_id().map(str::to_owned),
+        approval_id: pass.approval().map(|a| a.id.clone()),
+        masked_columns: {
+            let masks = db.schema().audit_masks();
+            opts.columns
+                .iter()
+                .filter_map(|c| {
+                    masks
+                        .iter()
+                        .find(|(f, _)| *f == c.name())
+                        .map(|(_, q)| q.clone())
+                })
+                .collect()
+        },
         route: Some(db.route_info()).filter(|r| r.via != "direct" || r.password_command),
         isolation: IsolationFacts {
             relation: db.schema().tables.audit.name.to_string(),
@@ -587,6 +600,7 @@ pub async fn export_to_writer(
 
 /// What is wrong with the options, before anything is recorded or read.
 fn check_options(db: &Db, opts: &ExportOptions) -> Result<()> {
+    db.schema().require_keys(crate::mapping::Reads::Audit)?;
     opts.filter.validate(db.schema())?;
     if opts.columns.is_empty() {
         return Err(Error::InvalidInput("no columns chosen".into()));

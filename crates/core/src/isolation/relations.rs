@@ -607,12 +607,17 @@ impl Judge<'_> {
         }
         let all = self.policies.of(t.oid);
         let mine: Vec<_> = self.policies.select_for(t.oid, login).collect();
-        if all.is_empty() {
+        // Restrictive policies only narrow: with no permissive one, RLS denies everything just the same.
+        if !all.iter().any(|p| p.permissive) {
             out.push(finding(
                 "RLS_NO_POLICY",
                 Severity::Warning,
                 name,
-                format!("RLS is enabled on {name} but it has no policy"),
+                if all.is_empty() {
+                    format!("RLS is enabled on {name} but it has no policy")
+                } else {
+                    format!("RLS is enabled on {name} but it has only restrictive policies, which allow nothing by themselves")
+                },
                 "with no policy RLS denies everything: the console shows this table empty for every tenant",
                 fix_policy,
             ));

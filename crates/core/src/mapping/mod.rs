@@ -16,7 +16,7 @@ pub use crate::sql::{col, Col, IdType};
 mod schema;
 
 use crate::sql::{Ident, TableName};
-pub use schema::{BoundTable, ColumnInfo, PermType, Schema, Tables, TsType};
+pub use schema::{BoundTable, ColumnInfo, ConsentTables, PermType, Reads, Schema, Tables, TsType};
 
 /// The setting the reference schema's policies read.
 pub const DEFAULT_TENANT_SETTING: &str = "app.current_tenant_id";
@@ -37,6 +37,10 @@ pub struct Mapping {
     pub roles: Option<RolesMap>,
     #[serde(default)]
     pub access_log: Option<AccessLogMap>,
+    /// Consent the database enforces (optional): where a tenant says it requires approval, where the console
+    /// asks and where the tenant's answers are.
+    #[serde(default)]
+    pub consent: Option<ConsentMap>,
 }
 
 fn default_setting() -> String {
@@ -127,6 +131,26 @@ pub struct AccessLogMap {
     pub table: String,
 }
 
+/// Consent the database enforces. The request and approval tables have the reference schema's columns (the
+/// README prints their SQL).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentMap {
+    /// The column of the tenants table that says `required` when the tenant must approve each access.
+    pub tenants_column: String,
+    /// Where the console writes its requests (the login may INSERT there, like the access log).
+    pub requests: String,
+    /// Where the tenant's approvals are (written by the application, read by the console).
+    pub approvals: String,
+    /// The channel `pg_notify` announces a written or revoked approval on.
+    #[serde(default = "default_consent_channel")]
+    pub channel: String,
+}
+
+fn default_consent_channel() -> String {
+    "support_access".to_owned()
+}
+
 impl Mapping {
     /// The reference schema of `migrations/`.
     pub fn reference() -> Self {
@@ -177,6 +201,12 @@ impl Mapping {
             }),
             access_log: Some(AccessLogMap {
                 table: s("support_access_log"),
+            }),
+            consent: Some(ConsentMap {
+                tenants_column: s("support_consent"),
+                requests: s("support_access_requests"),
+                approvals: s("support_access_approvals"),
+                channel: default_consent_channel(),
             }),
         }
     }
@@ -247,7 +277,7 @@ impl Mapping {
     fn validate_names(&self) -> Result<()> {
         validate_setting_name(&self.tenant_setting)?;
         for (section, key, value) in self.names() {
-            let r = if key == "table" {
+            let r = if matches!(key, "table" | "requests" | "approvals") {
                 TableName::parse(value).map(|_| ())
             } else {
                 Ident::parse(value).map(|_| ())
@@ -303,6 +333,14 @@ impl Mapping {
         }
         if let Some(l) = &self.access_log {
             v.push(("access_log", "table", Some(l.table.as_str())));
+        }
+        if let Some(c) = &self.consent {
+            v.extend([
+                ("consent", "tenants_column", Some(c.tenants_column.as_str())),
+                ("consent", "requests", Some(c.requests.as_str())),
+                ("consent", "approvals", Some(c.approvals.as_str())),
+                ("consent", "channel", Some(c.channel.as_str())),
+            ]);
         }
         v.into_iter()
             .filter_map(|(s, k, n)| n.map(|n| (s, k, n)))

@@ -56,6 +56,9 @@ pub struct ColumnInfo {
     /// `pg_type.typname` (e.g. `uuid`, `int8`, `_text` for text[]).
     pub typname: String,
     pub not_null: bool,
+    /// Whether the login may SELECT it (`has_column_privilege`): a column it may not is **masked**, read as
+    /// null and named in every output that would have shown it.
+    pub readable: bool,
 }
 
 /// A mapping checked against a live database, ready for the query modules.
@@ -72,8 +75,30 @@ pub struct Schema {
     pub tables: Tables,
     /// The support-access log the mapping names but that could not be found: every read is refused.
     pub access_log_unbound: Option<String>,
+    /// The consent tables, when the mapping names them and they bind.
+    pub consent: Option<ConsentTables>,
+    /// Consent the mapping names but that could not be bound (why): every read is refused, because the
+    /// console cannot tell a tenant that requires approval from one that does not.
+    pub consent_unbound: Option<String>,
 }
 
+/// The tables of consent the database enforces, bound.
+#[derive(Clone, Debug)]
+pub struct ConsentTables {
+    /// The tenants table's column that says `required`.
+    pub column: String,
+    pub requests: BoundTable,
+    pub approvals: BoundTable,
+    pub channel: String,
+}
+
+/// Which mapped tables an output reads, to name the masked columns it would have shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    Members,
+    Audit,
+    Roles,
+}
 /// The bound tables, each present only when mapped.
 #[derive(Clone, Debug)]
 pub struct Tables {
@@ -110,6 +135,19 @@ impl Schema {
                 Err(e) => {
                     tracing::warn!(table = %l.table, error = %e, "the mapped support-access log cannot be bound");
                     (None, Some(l.table.clone()))
+                }
+            },
+            None => (None, None),
+        };
+
+        // Consent the mapping names but that cannot be bound refuses every read (like the access log): the
+        // console must not guess whether a tenant requires approval.
+        let (consent, consent_unbound) = match &m.consent {
+            Some(c) => match bind_consent(conn, &tenants, c).await {
+                Ok(t) => (Some(t), None),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the mapped consent tables cannot be bound");
+                    (None, Some(e.to_string()))
                 }
             },
             None => (None, None),
@@ -218,6 +256,8 @@ impl Schema {
                 access_log,
             },
             access_log_unbound,
+            consent,
+            consent_unbound,
             mapping,
         })
     }
@@ -226,14 +266,251 @@ impl Schema {
     pub fn setting(&self) -> &str {
         &self.mapping.tenant_setting
     }
+
+    /// Whether the login may read `column` of `table` (a column the table lacks is not readable).
+    pub fn can_read(table: &BoundTable, column: &str) -> bool {
+        table.columns.get(column).is_some_and(|c| c.readable)
+    }
+
+    /// Whether the users table can be joined and read at all: its id must be readable.
+    pub fn users_readable(&self) -> bool {
+        match (&self.mapping.users, &self.tables.users) {
+            (Some(u), Some(ut)) => Self::can_read(ut, &u.id),
+            _ => false,
+        }
+    }
+
+    /// Whether a mapped users column (`email`, `name`) can be shown.
+    pub fn user_column(
+        &self,
+        pick: impl Fn(&super::UsersMap) -> Option<&String>,
+    ) -> Option<String> {
+        let (u, ut) = (self.mapping.users.as_ref()?, self.tables.users.as_ref()?);
+        let c = pick(u)?;
+        (self.users_readable() && Self::can_read(ut, c)).then(|| c.clone())
+    }
+
+    /// The mapped columns the login may not read, as `table.column` (the mapping's names), for what `reads`.
+    pub fn masked_columns(&self, reads: &[Reads]) -> Vec<String> {
+        let m = &self.mapping;
+        let mut out = Vec::new();
+        let mut audit = Vec::new();
+        let mut push = |table: &str, bound: &BoundTable, cols: &[Option<&String>]| {
+            for c in cols.iter().flatten() {
+                if !Self::can_read(bound, c) {
+                    out.push(format!("{table}.{c}"));
+                }
+            }
+        };
+        // Users without a readable id cannot be joined: every column of theirs is then masked.
+        let users_masked: Vec<String> = match (&m.users, &self.tables.users) {
+            (Some(u), Some(ut)) if !Self::can_read(ut, &u.id) => {
+                [Some(&u.id), Some(&u.email), u.name.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|c| format!("{}.{c}", u.table))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        for r in reads {
+            match r {
+                Reads::Members => {
+                    let mm = &m.members;
+                    push(
+                        &mm.table,
+                        &self.tables.members,
+                        &[Some(&mm.role), mm.created_at.as_ref()],
+                    );
+                    match (&m.users, &self.tables.users) {
+                        (Some(u), Some(ut)) if users_masked.is_empty() => {
+                            push(&u.table, ut, &[Some(&u.email), u.name.as_ref()])
+                        }
+                        _ => audit.extend(users_masked.iter().cloned()),
+                    }
+                }
+                Reads::Audit => audit.extend(self.audit_masks().into_iter().map(|(_, q)| q)),
+                Reads::Roles => {
+                    if let (Some(r), Some(rt)) = (&m.roles, &self.tables.roles) {
+                        push(
+                            &r.table,
+                            rt,
+                            &[
+                                Some(&r.permissions),
+                                r.description.as_ref(),
+                                r.builtin.as_ref(),
+                            ],
+                        );
+                    }
+                }
+            }
+        }
+        out.extend(audit);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The audit event's fields (as [`crate::audit::AuditEvent`] names them) the login may not read, each
+    /// with the mapped column it comes from (`table.column`): pages and exports read them as null.
+    pub fn audit_masks(&self) -> Vec<(&'static str, String)> {
+        let a = &self.mapping.audit_logs;
+        let t = &self.tables.audit;
+        let mut out = Vec::new();
+        for (field, column) in [
+            ("actor_id", Some(&a.actor_id)),
+            ("action", Some(&a.action)),
+            ("resource_type", a.resource_type.as_ref()),
+            ("resource_id", a.resource_id.as_ref()),
+            ("ip", a.ip.as_ref()),
+            ("user_agent", a.user_agent.as_ref()),
+            ("metadata", a.metadata.as_ref()),
+        ] {
+            if let Some(c) = column {
+                if !Self::can_read(t, c) {
+                    out.push((field, format!("{}.{c}", a.table)));
+                }
+            }
+        }
+        if let (Some(u), Some(ut)) = (&self.mapping.users, &self.tables.users) {
+            if !(Self::can_read(ut, &u.id)
+                && Self::can_read(ut, &u.email)
+                && Self::can_read(t, &a.actor_id))
+            {
+                out.push(("actor_email", format!("{}.{}", u.table, u.email)));
+            }
+        }
+        out
+    }
+
+    /// Whether an audit event's field is masked.
+    pub fn audit_masked(&self, field: &str) -> bool {
+        self.audit_masks().iter().any(|(f, _)| *f == field)
+    }
+
+    /// Refuses, in words, a read that needs a column the login may not read: the tenant column (every read
+    /// carries the tenant predicate), and the keys a page is ordered and joined by. Everything else is masked.
+    pub fn require_keys(&self, reads: Reads) -> Result<()> {
+        let m = &self.mapping;
+        let keys: Vec<(&str, &BoundTable, &str, &str)> = match reads {
+            Reads::Members => vec![
+                (
+                    &m.members.table,
+                    &self.tables.members,
+                    &m.members.tenant_id,
+                    "the tenant predicate every read carries",
+                ),
+                (
+                    &m.members.table,
+                    &self.tables.members,
+                    &m.members.user_id,
+                    "who each member is",
+                ),
+            ],
+            Reads::Audit => vec![
+                (
+                    &m.audit_logs.table,
+                    &self.tables.audit,
+                    &m.audit_logs.tenant_id,
+                    "the tenant predicate every read carries",
+                ),
+                (
+                    &m.audit_logs.table,
+                    &self.tables.audit,
+                    &m.audit_logs.created_at,
+                    "the order of the log and its time filters",
+                ),
+                (
+                    &m.audit_logs.table,
+                    &self.tables.audit,
+                    &m.audit_logs.id,
+                    "the order of the log between events of the same time",
+                ),
+            ],
+            Reads::Roles => match (&m.roles, &self.tables.roles) {
+                (Some(r), Some(rt)) => {
+                    let mut v = vec![(
+                        r.table.as_str(),
+                        rt,
+                        r.name.as_str(),
+                        "which role each row is",
+                    )];
+                    if let Some(tc) = &r.tenant_id {
+                        v.push((
+                            r.table.as_str(),
+                            rt,
+                            tc.as_str(),
+                            "the tenant predicate every read carries",
+                        ));
+                    }
+                    v
+                }
+                _ => Vec::new(),
+            },
+        };
+        for (table, bound, column, why) in keys {
+            if !Self::can_read(bound, column) {
+                return Err(Error::PermissionDenied(format!(
+                    "read {table}.{column}: the console needs it for {why}, so it cannot be masked (GRANT SELECT ({}) ON {} TO the console's login; other columns may be withheld and are shown as masked)",
+                    crate::sql::col(column),
+                    bound.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn bind_consent(
+    conn: &mut PgConnection,
+    tenants: &BoundTable,
+    c: &super::ConsentMap,
+) -> Result<ConsentTables> {
+    need(tenants, "consent", "tenants_column", &c.tenants_column)?;
+    let requests = bind_table(conn, "consent", &c.requests).await?;
+    let approvals = bind_table(conn, "consent", &c.approvals).await?;
+    for col in [
+        "tenant_id",
+        "id",
+        "db_user",
+        "os_user",
+        "category",
+        "detail",
+        "minutes",
+        "scope",
+        "created_at",
+    ] {
+        need(&requests, "consent", "requests", col)?;
+    }
+    for col in [
+        "tenant_id",
+        "id",
+        "request_id",
+        "grantee",
+        "approved_by",
+        "expires_at",
+        "revoked_at",
+        "scope",
+        "created_at",
+    ] {
+        need(&approvals, "consent", "approvals", col)?;
+    }
+    Ok(ConsentTables {
+        column: c.tenants_column.clone(),
+        requests,
+        approvals,
+        channel: c.channel.clone(),
+    })
 }
 
 async fn bind_table(conn: &mut PgConnection, section: &str, spec: &str) -> Result<BoundTable> {
     let name =
         TableName::parse(spec).map_err(|e| Error::Mapping(format!("[{section}] table: {e}")))?;
     // to_regclass parses the quoted name itself: the name is a bound value, never SQL text.
-    let rows: Vec<(String, String, bool)> = crate::sql::query_as(
-        "SELECT a.attname::text, t.typname::text, a.attnotnull
+    // Readable: what the login may SELECT now, table-wide or by column grant.
+    let rows: Vec<(String, String, bool, bool)> = crate::sql::query_as(
+        "SELECT a.attname::text, t.typname::text, a.attnotnull,
+                has_column_privilege(a.attrelid, a.attnum, 'SELECT')
            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
           WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
     )
@@ -247,7 +524,16 @@ async fn bind_table(conn: &mut PgConnection, section: &str, spec: &str) -> Resul
     }
     let columns = rows
         .into_iter()
-        .map(|(n, typname, not_null)| (n, ColumnInfo { typname, not_null }))
+        .map(|(n, typname, not_null, readable)| {
+            (
+                n,
+                ColumnInfo {
+                    typname,
+                    not_null,
+                    readable,
+                },
+            )
+        })
         .collect();
     Ok(BoundTable { name, columns })
 }
