@@ -661,3 +661,113 @@ async fn a_policy_branch_the_login_controls_is_critical_and_a_never_true_policy_
     );
     assert!(report.isolation_enforced, "{:?}", report.findings);
 }
+
+/// Rows of `table` the login reads as `tenant` on its own connection (no console): the escape, run as the login.
+async fn login_reads(t: &TestDb, tenant: &str, table: &str, before: &str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(&t.reader_options())
+        .await
+        .unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.current_tenant_id', (SELECT id::text FROM tenants WHERE slug = $1), true)")
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    if !before.is_empty() {
+        sqlx::raw_sql(before).execute(&mut *tx).await.unwrap();
+    }
+    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    n
+}
+
+/// Consent in the verdict: a complete setup is proven with rows (information), a tenant table without the
+/// restrictive policy is critical and named, and so is a login that can approve itself or turn consent off;
+/// each proven by the escape run as the login.
+#[tokio::test]
+async fn consent_is_proven_with_rows_and_a_gap_in_it_is_critical() {
+    let t = TestDb::demo().await;
+    sqlx::query("UPDATE tenants SET support_consent = 'required' WHERE slug = 'initech'")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let report = run(&t.reader().await, true).await;
+    assert!(report.isolation_enforced, "{:?}", criticals(&report));
+    assert!(
+        has(&report, "CONSENT_ENFORCED", "consent"),
+        "{:?}",
+        report.findings
+    );
+    assert!(report.probed_tenants.contains(&"initech".to_owned()));
+    let personal = report
+        .findings
+        .iter()
+        .find(|f| f.code == "PERSONAL_COLUMNS_READABLE")
+        .expect("personal columns listed");
+    assert!(personal.problem.contains("users.email"), "{personal:?}");
+    assert_eq!(login_reads(&t, "initech", "audit_logs", "").await, 0);
+
+    // One tenant table without the restrictive policy: the rows come back, and the verdict says where.
+    sqlx::raw_sql("DROP POLICY support_consent ON memberships")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    assert!(login_reads(&t, "initech", "memberships", "").await > 0);
+    let report = run(&t.reader().await, true).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "CONSENT_NOT_ENFORCED")
+        .expect("the gap is reported");
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(
+        f.object.contains("memberships") && f.problem.contains("initech"),
+        "{f:?}"
+    );
+    assert!(!report.isolation_enforced);
+    assert!(!has(&report, "CONSENT_ENFORCED", "consent"));
+    sqlx::raw_sql(
+        "CREATE POLICY support_consent ON memberships AS RESTRICTIVE FOR SELECT TO console_reader
+           USING (tenant_id NOT IN (SELECT c.id FROM tenants c WHERE c.support_consent = 'required'
+             AND NOT EXISTS (SELECT 1 FROM support_access_approvals a WHERE a.tenant_id = c.id
+               AND a.grantee = session_user AND a.revoked_at IS NULL AND a.expires_at > now())))",
+    )
+    .execute(&t.admin)
+    .await
+    .unwrap();
+
+    // A login that may write approvals approves itself.
+    sqlx::raw_sql("GRANT INSERT ON support_access_approvals TO console_reader")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let escape = "INSERT INTO support_access_approvals (tenant_id, grantee, approved_by, expires_at)
+                  VALUES (current_setting('app.current_tenant_id')::uuid, session_user, 'me', now() + interval '1 hour')";
+    assert!(login_reads(&t, "initech", "audit_logs", escape).await > 0);
+    let report = run(&t.reader().await, false).await;
+    assert!(has(
+        &report,
+        "CONSENT_APPROVALS_WRITABLE",
+        "support_access_approvals"
+    ));
+    assert!(!report.isolation_enforced);
+    sqlx::raw_sql("REVOKE INSERT ON support_access_approvals FROM console_reader")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+
+    // A login that may turn the requirement off.
+    sqlx::raw_sql("GRANT UPDATE (support_consent) ON tenants TO console_reader")
+        .execute(&t.admin)
+        .await
+        .unwrap();
+    let escape = "UPDATE tenants SET support_consent = 'not_required' WHERE slug = 'initech'";
+    assert!(login_reads(&t, "initech", "audit_logs", escape).await > 0);
+    let report = run(&t.reader().await, false).await;
+    assert!(has(&report, "CONSENT_COLUMN_WRITABLE", "tenants"));
+    assert!(!report.isolation_enforced);
+}

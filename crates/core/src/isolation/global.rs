@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::Result;
 
 /// Column names a person would call personal (for the severity only; the leak itself is counted).
-const PERSONAL: &str =
+pub(super) const PERSONAL: &str =
     "(mail|name|phone|mobile|address|street|city|zip|postal|birth|ssn|passport|iban|ip_addr|avatar)";
 
 /// One link: `from_table.from_cols` → `to.to_cols`.

@@ -14,6 +14,7 @@
 //! Every finding has a stable code (documented in the README), a severity, the object, what is wrong, why it
 //! matters, and the SQL that would fix it where there is one. This module never writes.
 
+mod consent;
 mod functions;
 mod global;
 mod policies;
@@ -143,6 +144,7 @@ pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {
     functions::findings(&mut conn, &judge, &mut out).await?;
     structure::findings(db, &mut conn, &judge, &mut out).await?;
     global::findings(db, &mut conn, &judge, &mut out).await?;
+    consent::findings(db, &mut conn, &judge, &mut out).await?;
     conn.commit().await?;
 
     let mut probed = Vec::new();

@@ -120,6 +120,14 @@ pub(crate) async fn run(
             page.items.into_iter().map(|r| r.tenant).collect()
         }
     };
+    // Tenants that require consent are always among those read: the refusal is proven with their rows.
+    let consent_tenants = super::consent::sample(db).await?;
+    let mut tenants = tenants;
+    for t in &consent_tenants {
+        if !tenants.iter().any(|x| x.id == t.id) {
+            tenants.push(t.clone());
+        }
+    }
     let labels = tenants.iter().map(|t| t.label().to_owned()).collect();
     // A login RLS does not apply to is already critical; reading as tenants then needs --allow-bypass.
     if db.ensure_isolated().is_err() {
@@ -370,6 +378,7 @@ pub(crate) async fn run(
             ));
         }
     }
+    super::consent::probe_findings(db, &consent_tenants, &evidence, out).await?;
     Ok(ProbeResult {
         tenants: labels,
         evidence,
