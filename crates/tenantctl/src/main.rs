@@ -50,6 +50,9 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Show who at the vendor accessed a tenant, and why.
     AccessLog(cmd::browse::AccessLogArgs),
+    /// Ask a tenant that requires its approval for access, and see the answer.
+    #[command(subcommand)]
+    Access(cmd::access::AccessCmd),
     /// Apply the reference schema's migrations (needs an owner or superuser login).
     Migrate(cmd::admin::MigrateArgs),
     /// Load demo or benchmark data into a freshly migrated reference database.
@@ -104,6 +107,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Verify(a) => cmd::evidence::verify(g, a).await,
         Command::SigningKey(c) => cmd::evidence::signing_key(g, c).await,
         Command::AccessLog(a) => cmd::browse::access_log(g, a).await,
+        Command::Access(c) => cmd::access::run(g, c).await,
         Command::Migrate(a) => cmd::admin::migrate(g, a).await,
         Command::Seed(a) => cmd::admin::seed(g, a).await,
         #[cfg(unix)]

@@ -224,6 +224,9 @@ pub struct Listing<'a, T: Serialize> {
     pub context: Map<String, Value>,
     /// Table columns: (header, JSON pointer into an item).
     pub columns: &'a [(&'a str, &'a str)],
+    /// Pointers of the columns the login may not read: `masked` in a table (never confused with an empty
+    /// value), empty in CSV; JSON has them null and names the columns in `masked_columns`.
+    pub masked: Vec<String>,
 }
 
 fn cell(v: Option<&Value>) -> String {
@@ -299,6 +302,9 @@ pub fn print_list<T: Serialize>(format: Format, l: &Listing<'_, T>) -> Result<()
                 .set_header(l.columns.iter().map(|(h, _)| *h));
             for item in &items {
                 table.add_row(l.columns.iter().map(|(_, p)| {
+                    if l.masked.iter().any(|m| m == p) {
+                        return "‹masked›".to_owned();
+                    }
                     // One line per cell (a newline inside user data must not forge table rows), and no
                     // control sequence reaches the terminal.
                     safe(&cell(item.pointer(p))).into_owned()

@@ -2,8 +2,12 @@
 //! so a late response can be matched to (and dropped for) a tenant the user has already left.
 
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::State;
-use tenant_console_core::access::{self, AccessPage, AccessReason, Recorded};
+use tenant_console_core::access::consent::{ConsentChange, Request, Watch};
+use tenant_console_core::access::{
+    self, AccessPage, AccessReason, AccessStatus, Approval, ConsentScope, Recorded,
+};
 use tenant_console_core::audit::{self, AuditFilter, AuditPage};
 use tenant_console_core::members::{self, MemberPage, MemberQuery};
 use tenant_console_core::roles::{self, Role};
@@ -56,6 +60,9 @@ pub struct TenantOverview {
     pub recorded: Option<Recorded>,
     pub record_id: Option<String>,
     pub grant_seconds: Option<u64>,
+    /// The tenant's live approval that let it open (a tenant that requires consent): the page shows the time
+    /// it has left and closes the tenant when it ends.
+    pub approval: Option<Approval>,
 }
 
 #[tauri::command]
@@ -78,7 +85,70 @@ pub async fn tenant_open(
         recorded: opened.recorded,
         record_id: opened.record_id,
         grant_seconds: opened.grant_seconds,
+        approval: opened.approval,
     })
+}
+
+/// A request for access written for a tenant that requires its approval.
+#[derive(Serialize)]
+pub struct AccessRequested {
+    pub tenant: Tenant,
+    pub request: Request,
+}
+
+/// Asks a tenant that requires its approval for access (the reason is always required).
+#[tauri::command]
+pub async fn access_request(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+    reason: AccessReason,
+    minutes: u32,
+    scope: Option<ConsentScope>,
+) -> CmdResult<AccessRequested> {
+    let (tenant, request) = state
+        .door(&profile_id)?
+        .request_access(&tenant, &reason, minutes, scope.unwrap_or_default())
+        .await?;
+    Ok(AccessRequested { tenant, request })
+}
+
+/// Where this login stands with a tenant: not required, none, pending, approved, expired or revoked.
+#[tauri::command]
+pub async fn access_status(
+    state: State<'_, AppState>,
+    profile_id: String,
+    tenant: String,
+) -> CmdResult<AccessStatus> {
+    Ok(state.door(&profile_id)?.access_status(&tenant).await?)
+}
+
+/// Sends each announced change of an approval on `on_change` (LISTEN) until the window goes or the
+/// connection ends. Returns false where LISTEN cannot work (no consent mapped, a pooler in transaction mode):
+/// the page polls `access_status` then.
+#[tauri::command]
+pub async fn access_watch(
+    state: State<'_, AppState>,
+    profile_id: String,
+    on_change: Channel<ConsentChange>,
+) -> CmdResult<bool> {
+    let door = state.door(&profile_id)?;
+    let Some(mut watch) = Watch::start(door.db()).await? else {
+        return Ok(false);
+    };
+    drop(door);
+    tauri::async_runtime::spawn(async move {
+        // A payload the console does not read still means "something changed": refresh (empty tenant id).
+        while let Ok(change) = watch.next().await {
+            let change = change.unwrap_or(ConsentChange {
+                tenant_id: String::new(),
+            });
+            if on_change.send(change).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(true)
 }
 
 #[allow(clippy::too_many_arguments)]

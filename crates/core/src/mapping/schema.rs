@@ -302,33 +302,9 @@ impl Schema {
                 }
             }
         };
-        // Users without a readable id cannot be joined: every column of theirs is then masked.
-        let users_masked: Vec<String> = match (&m.users, &self.tables.users) {
-            (Some(u), Some(ut)) if !Self::can_read(ut, &u.id) => {
-                [Some(&u.id), Some(&u.email), u.name.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .map(|c| format!("{}.{c}", u.table))
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
         for r in reads {
             match r {
-                Reads::Members => {
-                    let mm = &m.members;
-                    push(
-                        &mm.table,
-                        &self.tables.members,
-                        &[Some(&mm.role), mm.created_at.as_ref()],
-                    );
-                    match (&m.users, &self.tables.users) {
-                        (Some(u), Some(ut)) if users_masked.is_empty() => {
-                            push(&u.table, ut, &[Some(&u.email), u.name.as_ref()])
-                        }
-                        _ => audit.extend(users_masked.iter().cloned()),
-                    }
-                }
+                Reads::Members => audit.extend(self.member_masks().into_iter().map(|(_, q)| q)),
                 Reads::Audit => audit.extend(self.audit_masks().into_iter().map(|(_, q)| q)),
                 Reads::Roles => {
                     if let (Some(r), Some(rt)) = (&m.roles, &self.tables.roles) {
@@ -378,6 +354,38 @@ impl Schema {
                 && Self::can_read(t, &a.actor_id))
             {
                 out.push(("actor_email", format!("{}.{}", u.table, u.email)));
+            }
+        }
+        out
+    }
+
+    /// The member's fields (as [`crate::members::Member`] names them) the login may not read, each with the
+    /// mapped column it comes from (`table.column`).
+    pub fn member_masks(&self) -> Vec<(&'static str, String)> {
+        let mm = &self.mapping.members;
+        let t = &self.tables.members;
+        let mut out = Vec::new();
+        for (field, column) in [
+            ("role", Some(&mm.role)),
+            ("joined_at", mm.created_at.as_ref()),
+        ] {
+            if let Some(c) = column {
+                if !Self::can_read(t, c) {
+                    out.push((field, format!("{}.{c}", mm.table)));
+                }
+            }
+        }
+        if let (Some(u), Some(ut)) = (&self.mapping.users, &self.tables.users) {
+            let joinable = Self::can_read(ut, &u.id);
+            if !joinable {
+                out.push(("id_user", format!("{}.{}", u.table, u.id)));
+            }
+            for (field, column) in [("email", Some(&u.email)), ("name", u.name.as_ref())] {
+                if let Some(c) = column {
+                    if !joinable || !Self::can_read(ut, c) {
+                        out.push((field, format!("{}.{c}", u.table)));
+                    }
+                }
             }
         }
         out

@@ -140,6 +140,7 @@ pub async fn tenants(g: &Global, a: TenantsArgs) -> Result<(), Failure> {
             next_cursor: page.next_cursor.as_deref(),
             context: context(&conn, None),
             columns: &columns,
+            masked: Vec::new(),
         },
     )
 }
@@ -220,13 +221,23 @@ pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
         },
     )
     .await?;
+    let masked = conn
+        .door
+        .db()
+        .schema()
+        .member_masks()
+        .into_iter()
+        .map(|(f, _)| format!("/{f}"))
+        .collect();
     scope.finish().await?;
+    let mut ctx = context(&conn, Some(&tenant));
+    ctx.insert("masked_columns".into(), json!(page.masked_columns));
     print_list(
         g.format(),
         &Listing {
             items: &page.items,
             next_cursor: page.next_cursor.as_deref(),
-            context: context(&conn, Some(&tenant)),
+            context: ctx,
             columns: &[
                 ("user_id", "/id"),
                 ("email", "/email"),
@@ -234,6 +245,7 @@ pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
                 ("role", "/role"),
                 ("joined_at", "/joined_at"),
             ],
+            masked,
         },
     )
 }
@@ -264,6 +276,7 @@ pub async fn roles(g: &Global, a: RolesArgs) -> Result<(), Failure> {
                 ("permissions", "/permissions"),
                 ("description", "/description"),
             ],
+            masked: Vec::new(),
         },
     )
 }
@@ -343,6 +356,7 @@ pub async fn audit(g: &Global, a: AuditArgs) -> Result<(), Failure> {
     };
     scope.finish().await?;
     let mut ctx = context(&conn, Some(&tenant));
+    ctx.insert("masked_columns".into(), json!(page.masked_columns));
     if let Some(c) = count {
         ctx.insert("count".into(), json!(c.value));
         ctx.insert("count_is_estimate".into(), json!(c.is_estimate));
@@ -362,6 +376,14 @@ pub async fn audit(g: &Global, a: AuditArgs) -> Result<(), Failure> {
                 ("resource_id", "/resource_id"),
                 ("ip", "/ip"),
             ],
+            masked: conn
+                .door
+                .db()
+                .schema()
+                .audit_masks()
+                .into_iter()
+                .map(|(f, _)| format!("/{f}"))
+                .collect(),
         },
     )
 }
@@ -400,6 +422,7 @@ pub async fn access_log(g: &Global, a: AccessLogArgs) -> Result<(), Failure> {
                 ("detail", "/detail"),
                 ("action", "/action"),
             ],
+            masked: Vec::new(),
         },
     )
 }

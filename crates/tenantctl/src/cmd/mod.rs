@@ -1,5 +1,6 @@
 //! One module per area of commands.
 
+pub mod access;
 pub mod admin;
 pub mod browse;
 pub mod check;

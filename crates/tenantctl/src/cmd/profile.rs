@@ -423,6 +423,7 @@ pub async fn run(g: &Global, cmd: ProfileCmd) -> Result<(), Failure> {
                         ("access_reason", "/access_reason"),
                         ("password_stored", "/password_stored"),
                     ],
+                    masked: Vec::new(),
                 },
             )
         }
