@@ -67,20 +67,32 @@ $$;
 
 -- The support login reads a tenant's data only with the tenant's consent. RESTRICTIVE: it narrows what the
 -- permissive tenant_isolation policies allow, for console_reader only (the application is not affected), row by
--- row on the row's own tenant. The tenants that refuse the login right now (consent required, no live approval
--- for session_user) are one uncorrelated sub-select, hashed once per statement: an export of a million rows pays
--- a hash probe per row, not a lookup.
+-- row on the row's own tenant: a row passes when its tenant is not among those that refuse the login right now
+-- (consent required, no live approval for session_user). The first branch is the same answer for the tenant
+-- the transaction is set to, computed once per statement (uncorrelated sub-selects run as InitPlans), so the
+-- rows a console scope reads cost one comparison each: an export of a million rows pays nothing measurable.
+-- The second branch, a hashed sub-select, answers for any other row a permissive policy might let through.
 CREATE INDEX tenants_support_consent_required ON tenants (id) WHERE support_consent = 'required';
 DO $$
 DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['roles', 'memberships', 'audit_logs'] LOOP
-        EXECUTE format(
-            'CREATE POLICY support_consent ON %I AS RESTRICTIVE FOR SELECT TO console_reader '
-            'USING (tenant_id NOT IN (SELECT c.id FROM tenants c WHERE c.support_consent = ''required'' '
-            'AND NOT EXISTS (SELECT 1 FROM support_access_approvals a WHERE a.tenant_id = c.id '
-            'AND a.grantee = session_user AND a.revoked_at IS NULL AND a.expires_at > now())))', t);
+        EXECUTE format($p$
+            CREATE POLICY support_consent ON %I AS RESTRICTIVE FOR SELECT TO console_reader USING (
+                ((SELECT EXISTS (SELECT 1 FROM tenants c
+                                  WHERE c.id = NULLIF(current_setting('app.current_tenant_id', true), '')::uuid
+                                    AND c.support_consent = 'not_required')
+                      OR EXISTS (SELECT 1 FROM support_access_approvals a
+                                  WHERE a.tenant_id = NULLIF(current_setting('app.current_tenant_id', true), '')::uuid
+                                    AND a.grantee = session_user AND a.revoked_at IS NULL AND a.expires_at > now()))
+                 AND tenant_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::uuid))
+                OR tenant_id NOT IN (SELECT c.id FROM tenants c
+                                      WHERE c.support_consent = 'required'
+                                        AND NOT EXISTS (SELECT 1 FROM support_access_approvals a
+                                                         WHERE a.tenant_id = c.id AND a.grantee = session_user
+                                                           AND a.revoked_at IS NULL AND a.expires_at > now())))
+        $p$, t);
     END LOOP;
 END
 $$;

@@ -40,6 +40,10 @@ pub(crate) struct Policy {
     pub class: PolicyClass,
     /// Its roles as written (`PUBLIC`, `app_user`).
     pub roles: String,
+    /// A branch of its condition (OR) does not pin the tenant column to the tenant setting: as a restrictive
+    /// policy it then does not hold the tenant boundary by itself (a consent policy that lets through every row
+    /// of a tenant that needs no approval, say).
+    pub unpinned: bool,
 }
 
 impl Policy {
@@ -69,9 +73,11 @@ impl Policies {
     /// A permissive policy that lets every tenant's rows through for `actor`, unless a restrictive policy that
     /// may hold the tenant boundary applies to it too.
     pub fn open_for(&self, rel: i64, actor: i64) -> Option<&Policy> {
-        let restricted = self
-            .select_for(rel, actor)
-            .any(|p| !p.permissive && p.class != PolicyClass::Open);
+        let restricted = self.select_for(rel, actor).any(|p| {
+            !p.permissive
+                && p.class != PolicyClass::Open
+                && !(p.class == PolicyClass::Tenant && p.unpinned)
+        });
         if restricted {
             return None;
         }
@@ -222,6 +228,12 @@ pub(crate) async fn load(
         let qual: String = r.try_get("qual")?;
         let calls: bool = r.try_get("calls_user_function")?;
         let applies: Vec<i64> = r.try_get("applies_to")?;
+        let rel: i64 = r.try_get("rel")?;
+        let column = catalog
+            .table(rel)
+            .map(|t| t.column.as_str())
+            .unwrap_or("tenant_id");
+        let unpinned = !unpinned_branches(&qual, setting, column).is_empty();
         let p = Policy {
             name: r.try_get("name")?,
             permissive: r.try_get("permissive")?,
@@ -230,8 +242,9 @@ pub(crate) async fn load(
             qual,
             applies_to: applies.into_iter().collect(),
             roles: r.try_get("roles")?,
+            unpinned,
         };
-        by_rel.entry(r.try_get("rel")?).or_default().push(p);
+        by_rel.entry(rel).or_default().push(p);
     }
     Ok(Policies { by_rel })
 }
