@@ -273,11 +273,20 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         check_text("search text", text, 200)?;
         trigram_search = text.chars().filter(|c| c.is_alphanumeric()).count() >= 3;
         let pattern = format!("%{}%", like_escape(text));
-        // The name accent- and case-insensitively: both sides folded (see `sql::folded`).
-        // The name folded as the reference schema's trigram index has it (see `sql::folded`).
-        let folded_name = crate::sql::folded(&text_key(s, &t.name));
-        qb.push(format!(" AND ({folded_name} LIKE translate(lower(CAST("))
-            .push_bind(pattern.clone())
+        // The name accent-, case-, space- and punctuation-insensitively ("Globex Inc" finds "Globex, Inc."):
+        // both sides folded and stripped, as the reference schema's trigram index has the name (see
+        // `sql::searchable`). A text of punctuation only is matched as typed, folded.
+        let stripped = crate::sql::search_text(text);
+        let (name_expr, name_pattern) = if stripped.is_empty() {
+            (crate::sql::folded(&text_key(s, &t.name)), pattern.clone())
+        } else {
+            (
+                crate::sql::searchable(&text_key(s, &t.name)),
+                format!("%{}%", like_escape(&stripped)),
+            )
+        };
+        qb.push(format!(" AND ({name_expr} LIKE translate(lower(CAST("))
+            .push_bind(name_pattern)
             .push(format!(
                 " AS text)), '{}', '{}')",
                 crate::sql::FOLD_FROM,

@@ -325,6 +325,24 @@ pub(crate) fn folded(expr: &str) -> String {
     )
 }
 
+/// Characters a tenant search ignores, on both sides: white space and punctuation ("Globex Inc" finds
+/// "Globex, Inc.", "globexinc" too). No quoting is needed in SQL but the one doubled quote, and there is no
+/// backslash (it would be an escape where `standard_conforming_strings` is off).
+pub(crate) const SEARCH_STRIP: &str =
+    " \t!\"#$%&''()*+,-./:;<=>?@[]^_`{|}~\u{a0}\u{2018}\u{2019}\u{201c}\u{201d}\u{2013}\u{2014}\u{b7}\u{ab}\u{bb}";
+
+/// The search text as the searchable name has it: without the characters of [`SEARCH_STRIP`].
+pub(crate) fn search_text(text: &str) -> String {
+    let strip: String = SEARCH_STRIP.replace("''", "'");
+    text.chars().filter(|c| !strip.contains(*c)).collect()
+}
+
+/// A tenant name as search compares it: folded ([`folded`]) and without white space or punctuation. The
+/// reference schema's trigram index `tenants_name_search_trgm` is on exactly this expression.
+pub(crate) fn searchable(expr: &str) -> String {
+    format!("translate({}, '{SEARCH_STRIP}', '')", folded(expr))
+}
+
 #[cfg(test)]
 mod fold_tests {
     use super::*;
@@ -340,5 +358,19 @@ mod fold_tests {
         );
         assert_eq!(FOLD_FROM.chars().count(), FOLD_TO.chars().count());
         assert!(FOLD_TO.chars().all(|c| c.is_ascii_lowercase()));
+    }
+
+    #[test]
+    fn the_migrations_search_index_is_the_searchs_expression() {
+        let migration =
+            include_str!("../../../../migrations/20261207000060_search_ignores_punctuation.sql");
+        assert!(
+            migration.contains(&searchable("name")),
+            "the index and the search differ"
+        );
+        assert_eq!(search_text("Globex, Inc."), "GlobexInc");
+        assert_eq!(search_text("  Globex   Inc "), "GlobexInc");
+        assert_eq!(search_text("O’Brien & Söhne"), "OBrienSöhne");
+        assert_eq!(search_text("100% _x_"), "100x");
     }
 }

@@ -1,0 +1,5 @@
+-- Tenant search ignores white space and punctuation as well as case and accents: "Globex Inc" finds
+-- "Globex, Inc.". The name is compared folded (the expression of 20261126000020) with white space and
+-- punctuation removed, the expression of crates/core/src/sql/mod.rs `searchable`, character for character (the
+-- character list holds a tab); this trigram index on it keeps a search of 3 or more letters an index read.
+CREATE INDEX IF NOT EXISTS tenants_name_search_trgm ON tenants USING gin ((translate((CASE WHEN octet_length(name) <> char_length(name) THEN translate(lower(name), 'ÀÁÂÃÄÅàáâãäåĀāĂăĄąÇçĆćĈĉĊċČčĎďĐđÈÉÊËèéêëĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħÌÍÎÏìíîïĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłÑñŃńŅņŇňÒÓÔÕÖØòóôõöøŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšȘșŢţȚțŤťŦŧÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųŴŵÝýÿŶŷŸŹźŻżŽž', 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssssttttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz') ELSE lower(name) END), ' 	!"#$%&''()*+,-./:;<=>?@[]^_`{|}~ ‘’“”–—·«»', '')) gin_trgm_ops);
