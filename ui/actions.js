@@ -63,8 +63,16 @@ function watchRoute(profileId) {
   line.hidden = true;
 }
 
+/**
+ * A profile's watch on approvals: one `access_watch` per session (each is a LISTEN connection on the app's side),
+ * shared by every view that follows a tenant's consent.
+ * @typedef {{ live: Promise<boolean>, listeners: Set<(tenantId: string) => void> }} ConsentWatch
+ */
+
 export class Actions {
   #store;
+  /** @type {Map<string, ConsentWatch>} by profile id, for the session connected now */
+  #consentWatches = new Map();
   /**
    * The reason given for the tenant being opened, handed to its view once (see takeReason).
    * @type {{ tenantId: string, reason: AccessReason | null } | null}
@@ -90,6 +98,8 @@ export class Actions {
       try {
         const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true });
         password = undefined;
+        // A new session: the last one's watch on approvals went with its connection.
+        this.#consentWatches.delete(session.profile_id);
         this.#store.connected({ ...profile, password_stored: profile.password_stored }, session);
         if (session.route?.via === "ssh") watchRoute(session.profile_id);
         announce(
@@ -158,6 +168,7 @@ export class Actions {
   async disconnect() {
     const { session } = this.#store.state;
     this.#store.disconnected();
+    if (session) this.#consentWatches.delete(session.profile_id);
     if (session) {
       try {
         await api.sessionDisconnect(session.profile_id);
@@ -193,6 +204,37 @@ export class Actions {
     this.#pendingReason = { tenantId: tenant.id, reason };
     this.#store.openTenant(tenant);
     return true;
+  }
+
+  /**
+   * Follows the approvals of a connected profile's tenants: `onChange` gets the tenant id of each change ("" for
+   * "something changed, check again"). `live` resolves true when changes arrive as they happen, false when they
+   * cannot (a transaction pooler, or the watch failed): the caller polls `access_status` then.
+   * @param {string} profileId
+   * @param {(tenantId: string) => void} onChange
+   * @returns {{ live: Promise<boolean>, stop(): void }}
+   */
+  watchConsent(profileId, onChange) {
+    let w = this.#consentWatches.get(profileId);
+    if (!w) {
+      /** @type {Set<(tenantId: string) => void>} */
+      const listeners = new Set();
+      const live = api.accessWatch(profileId, (c) => {
+        for (const fn of [...listeners]) fn(typeof c?.tenant_id === "string" ? c.tenant_id : "");
+      }).then(
+        (ok) => ok === true,
+        () => {
+          // Not watched: the next view asks again (the session may be back by then); this one polls.
+          if (this.#consentWatches.get(profileId) === w) this.#consentWatches.delete(profileId);
+          return false;
+        },
+      );
+      w = { live, listeners };
+      this.#consentWatches.set(profileId, w);
+    }
+    const watch = w;
+    watch.listeners.add(onChange);
+    return { live: watch.live, stop: () => void watch.listeners.delete(onChange) };
   }
 
   /**

@@ -144,13 +144,68 @@
 
 /** @typedef {{ id: string, slug: string, name: string, status?: string | null }} Tenant */
 /** @typedef {"email" | "name" | "role" | "joined"} MemberSort */
-/** @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null }} TenantRow */
+/**
+ * A row of the tenant list; `consent_required`: the tenant requires its own live approval before support reads it.
+ * @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null, consent_required?: boolean }} TenantRow
+ */
 /** @typedef {{ value: number, is_estimate: boolean }} Count */
 /** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */
 /**
+ * `approval`: the tenant's live approval that let it open (a tenant that requires consent), else null; the page
+ * shows the time it has left and closes the tenant when it ends. `grant_seconds`: how long a reason lasts.
  * @typedef {{ tenant: Tenant, status?: string | null, plan?: string | null, created_at?: string | null,
- *             stats: TenantStats, recorded: Recorded, record_id?: string | null }} TenantOverview
+ *             stats: TenantStats, recorded: Recorded, record_id?: string | null, grant_seconds?: number | null,
+ *             approval?: Approval | null }} TenantOverview
  */
+
+// Consent the database enforces: a tenant that requires its own live approval before support reads it.
+
+/** What an approval allows: reading the tenant, or exporting its audit log too. @typedef {"read" | "export"} ConsentScope */
+/** @typedef {"not_required" | "none" | "pending" | "approved" | "expired" | "revoked"} ConsentState */
+
+/**
+ * A tenant's approval for this login (the tenant's admins write it in the product).
+ * @typedef {object} Approval
+ * @property {string} id
+ * @property {string | null} request_id
+ * @property {string} approved_by
+ * @property {string} expires_at   RFC 3339
+ * @property {string | null} revoked_at
+ * @property {ConsentScope} scope
+ * @property {string} created_at
+ */
+
+/**
+ * A request for access this login wrote.
+ * @typedef {object} AccessRequest
+ * @property {string} id
+ * @property {string} db_user
+ * @property {string} category
+ * @property {string} detail
+ * @property {number} minutes
+ * @property {ConsentScope} scope
+ * @property {string} created_at
+ */
+
+/** @typedef {{ tenant: Tenant, request: AccessRequest }} AccessRequested */
+
+/**
+ * Where this login stands with a tenant.
+ * @typedef {object} AccessStatus
+ * @property {Tenant} tenant
+ * @property {ConsentState} state
+ * @property {boolean} consent_required
+ * @property {string | null} approval_id     the approval the state is about (the live one, else the newest)
+ * @property {string | null} approved_by
+ * @property {string | null} expires_at
+ * @property {string | null} revoked_at
+ * @property {ConsentScope | null} scope
+ * @property {number | null} seconds_left   what the live approval has left
+ * @property {AccessRequest | null} request   this login's newest request
+ * @property {string} as_of                   the database's clock
+ */
+
+/** An approval changed; `tenant_id` "" means "something changed: check again". @typedef {{ tenant_id: string }} ConsentChange */
 /** @typedef {{ tenant_id: string, stats: TenantStats }} TenantStatsRow */
 
 /**
@@ -158,7 +213,7 @@
  * @property {string} id
  * @property {string | null} email
  * @property {string | null} name
- * @property {string} role
+ * @property {string | null} role   null when masked, as email, name and joined_at
  * @property {string | null} joined_at
  */
 
@@ -188,7 +243,7 @@
  * @property {string} occurred_at
  * @property {string | null} actor_id
  * @property {string | null} actor_email
- * @property {string} action
+ * @property {string | null} action   null when masked, as every field but id and occurred_at
  * @property {string | null} resource_type
  * @property {string | null} resource_id
  * @property {string | null} ip
@@ -215,6 +270,13 @@
  * @template T
  * @typedef {{ items: T[], next_cursor: string | null }} Page
  */
+
+/**
+ * The columns this login may not read (`table.column`, e.g. "users.email"): their fields are null in every item.
+ * @typedef {{ masked_columns?: string[] }} Masked
+ */
+/** @typedef {Page<Member> & Masked} MemberPage */
+/** @typedef {Page<AuditEvent> & Masked} AuditPage */
 
 /**
  * @typedef {object} Finding
@@ -577,7 +639,7 @@ export const tenantOpen = (profileId, tenant, reason) => call("tenant_open", com
  * @param {string} profileId
  * @param {string} tenant
  * @param {{ role?: string, email?: string, after?: string | null, limit?: number, sort?: MemberSort, descending?: boolean }} [q]
- * @returns {Promise<Page<Member>>}
+ * @returns {Promise<MemberPage>}
  */
 export const membersPage = (profileId, tenant, q = {}) => call("members_page", compact({ profileId, tenant, ...q }));
 
@@ -593,7 +655,7 @@ export const rolesList = (profileId, tenant) => call("roles_list", { profileId, 
  * @param {string} tenant
  * @param {AuditFilter} filter
  * @param {{ after?: string | null, limit?: number, oldestFirst?: boolean }} [q]
- * @returns {Promise<Page<AuditEvent>>}
+ * @returns {Promise<AuditPage>}
  */
 export const auditPage = (profileId, tenant, filter, q = {}) =>
   call("audit_page", { ...compact({ profileId, tenant, ...q }), filter });
@@ -615,11 +677,12 @@ export const auditCount = (profileId, tenant, filter) => call("audit_count", { p
 export const accessHistory = (profileId, tenant, after) => call("access_history", compact({ profileId, tenant, after }));
 
 /**
+ * `masked`: the column the part needs (actor, action) is masked for this login, so it has nothing to show.
  * @typedef {{ actor_id: string, email: string | null, events: number, last: string }} ActorActivity
- * @typedef {{ since: string, events_read: number, capped: boolean, items: ActorActivity[] }} ActiveActors
- * @typedef {{ action: string, since: string, count: Count, latest: AuditEvent[] }} FailedLogins
+ * @typedef {{ since: string, events_read: number, capped: boolean, items: ActorActivity[], masked?: boolean }} ActiveActors
+ * @typedef {{ action: string, since: string, count: Count, latest: AuditEvent[], masked?: boolean }} FailedLogins
  * @typedef {{ latest: AuditEvent[], active_actors: ActiveActors, failed_logins: FailedLogins,
- *             recent_access: AccessEntry[], as_of: string }} Glance
+ *             recent_access: AccessEntry[], masked_columns?: string[], as_of: string }} Glance
  */
 
 /**
@@ -630,6 +693,46 @@ export const accessHistory = (profileId, tenant, after) => call("access_history"
  * @returns {Promise<Glance>}
  */
 export const tenantGlance = (profileId, tenant) => call("tenant_glance", { profileId, tenant });
+
+/**
+ * Asks a tenant that requires its own approval for access (the reason is always required). The tenant's admins
+ * answer in the product; `accessStatus` / `accessWatch` tell when.
+ * @param {string} profileId
+ * @param {string} tenant  id or slug
+ * @param {AccessReason} reason
+ * @param {number} minutes  1 to 10080 (a week)
+ * @param {ConsentScope} scope
+ * @returns {Promise<AccessRequested>}
+ */
+export const accessRequest = (profileId, tenant, reason, minutes, scope) =>
+  call("access_request", { profileId, tenant, reason, minutes, scope });
+
+/**
+ * Where this login stands with a tenant: not required, none, pending, approved, expired or revoked.
+ * @param {string} profileId
+ * @param {string} tenant
+ * @returns {Promise<AccessStatus>}
+ */
+export const accessStatus = (profileId, tenant) => call("access_status", { profileId, tenant });
+
+/**
+ * Calls `onChange` whenever an approval of the profile's tenants is written or revoked. Resolves true when
+ * changes arrive live (LISTEN); false where they cannot (a transaction pooler): poll `accessStatus` then.
+ * @param {string} profileId
+ * @param {(c: ConsentChange) => void} onChange
+ * @returns {Promise<boolean>}
+ */
+export const accessWatch = (profileId, onChange) => {
+  /** @type {ChannelLike<ConsentChange>} */
+  let channel;
+  try {
+    channel = new (tauri().core.Channel)();
+  } catch (e) {
+    return Promise.reject(toApiError(e));
+  }
+  channel.onmessage = onChange;
+  return call("access_watch", { profileId, onChange: channel });
+};
 
 /**
  * @param {string} profileId

@@ -31,6 +31,8 @@ export function adviceFor(kind) {
       return "The keyring here does not keep passwords after a restart. Leave the password out: you will be asked for it when connecting, for that session only.";
     case ErrorKind.Mapping:
       return "The profile's table mapping does not match the database. Check the mapping file in the profile.";
+    case ErrorKind.ConsentRequired:
+      return "The tenant requires its own live approval for this, and none covers it now. Request access from the tenant's view (choose Export to export its audit log); its admins approve it in the product.";
     case ErrorKind.Ipc:
       return "The window could not reach the app. Restart Tenant Console; if it persists, see its log.";
     default:

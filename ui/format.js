@@ -73,6 +73,33 @@ export function formatDuration(seconds) {
 }
 
 /**
+ * What an approval has left, for the tenant's header: whole minutes (rounded up) while there are more than two,
+ * then minutes and seconds ("1:05 left"), so the end is seen coming; hours and days for long approvals.
+ * @param {number} ms  milliseconds left
+ */
+export function formatTimeLeft(ms) {
+  if (!Number.isFinite(ms) || ms <= 0) return "no time left";
+  const s = Math.ceil(ms / 1000);
+  if (s <= 120) return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
+  const m = Math.ceil(s / 60);
+  if (m < 120) return `${m} min left`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min left` : `${h} h left`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h left` : `${d} d left`;
+}
+
+/**
+ * How long until `formatTimeLeft(ms)` reads differently: a second near the end, else the next minute.
+ * @param {number} ms  milliseconds left
+ */
+export function timeLeftTick(ms) {
+  if (ms <= 121000) return Math.max(50, ((ms - 1) % 1000) + 1);
+  // The display is ceil(minutes): it changes when ms crosses the whole minute below.
+  return Math.max(50, ms - (Math.ceil(ms / 60000) - 1) * 60000);
+}
+
+/**
  * Where an export stands, from one progress message of its channel.
  * @param {{ rows: number, bytes: number, total_estimate: number | null, elapsed_ms: number }} p
  * @returns {{ fraction: number | null, rate: number | null, secondsLeft: number | null }}

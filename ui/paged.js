@@ -18,7 +18,7 @@ import { nearEnd, nextIndex } from "./keynav.js";
  * @typedef {object} PagedOptions
  * @property {Guard} guard
  * @property {string} lane                  the guard lane of this table's requests
- * @property {(after: string | null) => Promise<import("./api.js").Page<T>>} fetch
+ * @property {(after: string | null) => Promise<import("./api.js").Page<T> & import("./api.js").Masked>} fetch
  * @property {(item: T, index: number) => HTMLTableRowElement} row
  * @property {HTMLTableElement} table       with a <thead>; rows go in its <tbody>
  * @property {string} noun                  "member", "event": for the status line
@@ -27,6 +27,8 @@ import { nearEnd, nextIndex } from "./keynav.js";
  * @property {(item: T) => void} [activate] Enter or click on a row
  * @property {() => void} [reconnect]
  * @property {(count: number, more: boolean) => string} [statusText]
+ * @property {(page: import("./api.js").Page<T> & import("./api.js").Masked, first: boolean) => void} [onPage]  each page, before its rows are built
+ * @property {(error: unknown) => boolean} [intercept]  true: the caller handled the failure (no error box)
  */
 
 /**
@@ -122,6 +124,7 @@ export function pagedTable(o) {
     replace(status, h("p", { class: "muted loading" }, "Loading…"));
     try {
       const page = await o.guard.keep(tok, o.fetch(null));
+      o.onPage?.(page, true);
       items = page.items;
       cursor = page.next_cursor;
       active = -1;
@@ -133,6 +136,7 @@ export function pagedTable(o) {
       items = [];
       cursor = null;
       replace(tbody);
+      if (o.intercept?.(e)) return;
       replace(status, errorBox(e, { retry: () => void reload(), reconnect: o.reconnect }));
     } finally {
       if (o.guard.isCurrent(tok)) {
@@ -151,12 +155,13 @@ export function pagedTable(o) {
     more.textContent = "Loading…";
     try {
       const page = await o.guard.keep(tok, o.fetch(cursor));
+      o.onPage?.(page, false);
       items = items.concat(page.items);
       cursor = page.next_cursor;
       tbody.append(...page.items.map(build));
       renderStatus();
     } catch (e) {
-      if (isStale(e)) return;
+      if (isStale(e) || o.intercept?.(e)) return;
       replace(status, errorBox(e, { retry: () => void loadMore(), reconnect: o.reconnect }));
     } finally {
       if (o.guard.isCurrent(tok)) {

@@ -59,6 +59,7 @@ export function mount(panel, ctx) {
     emptyText: () => `No support access to ${tenant.name} has been recorded.`,
     statusText: (n, more) => `${n}${more ? "+" : ""} recorded access${n === 1 && !more ? "" : "es"}`,
     reconnect: () => void ctx.actions.reconnect(),
+    intercept: ctx.consentLost,
   });
   replace(panel, list.el);
   void list.reload();

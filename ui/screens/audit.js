@@ -2,7 +2,8 @@
 /**
  * The Audit log tab: filters (time range, action, actor, resource), the count (labelled "≈" when estimated),
  * the events paged on the keyset cursor as the user scrolls, an event's detail with its metadata as formatted
- * JSON, and the export of what the filters select.
+ * JSON, and the export of what the filters select. Columns the login may not read show as "masked", named in a
+ * line above the grid.
  */
 import * as api from "../api.js";
 import { copyButton, copyValueButton } from "../elements/copy-button.js";
@@ -12,6 +13,7 @@ import { auditFilterFromForm, emptyAuditForm, RANGES } from "../filters.js";
 import { formatEstimate, formatJson, formatTime, localZone, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
 import { jsonView } from "../json-view.js";
+import { cell, maskedBy, maskedLabel, maskedNote, updateMaskedNote } from "../masked.js";
 import { pagedTable } from "../paged.js";
 import { nextSort, sortHeaders } from "../sort.js";
 import { openExport } from "./export.js";
@@ -113,6 +115,9 @@ export function mount(panel, ctx) {
   };
   detail.addEventListener("keydown", closeOnEscape);
   table.addEventListener("keydown", closeOnEscape);
+  /** @type {string[]} the columns this login may not read, as the last page said */
+  let masked = [];
+  const note = maskedNote("audit-masked-note");
   const list = pagedTable({
     guard: store.guard,
     lane: "audit",
@@ -120,21 +125,26 @@ export function mount(panel, ctx) {
     noun: "event",
     testid: "audit",
     fetch: (after) => api.auditPage(profileId, tenant.id, filter, { after, limit: 100, oldestFirst: !order.descending }),
+    onPage: (page) => {
+      masked = page.masked_columns ?? [];
+      updateMaskedNote(note, masked);
+    },
     row: (ev) =>
       h(
         "tr",
         { testid: "audit-row", "data-event-id": ev.id, "data-tenant-id": tenant.id },
         h("td", { class: "time", title: timeTitle(ev.occurred_at) }, formatTime(ev.occurred_at)),
-        h("td", null, ev.actor_email ?? ev.actor_id ?? "—"),
-        h("td", { class: "mono" }, ev.action),
-        h("td", null, ev.resource_type ?? "—"),
-        h("td", { class: "mono clip" }, ev.resource_id ?? "—"),
-        h("td", { class: "mono" }, ev.ip ?? "—"),
+        h("td", null, actorCell(ev)),
+        h("td", { class: "mono" }, cell("action", ev.action, masked)),
+        h("td", null, cell("resource_type", ev.resource_type, masked)),
+        h("td", { class: "mono clip" }, cell("resource_id", ev.resource_id, masked)),
+        h("td", { class: "mono" }, cell("ip", ev.ip, masked)),
       ),
     activate: (ev) => showDetail(ev),
     statusText: (n, more) => `Showing ${n}${more ? " · scroll or press End for more" : ""} · click a row or press Enter for its detail`,
     emptyText: () => (Object.keys(filter).length ? "No event matches these filters." : `${tenant.name} has no audit events.`),
     reconnect: () => void ctx.actions.reconnect(),
+    intercept: ctx.consentLost,
   });
 
   replace(
@@ -142,8 +152,19 @@ export function mount(panel, ctx) {
     form,
     problem,
     h("div", { class: "toolbar between" }, count, exportBtn),
+    note,
     h("div", { class: "audit-body" }, list.el, detail),
   );
+
+  /**
+   * Who did it: the email, else the user id, else "masked" when what would name them is masked, else "—".
+   * @param {AuditEvent} ev
+   */
+  function actorCell(ev) {
+    if (ev.actor_email ?? ev.actor_id) return ev.actor_email ?? ev.actor_id;
+    const by = maskedBy("actor_email", null, masked) ?? maskedBy("actor_id", null, masked);
+    return by ? maskedLabel(by) : "—";
+  }
 
   function clearFilters() {
     const empty = emptyAuditForm();
@@ -186,7 +207,7 @@ export function mount(panel, ctx) {
       count.textContent = `${formatEstimate(c)} event${c.value === 1 && !c.is_estimate ? "" : "s"}${c.is_estimate ? " (estimated)" : ""}`;
       count.title = c.is_estimate ? "Estimated from the database's statistics: an exact count would scan too many rows." : "";
     } catch (e) {
-      if (isStale(e)) return;
+      if (isStale(e) || ctx.consentLost(e)) return;
       count.textContent = "Count unavailable";
       count.title = api.toApiError(e).message;
     }
@@ -201,7 +222,7 @@ export function mount(panel, ctx) {
       h(
         "div",
         { class: "detail-head" },
-        h("h3", null, ev.action),
+        h("h3", null, cell("action", ev.action, masked)),
         h("button", { type: "button", class: "icon", "aria-label": "Close the event detail", testid: "event-close", on: { click: () => { detail.hidden = true; table.focus(); } } }, "×"),
       ),
       h(
@@ -214,24 +235,30 @@ export function mount(panel, ctx) {
       ),
       // The metadata first, where it is in sight: a viewer that folds and wraps, and the JSON to copy.
       h("div", { class: "fix-head" }, h("span", null, "Metadata"), copyButton(jsonId, "Copy the metadata as JSON")),
-      jsonView(ev.metadata),
+      maskedBy("metadata", ev.metadata, masked) ? h("p", null, cell("metadata", ev.metadata, masked)) : jsonView(ev.metadata),
       h("pre", { id: jsonId, class: "json visually-hidden", testid: "event-metadata" }, json),
       h(
         "dl",
         { class: "props" },
-        [
-          ["Time", timeTitle(ev.occurred_at)],
-          ["Event id", ev.id],
-          ["Actor", ev.actor_email ?? "—"],
-          ["Actor id", ev.actor_id ?? "—"],
-          ["Resource type", ev.resource_type ?? "—"],
-          ["Resource id", ev.resource_id ?? "—"],
-          ["IP", ev.ip ?? "—"],
-          ["User agent", ev.user_agent ?? "—"],
-        ].map(([k, v]) => [
+        /** @type {[string, string, string | null][]} */ ([
+          ["Time", "occurred_at", timeTitle(ev.occurred_at)],
+          ["Event id", "id", ev.id],
+          ["Actor", "actor_email", ev.actor_email],
+          ["Actor id", "actor_id", ev.actor_id],
+          ["Resource type", "resource_type", ev.resource_type],
+          ["Resource id", "resource_id", ev.resource_id],
+          ["IP", "ip", ev.ip],
+          ["User agent", "user_agent", ev.user_agent],
+        ]).map(([k, field, v]) => [
           h("dt", null, k),
-          // Each value copies on its own ("copy a cell"), beside the row's JSON and CSV above.
-          h("dd", { class: "copyable" }, h("span", null, v), v !== "—" ? copyValueButton(v, "Copy", `copy-field-${k.toLowerCase().replaceAll(" ", "-")}`) : null),
+          // Each value copies on its own ("copy a cell"), beside the row's JSON and CSV above; a masked one
+          // shows why it is empty, and has nothing to copy.
+          h(
+            "dd",
+            { class: "copyable" },
+            h("span", null, cell(field, v, masked)),
+            v !== null ? copyValueButton(v, "Copy", `copy-field-${k.toLowerCase().replaceAll(" ", "-")}`) : null,
+          ),
         ]),
       ),
     );

@@ -1,12 +1,14 @@
 // @ts-check
 /**
  * The Members tab: the tenant's members as the tenant sees them (RLS), filtered by role and by email as you
- * type, paged on the cursor.
+ * type, paged on the cursor. Columns the login may not read show as "masked", named in a line above the grid;
+ * a filter on a masked column is turned off (the server would refuse it).
  */
 import * as api from "../api.js";
 import { debounce, h, replace, select, uid } from "../dom.js";
 import { formatDate, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
+import { cell, maskedBy, maskedNote, updateMaskedNote } from "../masked.js";
 import { pagedTable } from "../paged.js";
 import { nextSort, sortHeaders } from "../sort.js";
 
@@ -39,6 +41,9 @@ export function mount(panel, ctx) {
     { class: "data members", "aria-label": `Members of ${tenant.name}`, testid: "member-table" },
     h("thead", null, h("tr", null, headers.ths)),
   );
+  /** @type {string[]} the columns this login may not read, as the last page said */
+  let masked = [];
+  const note = maskedNote("members-masked-note");
   const list = pagedTable({
     guard: store.guard,
     lane: "members",
@@ -50,18 +55,31 @@ export function mount(panel, ctx) {
         role: roleSel.value || undefined, email: email.value.trim() || undefined, after, limit: 100,
         sort: order.key, descending: order.descending,
       }),
+    onPage: (page) => {
+      masked = page.masked_columns ?? [];
+      updateMaskedNote(note, masked);
+      // The server refuses a filter on a masked column: say so where the filter is, instead.
+      const emailMasked = maskedBy("email", null, masked);
+      email.disabled = !!emailMasked && !email.value;
+      email.placeholder = email.disabled ? "masked for this login" : "part of an email";
+      email.title = email.disabled ? `This login may not read ${emailMasked}` : "";
+      const roleMasked = maskedBy("role", null, masked);
+      roleSel.disabled = !!roleMasked && !roleSel.value;
+      roleSel.title = roleSel.disabled ? `This login may not read ${roleMasked}` : roleSel.title;
+    },
     row: (m) =>
       h(
         "tr",
         { testid: "member-row", "data-member-id": m.id, "data-tenant-id": tenant.id },
-        h("td", { class: "email" }, m.email ?? "—"),
-        h("td", null, m.name ?? "—"),
-        h("td", null, h("span", { class: "pill" }, m.role)),
-        h("td", { class: "num", title: timeTitle(m.joined_at) }, formatDate(m.joined_at)),
+        h("td", { class: "email" }, cell("email", m.email, masked)),
+        h("td", null, cell("name", m.name, masked)),
+        h("td", null, cell("role", m.role, masked, (r) => h("span", { class: "pill" }, r))),
+        h("td", { class: "num", title: timeTitle(m.joined_at) }, cell("joined_at", m.joined_at, masked, (j) => formatDate(j))),
       ),
     emptyText: () =>
       roleSel.value || email.value.trim() ? "No member matches these filters." : `${tenant.name} has no members.`,
     reconnect: () => void ctx.actions.reconnect(),
+    intercept: ctx.consentLost,
   });
   replace(
     panel,
@@ -71,6 +89,7 @@ export function mount(panel, ctx) {
       h("div", { class: "field inline" }, h("label", { for: roleSel.id }, "Role"), roleSel),
       h("div", { class: "field inline grow" }, h("label", { for: emailId }, "Email"), email),
     ),
+    note,
     list.el,
   );
   const later = debounce(() => void list.reload(), 250);
@@ -91,7 +110,8 @@ export function mount(panel, ctx) {
       for (const r of roles) roleSel.append(h("option", { value: r.id }, r.id));
     })
     .catch((e) => {
-      if (!isStale(e)) roleSel.title = "The roles could not be loaded.";
+      if (isStale(e) || ctx.consentLost(e)) return;
+      roleSel.title = "The roles could not be loaded.";
     });
 
   void list.reload();

@@ -79,7 +79,7 @@ export function mount(panel, ctx) {
         h("div", { class: "table-scroll" }, table),
       );
     } catch (e) {
-      if (isStale(e)) return;
+      if (isStale(e) || ctx.consentLost(e)) return;
       replace(panel, errorBox(e, { retry: () => void load(), reconnect: () => void ctx.actions.reconnect() }));
     }
   }

@@ -9,6 +9,7 @@ import { debounce, h, replace, uid } from "../dom.js";
 import { isStale } from "../guard.js";
 import { keepActive, nextIndex } from "../keynav.js";
 import { matchesTenant, switcherItems } from "../recent.js";
+import { consentBadge } from "./consent.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").Tenant} Tenant */
@@ -70,6 +71,7 @@ export function openSwitcher(ctx) {
           h("span", { class: "name" }, it.tenant.name),
           h("span", { class: "mono slug" }, it.tenant.slug),
           it.tenant.status && it.tenant.status !== "active" && h("span", { class: "pill warn", testid: "switcher-option-status" }, it.tenant.status),
+          /** @type {api.TenantRow} */ (it.tenant).consent_required && consentBadge(),
           it.recent && h("span", { class: "badge" }, "recent"),
           it.tenant.id === current && h("span", { class: "badge ok" }, "open"),
         ),

@@ -3,7 +3,10 @@
  * The tenant view: opens the tenant (with the access reason when the profile wants one; the access is
  * recorded), then shows its overview and the tabs Members, Roles, Audit log and Access history. Each tab loads
  * when first shown and keeps its rows while the tenant stays open. A new tenant means a new view: this one is
- * unmounted and everything it still waits for is dropped by the guard.
+ * unmounted and everything it still waits for is dropped by the guard. A tenant that requires its own approval
+ * shows the consent panel instead (consent.js) and opens once approved; while open, its time left stays in the
+ * header, and when the approval ends (revoked, expired, or a page refused for it) the tabs close and the panel
+ * comes back.
  */
 import * as api from "../api.js";
 import { ErrorKind } from "../api.js";
@@ -13,9 +16,11 @@ import { evidenceText } from "../evidence.js";
 import { errorBox } from "../errors.js";
 import { formatAgo, formatCount, formatDate, formatEstimate, localZone, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
+import { cell, maskedBy, maskedLabel, maskedNote, updateMaskedNote } from "../masked.js";
 import { askReason } from "../prompts.js";
 import * as accessTab from "./access.js";
 import * as auditTab from "./audit.js";
+import { consentPanel, followApproval } from "./consent.js";
 import * as membersTab from "./members.js";
 import * as rolesTab from "./roles.js";
 
@@ -34,6 +39,8 @@ import * as rolesTab from "./roles.js";
  * @property {() => AccessReason | null} reason   the reason this tenant was opened with (for exports)
  * @property {import("../api.js").ReasonPolicy} policy
  * @property {(filter: import("../api.js").AuditFilter) => void} [setFilter]  the audit log's filters, for the evidence
+ * @property {(error: unknown) => boolean} consentLost  a read failed: true when it was refused for want of the
+ *   tenant's approval (the view then closes its tabs and shows the consent panel; the caller shows nothing)
  */
 
 /** @typedef {{ unmount(): void, focus?(): void }} TabView */
@@ -69,6 +76,14 @@ export function mount(root, ctx) {
   const statusBadge = h("span", { class: "pill", testid: "tenant-status", hidden: true });
   const meta = h("p", { class: "tenant-meta" }, statusBadge, h("span", { class: "mono" }, tenant.slug), " · ", h("span", { class: "mono id" }, tenant.id));
   const recorded = h("p", { class: "recorded", testid: "access-recorded" });
+  // A tenant open on its approval: who approved and the time left, always in sight.
+  const approvalLine = h("p", { class: "approval-line", testid: "approval-left", hidden: true, role: "status" });
+  /** @type {{ stop(): void } | null} */
+  let approval = null;
+  /** @type {{ el: HTMLElement, destroy(): void } | null} */
+  let consent = null;
+  /** The opening under way was started by an approval (so a refusal now must not start another by itself). */
+  let onApproval = false;
   /** The audit log's filters on screen (the Audit log tab sets them), for the evidence. */
   /** @type {api.AuditFilter} */
   let auditFilter = {};
@@ -102,7 +117,7 @@ export function mount(root, ctx) {
     h(
       "section",
       { class: "tenant-screen", "aria-labelledby": "tenant-title", testid: "tenant-view", "data-tenant-id": tenant.id },
-      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), h("div", { class: "tenant-head-side" }, recorded, evidence)),
+      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), h("div", { class: "tenant-head-side" }, approvalLine, recorded, evidence)),
       body,
     ),
   );
@@ -113,7 +128,51 @@ export function mount(root, ctx) {
     setFilter: (/** @type {api.AuditFilter} */ f) => {
       auditFilter = f;
     },
+    consentLost: (err) => {
+      if (!(err instanceof api.ApiError) || err.kind !== ErrorKind.ConsentRequired) return false;
+      if (!consent) showConsent(err.message, true);
+      return true;
+    },
   };
+
+  /**
+   * Shows the consent panel instead of the tenant's data: its tabs close, nothing of it stays on screen.
+   * @param {string | null} message  the refusal's words
+   * @param {boolean} closed  the tenant was open until now
+   */
+  function showConsent(message, closed) {
+    approval?.stop();
+    approval = null;
+    closeTabs();
+    evidence.hidden = true;
+    recorded.textContent = "";
+    consent?.destroy();
+    const s = store.state.session;
+    consent = consentPanel({
+      actions, profileId, tenant: /** @type {api.Tenant} */ (tenant), message, closed, reason, autoOpen: !onApproval,
+      onApproved: (request) => {
+        consent = null;
+        onApproval = true;
+        // Opening carries a reason where the profile asks for one: the one the request gave, if none was given.
+        if (!reason && request && s?.access_reason !== "off") {
+          reason = { category: /** @type {api.ReasonCategory} */ (request.category), detail: request.detail };
+        }
+        void open();
+      },
+      onBack: () => store.show("tenants"),
+    });
+    replace(body, consent.el);
+    if (closed) announce(`The access to ${tenant?.name} ended: its data was closed.`);
+  }
+
+  /** Unmounts the tabs and forgets them (their rows go with them). */
+  function closeTabs() {
+    for (const v of views.values()) v.unmount();
+    views.clear();
+    parts.clear();
+    store.guard.abandon("glance");
+    overview = null;
+  }
 
   async function open() {
     const tok = store.guard.token("open");
@@ -123,6 +182,12 @@ export function mount(root, ctx) {
     } catch (err) {
       if (isStale(err)) return;
       const e = api.toApiError(err);
+      if (e.kind === ErrorKind.ConsentRequired) {
+        showConsent(e.message, false);
+        onApproval = false;
+        return;
+      }
+      onApproval = false;
       if (e.kind === ErrorKind.ReasonRequired) {
         const answer = await askReason({ policy: "required", tenantName: /** @type {api.Tenant} */ (tenant).name, initial: reason });
         if (!store.guard.isCurrent(tok)) return;
@@ -150,6 +215,7 @@ export function mount(root, ctx) {
       replace(body, errorBox(e, { retry: () => void open(), reconnect: () => void actions.reconnect() }));
       return;
     }
+    onApproval = false;
     store.tenantResolved({ ...overview.tenant, status: overview.status ?? null });
     title.textContent = overview.tenant.name;
     if (overview.status) {
@@ -166,6 +232,17 @@ export function mount(root, ctx) {
           : "";
     evidence.hidden = false;
     announce(`Opened tenant ${overview.tenant.name}.`);
+    approval?.stop();
+    approval = null;
+    if (overview.approval) {
+      approval = followApproval({
+        actions, profileId, tenant: overview.tenant, approval: overview.approval, line: approvalLine,
+        onEnd: () => {
+          approval = null;
+          if (!consent) showConsent(null, true);
+        },
+      });
+    }
     renderTabs();
   }
 
@@ -288,6 +365,7 @@ export function mount(root, ctx) {
       ),
       glanceBox,
     );
+    replace(glanceBox, h("p", { class: "muted loading", "aria-busy": "true" }, "Reading the latest events…"));
     void loadGlance();
   }
 
@@ -300,14 +378,26 @@ export function mount(root, ctx) {
     try {
       g = await store.guard.keep(tok, api.tenantGlance(profileId, /** @type {api.Tenant} */ (tenant).id));
     } catch (err) {
-      if (isStale(err)) return;
+      if (isStale(err) || tabCtx.consentLost(err)) return;
       replace(glanceBox, errorBox(err, { retry: () => void loadGlance() }));
       return;
     }
     const now = Date.parse(g.as_of) || Date.now();
     const when = (/** @type {string} */ iso) => h("time", { datetime: iso, title: timeTitle(iso) }, formatAgo(iso, now));
-    const who = (/** @type {string | null} */ email, /** @type {string | null} */ id) =>
-      email ? h("span", { title: id ?? "" }, email) : id ? h("span", { class: "mono", title: id }, id.slice(0, 8)) : h("span", { class: "muted" }, "system");
+    const masked = g.masked_columns ?? [];
+    const who = (/** @type {string | null} */ email, /** @type {string | null} */ id) => {
+      if (email) return h("span", { title: id ?? "" }, email);
+      if (id) return h("span", { class: "mono", title: id }, id.slice(0, 8));
+      const by = maskedBy("actor_email", null, masked) ?? maskedBy("actor_id", null, masked);
+      return by ? maskedLabel(by) : h("span", { class: "muted" }, "system");
+    };
+    const resource = (/** @type {api.AuditEvent} */ e) => {
+      if (e.resource_type || e.resource_id) return [e.resource_type, e.resource_id].filter(Boolean).join(" · ");
+      const by = maskedBy("resource_type", null, masked) ?? maskedBy("resource_id", null, masked);
+      return by ? maskedLabel(by) : "";
+    };
+    const maskedPart = (/** @type {string} */ testid, /** @type {string} */ what) =>
+      h("p", { class: "muted masked-part", testid }, h("span", { class: "masked" }, "masked for this login"), ` — ${what}`);
     const panel = (/** @type {string} */ title, /** @type {string} */ testid, /** @type {import("../dom.js").Children} */ content) =>
       h("section", { class: "glance-panel", testid, "aria-label": title }, h("h3", null, title), content);
     const empty = (/** @type {string} */ text) => h("p", { class: "muted" }, text);
@@ -325,15 +415,17 @@ export function mount(root, ctx) {
                 { testid: "glance-event", "data-event-id": e.id },
                 h("td", { class: "nowrap" }, when(e.occurred_at)),
                 h("td", { class: "cut" }, who(e.actor_email, e.actor_id)),
-                h("td", { class: "mono cut" }, e.action),
-                h("td", { class: "cut" }, [e.resource_type, e.resource_id].filter(Boolean).join(" · ")),
+                h("td", { class: "mono cut" }, cell("action", e.action, masked)),
+                h("td", { class: "cut" }, resource(e)),
               ),
             ),
           ),
         )
       : empty("No events yet.");
     const aa = g.active_actors;
-    const actors = aa.items.length
+    const actors = aa.masked
+      ? maskedPart("glance-actors-masked", "the audit log's actor column cannot be read, so no one can be ranked.")
+      : aa.items.length
       ? h(
           "ol",
           { class: "ranked" },
@@ -343,7 +435,9 @@ export function mount(root, ctx) {
         )
       : empty("Nobody did anything in the last 30 days.");
     const fl = g.failed_logins;
-    const failed = h(
+    const failed = fl.masked
+      ? maskedPart("glance-failed-masked", `the audit log's action column cannot be read, so failed sign-ins (${fl.action}) cannot be told apart.`)
+      : h(
       "div",
       null,
       h(
@@ -367,8 +461,11 @@ export function mount(root, ctx) {
           ),
         )
       : empty("No support access recorded.");
+    const note = maskedNote("glance-masked-note");
+    updateMaskedNote(note, masked);
     replace(
       glanceBox,
+      note,
       h(
         "div",
         { class: "glance-grid" },
@@ -411,6 +508,8 @@ export function mount(root, ctx) {
       for (const v of views.values()) v.unmount();
       store.guard.abandon("open");
       store.guard.abandon("glance");
+      approval?.stop();
+      consent?.destroy();
     },
   };
 }

@@ -14,6 +14,7 @@ import { errorBox } from "../errors.js";
 import { formatAgo, formatCount, formatDate, formatEstimate, formatTime } from "../format.js";
 import { isStale } from "../guard.js";
 import { keepActive, nearEnd, nextIndex } from "../keynav.js";
+import { consentBadge } from "./consent.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").TenantRow} TenantRow */
@@ -209,7 +210,7 @@ export function mount(root, ctx) {
         "data-tenant-id": t.id, "data-tenant-slug": t.slug,
         on: { click: () => void actions.openTenant(t) },
       },
-      h("td", { class: "name" }, t.name),
+      h("td", { class: "name" }, t.name, t.consent_required && consentBadge()),
       h("td", { class: "mono" }, t.slug),
       h("td", null, t.plan ?? "—"),
       h("td", null, t.status ? h("span", { class: `pill ${t.status === "active" ? "ok" : "warn"}` }, t.status) : "—"),
@@ -245,7 +246,9 @@ export function mount(root, ctx) {
       if (!st) {
         const why = failed
           ? `Stats could not be read: ${/** @type {any} */ (failed)?.message ?? failed}`
-          : store.state.session?.access_reason === "required"
+          : t.consent_required
+            ? "This tenant requires its own approval before its numbers are read: open it to request access"
+            : store.state.session?.access_reason === "required"
             ? "Open this tenant with a reason to see its numbers (they are its data)"
             : "No stats";
         for (const k of ["members", "events", "last"]) {
@@ -345,3 +348,4 @@ export function mount(root, ctx) {
     },
   };
 }
+

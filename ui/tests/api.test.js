@@ -107,6 +107,28 @@ describe("the command wrappers send the contract's argument names (docs/ipc.md)"
     ]);
   });
 
+  test("consent: access_request, access_status and access_watch with a Channel whose changes reach the callback", async () => {
+    answer = (cmd, args) => {
+      if (cmd === "access_watch") {
+        args.onChange.onmessage({ tenant_id: "t-globex" });
+        return true;
+      }
+      return null;
+    };
+    await api.accessRequest("p1", "t-globex", { category: "incident", detail: "INC-7" }, 90, "export");
+    await api.accessStatus("p1", "globex");
+    const seen = [];
+    assert.equal(await api.accessWatch("p1", (c) => seen.push(c.tenant_id)), true);
+    assert.deepEqual(seen, ["t-globex"]);
+    assert.deepEqual(calls.slice(0, 2), [
+      { cmd: "access_request", args: { profileId: "p1", tenant: "t-globex", reason: { category: "incident", detail: "INC-7" }, minutes: 90, scope: "export" } },
+      { cmd: "access_status", args: { profileId: "p1", tenant: "globex" } },
+    ]);
+    assert.equal(calls[2].cmd, "access_watch");
+    assert.deepEqual(Object.keys(calls[2].args).sort(), ["onChange", "profileId"]);
+    assert.ok(calls[2].args.onChange instanceof Channel);
+  });
+
   test("the save dialog is the app's: the page sends a file name and gets a token back", async () => {
     answer = () => ({ token: "tok-9", file_name: "audit-acme.csv", folder: "/home/me" });
     const d = await api.exportDestination("audit-acme.csv");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   exportProgress, formatAgo, formatBytes, formatCount, formatDate, formatDuration, formatEstimate,
-  formatExportProgress, formatJson, formatTime, roundSignificant,
+  formatExportProgress, formatJson, formatTime, formatTimeLeft, roundSignificant, timeLeftTick,
 } from "../format.js";
 
 describe("counts and estimates", () => {
@@ -108,5 +108,39 @@ describe("times", () => {
   test("event metadata is indented JSON, whatever it holds", () => {
     assert.equal(formatJson({ a: [1, "<b>"] }), '{\n  "a": [\n    1,\n    "<b>"\n  ]\n}');
     assert.equal(formatJson(undefined), "null");
+  });
+});
+
+describe("an approval's time left", () => {
+  test("whole minutes, rounded up, while more than two are left; then minutes and seconds", () => {
+    assert.equal(formatTimeLeft(60 * 60000), "60 min left");
+    assert.equal(formatTimeLeft(23 * 60000 - 500), "23 min left");
+    assert.equal(formatTimeLeft(121000), "3 min left");
+    assert.equal(formatTimeLeft(120000), "2:00 left");
+    assert.equal(formatTimeLeft(65000), "1:05 left");
+    assert.equal(formatTimeLeft(3200), "0:04 left");
+    assert.equal(formatTimeLeft(0), "no time left");
+    assert.equal(formatTimeLeft(-5), "no time left");
+  });
+
+  test("long approvals in hours and days (a request may ask for a week)", () => {
+    assert.equal(formatTimeLeft(120 * 60000), "2 h left");
+    assert.equal(formatTimeLeft(150 * 60000), "2 h 30 min left");
+    assert.equal(formatTimeLeft(7 * 24 * 3600000), "7 d left");
+    assert.equal(formatTimeLeft(50 * 3600000), "2 d 2 h left");
+  });
+
+  test("the next tick is when the text changes: the next second near the end, else the next minute", () => {
+    assert.equal(timeLeftTick(65500), 500);
+    assert.equal(timeLeftTick(65000), 1000);
+    assert.equal(timeLeftTick(23 * 60000 - 500), 60000 - 500);
+    assert.equal(timeLeftTick(180000), 60000);
+    for (const ms of [3200, 65500, 121500, 10 * 60000 + 700]) {
+      const t = timeLeftTick(ms);
+      assert.ok(t >= 50, `${ms}: ${t}`);
+      // Just before the tick it reads as now, at the tick it reads differently.
+      assert.equal(formatTimeLeft(ms - t + 1), formatTimeLeft(ms), `${ms}`);
+      assert.notEqual(formatTimeLeft(ms - t), formatTimeLeft(ms), `${ms}`);
+    }
   });
 });

@@ -1171,6 +1171,217 @@ describe("isolation check", () => {
   });
 });
 
+describe("consent the database enforces", () => {
+  /** Opens globex from the list (it requires its approval) and waits for the consent panel's first state. */
+  async function openGlobex(page) {
+    await page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]').click();
+    await page.locator('[data-testid="consent-panel"]:not([data-state="checking"])').waitFor();
+  }
+
+  test("a tenant that requires its approval is marked in the list and in the switcher", async () => {
+    const page = await start({ consentTenants: ["globex"] });
+    await connect(page);
+    const globex = page.locator('[data-testid="tenant-row"][data-tenant-slug="globex"]');
+    await globex.waitFor();
+    assert.equal(await globex.locator('[data-testid="consent-badge"]').textContent(), "approval required");
+    assert.equal(await page.locator('[data-testid="tenant-row"] [data-testid="consent-badge"]').count(), 1, "only globex requires it");
+    // Its numbers are its data: they wait for the approval, and the cell says why.
+    await page.waitForFunction(() => !document.querySelector('[data-tenant-slug="globex"] .list-stat.pending'));
+    assert.match(await globex.locator('[data-stat="members"]').getAttribute("title"), /requires its own approval/);
+    await shot(page, "tenants-consent-badge-light");
+    await page.keyboard.press("Control+k");
+    await page.fill('[data-testid="switcher-input"]', "globex");
+    await page.locator('[data-testid="switcher-option"][data-tenant-id="t-globex"] [data-testid="consent-badge"]').waitFor();
+  });
+
+  test("opening it shows the panel; Request access sends reason, minutes and scope; the approval opens it live; revoking closes it", async () => {
+    const page = await start({ consentTenants: ["globex"] });
+    await connect(page);
+    await openGlobex(page);
+    const panel = page.locator('[data-testid="consent-panel"]');
+    assert.equal(await panel.getAttribute("data-state"), "none");
+    assert.equal(await page.locator('[data-testid="consent-title"]').textContent(), "Globex, Inc. requires its own approval");
+    assert.equal(await page.locator('[data-testid="consent-state"]').textContent(), "No access has been requested yet.");
+    // In the tenant view, not a toast: no tab, no data, nothing read.
+    assert.equal(await page.locator('[data-testid="tenant-view"] [data-testid="consent-panel"]').count(), 1);
+    assert.equal(await page.locator('[data-testid="tab-members"]').count(), 0);
+    assert.deepEqual((await calls(page, "members_page")).length + (await calls(page, "tenant_glance")).length, 0);
+    await shot(page, "consent-panel-light");
+
+    await page.click('[data-testid="consent-request"]');
+    await page.locator('[data-testid="consent-form"]').waitFor();
+    assert.equal(await page.locator('[data-testid="consent-minutes"]').inputValue(), "60");
+    assert.equal(await page.locator('[data-testid="consent-scope-read"]').isChecked(), true);
+    // A reason is required, and the minutes stay within a week.
+    await page.click('[data-testid="consent-send"]');
+    await page.locator('[data-testid="consent-problem"]:not([hidden])').waitFor();
+    assert.equal(await page.locator('[data-testid="consent-detail"]').getAttribute("aria-invalid"), "true");
+    await page.selectOption('[data-testid="consent-category"]', "incident");
+    await page.fill('[data-testid="consent-detail"]', "INC-7 login loop");
+    await page.fill('[data-testid="consent-minutes"]', "20000");
+    await page.click('[data-testid="consent-send"]');
+    await page.locator('[data-testid="consent-problem"]', { hasText: "10080" }).waitFor();
+    assert.equal((await calls(page, "access_request")).length, 0);
+    await page.fill('[data-testid="consent-minutes"]', "90");
+    await page.check('[data-testid="consent-scope-export"]');
+    await shot(page, "consent-request-form-light");
+    await page.click('[data-testid="consent-send"]');
+
+    await page.locator('[data-testid="consent-pending"]').waitFor();
+    const [req] = await calls(page, "access_request");
+    assert.deepEqual(req.args, { profileId: "p-demo", tenant: "t-globex", reason: { category: "incident", detail: "INC-7 login loop" }, minutes: 90, scope: "export" });
+    assert.equal(await panel.getAttribute("data-state"), "pending");
+    assert.match(await page.locator('[data-testid="consent-state"]').textContent(), /^Waiting for Globex, Inc\.'s approval — requested \d\d:\d\d$/);
+    assert.equal(await page.locator('[data-testid="consent-request-summary"]').textContent(), "90 min, read and export · incident: INC-7 login loop");
+    await page.locator('[data-testid="consent-how"]', { hasText: "as soon as it is approved" }).waitFor();
+    // One watch for the session, with a channel.
+    assert.deepEqual((await calls(page, "access_watch")).map((c) => c.args), [{ profileId: "p-demo", onChange: "[Channel]" }]);
+    await shot(page, "consent-pending-light");
+
+    // The tenant's admin approves: the change arrives on the channel and the tenant opens by itself.
+    const opensBefore = (await calls(page, "tenant_open")).length;
+    await page.evaluate(() => window.__MOCK__.consent.approve("globex", { minutes: 90, by: "dana@globex.example" }));
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    assert.equal((await calls(page, "tenant_open")).length, opensBefore + 1);
+    assert.equal(await page.locator('[data-testid="consent-panel"]').count(), 0);
+    const left = page.locator('[data-testid="approval-left"]');
+    assert.equal(await left.isVisible(), true);
+    assert.match(await page.locator('[data-testid="approval-left-text"]').textContent(), /^Approved by dana@globex\.example · (90|89) min left$/);
+    assert.equal(await page.locator('[data-testid="approval-scope"]').textContent(), "read + export");
+    await page.locator('[data-testid="glance-latest"]').waitFor();
+    await shot(page, "consent-approved-light");
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+
+    // The tenant revokes it: the tabs close, no row stays, and the panel says why.
+    await page.evaluate(() => window.__MOCK__.consent.revoke("globex"));
+    await page.locator('[data-testid="consent-panel"][data-state="revoked"]').waitFor();
+    assert.match(await page.locator('[data-testid="consent-state"]').textContent(), /^Globex, Inc\. revoked its approval at \d\d:\d\d \(approved by dana@globex\.example\)\. The tenant was closed\./);
+    assert.equal(await page.locator('[data-testid="member-row"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="tab-members"]').count(), 0);
+    assert.equal(await left.isVisible(), false);
+    assert.equal(await page.locator('[data-testid="copy-evidence"]').isVisible(), false);
+    await page.locator('[data-testid="consent-request"]').waitFor();
+    assert.equal((await calls(page, "access_watch")).length, 1, "the session's one watch served every view");
+    await shot(page, "consent-revoked-light");
+  });
+
+  test("without a live channel (a transaction pooler) the page asks every 5 seconds while waiting and while approved", async () => {
+    const page = await start({ consentTenants: ["globex"], consentWatch: false });
+    await connect(page);
+    await openGlobex(page);
+    await page.click('[data-testid="consent-request"]');
+    await page.fill('[data-testid="consent-detail"]', "ZD-88");
+    await page.click('[data-testid="consent-send"]');
+    await page.locator('[data-testid="consent-pending"]').waitFor();
+    await page.locator('[data-testid="consent-how"]', { hasText: "every 5 seconds" }).waitFor();
+    const [req] = await calls(page, "access_request");
+    assert.deepEqual(req.args, { profileId: "p-demo", tenant: "t-globex", reason: { category: "support-ticket", detail: "ZD-88" }, minutes: 60, scope: "read" });
+    // Approved with no word on any channel: the next poll finds it and opens the tenant.
+    const checks = (await calls(page, "access_status")).length;
+    await page.evaluate(() => window.__MOCK__.consent.approve("globex", { minutes: 30, by: "ops@globex.example", silent: true }));
+    await page.locator('[data-testid="tenant-stats"]').waitFor({ timeout: 12000 });
+    assert.ok((await calls(page, "access_status")).length > checks, "access_status was polled");
+    assert.match(await page.locator('[data-testid="approval-left-text"]').textContent(), /^Approved by ops@globex\.example · (30|29) min left$/);
+    assert.equal(await page.locator('[data-testid="approval-scope"]').textContent(), "read only");
+    // Revoked with no word either: the poll while approved closes it.
+    await page.evaluate(() => window.__MOCK__.consent.revoke("globex", { silent: true }));
+    await page.locator('[data-testid="consent-panel"][data-state="revoked"]').waitFor({ timeout: 12000 });
+    assert.equal(await page.locator('[data-testid="tenant-stats"]').count(), 0);
+    assert.equal(await page.evaluate(() => window.__MOCK__.consent.watchers()), 0);
+  });
+
+  test("an approval that runs out closes the tenant on time and says it expired", async () => {
+    const page = await start({ consentTenants: ["globex"] });
+    await connect(page);
+    await page.evaluate(() => window.__MOCK__.consent.approve("globex", { seconds: 4, by: "dana@globex.example" }));
+    await openTenant(page, "globex");
+    // Near the end the time left counts seconds.
+    assert.match(await page.locator('[data-testid="approval-left-text"]').textContent(), /^Approved by dana@globex\.example · 0:0[1-4] left$/);
+    assert.match(await page.locator('[data-testid="approval-left"]').getAttribute("class"), /\bending\b/);
+    await shot(page, "consent-ending-light");
+    await page.locator('[data-testid="consent-panel"][data-state="expired"]').waitFor({ timeout: 10000 });
+    assert.match(await page.locator('[data-testid="consent-state"]').textContent(), /^The approval ran out at \d\d:\d\d \(approved by dana@globex\.example\)\. The tenant was closed\./);
+    assert.equal(await page.locator('[data-testid="tenant-stats"]').count(), 0);
+  });
+
+  test("a page refused for want of approval closes the tenant too, with nothing of it left on screen", async () => {
+    const page = await start({ consentTenants: ["globex"] });
+    await connect(page);
+    await page.evaluate(() => window.__MOCK__.consent.approve("globex", { minutes: 60 }));
+    await openTenant(page, "globex");
+    // Revoked without a word on the channel (it was down): the next read is refused, and that is enough.
+    await page.evaluate(() => window.__MOCK__.consent.revoke("globex", { silent: true }));
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="consent-panel"][data-state="revoked"]').waitFor();
+    assert.equal(await page.locator('[data-testid="error"]').count(), 0, "the refusal shows as the panel, not an error box");
+    assert.equal(await page.locator('[data-testid="audit-row"]').count(), 0);
+    // Asking again from there works as the first time.
+    await page.click('[data-testid="consent-request"]');
+    await page.fill('[data-testid="consent-detail"]', "ZD-9");
+    await page.click('[data-testid="consent-send"]');
+    await page.locator('[data-testid="consent-pending"]').waitFor();
+    await page.evaluate(() => window.__MOCK__.consent.approve("globex", { minutes: 15 }));
+    // It opens again on the tab the user was on.
+    await page.locator('[data-testid="audit-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="tab-audit"]').getAttribute("aria-selected"), "true");
+    assert.match(await page.locator('[data-testid="approval-left-text"]').textContent(), /· 1[45] min left$/);
+  });
+});
+
+describe("masked columns", () => {
+  test("members and audit events show masked values as 'masked', and name the masked columns above the grid", async () => {
+    const page = await start({ masked: ["users.email", "audit_logs.ip", "audit_logs.action"] });
+    await connect(page);
+    await openTenant(page, "acme");
+    // The glance: the failed sign-ins need the action column, so they say it is masked (not "none").
+    await page.locator('[data-testid="glance-latest"]').waitFor();
+    assert.equal(await page.locator('[data-testid="glance-masked-note"]').textContent(), "Masked for this login: audit_logs.action, audit_logs.ip, users.email");
+    assert.match(await page.locator('[data-testid="glance-failed-masked"]').textContent(), /^masked for this login/);
+    assert.equal(await page.locator('[data-testid="glance-failed-count"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="glance-event"]').first().locator('[data-testid="masked"]').count(), 1, "the action cell");
+    await shot(page, "glance-masked-light");
+
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="members-masked-note"]').textContent(), "Masked for this login: users.email");
+    const first = page.locator('[data-testid="member-row"]').first();
+    const email = first.locator("td").nth(0).locator('[data-testid="masked"]');
+    assert.equal(await email.textContent(), "masked");
+    assert.equal(await email.getAttribute("title"), "This login may not read users.email");
+    assert.equal(await first.locator("td").nth(1).locator('[data-testid="masked"]').count(), 0, "the name is readable");
+    assert.match(await first.locator("td").nth(1).textContent(), /person/);
+    // Searching by a masked email would be refused: the search says so instead.
+    assert.equal(await page.locator('[data-testid="member-email"]').isDisabled(), true);
+    await shot(page, "members-masked-light");
+
+    await page.click('[data-testid="tab-audit"]');
+    await page.locator('[data-testid="audit-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="audit-masked-note"]').textContent(), "Masked for this login: audit_logs.action, audit_logs.ip, users.email");
+    const ev = page.locator('[data-testid="audit-row"]').first();
+    // Actor: the email is masked, so the user id shows; action and IP are masked.
+    assert.match(await ev.locator("td").nth(1).textContent(), /^t-acme-m\d$/);
+    assert.equal(await ev.locator("td").nth(2).locator('[data-testid="masked"]').getAttribute("title"), "This login may not read audit_logs.action");
+    assert.equal(await ev.locator("td").nth(5).locator('[data-testid="masked"]').getAttribute("title"), "This login may not read audit_logs.ip");
+    assert.match(await ev.locator("td").nth(3).textContent(), /^(member|session|project)$/, "readable columns are as they were");
+    await ev.click();
+    await page.locator('[data-testid="event-detail"]:not([hidden])').waitFor();
+    assert.equal(await page.locator('[data-testid="event-detail"] h3 [data-testid="masked"]').count(), 1);
+    assert.equal(await page.locator('[data-testid="copy-field-ip"]').count(), 0, "nothing to copy for a masked value");
+    await shot(page, "audit-masked-light");
+  });
+
+  test("a login that reads every column sees no note and no masked label", async () => {
+    const page = await start();
+    await connect(page);
+    await openTenant(page, "acme");
+    await page.click('[data-testid="tab-members"]');
+    await page.locator('[data-testid="member-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="members-masked-note"]').isVisible(), false);
+    assert.equal(await page.locator('[data-testid="masked"]').count(), 0);
+  });
+});
+
 describe("keyboard and accessibility", () => {
   test("every input, select and textarea has a label", async () => {
     const page = await start({ reasonPolicy: "required" });

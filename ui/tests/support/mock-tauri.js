@@ -12,8 +12,17 @@
 // desktop), verifyChoice (the file the open dialog answers with), verifyTampered, wrongPassword (connect_auth
 // until the password "the-right-one" is given), connectLogError (a failure that points to the log), sshProfile (a third
 // profile "bastion-prod" through SSH whose two host keys are unknown until pinned or accepted), pgService (a libpq
-// service "prod-ro" to import, with a .pgpass password), signingKeyLocked (audit_export refuses until options.unsigned) }.
-// Also: route(status) sends a tunnel state to the page's route watch.
+// service "prod-ro" to import, with a .pgpass password), signingKeyLocked (audit_export refuses until options.unsigned),
+// consentTenants (slugs of tenants that require their own approval: every read refuses with consent_required until
+// approved), consentWatch (false: access_watch answers false, as behind a transaction pooler, and no change is
+// announced), masked (columns this login may not read, e.g. ["users.email", "audit_logs.ip"]: their fields are null
+// and the pages name them) }.
+// Also: route(status) sends a tunnel state to the page's route watch, and
+//   consent.approve(slug, { minutes, seconds, scope, by, silent })  the tenant's admin approves (announced on the
+//                                                                     access_watch channel unless silent)
+//   consent.revoke(slug, { silent })                                  the tenant revokes its live approvals
+//   consent.notify(tenantId)                                          announces a change ("" = something changed)
+//   consent.watchers()                                                how many access_watch channels are open
 
 /** @param {Record<string, any>} config */
 export function installMock(config) {
@@ -74,6 +83,10 @@ export function installMock(config) {
   }
   tenants.forEach((t, i) => {
     t.created_at = iso(base - (i + 1) * 37 * day);
+  });
+  const consentSlugs = new Set(cfg.consentTenants || []);
+  tenants.forEach((t) => {
+    t.consent_required = consentSlugs.has(t.slug);
   });
 
   const roleSets = {
@@ -141,6 +154,65 @@ export function installMock(config) {
     ],
     "t-globex": [],
   };
+
+  // ---------------------------------------------------------------- consent and masked columns
+  // Approvals and requests by tenant id; times on the real clock (approvals run out while a test waits).
+  const approvals = new Map();
+  const requests = new Map();
+  const watchChannels = [];
+  let seqId = 0;
+  const nowIso = () => new Date().toISOString();
+  const live = (a, need) => !a.revoked_at && Date.parse(a.expires_at) > Date.now() && (need === "read" || a.scope === "export");
+  const liveApproval = (t, need = "read") =>
+    (approvals.get(t.id) || []).filter((a) => live(a, need)).sort((x, y) => y.expires_at.localeCompare(x.expires_at))[0] || null;
+  const consentStatus = (t) => {
+    const list = (approvals.get(t.id) || []).slice();
+    const request = (requests.get(t.id) || []).at(-1) || null;
+    const st = {
+      tenant: { id: t.id, slug: t.slug, name: t.name }, state: "not_required", consent_required: !!t.consent_required,
+      approval_id: null, approved_by: null, expires_at: null, revoked_at: null, scope: null, seconds_left: null,
+      request: request ? clone(request) : null, as_of: nowIso(),
+    };
+    if (!t.consent_required) return st;
+    const a = liveApproval(t) || list.sort((x, y) => y.created_at.localeCompare(x.created_at))[0] || null;
+    if (a) Object.assign(st, { approval_id: a.id, approved_by: a.approved_by, expires_at: a.expires_at, revoked_at: a.revoked_at, scope: a.scope });
+    if (a && live(a, "read")) {
+      st.state = "approved";
+      st.seconds_left = Math.max(0, Math.floor((Date.parse(a.expires_at) - Date.now()) / 1000));
+    } else if (request && !(a && (a.request_id === request.id || a.created_at >= request.created_at))) st.state = "pending";
+    else if (a) st.state = a.revoked_at ? "revoked" : "expired";
+    else st.state = "none";
+    return st;
+  };
+  /** As the door: a tenant that requires consent is not read without a live approval covering the read. */
+  const gate = (t, need = "read") => {
+    if (!t.consent_required || liveApproval(t, need)) return liveApproval(t, need);
+    const st = consentStatus(t);
+    const now = { pending: "a request is waiting for the tenant's answer", revoked: "the last approval was revoked by the tenant", expired: "the last approval expired" }[st.state] || "nothing has been asked yet";
+    throw err(
+      "consent_required",
+      `tenant ${t.slug} requires its own approval before support reads its data, and none is live for this login (${now}); nothing was read. Ask with \`tenantctl access request --tenant ${t.slug} --reason CATEGORY:DETAIL --minutes 60\` or "Request access" in the app; the tenant's admins approve it in the product`,
+    );
+  };
+  const notify = (tenantId) => {
+    for (const ch of watchChannels) ch.onmessage({ tenant_id: tenantId });
+    return watchChannels.length;
+  };
+  // Masked columns: which field of a member / an audit event each mapped column feeds.
+  const masked = cfg.masked || [];
+  const memberColumns = { email: "users.email", name: "users.display_name", role: "memberships.role", joined_at: "memberships.created_at" };
+  const auditColumns = {
+    actor_id: "audit_logs.actor_id", action: "audit_logs.action", resource_type: "audit_logs.resource_type", resource_id: "audit_logs.resource_id",
+    ip: "audit_logs.ip", user_agent: "audit_logs.user_agent", metadata: "audit_logs.metadata", actor_email: "users.email",
+  };
+  const maskedOf = (columns) => Object.values(columns).filter((c, i, all) => masked.includes(c) && all.indexOf(c) === i);
+  const isMasked = (columns, field) => masked.includes(columns[field]);
+  const maskItems = (items, columns) =>
+    items.map((x) => {
+      const y = { ...x };
+      for (const f of Object.keys(columns)) if (isMasked(columns, f)) y[f] = null;
+      return y;
+    });
 
   // ---------------------------------------------------------------- plumbing
   const calls = [];
@@ -324,7 +396,7 @@ export function installMock(config) {
       if (cfg.failStats) throw err("query_timeout", "the query took longer than the statement timeout");
       return a.tenants
         .map((id) => tenants.find((t) => t.id === id))
-        .filter(Boolean)
+        .filter((t) => t && (!t.consent_required || liveApproval(t)))
         .map((t) => ({ tenant_id: t.id, stats: statsOf(t) }));
     },
     tenant_open: (a) => {
@@ -335,6 +407,7 @@ export function installMock(config) {
         throw err("reason_required", "this profile requires a reason to open a tenant");
       }
       if (a.reason && !["support-ticket", "incident", "audit-request", "other"].includes(a.reason.category)) throw err("invalid_input", "bad category");
+      const approval = gate(t);
       return {
         tenant: { id: t.id, slug: t.slug, name: t.name },
         status: t.status,
@@ -342,23 +415,58 @@ export function installMock(config) {
         created_at: "2026-01-15T09:00:00Z",
         stats: statsOf(t),
         recorded: "yes",
+        approval: approval ? clone(approval) : null,
       };
+    },
+    access_request: (a) => {
+      only("access_request", a, ["profileId", "tenant", "reason", "minutes", "scope"]);
+      need(a, ["reason", "minutes"]);
+      const t = tenantOf(a);
+      if (!a.reason.detail || !["support-ticket", "incident", "audit-request", "other"].includes(a.reason.category)) throw err("invalid_input", "a request needs a reason: a category and a detail");
+      if (!Number.isInteger(a.minutes) || a.minutes < 1 || a.minutes > 10080) throw err("invalid_input", "ask for 1 to 10080 minutes");
+      if (a.scope !== undefined && a.scope !== "read" && a.scope !== "export") throw err("invalid_input", `unknown access scope "${a.scope}": use read or export`);
+      if (!t.consent_required) throw err("invalid_input", `tenant ${t.slug} does not require approval: open it`);
+      const request = {
+        id: String(++seqId), db_user: "console_reader", category: a.reason.category, detail: a.reason.detail, minutes: a.minutes,
+        scope: a.scope || "read", created_at: nowIso(),
+      };
+      requests.set(t.id, [...(requests.get(t.id) || []), request]);
+      return { tenant: { id: t.id, slug: t.slug, name: t.name }, request: clone(request) };
+    },
+    access_status: (a) => {
+      only("access_status", a, ["profileId", "tenant"]);
+      return consentStatus(tenantOf(a));
+    },
+    access_watch: (a) => {
+      only("access_watch", a, ["profileId", "onChange"]);
+      need(a, ["onChange"]);
+      session(a.profileId);
+      if (cfg.consentWatch === false) return false;
+      watchChannels.push(a.onChange);
+      return true;
     },
     members_page: (a) => {
       only("members_page", a, ["profileId", "tenant", "role", "email", "after", "limit", "sort", "descending"]);
       const t = tenantOf(a);
+      gate(t);
+      if (a.email && isMasked(memberColumns, "email")) throw err("invalid_input", "the email search needs users.email, which this login may not read (it is masked)");
+      if (a.role && isMasked(memberColumns, "role")) throw err("invalid_input", "the role filter needs memberships.role, which this login may not read (it is masked)");
       let list = (members[t.id] || []).slice();
       if (a.role) list = list.filter((m) => m.role === a.role);
       if (a.email) list = list.filter((m) => (m.email || "").includes(a.email));
-      const field = { email: "email", name: "name", role: "role", joined: "joined_at" }[a.sort || "email"];
+      let field = { email: "email", name: "name", role: "role", joined: "joined_at" }[a.sort || "email"];
       if (!field) throw err("invalid_input", `unknown sort ${a.sort}`);
+      // As the core: a masked column sorts by nothing, so by user id.
+      if (isMasked(memberColumns, field)) field = "id";
       list.sort((x, y) => String(x[field] ?? "").localeCompare(String(y[field] ?? "")) || x.id.localeCompare(y.id));
       if (a.descending) list.reverse();
-      return page(list, a.after, a.limit, 100);
+      const p = page(list, a.after, a.limit, 100);
+      return { ...p, items: maskItems(p.items, memberColumns), masked_columns: maskedOf(memberColumns) };
     },
     roles_list: (a) => {
       only("roles_list", a, ["profileId", "tenant"]);
       const t = tenantOf(a);
+      gate(t);
       return (roleSets[t.id] || []).map(([id, description, permissions, builtin]) => ({
         id, description, permissions, builtin, global: false, members: (members[t.id] || []).filter((m) => m.role === id).length,
       }));
@@ -367,6 +475,7 @@ export function installMock(config) {
       only("audit_page", a, ["profileId", "tenant", "filter", "after", "limit", "oldestFirst"]);
       need(a, ["filter"]);
       const t = tenantOf(a);
+      gate(t);
       const f = a.filter;
       let list = audits[t.id] || [];
       if (f.action) list = list.filter((e) => (f.action.endsWith("*") || f.action.endsWith(".") ? e.action.startsWith(f.action.replace(/\*$/, "")) : e.action === f.action));
@@ -376,7 +485,8 @@ export function installMock(config) {
       if (f.resource_type) list = list.filter((e) => e.resource_type === f.resource_type);
       if (f.resource_id) list = list.filter((e) => e.resource_id === f.resource_id);
       if (a.oldestFirst) list = list.slice().reverse();
-      return page(list, a.after, a.limit, 100);
+      const p = page(list, a.after, a.limit, 100);
+      return { ...p, items: maskItems(p.items, auditColumns), masked_columns: maskedOf(auditColumns) };
     },
     audit_count: (a) => {
       only("audit_count", a, ["profileId", "tenant", "filter"]);
@@ -386,6 +496,7 @@ export function installMock(config) {
     tenant_glance: (a) => {
       only("tenant_glance", a, ["profileId", "tenant"]);
       const t = tenantOf(a);
+      gate(t);
       const list = audits[t.id] || [];
       const asOf = iso(base);
       const since = iso(base - 30 * day);
@@ -400,20 +511,33 @@ export function installMock(config) {
       }
       // Failed sign-ins are kept apart from the audit list (its counts are pinned by other tests).
       const failed = (failedLogins[t.id] || []).filter((e) => e.occurred_at >= since);
+      const actorMasked = isMasked(auditColumns, "actor_id");
+      const actionMasked = isMasked(auditColumns, "action");
+      const emailMasked = isMasked(auditColumns, "actor_email");
       return {
-        latest: list.slice(0, 20),
+        latest: maskItems(list.slice(0, 20), auditColumns),
         active_actors: {
-          since, events_read: recent.length, capped: false,
-          items: [...byActor.values()].sort((x, y) => y.events - x.events || (y.last > x.last ? 1 : -1)).slice(0, 5),
+          since, events_read: actorMasked ? 0 : recent.length, capped: false, masked: actorMasked,
+          items: actorMasked
+            ? []
+            : [...byActor.values()]
+                .sort((x, y) => y.events - x.events || (y.last > x.last ? 1 : -1))
+                .slice(0, 5)
+                .map((x) => ({ ...x, email: emailMasked ? null : x.email })),
         },
-        failed_logins: { action: "auth.login_failed", since, count: { value: failed.length, is_estimate: false }, latest: failed.slice(0, 5) },
+        failed_logins: {
+          action: "auth.login_failed", since, count: { value: actionMasked ? 0 : failed.length, is_estimate: false },
+          latest: actionMasked ? [] : maskItems(failed.slice(0, 5), auditColumns), masked: actionMasked,
+        },
         recent_access: (access[t.id] || []).slice(0, 5),
+        masked_columns: maskedOf(auditColumns),
         as_of: asOf,
       };
     },
     access_history: (a) => {
       only("access_history", a, ["profileId", "tenant", "after"]);
       const t = tenantOf(a);
+      gate(t);
       return page(access[t.id] || [], a.after, 100, 100);
     },
     isolation_check: (a) => {
@@ -440,6 +564,7 @@ export function installMock(config) {
       only("audit_export", a, ["profileId", "tenant", "exportId", "destination", "filter", "options", "reason", "onProgress"]);
       need(a, ["exportId", "destination", "filter", "options", "onProgress"]);
       const t = tenantOf(a);
+      gate(t, "export");
       if (typeof a.options.bom !== "boolean") throw err("invalid_input", "options.bom is a boolean");
       // As the app: the signing key is asked for before the token is used.
       if (cfg.signingKeyLocked && a.options.unsigned !== true) {
@@ -573,6 +698,31 @@ export function installMock(config) {
       const r = list.pop();
       if (r) r();
       return r ? 1 : 0;
+    },
+    consent: {
+      approve: (slug, o = {}) => {
+        const t = findTenant(slug);
+        const now = Date.now();
+        const ms = o.seconds !== undefined ? o.seconds * 1000 : (o.minutes || 60) * 60000;
+        const request = (requests.get(t.id) || []).at(-1) || null;
+        const a = {
+          id: `appr-${++seqId}`, request_id: request ? request.id : null, approved_by: o.by || "admin@globex.example",
+          expires_at: new Date(now + ms).toISOString(), revoked_at: null, scope: o.scope || (request ? request.scope : "read"),
+          created_at: new Date(now).toISOString(),
+        };
+        approvals.set(t.id, [...(approvals.get(t.id) || []), a]);
+        if (!o.silent) notify(t.id);
+        return clone(a);
+      },
+      revoke: (slug, o = {}) => {
+        const t = findTenant(slug);
+        for (const a of approvals.get(t.id) || []) if (!a.revoked_at) a.revoked_at = nowIso();
+        if (!o.silent) notify(t.id);
+        return true;
+      },
+      notify,
+      watchers: () => watchChannels.length,
+      status: (slug) => consentStatus(findTenant(slug)),
     },
     route: (status) => {
       if (!routeChannel) return false;
