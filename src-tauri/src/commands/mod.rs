@@ -17,6 +17,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
     tauri::generate_handler![
         session::app_info,
         session::app_ready,
+        session::app_quit,
         profiles::profiles_list,
         profiles::profiles_save,
         profiles::profiles_remove,

@@ -4,6 +4,7 @@
 &[
     "app_info",
     "app_ready",
+    "app_quit",
     "profiles_list",
     "profiles_save",
     "profiles_remove",

@@ -40,6 +40,13 @@ pub fn app_ready<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
     }
 }
 
+/// Quits the app (Ctrl+Q, Cmd+Q on macOS): the page asks first when an export is running.
+#[tauri::command]
+pub fn app_quit<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    tracing::info!("quit asked from the page");
+    app.exit(0);
+}
+
 /// A connected profile, as the isolation banner needs it.
 #[derive(Serialize)]
 pub struct SessionInfo {

@@ -63,7 +63,7 @@ SELECT md5('tenant:' || t)::uuid,
   FROM generate_series(3, 9999) t
  CROSS JOIN LATERAL generate_series(1, CASE WHEN t < 2103 THEN 701 ELSE 700 END) g;
 
-CREATE INDEX audit_logs_tenant_created ON audit_logs (tenant_id, created_at DESC, id DESC);
+CREATE INDEX audit_logs_tenant_created ON audit_logs (tenant_id, created_at DESC, id DESC) INCLUDE (actor_id);
 CREATE INDEX audit_logs_tenant_action ON audit_logs (tenant_id, action text_pattern_ops, created_at DESC);
 
 SET session_replication_role = DEFAULT;
