@@ -133,7 +133,12 @@ pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {
     let roles = reach::load(&mut conn, &login).await?;
     reach::findings(&roles, &login, &mut out);
     let catalog = relations::load(db, &mut conn, &roles).await?;
-    let policies = policies::load(&mut conn, &catalog, &roles, &setting).await?;
+    let tables: Vec<(i64, String)> = catalog
+        .tables
+        .iter()
+        .map(|t| (t.oid, t.column.clone()))
+        .collect();
+    let policies = policies::load(&mut conn, &tables, &roles, &setting).await?;
     let judge = relations::Judge {
         roles: &roles,
         catalog: &catalog,
@@ -150,7 +155,10 @@ pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {
     let mut probed = Vec::new();
     let mut evidence = Vec::new();
     if opts.probe {
-        let result = probe::run(db, &judge, opts, &mut out).await?;
+        // Tenants that require consent are always read too: the database's refusal is proven with their rows.
+        let consent_tenants = consent::sample(db).await?;
+        let result = probe::run(db, &judge, opts, &consent_tenants, &mut out).await?;
+        consent::probe_findings(db, &consent_tenants, &result.evidence, &mut out).await?;
         probed = result.tenants;
         evidence = result.evidence;
     }

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{PgConnection, Row};
 
 use super::reach::Roles;
-use super::relations::Catalog;
 use crate::error::Result;
 
 /// What a policy's `USING` expression compares rows with.
@@ -196,13 +195,14 @@ pub(crate) fn unpinned_branches(qual: &str, setting: &str, tenant_column: &str) 
         .collect()
 }
 
+/// Loads the policies of `tables` (each table's oid and its tenant column), as they apply to `roles`.
 pub(crate) async fn load(
     conn: &mut PgConnection,
-    catalog: &Catalog,
+    tables: &[(i64, String)],
     roles: &Roles,
     setting: &str,
 ) -> Result<Policies> {
-    let rels: Vec<i64> = catalog.tables.iter().map(|t| t.oid).collect();
+    let rels: Vec<i64> = tables.iter().map(|(oid, _)| *oid).collect();
     let rows = crate::sql::query(
         "SELECT p.polrelid::int8 AS rel, p.polname::text AS name, p.polpermissive AS permissive,
                 p.polcmd::text AS cmd, coalesce(pg_get_expr(p.polqual, p.polrelid), '') AS qual,
@@ -229,9 +229,10 @@ pub(crate) async fn load(
         let calls: bool = r.try_get("calls_user_function")?;
         let applies: Vec<i64> = r.try_get("applies_to")?;
         let rel: i64 = r.try_get("rel")?;
-        let column = catalog
-            .table(rel)
-            .map(|t| t.column.as_str())
+        let column = tables
+            .iter()
+            .find(|(oid, _)| *oid == rel)
+            .map(|(_, c)| c.as_str())
             .unwrap_or("tenant_id");
         let unpinned = !unpinned_branches(&qual, setting, column).is_empty();
         let p = Policy {

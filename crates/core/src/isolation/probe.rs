@@ -102,6 +102,7 @@ pub(crate) async fn run(
     db: &Db,
     judge: &Judge<'_>,
     opts: &CheckOptions,
+    also: &[Tenant],
     out: &mut Vec<Finding>,
 ) -> Result<ProbeResult> {
     let s = db.schema();
@@ -120,10 +121,9 @@ pub(crate) async fn run(
             page.items.into_iter().map(|r| r.tenant).collect()
         }
     };
-    // Tenants that require consent are always among those read: the refusal is proven with their rows.
-    let consent_tenants = super::consent::sample(db).await?;
+    // Tenants the caller adds (those that require consent: their refusal is proven with their rows).
     let mut tenants = tenants;
-    for t in &consent_tenants {
+    for t in also {
         if !tenants.iter().any(|x| x.id == t.id) {
             tenants.push(t.clone());
         }
@@ -378,7 +378,6 @@ pub(crate) async fn run(
             ));
         }
     }
-    super::consent::probe_findings(db, &consent_tenants, &evidence, out).await?;
     Ok(ProbeResult {
         tenants: labels,
         evidence,
