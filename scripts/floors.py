@@ -39,8 +39,9 @@ def modules(src):
 
 def code(path):
     text = open(path, encoding="utf-8").read()
-    cut = text.find("#[cfg(test)]")  # test modules sit at the end of a file by convention
-    text = text if cut < 0 else text[:cut]
+    # Test modules sit at the end of a file by convention (`#[cfg(test)]`, `#[cfg(all(test, unix))]`).
+    m = re.search(r"#\[cfg\((?:all\()?test\b", text)
+    text = text if m is None else text[:m.start()]
     return re.sub(r"//[^\n]*", "", text)
 
 
@@ -87,6 +88,34 @@ def cycles(edges):
     return found
 
 
+def submodule_imports(src, module):
+    """The import graph between the sibling files of one module directory (and their own sub-modules), by the
+    names `super::x` and `crate::module::x`."""
+    base = os.path.join(src, module)
+    files = {}
+    for d, _, fs in os.walk(base):
+        for f in fs:
+            if f.endswith(".rs"):
+                rel = os.path.relpath(os.path.join(d, f), base)[:-3]
+                name = rel.split(os.sep)[0] if os.sep in rel else rel
+                files.setdefault("mod" if name == "mod" else name, []).append(os.path.join(d, f))
+    edges = {m: set() for m in files}
+    for m, paths in files.items():
+        for path in paths:
+            body = code(path)
+            used = set(re.findall(r"\bsuper::(\w+)", body)) | set(re.findall(rf"\bcrate::{module}::(\w+)", body))
+            for group in re.findall(r"\buse\s+super::\{([^;]*)\}", body, re.S):
+                used.update(re.findall(r"(?:^|[,{\s])(\w+)(?=::|\s*[,}]|$)", group))
+            if m == "mod":
+                for child in files:
+                    if child != "mod" and re.search(rf"\buse\s+{child}::", body):
+                        used.add(child)
+            edges[m].update(u for u in used if u in files and u != m)
+    # The parent is the module's facade (it declares and re-exports its children, and may hold what they
+    # share): the circles that count are those between siblings.
+    return {m: {u for u in us if u != "mod"} for m, us in edges.items() if m != "mod"}
+
+
 def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     problems = []
@@ -102,9 +131,23 @@ def main():
             if m in floor and u in floor and floor[u] > floor[m]:
                 problems.append(
                     f"core: {m} ({CORE_FLOORS[floor[m]][0]}) imports {u}, a floor above ({CORE_FLOORS[floor[u]][0]})")
+    subs = 0
+    for m, files in sorted(mods.items()):
+        if os.path.isdir(os.path.join(core, m)):
+            subs += 1
+            for c in cycles(submodule_imports(core, m)):
+                problems.append(f"core/{m}: import cycle between its sub-modules {' -> '.join(c)}")
     for src in ["crates/core/src", "crates/tenantctl/src", "src-tauri/src"]:
         for c in cycles(imports(modules(os.path.join(root, src)))):
             problems.append(f"{src}: import cycle {' -> '.join(c)}")
+    # No glob imports between a module's own files outside tests: every name a file takes from a sibling or
+    # from its parent is written where it is used.
+    glob = re.compile(r"\buse\s+(?:super|self|crate::\w+)(?:::\w+)*::\*\s*;|^\s*(?:pub\s+)?use\s+[a-z_]+::\*\s*;", re.M)
+    for m, files in mods.items():
+        for f in files:
+            if glob.search(code(f)):
+                problems.append(f"core: {os.path.relpath(f, core)} has a glob import of its own crate's items "
+                                "(`use super::*`): name what it takes")
     statement_makers = re.compile(r"\bsqlx::query(_as|_scalar|_with)?(::<|\()|\.build(_query_as|_query_scalar)?\(\)")
     pool_use = re.compile(r"\.pool\(\)|\bcatalog_pool\(\)|\.acquire\(\)")
     for m, files in mods.items():
@@ -120,7 +163,8 @@ def main():
         print(p)
     if problems:
         sys.exit(1)
-    print(f"floors: {len(mods)} core modules on {len(CORE_FLOORS)} floors, no upward import, no cycle")
+    print(f"floors: {len(mods)} core modules on {len(CORE_FLOORS)} floors, no upward import, no cycle "
+          f"(also none inside the {subs} modules that have sub-modules)")
 
 
 main()

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::*;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::sql::col;
 
 /// Emails of the tenant's members, read once inside the scope.
 pub(super) async fn member_emails(

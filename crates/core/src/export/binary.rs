@@ -1,6 +1,6 @@
 //! PostgreSQL's binary COPY format, decoded as it arrives in arbitrary pieces.
 
-use super::*;
+use crate::error::{Error, Result};
 
 /// The fields of one COPY row, in [`audit::select_list`] order (index 3, the email, is always NULL).
 pub(super) const COPY_FIELDS: usize = 10;

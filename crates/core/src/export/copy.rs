@@ -10,9 +10,18 @@ use std::time::Instant;
 
 use futures::StreamExt;
 
+use super::actors::{member_emails, Lookup};
 use super::binary::COPY_FIELDS;
 use super::decode::Wire;
-use super::*;
+use super::options::{CancelFlag, ExportOptions, Progress, BATCH_BYTES, PROGRESS_EVERY};
+use super::writer::{write_rows, Written};
+use crate::access::ExportPass;
+use crate::audit::{self, AuditFilter};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::mapping::IdType;
+use crate::scope::{Tenant, TenantScope};
+use crate::sql::{col, SettingsSql, SqlSink};
 
 /// The COPY statement for the tenant and filter: plain columns, oldest first, in PostgreSQL's binary format.
 ///

@@ -7,7 +7,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::*;
+use std::path::PathBuf;
+
+use super::actors::Lookup;
+use super::binary::{stream_error, BinaryCopy, Fields, COPY_FIELDS};
+use super::manifest::EventRef;
+use super::options::{Column, Compression, ExportOptions, FileFormat};
+use crate::error::{Error, Result};
 
 /// Counts and hashes (SHA-256, for the manifest) the bytes that go through.
 pub(super) struct Counting<W> {
