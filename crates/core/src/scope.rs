@@ -19,13 +19,27 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::mapping::Schema;
 
-/// A tenant that exists: made only by resolving an id or slug against the tenants table.
+/// A tenant that exists: made only by resolving an id or slug against the tenants table. Outside this crate it
+/// can be read but not re-pointed:
+///
+/// ```compile_fail
+/// fn repoint(t: &mut tenant_console_core::Tenant) {
+///     t.id = "another tenant".into(); // error[E0616]: field `id` of struct `Tenant` is private
+/// }
+/// ```
+///
+/// ```
+/// fn read(t: &tenant_console_core::Tenant) -> String {
+///     format!("{} {} {:?}", t.id(), t.name(), t.slug())
+/// }
+/// ```
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Tenant {
-    /// The tenant id as text (uuid, text or integer in the database).
-    pub id: String,
-    pub slug: Option<String>,
-    pub name: String,
+    /// The tenant id as text (uuid, text or integer in the database). Readable everywhere ([`Tenant::id`]),
+    /// writable only inside this crate: a resolved tenant cannot be re-pointed by assignment.
+    pub(crate) id: String,
+    pub(crate) slug: Option<String>,
+    pub(crate) name: String,
     #[serde(skip)]
     _resolved: Resolved,
 }
@@ -42,6 +56,21 @@ impl Tenant {
             name,
             _resolved: Resolved,
         }
+    }
+
+    /// The tenant id as text.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its slug, where tenants have one.
+    pub fn slug(&self) -> Option<&str> {
+        self.slug.as_deref()
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// How the tenant reads in messages: its slug when it has one, otherwise its id.

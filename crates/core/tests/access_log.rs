@@ -186,7 +186,7 @@ async fn a_swallowed_export_record_leaves_no_file() {
     let path = dir.path().join("acme.csv");
     let err = export::export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &tenant.id,
+        tenant.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -228,7 +228,7 @@ async fn under_required_no_read_passes_the_door_before_the_tenant_is_opened_with
         .expect_err("refused");
     assert_eq!(err.kind(), "reason_required");
     assert!(door
-        .stats(&[t.tenant(&door.db().clone(), "acme").await.id])
+        .stats(&[t.tenant(&door.db().clone(), "acme").await.id().to_owned()])
         .await
         .unwrap()
         .is_empty());
@@ -258,7 +258,7 @@ async fn under_required_no_read_passes_the_door_before_the_tenant_is_opened_with
     let ids: Vec<String> = t.tenant_ids().await.into_iter().map(|(_, id)| id).collect();
     let stats = door.stats(&ids).await.unwrap();
     assert_eq!(stats.len(), 1);
-    assert_eq!(stats[0].tenant_id, opened.tenant.id);
+    assert_eq!(stats[0].tenant_id, opened.tenant.id());
     // An export under the grant takes its reason, and is recorded before it starts.
     let pass = door
         .export("acme", None, serde_json::json!({"file": "x.csv"}))

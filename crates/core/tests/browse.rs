@@ -40,7 +40,7 @@ async fn walk_tenants(db: &Db, q: &TenantQuery) -> (Vec<String>, usize) {
         let page = tenants::list(db, &q).await.unwrap();
         pages += 1;
         assert!(page.items.len() <= q.limit as usize);
-        ids.extend(page.items.iter().map(|r| r.tenant.id.clone()));
+        ids.extend(page.items.iter().map(|r| r.tenant.id().to_owned()));
         match page.next_cursor {
             Some(c) => {
                 assert_eq!(
@@ -316,7 +316,7 @@ async fn hostile_search_text_is_matched_literally_or_refused_clearly() {
         let slugs: Vec<_> = page
             .items
             .iter()
-            .map(|r| r.tenant.slug.clone().unwrap())
+            .map(|r| r.tenant.slug().map(str::to_owned).unwrap())
             .collect();
         assert_eq!(slugs, expect_slugs, "search {text:?}");
     }
@@ -489,13 +489,13 @@ async fn an_unknown_or_malformed_tenant_is_a_clear_error() {
     }
     // By id works as well as by slug, and names the same tenant.
     let acme = t.tenant(&db, "acme").await;
-    assert_eq!(tenants::resolve(&db, &acme.id).await.unwrap(), acme);
+    assert_eq!(tenants::resolve(&db, acme.id()).await.unwrap(), acme);
     assert_eq!(
-        tenants::resolve(&db, &acme.id.to_uppercase())
+        tenants::resolve(&db, &acme.id().to_uppercase())
             .await
             .unwrap()
-            .id,
-        acme.id
+            .id(),
+        acme.id()
     );
 }
 
@@ -543,7 +543,7 @@ async fn members_walk_in_email_order_and_match_the_superusers_rows() {
             "SELECT u.email, u.display_name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
               WHERE m.tenant_id = $1::uuid AND m.user_id = $2::uuid",
         )
-        .bind(&acme.id)
+        .bind(acme.id())
         .bind(&m.id)
         .fetch_one(&t.admin)
         .await
@@ -589,7 +589,7 @@ async fn members_filter_by_role_and_by_email_substring() {
                 "SELECT m.user_id::text FROM memberships m LEFT JOIN users u ON u.id = m.user_id
                   WHERE m.tenant_id = $1::uuid AND {cond} ORDER BY coalesce(u.email, ''), m.user_id::text"
             ),
-            &[&acme.id],
+            &[acme.id()],
         )
         .await;
         non_empty += usize::from(!expected.is_empty());
@@ -695,7 +695,7 @@ async fn the_audit_log_walks_newest_first_and_returns_every_row_exactly_once() {
     let expected = su(
         &t.admin,
         "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid ORDER BY a.created_at DESC, a.id DESC",
-        &[&globex.id],
+        &[globex.id()],
     )
     .await;
     assert_eq!(expected.len(), 600);
@@ -714,7 +714,7 @@ async fn the_audit_log_walks_newest_first_and_returns_every_row_exactly_once() {
                    FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id
                   WHERE a.tenant_id = $1::uuid AND a.id = $2::bigint",
             )
-            .bind(&globex.id)
+            .bind(globex.id())
             .bind(&e.id)
             .fetch_one(&t.admin)
             .await
@@ -750,7 +750,7 @@ async fn audit_rows_with_the_same_time_are_ordered_by_id_across_page_boundaries(
                 jsonb_build_object('g', g)
            FROM generate_series(1, 32) g",
     )
-    .bind(&soylent.id)
+    .bind(soylent.id())
     .execute(&t.admin)
     .await
     .unwrap();
@@ -758,7 +758,7 @@ async fn audit_rows_with_the_same_time_are_ordered_by_id_across_page_boundaries(
         &t.admin,
         "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid AND a.action = 'tie.test'
           ORDER BY a.created_at DESC, a.id DESC",
-        &[&soylent.id],
+        &[soylent.id()],
     )
     .await;
     assert_eq!(expected.len(), 32);
@@ -771,7 +771,7 @@ async fn audit_rows_with_the_same_time_are_ordered_by_id_across_page_boundaries(
     let all = su(
         &t.admin,
         "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid ORDER BY a.created_at DESC, a.id DESC",
-        &[&soylent.id],
+        &[soylent.id()],
     )
     .await;
     assert_eq!(
@@ -791,7 +791,7 @@ async fn audit_filters_return_exactly_the_rows_of_the_superusers_where_clause() 
     let times = su(
         &t.admin,
         "SELECT created_at::text FROM audit_logs WHERE tenant_id = $1::uuid ORDER BY created_at DESC, id DESC",
-        &[&acme.id],
+        &[acme.id()],
     )
     .await;
     let ts = |i: usize| -> DateTime<Utc> {
@@ -847,7 +847,7 @@ async fn audit_filters_return_exactly_the_rows_of_the_superusers_where_clause() 
             &format!(
                 "SELECT a.id::text FROM audit_logs a WHERE a.tenant_id = $1::uuid AND {cond} ORDER BY a.created_at DESC, a.id DESC"
             ),
-            &[&acme.id],
+            &[acme.id()],
         )
         .await;
         non_empty += usize::from(!expected.is_empty());
@@ -1053,19 +1053,19 @@ async fn tenant_stats_equal_the_superusers_numbers() {
     .await
     .unwrap();
     let list: Vec<Tenant> = page.items.iter().map(|r| r.tenant.clone()).collect();
-    let ids: Vec<String> = list.iter().map(|t| t.id.clone()).collect();
+    let ids: Vec<String> = list.iter().map(|t| t.id().to_owned()).collect();
     let all = tenant_console_dev::testing::door(&db)
         .stats(&ids)
         .await
         .unwrap();
     assert_eq!(all.len(), list.len());
     for (tenant, row) in list.iter().zip(&all) {
-        assert_eq!(row.tenant_id, tenant.id);
+        assert_eq!(row.tenant_id, tenant.id());
         let stats = &row.stats;
         let members = su_count(
             &t.admin,
             "SELECT count(*) FROM memberships WHERE tenant_id = $1::uuid",
-            &[&tenant.id],
+            &[tenant.id()],
         )
         .await;
         assert_eq!(stats.members, members);
@@ -1091,7 +1091,7 @@ async fn the_access_history_walks_newest_first_with_ties_broken_by_id() {
     let expected = su(
         &t.admin,
         "SELECT l.id::text FROM support_access_log l WHERE l.tenant_id = $1::uuid ORDER BY l.created_at DESC, l.id DESC",
-        &[&acme.id],
+        &[acme.id()],
     )
     .await;
     assert_eq!(expected.len(), 18);
@@ -1142,8 +1142,8 @@ async fn interleaved_calls_for_two_tenants_never_mix_their_results() {
         members_of.insert(slug, ids);
     }
     let members_of = std::sync::Arc::new(members_of);
-    let acme_id = t.tenant(&db, "acme").await.id;
-    let globex_id = t.tenant(&db, "globex").await.id;
+    let acme_id = t.tenant(&db, "acme").await.id().to_owned();
+    let globex_id = t.tenant(&db, "globex").await.id().to_owned();
     // 300 calls alternating between the two tenants, all in flight at once on a pool of 3 connections (so
     // connections pass from one tenant to the other all the time). Each call names its tenant; its answer
     // must be that tenant's and no other's.
@@ -1160,7 +1160,7 @@ async fn interleaved_calls_for_two_tenants_never_mix_their_results() {
                 .scope(slug)
                 .await
                 .unwrap();
-            assert_eq!(scope.tenant().id, id);
+            assert_eq!(scope.tenant().id(), id);
             let checked = match i % 3 {
                 0 => {
                     let page = audit::page(&mut scope, &AuditFilter::default(), 40, None)
@@ -1244,7 +1244,7 @@ async fn search_and_filters_work_with_standard_conforming_strings_off() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
-    assert_eq!(page.items[0].tenant.slug.as_deref(), Some("acme"));
+    assert_eq!(page.items[0].tenant.slug(), Some("acme"));
     let none = door
         .tenants(&TenantQuery {
             // A wildcard would find "Acme" (a…e); ignored as punctuation it is "ae", in no name.
@@ -1302,7 +1302,7 @@ async fn the_glance_is_the_tenants_own_and_matches_the_superusers_answers() {
             .scope(slug)
             .await
             .unwrap();
-        let tid = scope.tenant().id.clone();
+        let tid = scope.tenant().id().to_owned();
         let g = tenant_console_core::glance::glance(&mut scope, now)
             .await
             .unwrap();
@@ -1477,7 +1477,7 @@ async fn tenant_search_is_accent_and_case_insensitive_and_index_backed() {
         let slugs: Vec<String> = page
             .items
             .iter()
-            .map(|r| r.tenant.slug.clone().unwrap_or_default())
+            .map(|r| r.tenant.slug().map(str::to_owned).unwrap_or_default())
             .collect();
         assert_eq!(slugs, want, "search {search:?}");
     }
@@ -1558,7 +1558,7 @@ async fn tenant_search_ignores_spaces_and_punctuation_and_is_index_backed() {
         let slugs: Vec<String> = page
             .items
             .iter()
-            .map(|r| r.tenant.slug.clone().unwrap_or_default())
+            .map(|r| r.tenant.slug().map(str::to_owned).unwrap_or_default())
             .collect();
         assert_eq!(slugs, want, "search {search:?}");
     }
@@ -1599,7 +1599,7 @@ async fn members_sort_by_each_key_both_ways_in_keyset_pages() {
           WHERE tenant_id = CAST($1 AS uuid) AND user_id IN
                 (SELECT user_id FROM memberships WHERE tenant_id = CAST($1 AS uuid) ORDER BY user_id LIMIT 2)",
     )
-    .bind(&acme.id)
+    .bind(acme.id())
     .execute(&t.admin)
     .await
     .unwrap();
@@ -1617,7 +1617,7 @@ async fn members_sort_by_each_key_both_ways_in_keyset_pages() {
                     "SELECT m.user_id::text FROM memberships m LEFT JOIN users u ON u.id = m.user_id
                       WHERE m.tenant_id = CAST($1 AS uuid) ORDER BY {key} {dir}, m.user_id::text {dir}"
                 ),
-                &[&acme.id],
+                &[acme.id()],
             )
             .await;
             let q = members::MemberQuery {

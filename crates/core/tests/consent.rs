@@ -76,12 +76,12 @@ async fn without_a_live_approval_neither_the_door_nor_the_database_lets_a_row_th
     // What there is to protect: the superuser sees globex's rows.
     let there: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE tenant_id = $1::uuid")
-            .bind(&globex.id)
+            .bind(globex.id())
             .fetch_one(&t.admin)
             .await
             .unwrap();
     assert!(there > 0);
-    assert!(login_reads(&t, &globex.id, "audit_logs").await > 0);
+    assert!(login_reads(&t, globex.id(), "audit_logs").await > 0);
 
     sqlx::query("UPDATE tenants SET support_consent = 'required' WHERE slug = 'globex'")
         .execute(&t.admin)
@@ -89,11 +89,11 @@ async fn without_a_live_approval_neither_the_door_nor_the_database_lets_a_row_th
         .unwrap();
     // The database refuses the login by itself, on every tenant table and on users reached through them.
     for table in ["audit_logs", "memberships", "roles", "users"] {
-        assert_eq!(login_reads(&t, &globex.id, table).await, 0, "{table}");
+        assert_eq!(login_reads(&t, globex.id(), table).await, 0, "{table}");
     }
     // Another tenant is untouched.
     let acme = t.tenant(&db, "acme").await;
-    assert!(login_reads(&t, &acme.id, "audit_logs").await > 0);
+    assert!(login_reads(&t, acme.id(), "audit_logs").await > 0);
 
     // The door refuses before anything is read or recorded: open, a page, an export.
     let door = Door::new(db.clone(), ReasonPolicy::Optional, DEFAULT_GRANT);
@@ -134,7 +134,7 @@ async fn without_a_live_approval_neither_the_door_nor_the_database_lets_a_row_th
         "nothing recorded for refused reads"
     );
     // Stats of a list page leave it out.
-    let stats = door.stats(std::slice::from_ref(&globex.id)).await.unwrap();
+    let stats = door.stats(&[globex.id().to_owned()]).await.unwrap();
     assert!(stats.is_empty());
 
     let st = door.access_status("globex").await.unwrap();
@@ -188,7 +188,7 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
         .unwrap();
     let mut tx = conn.begin().await.unwrap();
     sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
-        .bind(&globex.id)
+        .bind(globex.id())
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -196,7 +196,7 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
         "INSERT INTO support_access_approvals (tenant_id, grantee, approved_by, expires_at)
          VALUES ($1::uuid, session_user, 'me', now() + interval '1 hour')",
     )
-    .bind(&globex.id)
+    .bind(globex.id())
     .execute(&mut *tx)
     .await
     .unwrap_err();
@@ -215,15 +215,15 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
     );
 
     // An approval for another role does not count.
-    approve(&t, &globex.id, "someone_else", "export", "1 hour").await;
+    approve(&t, globex.id(), "someone_else", "export", "1 hour").await;
     assert_eq!(
         door.open("globex", None).await.unwrap_err().kind(),
         "consent_required"
     );
-    assert_eq!(login_reads(&t, &globex.id, "audit_logs").await, 0);
+    assert_eq!(login_reads(&t, globex.id(), "audit_logs").await, 0);
 
     // Approved for this login, to read: the door opens, the record carries the approval, the pages read.
-    let approval = approve(&t, &globex.id, "console_reader", "read", "10 minutes").await;
+    let approval = approve(&t, globex.id(), "console_reader", "read", "10 minutes").await;
     let opened = door.open("globex", Some(&reason())).await.unwrap();
     assert_eq!(opened.approval.as_ref().unwrap().id, approval);
     let details: serde_json::Value =
@@ -246,7 +246,7 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
     assert!(!page.items.is_empty());
     assert!(page.items.iter().all(|m| m.email.is_some()));
     scope.finish().await.unwrap();
-    assert!(login_reads(&t, &globex.id, "audit_logs").await > 0);
+    assert!(login_reads(&t, globex.id(), "audit_logs").await > 0);
     let st = door.access_status("globex").await.unwrap();
     assert_eq!(st.state, ConsentState::Approved);
     assert_eq!(st.approval_id.as_deref(), Some(approval.as_str()));
@@ -261,7 +261,7 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
     assert!(e.to_string().contains("--scope export"), "{e}");
 
     // An export approval does; the manifest names it.
-    let export_approval = approve(&t, &globex.id, "console_reader", "export", "10 minutes").await;
+    let export_approval = approve(&t, globex.id(), "console_reader", "export", "10 minutes").await;
     let dir = tempfile::tempdir().unwrap();
     let opts = ExportOptions {
         manifest: Some(dir.path().join("globex.manifest.json")),
@@ -293,14 +293,14 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
     let e = door.scope("globex").await.err().unwrap();
     assert_eq!(e.kind(), "consent_required");
     assert!(e.to_string().contains("revoked"), "{e}");
-    assert_eq!(login_reads(&t, &globex.id, "audit_logs").await, 0);
+    assert_eq!(login_reads(&t, globex.id(), "audit_logs").await, 0);
     assert_eq!(
         door.access_status("globex").await.unwrap().state,
         ConsentState::Revoked
     );
 
     // Expiry: an approval that lasts two seconds opens, then no longer does.
-    approve(&t, &globex.id, "console_reader", "read", "2 seconds").await;
+    approve(&t, globex.id(), "console_reader", "read", "2 seconds").await;
     let mut scope = door.scope("globex").await.unwrap();
     let page = audit::page(&mut scope, &AuditFilter::default(), 5, None)
         .await
@@ -311,7 +311,7 @@ async fn an_approval_opens_the_tenant_until_it_is_revoked_or_expires_and_only_fo
     let e = door.scope("globex").await.err().unwrap();
     assert_eq!(e.kind(), "consent_required");
     assert!(e.to_string().contains("expired"), "{e}");
-    assert_eq!(login_reads(&t, &globex.id, "memberships").await, 0);
+    assert_eq!(login_reads(&t, globex.id(), "memberships").await, 0);
     assert_eq!(
         door.access_status("globex").await.unwrap().state,
         ConsentState::Expired
@@ -327,13 +327,13 @@ async fn an_approval_written_or_revoked_wakes_a_waiting_console() {
         .await
         .unwrap()
         .expect("a direct connection can LISTEN");
-    let id = approve(&t, &globex.id, "console_reader", "read", "5 minutes").await;
+    let id = approve(&t, globex.id(), "console_reader", "read", "5 minutes").await;
     let change = tokio::time::timeout(Duration::from_secs(10), watch.next())
         .await
         .expect("the approval is announced")
         .unwrap()
         .unwrap();
-    assert_eq!(change.tenant_id, globex.id);
+    assert_eq!(change.tenant_id, globex.id());
     sqlx::query("UPDATE support_access_approvals SET revoked_at = now() WHERE id = $1::bigint")
         .bind(&id)
         .execute(&t.admin)
@@ -344,5 +344,5 @@ async fn an_approval_written_or_revoked_wakes_a_waiting_console() {
         .expect("the revocation is announced")
         .unwrap()
         .unwrap();
-    assert_eq!(change.tenant_id, globex.id);
+    assert_eq!(change.tenant_id, globex.id());
 }

@@ -70,7 +70,7 @@ async fn exported_row_counts_equal_the_databases_for_each_filter() {
         };
         let summary = export_to_path(
             &tenant_console_dev::testing::door(&db),
-            &acme.id,
+            acme.id(),
             &opts,
             None,
             &path,
@@ -102,7 +102,7 @@ async fn concurrent_exports_of_different_tenants_never_contain_a_foreign_row() {
             let path = dir.path().join(format!("{i}-{slug}.csv"));
             export_to_path(
                 &tenant_console_dev::testing::door(&db),
-                &tenant.id,
+                tenant.id(),
                 &ExportOptions::default(),
                 None,
                 &path,
@@ -137,7 +137,7 @@ async fn every_hostile_cell_of_the_demo_data_is_neutralised() {
     let path = dir.path().join("acme.csv");
     export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &acme.id,
+        acme.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -188,7 +188,7 @@ async fn every_column_round_trips_through_the_csv_crate_and_pythons_csv_module()
     };
     export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &acme.id,
+        acme.id(),
         &opts,
         None,
         &path,
@@ -324,7 +324,7 @@ async fn raw_fields_are_written_as_the_servers_own_text() {
             "INSERT INTO audit_logs (tenant_id, actor_id, action, ip, created_at)
              VALUES (CAST($1 AS uuid), CAST($2 AS uuid), 'wire.test', CAST($3 AS inet), now() - interval '1 day')",
         )
-        .bind(&acme.id)
+        .bind(acme.id())
         .bind(if i % 3 == 0 { None } else { actor.clone() })
         .bind(ip)
         .execute(&t.admin)
@@ -342,7 +342,7 @@ async fn raw_fields_are_written_as_the_servers_own_text() {
     };
     export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &acme.id,
+        acme.id(),
         &opts,
         None,
         &path,
@@ -379,7 +379,7 @@ async fn a_cancelled_export_leaves_no_file_and_says_so() {
     let cancel = Arc::new(AtomicBool::new(true));
     let err = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &acme.id,
+        acme.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -410,7 +410,7 @@ async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
     std::fs::write(&path, "precious").unwrap();
     let err = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &globex.id,
+        globex.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -427,7 +427,7 @@ async fn an_existing_file_is_untouched_unless_overwriting_is_asked() {
     };
     let summary = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &globex.id,
+        globex.id(),
         &opts,
         None,
         &path,
@@ -449,7 +449,7 @@ async fn each_export_is_recorded_in_the_tenants_access_log_without_the_path() {
     let reason = "audit-request:SOC2-2026".parse().unwrap();
     let summary = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &initech.id,
+        initech.id(),
         &ExportOptions::default(),
         Some(&reason),
         &path,
@@ -548,7 +548,7 @@ async fn a_server_killed_mid_export_leaves_no_file_and_a_clear_error() {
     let killer = running.clone();
     let err = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &acme.id,
+        acme.id(),
         &opts,
         None,
         &path,
@@ -596,7 +596,7 @@ async fn a_one_column_export_keeps_rows_whose_only_cell_is_empty() {
     };
     let summary = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &acme.id,
+        acme.id(),
         &opts,
         None,
         &path,
@@ -667,7 +667,7 @@ async fn progress_is_reported_while_the_export_runs_and_ends_at_the_files_rows_a
     let seen = Mutex::new(Vec::new());
     let summary = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &globex.id,
+        globex.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -712,7 +712,7 @@ async fn cancelling_mid_export_stops_the_servers_query_and_leaves_no_file() {
     let cancel = no_cancel();
     let err = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &globex.id,
+        globex.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -776,7 +776,7 @@ async fn a_stalled_writer_does_not_stop_progress_or_cancel() {
     let seen = Arc::new(Mutex::new(Vec::<std::time::Instant>::new()));
     let export = {
         let (db, gate, cancel, seen) = (db.clone(), gate.clone(), cancel.clone(), seen.clone());
-        let id = globex.id.clone();
+        let id = globex.id().to_owned();
         tokio::spawn(async move {
             export_to_writer(
                 &tenant_console_dev::testing::door(&db),
@@ -1012,7 +1012,7 @@ async fn an_administrators_cancel_and_the_exports_time_limit_are_not_the_users_c
     });
     let err = export_to_path(
         &tenant_console_dev::testing::door(&db),
-        &globex.id,
+        globex.id(),
         &ExportOptions::default(),
         None,
         &path,
@@ -1039,7 +1039,7 @@ async fn an_administrators_cancel_and_the_exports_time_limit_are_not_the_users_c
     .unwrap();
     let err = export_to_path(
         &tenant_console_dev::testing::door(&tight),
-        &globex.id,
+        globex.id(),
         &ExportOptions::default(),
         None,
         &path,

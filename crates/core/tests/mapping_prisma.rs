@@ -48,7 +48,7 @@ async fn walk_tenants(db: &Db, mut q: TenantQuery) -> Vec<String> {
     let mut ids = Vec::new();
     loop {
         let page = tenants::list(db, &q).await.unwrap();
-        ids.extend(page.items.iter().map(|r| r.tenant.id.clone()));
+        ids.extend(page.items.iter().map(|r| r.tenant.id().to_owned()));
         match page.next_cursor {
             Some(c) => q.after = Some(c),
             None => return ids,
@@ -152,7 +152,7 @@ async fn prisma_tenants_are_listed_sorted_searched_and_paginated_through_the_map
         let got: Vec<_> = page
             .items
             .iter()
-            .map(|r| r.tenant.slug.clone().unwrap())
+            .map(|r| r.tenant.slug().map(str::to_owned).unwrap())
             .collect();
         assert_eq!(got, slugs, "search {text:?}");
     }
@@ -168,7 +168,11 @@ async fn prisma_tenants_are_listed_sorted_searched_and_paginated_through_the_map
     )
     .await
     .unwrap();
-    let acme = page.items.iter().find(|r| r.tenant.id == acme_id).unwrap();
+    let acme = page
+        .items
+        .iter()
+        .find(|r| r.tenant.id() == acme_id)
+        .unwrap();
     assert_eq!(
         acme.created_at,
         Some(
@@ -198,7 +202,7 @@ async fn prisma_members_and_roles_are_read_as_the_tenant_through_the_mapping() {
                 r#"SELECT m."userId" FROM app."TenantMembership" m LEFT JOIN app."User" u ON u."id" = m."userId"
                     WHERE m."tenantId" = $1 AND {cond} ORDER BY coalesce(u."email", ''), m."userId""#
             ),
-            &[&acme.id],
+            &[acme.id()],
         )
         .await;
         let ids = walk_members(
@@ -244,7 +248,7 @@ async fn prisma_members_and_roles_are_read_as_the_tenant_through_the_mapping() {
         .collect();
     let count = |role: &str| {
         let admin = t.admin.clone();
-        let (tenant, role) = (acme.id.clone(), role.to_owned());
+        let (tenant, role) = (acme.id().to_owned(), role.to_owned());
         async move {
             sqlx::query_scalar::<_, i64>(
                 r#"SELECT count(*) FROM app."TenantMembership" WHERE "tenantId" = $1 AND "role"::text = $2"#,
@@ -409,7 +413,7 @@ async fn prisma_audit_pages_and_filters_match_the_superusers_rows() {
             &format!(
                 r#"SELECT "id" FROM app."AuditLog" WHERE "tenantId" = $1 AND {cond} ORDER BY "createdAt" DESC, "id" DESC"#
             ),
-            &[&acme.id],
+            &[acme.id()],
         )
         .await;
         assert_eq!(walk_audit(&db, &acme, filter, 7).await, expected, "{cond}");
@@ -466,7 +470,7 @@ async fn timestamps_without_time_zone_are_read_as_utc_whatever_the_session_zone(
         r#"INSERT INTO app."AuditLog" ("id", "tenantId", "action", "createdAt", "metadata")
            VALUES ('cwallclock', $1, 'clock.check', '2030-07-04 12:34:56.789', '{}')"#,
     )
-    .bind(&acme.id)
+    .bind(acme.id())
     .execute(&t.admin)
     .await
     .unwrap();
@@ -668,10 +672,7 @@ async fn integer_tenant_ids_work_through_a_mapping() {
     .await
     .unwrap();
     assert_eq!(
-        page.items
-            .iter()
-            .map(|r| r.tenant.id.as_str())
-            .collect::<Vec<_>>(),
+        page.items.iter().map(|r| r.tenant.id()).collect::<Vec<_>>(),
         ["11"]
     );
     for sort in [TenantSort::Slug, TenantSort::CreatedAt] {
@@ -689,7 +690,7 @@ async fn integer_tenant_ids_work_through_a_mapping() {
     }
     // Resolve by number; a non-number is not an id and there are no slugs.
     let org10 = tenants::resolve(&db, "10").await.unwrap();
-    assert_eq!((org10.id.as_str(), org10.slug.as_deref()), ("10", None));
+    assert_eq!((org10.id(), org10.slug()), ("10", None));
     assert_eq!(
         tenants::resolve(&db, "99").await.unwrap_err().kind(),
         "unknown_tenant"
@@ -847,7 +848,7 @@ async fn prisma_exports_match_the_superusers_rows_also_for_a_tenant_id_with_quot
                          FROM app."AuditLog" a LEFT JOIN app."User" u ON u."id" = a."userId"
                         WHERE a."tenantId" = $1 AND {cond} ORDER BY a."createdAt", a."id""#
                 ),
-                &[&tenant.id],
+                &[tenant.id()],
             )
             .await;
             non_empty += usize::from(!expected.is_empty());
@@ -859,7 +860,7 @@ async fn prisma_exports_match_the_superusers_rows_also_for_a_tenant_id_with_quot
             };
             let summary = export_to_path(
                 &tenant_console_dev::testing::door(&db),
-                &tenant.id,
+                tenant.id(),
                 &opts,
                 None,
                 &path,

@@ -12,7 +12,7 @@ use tenant_console_core::{members, roles, tenants, DbOptions, Error, TenantScope
 /// Rows of `table` visible in the scope that belong to another tenant (the database's answer, not ours:
 /// this query deliberately has no tenant predicate).
 async fn foreign_rows(scope: &mut TenantScope, table: &str) -> i64 {
-    let tenant = scope.tenant().id.clone();
+    let tenant = scope.tenant().id().to_owned();
     sqlx::query_scalar(&format!(
         "SELECT count(*) FROM {table} WHERE tenant_id <> $1::uuid"
     ))
@@ -35,7 +35,7 @@ async fn a_tenants_scope_never_returns_another_tenants_row_in_any_tenant_table()
     let db = t.reader().await;
     for (slug, id) in t.tenant_ids().await {
         let tenant = t.tenant(&db, &slug).await;
-        assert_eq!(tenant.id, id);
+        assert_eq!(tenant.id(), id);
         let mut scope = tenant_console_dev::testing::scope(&db, &tenant).await;
         for table in TENANT_TABLES {
             assert_eq!(foreign_rows(&mut scope, table).await, 0, "{slug}: {table}");
@@ -94,7 +94,7 @@ async fn a_write_inside_a_tenant_scope_fails_with_a_read_only_error() {
         "INSERT INTO support_access_log (tenant_id, os_user, client_host, category, action)
          VALUES ($1::uuid, 'x', 'y', 'other', 'view')",
     )
-    .bind(&acme.id)
+    .bind(acme.id())
     .execute(scope.raw())
     .await
     .unwrap_err();
@@ -158,11 +158,11 @@ async fn concurrent_random_tenant_switches_on_one_pool_never_show_a_foreign_row(
     for tenant in &all {
         let ids: Vec<String> =
             sqlx::query_scalar("SELECT user_id::text FROM memberships WHERE tenant_id = $1::uuid")
-                .bind(&tenant.id)
+                .bind(tenant.id())
                 .fetch_all(&t.admin)
                 .await
                 .unwrap();
-        members_of.insert(tenant.id.clone(), ids);
+        members_of.insert(tenant.id().to_owned(), ids);
     }
     let members_of = std::sync::Arc::new(members_of);
     let mut tasks = Vec::new();
@@ -180,7 +180,7 @@ async fn concurrent_random_tenant_switches_on_one_pool_never_show_a_foreign_row(
                             .await
                             .unwrap();
                         for e in &page.items {
-                            assert_eq!(e.metadata["tenant"], tenant.slug.as_deref().unwrap());
+                            assert_eq!(e.metadata["tenant"], tenant.slug().unwrap());
                             checked += 1;
                         }
                     }
@@ -190,7 +190,7 @@ async fn concurrent_random_tenant_switches_on_one_pool_never_show_a_foreign_row(
                             .unwrap();
                         assert!(!page.items.is_empty());
                         for m in &page.items {
-                            assert!(members_of[&tenant.id].contains(&m.id), "{} not in {}", m.id, tenant.label());
+                            assert!(members_of[tenant.id()].contains(&m.id), "{} not in {}", m.id, tenant.label());
                             checked += 1;
                         }
                     }
@@ -210,7 +210,7 @@ async fn concurrent_random_tenant_switches_on_one_pool_never_show_a_foreign_row(
                                 .fetch_all(scope.raw())
                                 .await
                                 .unwrap();
-                        assert_eq!(ids, vec![tenant.id.clone()]);
+                        assert_eq!(ids, vec![tenant.id().to_owned()]);
                         checked += 1;
                     }
                 }
@@ -276,7 +276,7 @@ async fn an_owner_without_forced_rls_is_refused_a_tenant_scope() {
     let db = t.reader().await;
     let acme = t.tenant(&db, "acme").await;
     let err = tenant_console_dev::testing::door(&db)
-        .scope(&acme.id)
+        .scope(acme.id())
         .await
         .err()
         .expect("refused");
@@ -295,7 +295,7 @@ async fn a_superuser_login_is_refused_unless_bypass_is_allowed_and_then_it_says_
     let db = t.superuser(DbOptions::default()).await;
     let acme = t.tenant(&db, "acme").await;
     let err = tenant_console_dev::testing::door(&db)
-        .scope(&acme.id)
+        .scope(acme.id())
         .await
         .err()
         .expect("refused");

@@ -69,13 +69,13 @@ async fn request(g: &Global, a: RequestArgs) -> Result<(), Failure> {
     print_object(
         g.format(),
         &json!({
-            "tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.name},
+            "tenant": {"id": tenant.id(), "slug": tenant.slug(), "name": tenant.name()},
             "state": "pending",
             "request_id": req.id,
             "minutes": req.minutes,
             "scope": req.scope,
             "requested_at": req.created_at,
-            "next": format!("the tenant's admins approve it in the product; `tenantctl access status --tenant {}` shows the answer", tenant.slug.as_deref().unwrap_or(&tenant.id)),
+            "next": format!("the tenant's admins approve it in the product; `tenantctl access status --tenant {}` shows the answer", tenant.slug().unwrap_or(tenant.id())),
         }),
     )
 }
@@ -86,7 +86,7 @@ async fn status(g: &Global, a: StatusArgs) -> Result<(), Failure> {
     print_object(
         g.format(),
         &json!({
-            "tenant": {"id": st.tenant.id, "slug": st.tenant.slug, "name": st.tenant.name},
+            "tenant": {"id": st.tenant.id(), "slug": st.tenant.slug(), "name": st.tenant.name()},
             "state": st.state,
             "consent_required": st.consent_required,
             "approved_by": st.approved_by,

@@ -18,7 +18,7 @@ fn context(conn: &Conn, tenant: Option<&Tenant>) -> Map<String, Value> {
     if let Some(t) = tenant {
         m.insert(
             "tenant".into(),
-            json!({"id": t.id, "slug": t.slug, "name": t.name}),
+            json!({"id": t.id(), "slug": t.slug(), "name": t.name()}),
         );
     }
     if conn.door.db().bypass_accepted() {
@@ -87,17 +87,21 @@ pub async fn tenants(g: &Global, a: TenantsArgs) -> Result<(), Failure> {
         }
         if reason.is_some() {
             for row in &page.items {
-                conn.door.open(&row.tenant.id, reason.as_ref()).await?;
+                conn.door.open(row.tenant.id(), reason.as_ref()).await?;
             }
         }
-        let ids: Vec<String> = page.items.iter().map(|r| r.tenant.id.clone()).collect();
+        let ids: Vec<String> = page
+            .items
+            .iter()
+            .map(|r| r.tenant.id().to_owned())
+            .collect();
         let rows = conn.door.stats(&ids).await?;
         Some(
             page.items
                 .iter()
                 .map(|r| {
                     rows.iter()
-                        .find(|s| s.tenant_id == r.tenant.id)
+                        .find(|s| s.tenant_id == r.tenant.id())
                         .map(|s| s.stats.clone())
                 })
                 .collect::<Vec<_>>(),
@@ -159,7 +163,7 @@ pub async fn tenant(g: &Global, a: TenantArgs) -> Result<(), Failure> {
     let stats = tenants::stats(&mut scope).await?;
     scope.finish().await?;
     let mut obj = context(&conn, Some(&tenant));
-    obj.insert("id".into(), json!(tenant.id));
+    obj.insert("id".into(), json!(tenant.id()));
     obj.insert(
         "stats".into(),
         serde_json::to_value(&stats).expect("serializes"),
