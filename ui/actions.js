@@ -8,6 +8,7 @@ import * as api from "./api.js";
 import { ErrorKind } from "./api.js";
 import { announce } from "./dom.js";
 import { askHostKeys, askPassword, askReason } from "./prompts.js";
+import { reusedReason, reuseMinutes } from "./reasons.js";
 
 /** @typedef {import("./store.js").Store} Store */
 /** @typedef {import("./api.js").ProfileView} ProfileView */
@@ -97,6 +98,8 @@ export class Actions {
     for (let attempt = 0; attempt < 4; attempt += 1) {
       try {
         const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true });
+        // The stored password worked (none was typed for this connection): it is not "refused" any more.
+        if (password === undefined) this.#store.passwordRefused(profile.id, false);
         password = undefined;
         // A new session: the last one's watch on approvals went with its connection.
         this.#consentWatches.delete(session.profile_id);
@@ -120,6 +123,8 @@ export class Actions {
         }
         const keyring = e.kind === ErrorKind.KeyringUnavailable || e.kind === ErrorKind.KeyringNotPersistent;
         const refused = e.kind === ErrorKind.ConnectAuth;
+        // The keyring's password was refused: the profile must stop saying "password stored" as if it worked.
+        if (refused && password === undefined && profile.password_stored) this.#store.passwordRefused(profile.id, true);
         if (password !== undefined || (e.kind !== ErrorKind.SecretMissing && !keyring && !refused)) throw e;
         // In the app's words: never the profile's id, never a command to type.
         const answer = await askPassword({
@@ -137,6 +142,7 @@ export class Actions {
           try {
             await api.profilesSave({ id: profile.id }, answer.password);
             profile = { ...profile, password_stored: true };
+            this.#store.passwordRefused(profile.id, false);
           } catch (saveErr) {
             const se = api.toApiError(saveErr);
             if (se.kind !== ErrorKind.KeyringUnavailable && se.kind !== ErrorKind.KeyringNotPersistent) throw se;
@@ -197,9 +203,19 @@ export class Actions {
     /** @type {AccessReason | null} */
     let reason = null;
     if (policy === "required" || policy === "optional") {
-      const answer = await askReason({ policy, tenantName: tenant.name });
-      if (!answer) return false;
-      reason = answer.reason;
+      const store = this.#store;
+      // One reason for the tenants of one ticket: while it lasts, the next tenant opens with it, unasked.
+      reason = reusedReason(store.reasonReuse, session.profile_id, Date.now());
+      if (!reason) {
+        const minutes = reuseMinutes(policy, store.state.profile?.access_grant_minutes);
+        const answer = await askReason({ policy, tenantName: tenant.name, recent: store.reasons, reuseMinutes: minutes });
+        if (!answer) return false;
+        reason = answer.reason;
+        if (reason) {
+          store.rememberReason(reason);
+          store.reasonReuse = answer.reuse && minutes ? { profileId: session.profile_id, reason, until: Date.now() + minutes * 60000 } : null;
+        }
+      }
     }
     this.#pendingReason = { tenantId: tenant.id, reason };
     this.#store.openTenant(tenant);

@@ -514,6 +514,11 @@ export function compact(o) {
 export const appInfo = () => call("app_info");
 /** Tells the app the first screen is rendered and usable (the start-up benchmark measures up to here). */
 export const appReady = () => call("app_ready");
+/**
+ * Quits the app (Ctrl+Q, Cmd+Q on macOS). The page asks first when an export is running.
+ * @returns {Promise<null>}
+ */
+export const appQuit = () => call("app_quit");
 
 /** @returns {Promise<ProfileView[]>} */
 export const profilesList = () => call("profiles_list");

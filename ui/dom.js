@@ -149,3 +149,31 @@ export function field(label, control, hint) {
 export function select(props, options, selected) {
   return h("select", props, options.map(([v, l]) => h("option", { value: v, selected: v === selected }, l)));
 }
+
+/**
+ * A native calendar (`<input type="datetime-local">`) beside a text field that keeps typed ISO text
+ * ("2026-11-20 14:30"): picking fills the field; typing a date (and time) moves the calendar. Call `sync()`
+ * after setting the field from code. The calendar stays out of the Tab order: the field is the keyboard's.
+ * @param {HTMLInputElement} input
+ * @param {string} label  its accessible name
+ * @param {string} testid
+ * @returns {HTMLInputElement & { sync(): void }}
+ */
+export function calendarPicker(input, label, testid) {
+  const picker = /** @type {HTMLInputElement & { sync(): void }} */ (
+    h("input", { type: "datetime-local", step: "60", class: "picker", tabindex: "-1", "aria-label": label, title: "Pick on a calendar", testid })
+  );
+  picker.addEventListener("input", () => {
+    if (!picker.value) return;
+    input.value = picker.value.replace("T", " ").slice(0, 16);
+    input.removeAttribute("aria-invalid");
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  picker.sync = () => {
+    const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}))?/.exec(input.value.trim());
+    picker.value = m ? `${m[1]}T${m[2] ?? "00:00"}` : "";
+  };
+  input.addEventListener("input", () => picker.sync());
+  picker.sync();
+  return picker;
+}

@@ -7,7 +7,8 @@
  */
 import * as api from "./api.js";
 import { Actions, readsAllowed } from "./actions.js";
-import { byId, h, replace } from "./dom.js";
+import { confirmDialog } from "./dialog.js";
+import { announce, byId, h, replace } from "./dom.js";
 import { define as defineCopyButton } from "./elements/copy-button.js";
 import * as checkScreen from "./screens/check.js";
 import * as isolation from "./screens/isolation.js";
@@ -145,14 +146,7 @@ function renderShell() {
   replace(
     nav,
     item("Tenants", s.screen === "tenants", "nav-tenants", () => store.show("tenants"), !allowed),
-    s.tenant &&
-      item(
-        // The status first: a long name is cut short at the end, and the status must stay in sight.
-        [inactive(s.tenant.status) && h("span", { class: "pill warn", testid: "nav-tenant-status" }, s.tenant.status), s.tenant.name],
-        s.screen === "tenant",
-        "nav-tenant",
-        () => store.show("tenant"),
-      ),
+    s.tenant && tenantItem(s.tenant, s.screen === "tenant", item),
     item("Isolation check", s.screen === "check", "nav-check", () => store.show("check")),
     h("button", { type: "button", class: "nav-item", testid: "nav-verify", on: { click: () => openVerify(ctx) } }, "Verify a file"),
     h(
@@ -171,6 +165,26 @@ function renderShell() {
 }
 
 /**
+ * The open tenant in the navigation: its name first, readable (it gives way only when the window is narrow), then
+ * its status as a small badge that never shrinks, so "SUSPENDED" stays in sight without eating the name. The
+ * whole name and status are in the hover text and the accessible name.
+ * @param {import("./api.js").Tenant} t
+ * @param {boolean} current
+ * @param {(label: import("./dom.js").Children, current: boolean, testid: string, go: () => void) => HTMLButtonElement} item
+ */
+function tenantItem(t, current, item) {
+  const status = inactive(t.status);
+  const b = item(
+    [h("span", { class: "nav-tenant-name", testid: "nav-tenant-name" }, t.name), status && h("span", { class: "pill warn", testid: "nav-tenant-status" }, status)],
+    current,
+    "nav-tenant",
+    () => store.show("tenant"),
+  );
+  b.title = status ? `${t.name} (${status})` : t.name;
+  return b;
+}
+
+/**
  * A status that must stand out wherever the tenant is named (suspended, deleted), or null for an active one.
  * @param {string | null | undefined} status
  */
@@ -182,7 +196,39 @@ function isMac() {
   return /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 }
 
+/** A quit being asked about (a second Ctrl+Q while the question shows does nothing more). */
+let quitting = false;
+
+/** Ctrl+Q (Cmd+Q on macOS): quits the app; with an export running, asks first (quitting cancels it). */
+async function quit() {
+  if (quitting) return;
+  quitting = true;
+  try {
+    if (store.exportsRunning > 0) {
+      const ok = await confirmDialog({
+        title: "Quit while an export runs?",
+        text: `${store.exportsRunning === 1 ? "An export is" : `${store.exportsRunning} exports are`} still running. Quitting stops it before the file is complete: no file is written.`,
+        confirm: "Quit anyway",
+        danger: true,
+        testid: "quit-dialog",
+      });
+      if (!ok) return;
+    }
+    await api.appQuit();
+  } catch (e) {
+    announce(`The app could not quit: ${api.toApiError(e).message}`);
+  } finally {
+    quitting = false;
+  }
+}
+
 document.addEventListener("keydown", (e) => {
+  // The platform's quit key: Cmd+Q on macOS, Ctrl+Q elsewhere.
+  if ((isMac() ? e.metaKey : e.ctrlKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "q") {
+    e.preventDefault();
+    void quit();
+    return;
+  }
   if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
     const s = store.state;
     if (!s.session) return;

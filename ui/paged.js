@@ -3,7 +3,8 @@
  * A table that pages on a keyset cursor: the first page on `reload`, the next ones when the user scrolls near
  * the end (IntersectionObserver on a sentinel), presses "Load more", or arrows past the last rows. Each
  * request takes a guard token in the table's lane, so a reload supersedes pages still in flight and nothing
- * arrives for a tenant the user has left. Rows are built by the caller with DOM APIs only.
+ * arrives for a tenant the user has left. Rows are built by the caller with DOM APIs only. `setOrder` sorts the
+ * rows loaded so far on the page (for a column the server cannot order by); pages loaded later join that order.
  */
 import { announce, h, replace } from "./dom.js";
 import { errorBox } from "./errors.js";
@@ -36,8 +37,16 @@ import { nearEnd, nextIndex } from "./keynav.js";
  * @param {PagedOptions<T>} o
  */
 export function pagedTable(o) {
-  /** @type {T[]} */
+  /** @type {T[]} the rows in the server's order */
   let items = [];
+  /** @type {((a: T, b: T) => number) | null} a page-side order over the loaded rows, or null for the server's */
+  let order = null;
+  /** @type {T[]} the rows as shown: `items`, or `items` sorted by `order` */
+  let shown = [];
+  const arrange = () => {
+    // Array.prototype.sort is stable: rows that tie keep the server's order.
+    shown = order ? items.slice().sort(order) : items;
+  };
   /** @type {string | null} */
   let cursor = null;
   let loading = false;
@@ -63,14 +72,14 @@ export function pagedTable(o) {
   o.table.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && active >= 0 && o.activate) {
       e.preventDefault();
-      o.activate(items[active]);
+      o.activate(shown[active]);
       return;
     }
-    const next = nextIndex(e.key, active, items.length);
+    const next = nextIndex(e.key, active, shown.length);
     if (next === null) return;
     e.preventDefault();
     setActive(next);
-    if (nearEnd(next, items.length, cursor !== null) && !loading) void loadMore();
+    if (nearEnd(next, shown.length, cursor !== null) && !loading) void loadMore();
   });
 
   /** @param {number} i */
@@ -93,16 +102,24 @@ export function pagedTable(o) {
 
   /** @param {T} item */
   function build(item) {
-    const i = items.indexOf(item);
-    const tr = o.row(item, i);
+    const tr = o.row(item, items.indexOf(item));
     tr.setAttribute("aria-selected", "false");
     if (o.activate) {
       tr.addEventListener("click", () => {
-        setActive(i);
+        setActive(shown.indexOf(item));
         o.activate?.(item);
       });
     }
     return tr;
+  }
+
+  /** Shows the rows in `shown` order, keeping the active row on the same item. */
+  function renderRows() {
+    const current = active >= 0 ? shown[active] : undefined;
+    arrange();
+    replace(tbody, shown.map(build));
+    active = current === undefined ? -1 : shown.indexOf(current);
+    if (active >= 0) setActive(active);
   }
 
   function renderStatus() {
@@ -128,12 +145,14 @@ export function pagedTable(o) {
       items = page.items;
       cursor = page.next_cursor;
       active = -1;
-      replace(tbody, items.map(build));
+      arrange();
+      replace(tbody, shown.map(build));
       renderStatus();
       announce(items.length ? `${items.length}${cursor ? " or more" : ""} ${o.noun}s.` : o.emptyText());
     } catch (e) {
       if (isStale(e)) return;
       items = [];
+      shown = [];
       cursor = null;
       replace(tbody);
       if (o.intercept?.(e)) return;
@@ -158,7 +177,11 @@ export function pagedTable(o) {
       o.onPage?.(page, false);
       items = items.concat(page.items);
       cursor = page.next_cursor;
-      tbody.append(...page.items.map(build));
+      if (order) renderRows();
+      else {
+        arrange();
+        tbody.append(...page.items.map(build));
+      }
       renderStatus();
     } catch (e) {
       if (isStale(e) || o.intercept?.(e)) return;
@@ -177,8 +200,18 @@ export function pagedTable(o) {
     el,
     reload,
     loadMore,
+    /** The rows loaded, as shown (in the page-side order when one is set). */
     get items() {
-      return items;
+      return shown;
+    },
+    /**
+     * Orders the loaded rows on the page (null: the server's order again), without asking the server.
+     * @param {((a: T, b: T) => number) | null} compare
+     */
+    setOrder(compare) {
+      order = compare;
+      renderRows();
+      if (items.length) renderStatus();
     },
     destroy() {
       observer?.disconnect();

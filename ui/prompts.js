@@ -120,20 +120,57 @@ export async function askHostKeys(opts) {
 
 /**
  * Asks why a tenant is opened. With policy "optional" the user may open without a reason (resolves
- * `{ skipped: true }`); with "required" a category and a detail are needed.
- * @param {{ policy: ReasonPolicy, tenantName: string, action?: string, initial?: AccessReason | null }} opts
- * @returns {Promise<{ reason: AccessReason | null } | null>} null when cancelled
+ * `{ reason: null }`); with "required" a category and a detail are needed. The reasons given before in this run
+ * (`recent`, newest first) are offered as choices, and Enter on an empty detail reuses the last one. With
+ * `reuseMinutes`, a checkbox lets the reason cover the other tenants of the same ticket for that long (`reuse`).
+ * @param {{ policy: ReasonPolicy, tenantName: string, action?: string, initial?: AccessReason | null,
+ *           recent?: readonly AccessReason[], reuseMinutes?: number | null }} opts
+ * @returns {Promise<{ reason: AccessReason | null, reuse: boolean } | null>} null when cancelled
  */
 export async function askReason(opts) {
   const required = opts.policy === "required";
+  const recent = opts.recent ?? [];
+  const last = recent[0] ?? null;
   const d = openDialog({ title: `Why are you opening ${opts.tenantName}?`, testid: "reason-dialog" });
   const category = select({ id: uid("reason-cat"), testid: "reason-category" }, REASON_CATEGORIES, opts.initial?.category ?? "support-ticket");
   const detail = h("input", {
     id: uid("reason-detail"), type: "text", maxlength: "500", autocomplete: "off", autofocus: true, testid: "reason-detail",
-    value: opts.initial?.detail ?? "", required,
+    value: opts.initial?.detail ?? "", required: required && !last,
+    placeholder: last ? `Enter to reuse: ${last.detail}` : "",
   });
   const problem = h("p", { class: "field-error", role: "alert", hidden: true });
   const formId = uid("reason-form");
+  const labelOf = (/** @type {ReasonCategory} */ c) => REASON_CATEGORIES.find(([v]) => v === c)?.[1] ?? c;
+  const recentList =
+    recent.length > 0 &&
+    h(
+      "div",
+      { class: "recent-reasons", role: "group", "aria-label": "Reasons used before", testid: "reason-recent" },
+      h("span", { class: "label" }, "Used before"),
+      recent.map((r) =>
+        h(
+          "button",
+          {
+            type: "button", class: "chip", testid: "reason-recent-option", "data-detail": r.detail,
+            title: `${labelOf(r.category)}: ${r.detail}`,
+            on: {
+              click: () => {
+                category.value = r.category;
+                detail.value = r.detail;
+                problem.hidden = true;
+                detail.removeAttribute("aria-invalid");
+                detail.focus();
+              },
+            },
+          },
+          h("span", { class: "chip-cat" }, labelOf(r.category)),
+          " ",
+          r.detail,
+        ),
+      ),
+    );
+  const reuseId = uid("reason-reuse");
+  const reuse = opts.reuseMinutes ? h("input", { type: "checkbox", id: reuseId, testid: "reason-reuse" }) : null;
   const form = h(
     "form",
     { class: "stack", novalidate: true, id: formId },
@@ -144,19 +181,43 @@ export async function askReason(opts) {
         ? `This profile records why support staff ${opts.action ?? "open a tenant"}. The tenant's admins can read the reason in their access history.`
         : `This profile asks why support staff ${opts.action ?? "open a tenant"} (optional). The tenant's admins can read the reason in their access history.`,
     ),
+    recentList,
     field("Category", category),
-    field("Detail", detail, "A ticket id, an incident number, or a sentence (up to 500 characters)."),
+    field(
+      "Detail",
+      detail,
+      last
+        ? `A ticket id, an incident number, or a sentence (up to 500 characters). Leave it empty and press Enter to reuse the last one (${labelOf(last.category)}: ${last.detail}).`
+        : "A ticket id, an incident number, or a sentence (up to 500 characters).",
+    ),
+    reuse &&
+      h(
+        "div",
+        { class: "choice" },
+        reuse,
+        h(
+          "label",
+          { for: reuseId },
+          `Use this reason for other tenants of the same ticket for ${opts.reuseMinutes} minutes (each is still recorded with it; no new question)`,
+        ),
+      ),
     problem,
   );
   detail.addEventListener("input", () => {
     problem.hidden = true;
     detail.removeAttribute("aria-invalid");
   });
-  /** @type {{ reason: AccessReason | null } | null} */
+  /** @type {{ reason: AccessReason | null, reuse: boolean } | null} */
   let answer = null;
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const text = detail.value.trim();
+    if (!text && last) {
+      // Enter on an empty detail: the last reason again (the same ticket, another tenant).
+      answer = { reason: { category: last.category, detail: last.detail }, reuse: reuse?.checked === true };
+      d.close("ok");
+      return;
+    }
     if (!text) {
       problem.textContent = required ? "A detail is required: a ticket id, an incident number, or a sentence." : "Enter a detail, or open without a reason.";
       problem.hidden = false;
@@ -164,14 +225,14 @@ export async function askReason(opts) {
       detail.focus();
       return;
     }
-    answer = { reason: { category: /** @type {ReasonCategory} */ (category.value), detail: text } };
+    answer = { reason: { category: /** @type {ReasonCategory} */ (category.value), detail: text }, reuse: reuse?.checked === true };
     d.close("ok");
   });
   d.body.append(form);
   append(d.footer, [
     h("button", { type: "button", on: { click: () => d.close("cancel") } }, "Cancel"),
     !required &&
-      h("button", { type: "button", testid: "reason-skip", on: { click: () => { answer = { reason: null }; d.close("skip"); } } }, "Continue without a reason"),
+      h("button", { type: "button", testid: "reason-skip", on: { click: () => { answer = { reason: null, reuse: false }; d.close("skip"); } } }, "Continue without a reason"),
     h("button", { type: "submit", form: formId, class: "primary", testid: "reason-ok" }, "Continue"),
   ]);
   focusFirst(d);

@@ -29,8 +29,9 @@ export function nextSort(current, key, descFirst = []) {
  * @param {[string, K | null, string?][]} columns  label, sort key (null: not sortable), extra class
  * @param {(key: K) => void} onSort
  * @param {string} testidPrefix
+ * @param {Partial<Record<K, string>>} [titles]  a header's hover text (how that column sorts, when it matters)
  */
-export function sortHeaders(columns, onSort, testidPrefix) {
+export function sortHeaders(columns, onSort, testidPrefix, titles = {}) {
   /** @type {Map<K, HTMLTableCellElement>} */
   const cells = new Map();
   const ths = columns.map(([label, key, cls]) => {
@@ -39,7 +40,7 @@ export function sortHeaders(columns, onSort, testidPrefix) {
       h(
         "th",
         { scope: "col", class: cls ?? "", "aria-sort": "none" },
-        h("button", { type: "button", class: "sort", testid: `${testidPrefix}-${key}`, on: { click: () => onSort(key) } }, label),
+        h("button", { type: "button", class: "sort", testid: `${testidPrefix}-${key}`, title: titles[key] ?? null, on: { click: () => onSort(key) } }, label),
       )
     );
     cells.set(key, th);
@@ -55,5 +56,25 @@ export function sortHeaders(columns, onSort, testidPrefix) {
         th.setAttribute("aria-sort", on ? (s.descending ? "descending" : "ascending") : "none");
       }
     },
+  };
+}
+
+/**
+ * A comparison for ordering loaded rows on the page: by the text `get` reads, case-insensitively and with
+ * numbers in their natural order ("res-9" before "res-10"); rows without a value (masked, none) go last either
+ * way round.
+ * @template T
+ * @param {(row: T) => string | null | undefined} get
+ * @param {boolean} descending
+ * @returns {(a: T, b: T) => number}
+ */
+export function compareBy(get, descending) {
+  const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+  return (a, b) => {
+    const x = get(a) ?? "";
+    const y = get(b) ?? "";
+    if (!x || !y) return x ? -1 : y ? 1 : 0;
+    const r = collator.compare(x, y);
+    return descending ? -r : r;
   };
 }

@@ -6,6 +6,7 @@
  * response still in flight for the old one is dropped when it arrives.
  */
 import { Guard } from "./guard.js";
+import { pushReason } from "./reasons.js";
 import { loadRecent, pushRecent, saveRecent } from "./recent.js";
 
 /** @typedef {import("./api.js").ProfileView} ProfileView */
@@ -23,13 +24,14 @@ import { loadRecent, pushRecent, saveRecent } from "./recent.js";
  * @property {Tenant | null} tenant         the open tenant
  * @property {Tenant[]} recent              the profile's recently opened tenants, most recent first
  * @property {TenantTab} tab                the tenant view's tab (kept when switching tenants)
+ * @property {readonly string[]} refused    profiles whose stored password the server refused on the last try
  */
 
 /** @typedef {(state: State, prev: State) => void} Listener */
 
 export class Store {
   /** @type {State} */
-  #state = { screen: "profiles", profile: null, session: null, tenant: null, recent: [], tab: "overview" };
+  #state = { screen: "profiles", profile: null, session: null, tenant: null, recent: [], tab: "overview", refused: [] };
   /** @type {Set<Listener>} */
   #listeners = new Set();
   #storage;
@@ -37,6 +39,16 @@ export class Store {
   guard = new Guard();
   /** When the session connected: its isolation verdict (RLS applies to the login, or why not) is of that time. */
   connectedAt = /** @type {string | null} */ (null);
+  /**
+   * The access reasons given in this run of the app, most recent first (memory only: the reason prompt and the
+   * export dialog offer them).
+   * @type {import("./api.js").AccessReason[]}
+   */
+  reasons = [];
+  /** One reason covering the other tenants of a ticket for a while (see reasons.js); ends with the session. */
+  reasonReuse = /** @type {import("./reasons.js").ReasonReuse | null} */ (null);
+  /** Exports running now (quitting asks first while there is one). */
+  exportsRunning = 0;
 
   /** @param {StorageLike} storage  where the recent tenants persist (localStorage in the app) */
   constructor(storage) {
@@ -96,6 +108,7 @@ export class Store {
   connected(profile, session) {
     const same = this.#state.session?.profile_id === session.profile_id;
     this.connectedAt = new Date().toISOString();
+    if (!same) this.reasonReuse = null;
     this.#set({
       profile,
       session,
@@ -106,7 +119,27 @@ export class Store {
   }
 
   disconnected() {
+    this.reasonReuse = null;
     this.#set({ session: null, tenant: null, recent: [], screen: "profiles" });
+  }
+
+  /**
+   * Remembers a reason given (opening a tenant, an export) for the next prompts.
+   * @param {import("./api.js").AccessReason} reason
+   */
+  rememberReason(reason) {
+    this.reasons = pushReason(this.reasons, reason);
+  }
+
+  /**
+   * The server refused a profile's stored password (true), or took it / a new one was stored (false).
+   * @param {string} profileId
+   * @param {boolean} refused
+   */
+  passwordRefused(profileId, refused) {
+    const has = this.#state.refused.includes(profileId);
+    if (has === refused) return;
+    this.#set({ refused: refused ? [...this.#state.refused, profileId] : this.#state.refused.filter((id) => id !== profileId) });
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import * as api from "../api.js";
 import { h, replace } from "../dom.js";
-import { formatTime, timeTitle } from "../format.js";
+import { formatTime, localZone, timeTitle } from "../format.js";
 import { withoutEmpty } from "../evidence.js";
 import { jsonView } from "../json-view.js";
 import { pagedTable } from "../paged.js";
@@ -27,7 +27,10 @@ export function mount(panel, ctx) {
       h(
         "tr",
         null,
-        ["Time", "Action", "Category", "Detail", "Database user", "OS user", "Client host", "Details"].map((c) => h("th", { scope: "col" }, c)),
+        // The time column names its zone, as the audit log's does.
+        [`Time (${localZone()})`, "Action", "Category", "Detail", "Database user", "OS user", "Client host", "Details"].map((c) =>
+          h("th", { scope: "col", testid: c.startsWith("Time") ? "access-time-header" : null }, c),
+        ),
       ),
     ),
   );

@@ -1,15 +1,18 @@
 // @ts-check
 /**
- * The isolation check panel: runs the check (optionally with the probe, which reads as a tenant and verifies
- * it sees only its own rows) and shows the findings grouped by severity, each with what is wrong, why it
+ * The isolation check panel: a one-line verdict people can copy (are tenants kept apart for this login, and on
+ * what evidence), the words explained, then the check (optionally with the probe, which reads as a tenant and
+ * verifies it sees only its own rows) and the findings grouped by severity, each with what is wrong, why it
  * matters and the SQL that fixes it, in a copyable block.
  */
 import * as api from "../api.js";
 import { copyButton } from "../elements/copy-button.js";
 import { h, replace, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
+import { localZone } from "../format.js";
 import { isStale } from "../guard.js";
 import { groupFindings } from "../matrix.js";
+import { isolationVerdict } from "../verdict.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
 /** @typedef {import("../api.js").CheckReport} CheckReport */
@@ -42,16 +45,54 @@ export function mount(root, ctx) {
   const run = h("button", { type: "button", class: "primary", testid: "check-run", on: { click: () => void go(false) } }, "Run check");
   const probe = h("button", { type: "button", testid: "check-probe", on: { click: () => void go(true) } }, "Check with probe");
   const out = h("div", { class: "check-results", testid: "check-results", "aria-live": "polite" });
+  // The verdict first, in one line to copy into a ticket; it follows the last check run.
+  const verdictId = uid("verdict");
+  const verdictText = h("span", { id: verdictId, testid: "check-verdict-text" });
+  const verdict = h("p", { class: "verdict", testid: "check-verdict", role: "status" }, verdictText, " ", copyButton(verdictId, "Copy the verdict"));
+  const showVerdict = (/** @type {CheckReport | null} */ report, /** @type {string | number} */ at) => {
+    const v = isolationVerdict({ report, login: session.login.user, bypassReasons: session.bypass_reasons, at, zone: localZone() });
+    verdict.dataset.state = v.state;
+    verdict.className = `verdict ${v.state}`;
+    verdictText.textContent = v.text;
+  };
+  showVerdict(null, store.connectedAt ?? Date.now());
+  const setting = store.state.profile?.tenant_setting;
   replace(
     root,
     h(
       "section",
       { class: "check-screen", "aria-labelledby": "check-title" },
       h("h1", { id: "check-title" }, "Isolation check"),
+      verdict,
       h(
         "p",
-        { class: "lead" },
-        "Judges what this login can really do: every role it can become, every table, view, function and foreign table those roles can reach, and the policies that apply to them. The probe then proves it with rows: on dedicated connections, with the tenant setting unset, empty, naming a tenant that does not exist, and as each tenant, it asks every table for rows it must not return.",
+        { class: "lead", testid: "check-intro" },
+        "Whether the database itself keeps each customer's rows away from the others when this login reads them, not only the console's own filters.",
+      ),
+      h(
+        "ul",
+        { class: "check-modes" },
+        h("li", { testid: "check-run-help" }, h("strong", null, "Run check"), ": reads the database's rules for this login (its roles, tables and policies) and lists what is wrong. Quick; reads no customer rows."),
+        h("li", { testid: "check-probe-help" }, h("strong", null, "Check with probe"), ": the same, then proves it with rows: reads as a tenant, and as no tenant, on separate connections, and counts any row of another tenant it gets back."),
+      ),
+      h(
+        "details",
+        { class: "glossary", testid: "check-glossary" },
+        h("summary", null, "What the words mean"),
+        h(
+          "dl",
+          { class: "props" },
+          h("dt", null, "RLS (row-level security)"),
+          h("dd", null, "The database's own rule on a table that a login sees only the rows of the tenant it says it is working for."),
+          h("dt", null, "Forced"),
+          h("dd", null, "RLS applies even to the table's owner. Without it, a login that owns the table reads every tenant's rows."),
+          h("dt", null, setting ? `The tenant setting (${setting})` : "The tenant setting"),
+          h("dd", null, "The value the console sets on its connection to say which tenant it reads; the RLS rules compare each row with it."),
+          h("dt", null, "BYPASSRLS, superuser"),
+          h("dd", null, "Login attributes that skip RLS altogether: such a login reads every tenant's rows."),
+          h("dt", null, "Probe"),
+          h("dd", null, "Reading as a tenant, as a tenant that does not exist and with the setting unset or empty, to see that no other tenant's row comes back."),
+        ),
       ),
       h(
         "div",
@@ -75,6 +116,7 @@ export function mount(root, ctx) {
         api.isolationCheck(/** @type {import("../api.js").SessionInfo} */ (session).profile_id, { probe: withProbe, tenant: withProbe ? probeTenant.value.trim() || null : null }),
       );
       replace(out, reportView(report));
+      showVerdict(report, Date.now());
     } catch (e) {
       if (isStale(e)) return;
       replace(out, errorBox(e, { retry: () => void go(withProbe) }));

@@ -1,15 +1,19 @@
 // @ts-check
 /**
- * The export dialog: the audit filters pre-filled from the tab, a save path from the native dialog, options
- * (byte-order mark, time zone; the native save dialog asks before replacing a file), the reason when the profile asks for one, then a progress bar with
- * rows per second and time left from the command's channel, cancel, and "Show in folder" when done.
+ * The export dialog: the audit filters pre-filled from the tab, a save path from the native dialog (its suggested
+ * name carries the range exported), options (byte-order mark, time zone; the native save dialog asks before
+ * replacing a file), the reason when the profile asks for one (the last one given is offered), then a progress bar
+ * with rows per second and time left from the command's channel, cancel, and "Show in folder" when done. A range
+ * entered in the computer's zone while the file's times are UTC is said in words, never left to disagree.
  */
 import * as api from "../api.js";
 import { ErrorKind } from "../api.js";
 import { focusFirst, openDialog } from "../dialog.js";
-import { announce, field, h, replace, select, uid } from "../dom.js";
+import { announce, calendarPicker, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
-import { auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, exportFormatOf, RANGES, verifyCommand } from "../filters.js";
+import {
+  auditFilterFromForm, auditFormFromFilter, describeFilter, exportFileName, exportFormatOf, exportZoneNote, RANGES, rangeExamples, verifyCommand,
+} from "../filters.js";
 import { copyButton } from "../elements/copy-button.js";
 import { exportProgress, formatBytes, formatCount, formatDuration, formatExportProgress, localZone } from "../format.js";
 import { REASON_CATEGORIES } from "../prompts.js";
@@ -26,12 +30,15 @@ function newExportId() {
 }
 
 /**
- * Opens the export dialog for the tab's tenant with `filter` pre-filled.
+ * Opens the export dialog for the tab's tenant with `filter` pre-filled (`range`: the audit tab's preset, kept
+ * when it is a calendar one such as "Last month").
  * @param {TabCtx} ctx
  * @param {AuditFilter} filter
+ * @param {string} [range]
  */
-export function openExport(ctx, filter) {
-  const { profileId, tenant, policy } = ctx;
+export function openExport(ctx, filter, range) {
+  const { profileId, tenant, policy, store } = ctx;
+  const here = localZone();
   /** @type {"form" | "running" | "done"} */
   let phase = "form";
   /** @type {string | null} */
@@ -45,20 +52,34 @@ export function openExport(ctx, filter) {
   });
 
   // --- filters, pre-filled ---
-  const form0 = auditFormFromFilter(filter);
+  const form0 = auditFormFromFilter(filter, range);
   const fid = (/** @type {string} */ n) => uid(`ex-${n}`);
-  const range = select({ id: fid("range"), testid: "export-range" }, RANGES.map((r) => [r.value, r.label]), form0.range);
-  const since = h("input", { id: fid("since"), type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "2026-11-20 14:30", value: form0.since, testid: "export-since" });
-  const until = h("input", { id: fid("until"), type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "2026-11-20 14:30", value: form0.until, testid: "export-until" });
+  const examples = rangeExamples(Date.now(), here);
+  const rangeSel = select({ id: fid("range"), testid: "export-range" }, RANGES.map((r) => [r.value, r.label]), form0.range);
+  const since = h("input", { id: fid("since"), type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: examples.since, value: form0.since, testid: "export-since" });
+  const until = h("input", { id: fid("until"), type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: examples.until, value: form0.until, testid: "export-until" });
   const txt = (/** @type {string} */ n, /** @type {string} */ v) =>
     h("input", { id: fid(n), type: "text", autocomplete: "off", spellcheck: "false", value: v, testid: `export-${n}` });
   const action = txt("action", form0.action);
   const actor = txt("actor", form0.actor);
   const rtype = txt("resource-type", form0.resource_type);
   const rid = txt("resource-id", form0.resource_id);
-  const customRange = h("div", { class: "row", hidden: form0.range !== "custom" }, field(`From (${localZone()})`, since), field(`Until (${localZone()})`, until));
-  range.addEventListener("change", () => {
-    customRange.hidden = range.value !== "custom";
+  const dateField = (/** @type {HTMLInputElement} */ input, /** @type {string} */ name, /** @type {string} */ testid) =>
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: input.id }, `${name} (${here})`),
+      h("div", { class: "date-pair" }, input, calendarPicker(input, `${name}: pick on a calendar (${here})`, testid)),
+    );
+  const customRange = h(
+    "div",
+    { class: "row", hidden: form0.range !== "custom" },
+    dateField(since, "From", "export-since-picker"),
+    dateField(until, "Until", "export-until-picker"),
+  );
+  rangeSel.addEventListener("change", () => {
+    customRange.hidden = rangeSel.value !== "custom";
+    syncZoneNote();
   });
 
   // --- destination and options ---
@@ -92,12 +113,16 @@ export function openExport(ctx, filter) {
   gzip.addEventListener("change", syncFormat);
   choose.addEventListener("click", async () => {
     try {
-      const suggested = exportFileName(tenant.slug, Date.now(), ext());
+      const now = Date.now();
+      const r = readFilter();
+      const suggested = exportFileName(tenant.slug, now, ext(), r.ok ? r.filter : {}, here);
       const d = await api.exportDestination(suggested);
       if (d) {
         destination = d;
         path.textContent = `${d.file_name} in ${d.folder}`;
         path.removeAttribute("aria-invalid");
+        // A file is chosen now: "Choose where to save the file." no longer applies.
+        problem.querySelector('[data-testid="export-no-destination"]')?.remove();
         syncFormat();
       }
       choose.focus();
@@ -116,14 +141,35 @@ export function openExport(ctx, filter) {
     unsigned,
     h("label", { for: unsignedId }, "Write the manifest unsigned (the keyring that keeps the signing key is locked; verify will say unsigned)"),
   );
-  const zone = localZone();
   /** @type {[string, string][]} */
   const zones = [["UTC", "UTC"]];
-  if (zone && zone !== "UTC") zones.push([zone, `${zone} (this computer)`]);
+  if (here && here !== "UTC") zones.push([here, `${here} (this computer)`]);
   const tz = select({ id: fid("tz"), testid: "export-tz" }, zones, "UTC");
+  // The range is entered in the computer's zone; the file's times are UTC unless chosen: say which, in words.
+  const zoneNote = h("p", { class: "notice zone-note", testid: "export-zone-note", role: "note", hidden: true });
+  function readFilter() {
+    return auditFilterFromForm(
+      { range: rangeSel.value, since: since.value, until: until.value, action: action.value, actor: actor.value, resource_type: rtype.value, resource_id: rid.value },
+      Date.now(),
+      here,
+    );
+  }
+  function syncZoneNote() {
+    const r = readFilter();
+    const text = r.ok ? exportZoneNote(r.filter, here, tz.value) : null;
+    zoneNote.hidden = !text;
+    zoneNote.textContent = text ?? "";
+  }
+  tz.addEventListener("change", syncZoneNote);
+  since.addEventListener("change", syncZoneNote);
+  until.addEventListener("change", syncZoneNote);
+  since.addEventListener("input", syncZoneNote);
+  until.addEventListener("input", syncZoneNote);
+  syncZoneNote();
 
   // --- reason ---
-  const given = ctx.reason();
+  // The reason the tenant was opened with, else the last one given in this run (the same ticket, most likely).
+  const given = ctx.reason() ?? store.reasons[0] ?? null;
   const category = select({ id: fid("cat"), testid: "export-reason-category" }, REASON_CATEGORIES, given?.category ?? "support-ticket");
   const detail = h("input", { id: fid("detail"), type: "text", maxlength: "500", value: given?.detail ?? "", testid: "export-reason-detail", required: policy === "required" });
 
@@ -136,7 +182,7 @@ export function openExport(ctx, filter) {
       "fieldset",
       null,
       h("legend", null, "Events"),
-      h("div", { class: "row" }, field("Time range", range)),
+      h("div", { class: "row" }, field(`Time range (${here})`, rangeSel)),
       customRange,
       h("div", { class: "row" }, field("Action", action), field("Actor", actor)),
       h("div", { class: "row" }, field("Resource type", rtype), field("Resource id", rid)),
@@ -147,6 +193,7 @@ export function openExport(ctx, filter) {
       h("legend", null, "File"),
       h("div", { class: "field" }, h("span", { class: "label", id: `${pathId}-label` }, "Save as"), h("div", { class: "input-with-button", role: "group", "aria-labelledby": `${pathId}-label` }, path, choose)),
       h("div", { class: "row" }, field("Format", formatSel), field("Times in", tz)),
+      zoneNote,
       h("div", { class: "choice" }, gzip, h("label", { for: gzipId }, "Compress (gzip)")),
       formatNote,
       h("div", { class: "choice" }, bom, h("label", { for: bomId }, "Start with a byte-order mark (for Excel)")),
@@ -165,6 +212,13 @@ export function openExport(ctx, filter) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     void start();
+  });
+  // A field's error goes when that field changes.
+  form.addEventListener("input", (e) => {
+    const el = e.target;
+    if (!(el instanceof HTMLElement) || el.getAttribute("aria-invalid") !== "true") return;
+    el.removeAttribute("aria-invalid");
+    if (!form.querySelector('[aria-invalid="true"]')) problem.querySelector(".field-error")?.remove();
   });
 
   const progress = h("progress", { max: "1", testid: "export-progress", "aria-label": "Export progress" });
@@ -192,10 +246,7 @@ export function openExport(ctx, filter) {
 
   async function start() {
     replace(problem);
-    const r = auditFilterFromForm(
-      { range: range.value, since: since.value, until: until.value, action: action.value, actor: actor.value, resource_type: rtype.value, resource_id: rid.value },
-      Date.now(),
-    );
+    const r = readFilter();
     if (!r.ok) {
       replace(problem, h("p", { class: "field-error", role: "alert" }, Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join("; ")));
       return;
@@ -210,8 +261,10 @@ export function openExport(ctx, filter) {
     let reason = null;
     if (policy !== "off") {
       const text = detail.value.trim();
-      if (text) reason = { category: /** @type {api.ReasonCategory} */ (category.value), detail: text };
-      else if (policy === "required") {
+      if (text) {
+        reason = { category: /** @type {api.ReasonCategory} */ (category.value), detail: text };
+        store.rememberReason(reason);
+      } else if (policy === "required") {
         replace(problem, h("p", { class: "field-error", role: "alert" }, "A reason is required: a ticket id, an incident number, or a sentence."));
         detail.setAttribute("aria-invalid", "true");
         detail.focus();
@@ -242,6 +295,7 @@ export function openExport(ctx, filter) {
 
     /** @type {ExportSummary} */
     let summary;
+    store.exportsRunning += 1;
     try {
       summary = await api.auditExport(
         { profileId, tenant: tenant.id, exportId, destination: token, filter: r.filter, options: { tz: tz.value, bom: bom.checked, unsigned: unsigned.checked }, reason },
@@ -254,6 +308,7 @@ export function openExport(ctx, filter) {
         },
       );
     } catch (err) {
+      store.exportsRunning -= 1;
       const e = api.toApiError(err);
       phase = "form";
       exportId = null;
@@ -278,6 +333,7 @@ export function openExport(ctx, filter) {
       }
       return;
     }
+    store.exportsRunning -= 1;
     phase = "done";
     progress.value = 1;
     running.hidden = true;

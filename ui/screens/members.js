@@ -2,10 +2,11 @@
 /**
  * The Members tab: the tenant's members as the tenant sees them (RLS), filtered by role and by email as you
  * type, paged on the cursor. Columns the login may not read show as "masked", named in a line above the grid;
- * a filter on a masked column is turned off (the server would refuse it).
+ * a filter on a masked column is turned off (the server would refuse it). An audit event's member opens here,
+ * filtered to their email.
  */
 import * as api from "../api.js";
-import { debounce, h, replace, select, uid } from "../dom.js";
+import { announce, debounce, h, replace, select, uid } from "../dom.js";
 import { formatDate, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
 import { cell, maskedBy, maskedNote, updateMaskedNote } from "../masked.js";
@@ -122,6 +123,19 @@ export function mount(panel, ctx) {
       store.guard.abandon("member-roles");
     },
     focus() {
+      email.focus();
+    },
+    /**
+     * Shows one member (from an audit event): the email search set to them, the other filters cleared.
+     * @param {{ email: string }} who
+     */
+    showMember(who) {
+      later.cancel();
+      roleSel.value = "";
+      email.value = who.email;
+      email.disabled = false;
+      void list.reload();
+      announce(`Members filtered to ${who.email}.`);
       email.focus();
     },
   };

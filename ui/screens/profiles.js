@@ -2,13 +2,16 @@
 /**
  * The profiles screen: the saved connection profiles, one selected at a time, with connect, test (the doctor's
  * diagnosis, or who the login is and whether RLS applies to it), edit, add and remove. The password field sends
- * the password once, to the keyring, and is cleared; the screen only ever knows whether one is stored.
+ * the password once, to the keyring, and is cleared; the screen only ever knows whether one is stored, and
+ * whether the server refused it on the last try. A new profile's TLS follows the host typed (none for this
+ * computer, verified elsewhere) until the user picks one; a test's result shows beside its button.
  */
 import * as api from "../api.js";
 import { ErrorKind } from "../api.js";
 import { confirmDialog } from "../dialog.js";
 import { announce, field, h, replace, select, uid } from "../dom.js";
 import { errorBox } from "../errors.js";
+import { defaultTlsForHost } from "../hosts.js";
 import { askHostKeys, askPassword } from "../prompts.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
@@ -67,7 +70,8 @@ export function mount(root, ctx, opts = {}) {
   });
 
   const unsubscribe = store.subscribe((s, prev) => {
-    if (s.profile !== prev.profile) renderList();
+    if (s.profile !== prev.profile || s.refused !== prev.refused) renderList();
+    if (s.refused !== prev.refused && mode === "view") renderDetail();
   });
 
   async function load() {
@@ -117,15 +121,31 @@ export function mount(root, ctx, opts = {}) {
           },
           h("span", { class: "profile-name" }, p.name),
           h("span", { class: "profile-target" }, `${p.user}@${p.host}:${p.port}/${p.database}`),
-          h(
-            "span",
-            { class: p.password_stored ? "badge ok" : "badge", testid: "password-indicator" },
-            p.password_stored ? "password stored" : "no password stored",
-          ),
+          passwordBadge(p),
         ),
       ),
     );
     if (selected) list.setAttribute("aria-activedescendant", `profile-${selected}`);
+  }
+
+  /**
+   * Whether the profile has a password in the keyring, and whether the server took it: a stored password the
+   * server just refused is no longer shown as a green "stored".
+   * @param {ProfileView} p
+   */
+  function passwordBadge(p) {
+    if (p.password_stored && store.state.refused.includes(p.id)) {
+      return h(
+        "span",
+        { class: "badge bad", testid: "password-indicator", "data-state": "refused", title: "The server refused the stored password on the last try: enter it again when connecting, or edit the profile to replace it." },
+        "stored password refused",
+      );
+    }
+    return h(
+      "span",
+      { class: p.password_stored ? "badge ok" : "badge", testid: "password-indicator", "data-state": p.password_stored ? "stored" : "none" },
+      p.password_stored ? "password stored" : "no password stored",
+    );
   }
 
   /** @param {ProfileView} p */
@@ -152,7 +172,7 @@ export function mount(root, ctx, opts = {}) {
     }
     const connect = h("button", { type: "button", class: "primary", testid: "connect-button", on: { click: () => void doConnect(p) } }, "Connect");
     const test = h("button", { type: "button", testid: "profile-test", on: { click: () => void doTest(p) } }, "Test connection");
-    const result = h("div", { class: "test-result", testid: "profile-test-result", "aria-live": "polite" });
+    const result = h("div", { class: "test-result", testid: "profile-test-result", "aria-live": "polite", tabindex: "-1", "aria-label": "Connection test result" });
     replace(
       detail,
       h(
@@ -168,6 +188,8 @@ export function mount(root, ctx, opts = {}) {
           h("button", { type: "button", class: "danger-quiet", testid: "profile-remove", on: { click: () => void doRemove(p) } }, "Remove"),
         ),
       ),
+      // The test's result right under its button, where the eye is.
+      result,
       h(
         "dl",
         { class: "props" },
@@ -183,7 +205,9 @@ export function mount(root, ctx, opts = {}) {
           p.password_command
             ? `from a command, run before every new connection: ${p.password_command}`
             : p.password_stored
-              ? "stored in the system keyring"
+              ? store.state.refused.includes(p.id)
+                ? "stored in the system keyring, but the server refused it on the last try (enter it again when connecting)"
+                : "stored in the system keyring"
               : "not stored (asked when connecting)",
         ),
         prop("TLS", TLS.find(([v]) => v === p.tls)?.[1] ?? p.tls),
@@ -194,7 +218,6 @@ export function mount(root, ctx, opts = {}) {
         prop("Statement timeout", `${p.statement_timeout_ms} ms`),
         p.record_to ? prop("Records accesses on", profiles.find((x) => x.id === p.record_to)?.name ?? p.record_to) : null,
       ),
-      result,
       h("div", { id: "connect-error", "aria-live": "assertive" }),
     );
   }
@@ -245,6 +268,12 @@ export function mount(root, ctx, opts = {}) {
           continue;
         }
         replace(result, reportView(report));
+        // A refused password shows on the profile as refused; one that worked clears that.
+        if (password === undefined && p.password_stored) {
+          if (report.diagnosis?.kind === "auth") store.passwordRefused(p.id, true);
+          else if (report.ok) store.passwordRefused(p.id, false);
+        }
+        reveal(result);
         announce(report.ok ? "Connection test passed." : `Connection test failed: ${report.diagnosis?.cause ?? ""}`);
         return;
       } catch (err) {
@@ -260,9 +289,20 @@ export function mount(root, ctx, opts = {}) {
           continue;
         }
         replace(result, errorBox(e));
+        reveal(result);
         return;
       }
     }
+  }
+
+  /**
+   * Brings a result into view and gives it the focus, so it is seen and read out where it appeared.
+   * @param {HTMLElement} el
+   */
+  function reveal(el) {
+    if (!el.isConnected) return;
+    el.scrollIntoView({ block: "nearest" });
+    el.focus({ preventScroll: true });
   }
 
   /** @param {ProfileView} p */
@@ -355,10 +395,34 @@ export function mount(root, ctx, opts = {}) {
     };
     f.password_command.addEventListener("input", syncCommand);
     syncCommand();
+    // A new profile's TLS follows its host until the user picks one: this computer has no certificate to
+    // verify (the core's default for loopback), any other host is verified. An edited profile keeps its own.
+    let tlsChosen = p !== null;
+    const tlsHint = h("small", { class: "hint", id: `${f.tls.id}-auto`, testid: "pf-tls-auto", hidden: true });
     const syncTls = () => {
       f.ca_file.disabled = f.tls.value === "disable";
     };
-    f.tls.addEventListener("change", syncTls);
+    const followHost = () => {
+      if (tlsChosen) {
+        tlsHint.hidden = true;
+        return;
+      }
+      const host = f.host.value.trim();
+      f.tls.value = defaultTlsForHost(host);
+      tlsHint.hidden = !host;
+      tlsHint.textContent =
+        f.tls.value === "disable"
+          ? `Chosen from the host: ${host} is this computer, whose server usually has no certificate. Pick another mode to encrypt.`
+          : `Chosen from the host: a server on the network is verified. Pick another mode if it has no certificate from a CA you trust.`;
+      syncTls();
+    };
+    f.tls.addEventListener("change", () => {
+      tlsChosen = true;
+      tlsHint.hidden = true;
+      syncTls();
+    });
+    f.host.addEventListener("input", followHost);
+    followHost();
     syncTls();
     const problem = h("div", { "aria-live": "assertive" });
     const formId = uid("profile-form");
@@ -394,7 +458,7 @@ export function mount(root, ctx, opts = {}) {
         field("SSH configuration file", f.ssh_config, "Empty for ~/.ssh/config. Keys come from your agent or the configured IdentityFile."),
         h("div", { class: "field" }, h("span", { class: "label" }, "Pinned host keys"), pins, h("small", { class: "muted" }, "Keys you trusted after comparing fingerprints; a different key is refused.")),
       ),
-      h("fieldset", null, h("legend", null, "TLS"), field("Mode", f.tls), field("CA file", f.ca_file, "PEM file of the CA that signed the server's certificate (verify-full).")),
+      h("fieldset", null, h("legend", null, "TLS"), field("Mode", f.tls), tlsHint, field("CA file", f.ca_file, "PEM file of the CA that signed the server's certificate (verify-full).")),
       h(
         "fieldset",
         null,
@@ -444,7 +508,12 @@ export function mount(root, ctx, opts = {}) {
         f.port.value = String(v.port ?? 5432);
         f.database.value = v.database ?? "";
         f.user.value = v.user ?? "";
-        f.tls.value = v.tls ?? "verify-full";
+        if (v.tls) {
+          // The service says which: that is a choice, not a default to follow the host.
+          f.tls.value = v.tls;
+          tlsChosen = true;
+          tlsHint.hidden = true;
+        } else followHost();
         f.ca_file.value = v.ca_file ?? "";
         syncTls();
         fromPgpass = got.password_found;
@@ -457,15 +526,31 @@ export function mount(root, ctx, opts = {}) {
         replace(importNotes, errorBox(e));
       }
     }
-    const draftResult = h("div", { "aria-live": "polite", testid: "draft-test-result" });
+    // The test's result sits right under the buttons (not above the form's long end) and is focused, so it is
+    // seen and read out where the user clicked.
+    const draftResult = h("div", { "aria-live": "polite", testid: "draft-test-result", class: "draft-result", tabindex: "-1", "aria-label": "Connection test result" });
     replace(
       detail,
       h("div", { class: "detail-head" }, h("h2", null, p ? `Edit ${p.name}` : "New profile")),
       importRow,
       form,
-      draftResult,
       h("div", { class: "form-actions" }, store.state.profile || profiles.length ? cancel : null, testBtn, saveBtn),
+      draftResult,
     );
+    // An error shown for a field goes when that field changes: its mark at once, the message once no field
+    // is marked; a save refused for what was typed goes with the next change too.
+    for (const el of Object.values(f)) {
+      const clear = () => {
+        const was = el.getAttribute("aria-invalid") === "true";
+        el.removeAttribute("aria-invalid");
+        // A save or a test refused for what was typed (invalid_input) is about the old values.
+        problem.querySelector('[data-testid="profile-save-error"][data-kind="invalid_input"]')?.remove();
+        draftResult.querySelector('[data-testid="draft-test-error"][data-kind="invalid_input"]')?.remove();
+        if (was && !form.querySelector('[aria-invalid="true"]')) replace(problem);
+      };
+      el.addEventListener("input", clear);
+      el.addEventListener("change", clear);
+    }
     f.name.focus();
 
     /** The form's values, or null (with the fields marked) when a required one is empty. */
@@ -511,6 +596,7 @@ export function mount(root, ctx, opts = {}) {
       if (!form) return;
       testBtn.disabled = true;
       replace(draftResult, h("p", { class: "muted", "aria-busy": "true" }, `Connecting to ${form.host}:${form.port}…`));
+      reveal(draftResult);
       try {
         /** @type {string[]} */
         const accepted = [];
@@ -532,6 +618,7 @@ export function mount(root, ctx, opts = {}) {
       } finally {
         testBtn.disabled = false;
       }
+      if (alive) reveal(draftResult);
     }
 
     async function save() {
@@ -545,6 +632,8 @@ export function mount(root, ctx, opts = {}) {
         const saved = await api.profilesSave(form, password || undefined, { fromPgpass: fromPgpass && !password });
         if (!alive) return;
         announce(`Profile ${saved.name} saved${password ? ", password stored in the keyring" : ""}.`);
+        // A new password replaces the one the server refused.
+        if (password || fromPgpass) store.passwordRefused(saved.id, false);
         mode = "view";
         profiles = await api.profilesList();
         if (!alive) return;

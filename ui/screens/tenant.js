@@ -12,12 +12,13 @@ import * as api from "../api.js";
 import { ErrorKind } from "../api.js";
 import { announce, h, replace } from "../dom.js";
 import { copyButton, writeText } from "../elements/copy-button.js";
-import { evidenceText } from "../evidence.js";
+import { evidenceMarkdown, evidenceText } from "../evidence.js";
 import { errorBox } from "../errors.js";
-import { formatAgo, formatCount, formatDate, formatEstimate, localZone, timeTitle } from "../format.js";
+import { formatAgo, formatCount, formatDate, formatEstimate, formatTime, localZone, timeTitle } from "../format.js";
 import { isStale } from "../guard.js";
 import { cell, maskedBy, maskedLabel, maskedNote, updateMaskedNote } from "../masked.js";
 import { askReason } from "../prompts.js";
+import { reasonLabel, reusedReason, reuseMinutes, sameReason } from "../reasons.js";
 import * as accessTab from "./access.js";
 import * as auditTab from "./audit.js";
 import { consentPanel, followApproval } from "./consent.js";
@@ -38,12 +39,23 @@ import * as rolesTab from "./roles.js";
  * @property {import("../api.js").Tenant} tenant
  * @property {() => AccessReason | null} reason   the reason this tenant was opened with (for exports)
  * @property {import("../api.js").ReasonPolicy} policy
- * @property {(filter: import("../api.js").AuditFilter) => void} [setFilter]  the audit log's filters, for the evidence
+ * @property {(get: () => AuditView) => void} [provideAudit]  the Audit log tab says how to read what it shows
+ *   (filters, the event whose detail is open, the rows), for the evidence
+ * @property {(who: { email: string }) => void} [showMember]  opens the Members tab filtered to one member
  * @property {(error: unknown) => boolean} consentLost  a read failed: true when it was refused for want of the
  *   tenant's approval (the view then closes its tabs and shows the consent panel; the caller shows nothing)
  */
 
-/** @typedef {{ unmount(): void, focus?(): void }} TabView */
+/**
+ * What the Audit log tab shows, for the evidence.
+ * @typedef {object} AuditView
+ * @property {import("../api.js").AuditFilter} filter
+ * @property {import("../api.js").AuditEvent | null} selected   the event whose detail is open
+ * @property {import("../api.js").AuditEvent[]} rows           the rows loaded, in the order shown
+ * @property {string[]} masked
+ */
+
+/** @typedef {{ unmount(): void, focus?(): void, showMember?(who: { email: string }): void }} TabView */
 
 const TABS = /** @type {[TenantTab, string][]} */ ([
   ["overview", "Overview"],
@@ -84,19 +96,25 @@ export function mount(root, ctx) {
   let consent = null;
   /** The opening under way was started by an approval (so a refusal now must not start another by itself). */
   let onApproval = false;
-  /** The audit log's filters on screen (the Audit log tab sets them), for the evidence. */
-  /** @type {api.AuditFilter} */
-  let auditFilter = {};
-  const evidence = h("button", { type: "button", testid: "copy-evidence", hidden: true }, "Copy evidence for a ticket");
-  evidence.addEventListener("click", async () => {
+  /** How to read what the Audit log tab shows (set when it mounts), for the evidence. */
+  /** @type {(() => AuditView) | null} */
+  let auditView = null;
+  const evidenceInput = () => {
     const s = store.state.session;
-    if (!s || !overview) return;
-    const text = evidenceText({
+    if (!s || !overview) return null;
+    const v = auditView?.() ?? null;
+    return {
       tenant: overview.tenant,
       status: overview.status ?? null,
-      filter: auditFilter,
+      filter: v ? v.filter : null,
+      events: v ? (v.selected ? [v.selected] : v.rows) : [],
+      eventOpen: !!v?.selected,
+      masked: v?.masked ?? [],
       zone: localZone(),
+      reason,
+      policy: s.access_reason,
       recordId: overview.record_id ?? null,
+      recorded: overview.recorded ?? null,
       isolation: {
         login: s.login.user, database: s.login.database, enforced: s.bypass_reasons.length === 0,
         reasons: s.bypass_reasons, checkedAt: store.connectedAt,
@@ -104,20 +122,76 @@ export function mount(root, ctx) {
       profile: s.profile_name,
       version: document.getElementById("app-version")?.textContent?.replace(/^v/, "") || "?",
       now: Date.now(),
+    };
+  };
+  /**
+   * A button that copies the evidence in one format.
+   * @param {string} label
+   * @param {string} testid
+   * @param {(e: import("../evidence.js").EvidenceInput) => string} render
+   * @param {string} what  for the announcement
+   * @param {string} done  the button's text for a moment after copying
+   */
+  const evidenceButton = (label, testid, render, what, done) => {
+    const b = h("button", { type: "button", testid, "aria-label": `Copy evidence for a ticket ${what}` }, label);
+    b.addEventListener("click", async () => {
+      const input = evidenceInput();
+      if (!input) return;
+      const text = render(input);
+      await writeText(text);
+      b.dataset.copied = text;
+      b.textContent = done;
+      announce(`The evidence was copied ${what}.`);
+      setTimeout(() => (b.textContent = label), 1500);
     });
-    await writeText(text);
-    evidence.dataset.copied = text;
-    evidence.textContent = "Evidence copied";
-    announce("The evidence was copied.");
-    setTimeout(() => (evidence.textContent = "Copy evidence for a ticket"), 1500);
-  });
+    return b;
+  };
+  const evidence = h(
+    "div",
+    { class: "evidence-actions", role: "group", "aria-label": "Evidence for a ticket", hidden: true, testid: "evidence-actions" },
+    evidenceButton("Copy evidence for a ticket", "copy-evidence", evidenceText, "as plain text", "Evidence copied"),
+    evidenceButton("as Markdown", "copy-evidence-markdown", evidenceMarkdown, "as Markdown", "Markdown copied"),
+  );
+  evidence.title = "The tenant, the reason and access record of this visit, the audit filters and the event on screen (its detail, else the rows), the isolation status: to paste into the ticket.";
+  // The reason this tenant was opened with, in sight (it goes into the tenant's access history), and whether it
+  // covers the next tenants of the ticket too.
+  const reasonLine = h("p", { class: "reason-line", testid: "tenant-reason", hidden: true });
+  function renderReason() {
+    const s = store.state.session;
+    if (!reason || !s || s.access_reason === "off") {
+      reasonLine.hidden = true;
+      return;
+    }
+    const live = reusedReason(store.reasonReuse, s.profile_id, Date.now());
+    const reused = live && sameReason(live, reason) ? /** @type {import("../reasons.js").ReasonReuse} */ (store.reasonReuse) : null;
+    replace(
+      reasonLine,
+      h("span", null, `Reason: ${reasonLabel(reason)}`),
+      reused &&
+        h(
+          "span",
+          { class: "muted", testid: "tenant-reason-reuse" },
+          ` · used for other tenants until ${formatTime(new Date(reused.until).toISOString(), localZone()).slice(11, 16)}`,
+        ),
+      reused &&
+        h(
+          "button",
+          {
+            type: "button", class: "link", testid: "reason-reuse-stop",
+            on: { click: () => { store.reasonReuse = null; renderReason(); announce("The next tenant will ask for its reason."); } },
+          },
+          "Stop",
+        ),
+    );
+    reasonLine.hidden = false;
+  }
   const body = h("div", { class: "tenant-body" });
   replace(
     root,
     h(
       "section",
       { class: "tenant-screen", "aria-labelledby": "tenant-title", testid: "tenant-view", "data-tenant-id": tenant.id },
-      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), h("div", { class: "tenant-head-side" }, approvalLine, recorded, evidence)),
+      h("div", { class: "tenant-head" }, h("div", { id: "tenant-title" }, title, meta), h("div", { class: "tenant-head-side" }, approvalLine, recorded, reasonLine, evidence)),
       body,
     ),
   );
@@ -125,8 +199,12 @@ export function mount(root, ctx) {
   /** @type {TabCtx} */
   const tabCtx = {
     store, actions, profileId, tenant, reason: () => reason, policy: session.access_reason,
-    setFilter: (/** @type {api.AuditFilter} */ f) => {
-      auditFilter = f;
+    provideAudit: (get) => {
+      auditView = get;
+    },
+    showMember: (who) => {
+      select("members", false);
+      views.get("members")?.showMember?.(who);
     },
     consentLost: (err) => {
       if (!(err instanceof api.ApiError) || err.kind !== ErrorKind.ConsentRequired) return false;
@@ -145,11 +223,12 @@ export function mount(root, ctx) {
     approval = null;
     closeTabs();
     evidence.hidden = true;
+    reasonLine.hidden = true;
     recorded.textContent = "";
     consent?.destroy();
     const s = store.state.session;
     consent = consentPanel({
-      actions, profileId, tenant: /** @type {api.Tenant} */ (tenant), message, closed, reason, autoOpen: !onApproval,
+      actions, profileId, tenant: /** @type {api.Tenant} */ (tenant), message, closed, reason: reason ?? store.reasons[0] ?? null, autoOpen: !onApproval,
       onApproved: (request) => {
         consent = null;
         onApproval = true;
@@ -189,10 +268,16 @@ export function mount(root, ctx) {
       }
       onApproval = false;
       if (e.kind === ErrorKind.ReasonRequired) {
-        const answer = await askReason({ policy: "required", tenantName: /** @type {api.Tenant} */ (tenant).name, initial: reason });
+        const minutes = reuseMinutes("required", store.state.profile?.access_grant_minutes);
+        const answer = await askReason({
+          policy: "required", tenantName: /** @type {api.Tenant} */ (tenant).name, initial: reason, recent: store.reasons, reuseMinutes: minutes,
+        });
         if (!store.guard.isCurrent(tok)) return;
         if (answer?.reason) {
           reason = answer.reason;
+          store.rememberReason(reason);
+          const s = store.state.session;
+          if (answer.reuse && minutes && s) store.reasonReuse = { profileId: s.profile_id, reason, until: Date.now() + minutes * 60000 };
           void open();
           return;
         }
@@ -226,11 +311,12 @@ export function mount(root, ctx) {
     }
     recorded.textContent =
       overview.recorded === "yes"
-        ? "This access was recorded in the tenant's support-access history."
+        ? `This access was recorded in the tenant's support-access history${overview.record_id ? ` (record ${overview.record_id})` : ""}.`
         : overview.recorded === "no_log_table"
           ? "This database has no support-access log: the access was not recorded."
           : "";
     evidence.hidden = false;
+    renderReason();
     announce(`Opened tenant ${overview.tenant.name}.`);
     approval?.stop();
     approval = null;
@@ -331,8 +417,18 @@ export function mount(root, ctx) {
     const s = overview.stats;
     const t = overview.tenant;
     const ev = s.audit_events_30d;
+    // A suspended (or deleted) customer is said in a sentence above everything else. The overview carries no
+    // date of the change, so there is no "since" to give.
+    const inactive = overview.status && overview.status !== "active" ? overview.status : null;
     replace(
       panel,
+      inactive &&
+        h(
+          "p",
+          { class: "status-notice", role: "note", testid: "tenant-status-notice" },
+          h("span", { class: "pill warn" }, inactive),
+          ` ${t.name} is ${inactive}.`,
+        ),
       h(
         "div",
         { class: "overview-top" },

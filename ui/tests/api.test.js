@@ -41,6 +41,11 @@ describe("the command wrappers send the contract's argument names (docs/ipc.md)"
     ]);
   });
 
+  test("quitting is app_quit with no arguments", async () => {
+    await api.appQuit();
+    assert.deepEqual(calls, [{ cmd: "app_quit", args: undefined }]);
+  });
+
   test("an empty password is not sent at all", async () => {
     await api.profilesSave({ id: "p1" }, "");
     await api.sessionConnect("p1", { password: "" });

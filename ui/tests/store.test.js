@@ -105,3 +105,46 @@ describe("the store", () => {
     }, TypeError);
   });
 });
+
+describe("the store's memory of this run: reasons, their reuse, refused passwords", () => {
+  const zd = { category: "support-ticket", detail: "ZD-4711" };
+
+  test("reasons given are remembered newest first, in memory only, and outlive a disconnect; their reuse does not", () => {
+    const storage = memoryStorage();
+    const s = new Store(storage);
+    s.connected(profile, session({ access_reason: "required" }));
+    s.rememberReason(zd);
+    s.rememberReason({ category: "incident", detail: "INC-9" });
+    s.rememberReason(zd);
+    assert.deepEqual(s.reasons.map((r) => r.detail), ["ZD-4711", "INC-9"]);
+    assert.equal([...storage.map.values()].some((v) => v.includes("ZD-4711")), false, "never written to storage");
+    s.reasonReuse = { profileId: "p1", reason: zd, until: Date.now() + 60000 };
+    s.disconnected();
+    assert.equal(s.reasonReuse, null);
+    assert.equal(s.reasons.length, 2);
+  });
+
+  test("a reuse ends when another profile connects", () => {
+    const s = new Store(memoryStorage());
+    s.connected(profile, session());
+    s.reasonReuse = { profileId: "p1", reason: zd, until: Date.now() + 60000 };
+    s.connected(profile, session());
+    assert.notEqual(s.reasonReuse, null, "the same profile again (a reconnect) keeps it");
+    s.connected({ ...profile, id: "p2" }, session({ profile_id: "p2" }));
+    assert.equal(s.reasonReuse, null);
+  });
+
+  test("a refused password is marked until it is taken or replaced, and each change is announced to subscribers", () => {
+    const s = new Store(memoryStorage());
+    let changes = 0;
+    s.subscribe((st, prev) => {
+      if (st.refused !== prev.refused) changes += 1;
+    });
+    s.passwordRefused("p1", true);
+    s.passwordRefused("p1", true);
+    assert.deepEqual(s.state.refused, ["p1"]);
+    s.passwordRefused("p1", false);
+    assert.deepEqual(s.state.refused, []);
+    assert.equal(changes, 2);
+  });
+});

@@ -69,11 +69,13 @@ export async function launch() {
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
  * @param {Record<string, any>} [mock]  mock config (see mock-tauri.js)
- * @param {{ colorScheme?: "light" | "dark" }} [opts]
+ * @param {{ colorScheme?: "light" | "dark", timezoneId?: string, now?: string }} [opts]  timezoneId: the computer's
+ *   zone (default UTC); now: a fixed "now" for Date (timers still run), for tests of calendar ranges
  */
 export async function openApp(browser, url, mock = {}, opts = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: opts.colorScheme || "light", locale: "en-US", timezoneId: "UTC" });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: opts.colorScheme || "light", locale: "en-US", timezoneId: opts.timezoneId || "UTC" });
   const page = await context.newPage();
+  if (opts.now) await page.clock.setFixedTime(new Date(opts.now));
   const problems = [];
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console error: ${m.text()}`);

@@ -16,7 +16,9 @@
 // consentTenants (slugs of tenants that require their own approval: every read refuses with consent_required until
 // approved), consentWatch (false: access_watch answers false, as behind a transaction pooler, and no change is
 // announced), masked (columns this login may not read, e.g. ["users.email", "audit_logs.ip"]: their fields are null
-// and the pages name them) }.
+// and the pages name them), isolationClean (the check finds nothing open and the probe no foreign row), statuses ({ slug: status }: e.g. { acme: "suspended" }) }.
+// app_quit is recorded (callsOf("app_quit")) and does nothing else. tenant_open answers record_id (3, 4, … per
+// open) and grant_seconds (1800) when a reason is given or asked for, as the core does.
 // Also: route(status) sends a tunnel state to the page's route watch, and
 //   consent.approve(slug, { minutes, seconds, scope, by, silent })  the tenant's admin approves (announced on the
 //                                                                     access_watch channel unless silent)
@@ -76,6 +78,7 @@ export function installMock(config) {
     { id: "t-hostile", slug: "hooli", name: '<img src=x onerror="window.__pwned=1">Hooli =HYPERLINK("x")', plan: "free", status: "suspended" },
   ];
   if (cfg.longName) named[1].name = "Globex International Holdings and Subsidiaries of the Northern and Southern Hemispheres, Incorporated";
+  for (const t of named) if (cfg.statuses && cfg.statuses[t.slug]) t.status = cfg.statuses[t.slug];
   const tenants = named.slice();
   for (let i = 1; i <= 60; i += 1) {
     const n = String(i).padStart(2, "0");
@@ -161,6 +164,8 @@ export function installMock(config) {
   const requests = new Map();
   const watchChannels = [];
   let seqId = 0;
+  /** Access records written by tenant_open (the first is 3: two were there before). */
+  let recordSeq = 2;
   const nowIso = () => new Date().toISOString();
   const live = (a, need) => !a.revoked_at && Date.parse(a.expires_at) > Date.now() && (need === "read" || a.scope === "export");
   const liveApproval = (t, need = "read") =>
@@ -258,6 +263,10 @@ export function installMock(config) {
   const commands = {
     app_info: () => ({ version: "0.1.0-test", initial_profile: cfg.initialProfile || null }),
     app_ready: () => null,
+    app_quit: (a) => {
+      only("app_quit", a, []);
+      return null;
+    },
     profiles_list: () => clone(profiles),
     profiles_save: (a) => {
       only("profiles_save", a, ["profile", "password", "fromPgpass"]);
@@ -294,6 +303,9 @@ export function installMock(config) {
       if (!p) throw err("unknown_profile", `no profile ${a.id}`);
       if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
       const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
+      if (cfg.wrongPassword && a.password !== "the-right-one") {
+        return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "auth", cause: `the server refused the password of user "${p.user}"`, hint: "enter the password again; check the user name" } };
+      }
       if (cfg.failTest) {
         return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "refused", cause: `nothing listens on ${p.host}:${p.port}`, hint: "check that PostgreSQL runs and the port is right" } };
       }
@@ -408,6 +420,9 @@ export function installMock(config) {
       }
       if (a.reason && !["support-ticket", "incident", "audit-request", "other"].includes(a.reason.category)) throw err("invalid_input", "bad category");
       const approval = gate(t);
+      // The mock records every open (its tests pin "recorded" under the policy off too); a grant comes with a
+      // reason given or asked for, as the door's.
+      const grants = s.access_reason !== "off" || !!a.reason;
       return {
         tenant: { id: t.id, slug: t.slug, name: t.name },
         status: t.status,
@@ -415,6 +430,8 @@ export function installMock(config) {
         created_at: "2026-01-15T09:00:00Z",
         stats: statsOf(t),
         recorded: "yes",
+        record_id: String(++recordSeq),
+        grant_seconds: grants ? 1800 : null,
         approval: approval ? clone(approval) : null,
       };
     },
@@ -549,12 +566,13 @@ export function installMock(config) {
         { code: "policy_permissive_true", severity: "warning", object: "public.projects", problem: "A permissive policy allows every row", why: "Any tenant can read every project.", fix_sql: "DROP POLICY allow_all ON public.projects;", accepted: null },
         { code: "no_log_table", severity: "info", object: "support_access_log", problem: "No support-access log table", why: "Support access is not recorded.", fix_sql: null, accepted: "we record access elsewhere" },
       ];
+      if (cfg.isolationClean) findings.splice(0, 2);
       if (a.probe) findings.push({ code: "probe_ok", severity: "info", object: a.tenant || "acme", problem: "The probe saw only its own rows", why: "Evidence that RLS isolates tenants.", fix_sql: null, accepted: null });
       const evidence = a.probe
         ? [
             { role: s.login.user, state: "unset", tenant: null, relation: "public.audit_logs", rows_in_scope: null, foreign_rows: 0, error: null },
             { role: s.login.user, state: "tenant", tenant: a.tenant || "acme", relation: "public.audit_logs", rows_in_scope: 1000, foreign_rows: 0, error: null },
-            { role: "support_ops", state: "tenant", tenant: a.tenant || "acme", relation: "public.memberships", rows_in_scope: 12, foreign_rows: 3, error: null },
+            { role: "support_ops", state: "tenant", tenant: a.tenant || "acme", relation: "public.memberships", rows_in_scope: 12, foreign_rows: cfg.isolationClean ? 0 : 3, error: null },
           ]
         : [];
       return { login: s.login.user, findings, reach: a.probe ? ["support_ops (set role)"] : [], evidence };
