@@ -29,6 +29,8 @@ target/debug/tenantctl --format json seed --demo --url "$admin_url" >/dev/null
 E2E_DB_HOST=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).hostname)' "$TC_TEST_DATABASE_URL")
 E2E_DB_PORT=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 5432)' "$TC_TEST_DATABASE_URL")
 export E2E_DB_HOST E2E_DB_PORT E2E_DB_NAME=$db E2E_APP="$PWD/target/debug/tenant-console"
+# The superuser URL of the demo database: a test writes what the product would (a tenant's approval).
+export E2E_ADMIN_URL="$admin_url"
 export E2E_ARTIFACTS="$PWD/artifacts/e2e"
 rm -rf "$E2E_ARTIFACTS"; mkdir -p "$E2E_ARTIFACTS"
 # The app's config and data (its log) stay with the screenshots, for whoever reads a failure.
