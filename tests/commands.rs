@@ -976,3 +976,100 @@ async fn without_a_signing_key_an_export_waits_for_an_unsigned_manifest_to_be_as
     assert_eq!(summary["signed_by"], Value::Null);
     assert!(app.saves.join("acme.csv.manifest.json").is_file());
 }
+
+/// Consent and masking through the app's commands, on a real server: a tenant that requires its approval is
+/// refused (`consent_required`) until the application writes one, `access_request` and `access_status` say where
+/// the login stands, the open tenant carries its approval; a column the login may not read comes back null and
+/// named in `masked_columns`.
+#[tokio::test(flavor = "multi_thread")]
+async fn consent_and_masked_columns_reach_the_page_through_the_commands() {
+    let db = TestDb::demo().await;
+    sqlx::raw_sql(
+        "UPDATE tenants SET support_consent = 'required' WHERE slug = 'globex';
+         REVOKE SELECT ON users FROM console_reader;
+         GRANT SELECT (id, display_name, created_at) ON users TO console_reader;",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+    let app = app();
+    let id = app.save_profile(&db, "demo", "console_reader", json!({}));
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+
+    let tenants = app
+        .invoke(
+            "tenants_search",
+            json!({"profileId": id, "search": "globex"}),
+        )
+        .unwrap();
+    assert_eq!(tenants["items"][0]["consent_required"], true);
+    let err = app
+        .invoke("tenant_open", json!({"profileId": id, "tenant": "globex"}))
+        .unwrap_err();
+    assert_eq!(kind(err), "consent_required");
+    let err = app
+        .invoke("members_page", json!({"profileId": id, "tenant": "globex"}))
+        .unwrap_err();
+    assert_eq!(kind(err), "consent_required");
+
+    let asked = app
+        .invoke(
+            "access_request",
+            json!({"profileId": id, "tenant": "globex", "minutes": 30, "scope": "read",
+                   "reason": {"category": "support-ticket", "detail": "ZD-31"}}),
+        )
+        .unwrap();
+    assert_eq!(asked["request"]["minutes"], 30);
+    let st = app
+        .invoke(
+            "access_status",
+            json!({"profileId": id, "tenant": "globex"}),
+        )
+        .unwrap();
+    assert_eq!(st["state"], "pending");
+
+    sqlx::raw_sql(
+        "SET ROLE tenant_app;
+         INSERT INTO support_access_approvals (tenant_id, request_id, grantee, approved_by, expires_at)
+         SELECT tenant_id, id, 'console_reader', 'ops@globex.example', now() + interval '30 minutes'
+           FROM support_access_requests ORDER BY id DESC LIMIT 1;
+         RESET ROLE;",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+    let st = app
+        .invoke(
+            "access_status",
+            json!({"profileId": id, "tenant": "globex"}),
+        )
+        .unwrap();
+    assert_eq!(st["state"], "approved");
+    let opened = app
+        .invoke("tenant_open", json!({"profileId": id, "tenant": "globex"}))
+        .unwrap();
+    assert_eq!(opened["approval"]["approved_by"], "ops@globex.example");
+    let members = app
+        .invoke("members_page", json!({"profileId": id, "tenant": "globex"}))
+        .unwrap();
+    assert_eq!(members["masked_columns"], json!(["users.email"]));
+    let items = members["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items
+        .iter()
+        .all(|m| m["email"].is_null() && m["name"].is_string()));
+    let audit = app
+        .invoke(
+            "audit_page",
+            json!({"profileId": id, "tenant": "globex", "filter": {}}),
+        )
+        .unwrap();
+    assert!(audit["masked_columns"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("users.email")));
+}

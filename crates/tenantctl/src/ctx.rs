@@ -23,50 +23,66 @@ use crate::output::{Failure, Format};
 #[derive(Args, Debug)]
 pub struct Global {
     /// Connection profile to use (see `tenantctl profile list`).
-    #[arg(long, global = true, env = "TENANTCTL_PROFILE", conflicts_with = "url")]
+    #[arg(
+        long,
+        global = true,
+        env = "TENANTCTL_PROFILE",
+        conflicts_with = "url",
+        help_heading = "Connection"
+    )]
     pub profile: Option<String>,
     /// Connect with a URL instead of a profile: postgres://USER@HOST:PORT/DB[?sslmode=verify-full&sslrootcert=FILE].
     /// The password comes from PGPASSWORD or --password-stdin.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Connection")]
     pub url: Option<String>,
     /// Read the password from standard input (first line) instead of the keyring or PGPASSWORD.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Connection")]
     pub password_stdin: bool,
     /// With --url (and on profile add/set): reach the database through SSH. DEST is what ssh takes: a Host
     /// alias of ~/.ssh/config, user@host, or ssh://user@host:port. The database's host and port are then
     /// resolved at the far end. "" removes it from a profile.
-    #[arg(long, global = true, value_name = "DEST")]
+    #[arg(long, global = true, value_name = "DEST", help_heading = "Connection")]
     pub ssh: Option<String>,
     /// With --ssh: jump hosts before DEST, in order ([user@]host[:port], comma-separated or repeated).
-    #[arg(long, global = true, value_name = "HOST[,HOST…]")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "HOST[,HOST…]",
+        help_heading = "Connection"
+    )]
     pub ssh_jump: Vec<String>,
     /// With --ssh: the SSH configuration file to read instead of ~/.ssh/config.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Connection")]
     pub ssh_config: Option<PathBuf>,
     /// Accept an SSH host key no one vouched for (not in known_hosts, not pinned) for this run, once you
     /// have checked its fingerprint (SHA256:…, as the refusal printed it). Repeat for several hops.
-    #[arg(long, global = true, value_name = "SHA256:…")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SHA256:…",
+        help_heading = "Connection"
+    )]
     pub ssh_accept: Vec<String>,
     /// With --url (and on profile add/set): run CMD through the shell before every new server connection;
     /// its first line of output is the password (a cloud IAM token). Never stored, never logged.
-    #[arg(long, global = true, value_name = "CMD")]
+    #[arg(long, global = true, value_name = "CMD", help_heading = "Connection")]
     pub password_command: Option<String>,
     /// Mapping file describing where tenant data lives (default: the reference schema, or the profile's).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Connection")]
     pub mapping: Option<PathBuf>,
     /// Output format (default: table on a terminal, json otherwise).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
     /// Read as tenants even when RLS does not apply to this login; isolation then rests on the console's own
     /// predicates only, and every output says so.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Access")]
     pub allow_bypass: bool,
     /// Why you open this tenant, as CATEGORY:DETAIL (support-ticket, incident, audit-request, other),
     /// e.g. support-ticket:ZD-1234. Recorded in the tenant's support-access log.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Access")]
     pub reason: Option<String>,
     /// Log debug detail to standard error as well as to the log file.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Output")]
     pub verbose: bool,
 }
 

@@ -289,20 +289,22 @@ pub async fn roles(g: &Global, a: RolesArgs) -> Result<(), Failure> {
 #[derive(Args, Debug, Clone)]
 pub struct FilterArgs {
     /// Events at or after this time: 2026-01-31, 2026-01-31T12:00:00Z, or an age like 30d, 12h.
-    #[arg(long)]
+    #[arg(long, help_heading = "Filters")]
     pub since: Option<String>,
     /// Events before this time (same forms as --since).
-    #[arg(long)]
+    #[arg(long, help_heading = "Filters")]
     pub until: Option<String>,
     /// Exact action (member.invited), or a prefix ending in '.' or '*' (member.).
-    #[arg(long)]
+    #[arg(long, help_heading = "Filters")]
     pub action: Option<String>,
     /// Actor user id or email.
-    #[arg(long)]
+    #[arg(long, help_heading = "Filters")]
     pub actor: Option<String>,
-    #[arg(long)]
+    /// Only events about this kind of resource (exact: member, project, invoice…).
+    #[arg(long, help_heading = "Filters")]
     pub resource_type: Option<String>,
-    #[arg(long)]
+    /// Only events about this resource (its id, exact).
+    #[arg(long, help_heading = "Filters")]
     pub resource_id: Option<String>,
 }
 

@@ -31,13 +31,27 @@ pub enum ProfileCmd {
     /// List profiles (never their passwords).
     List,
     /// Remove a profile and its password.
-    Remove { name: String },
+    Remove {
+        /// The profile's name.
+        name: String,
+    },
     /// Rename a profile (its password stays in the keyring).
-    Rename { name: String, new_name: String },
+    Rename {
+        /// The profile's name now.
+        name: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// Connect and diagnose: SSH hops, reachability, TLS, authentication, privileges, who the login is.
-    Test { name: String },
+    Test {
+        /// The profile's name.
+        name: String,
+    },
     /// Store a new password for a profile (from --password-stdin or PGPASSWORD), for its server as it is now.
-    SetPassword { name: String },
+    SetPassword {
+        /// The profile's name.
+        name: String,
+    },
 }
 
 /// The fields `add` and `set` share.
@@ -77,6 +91,7 @@ pub struct Fields {
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
+    /// The new profile's name (letters, digits, '-', '_', '.').
     pub name: String,
     /// postgres://USER@HOST:PORT/DB (leave the password out: it would stay in your shell history).
     #[arg(long)]
@@ -87,6 +102,7 @@ pub struct AddArgs {
 
 #[derive(Args, Debug)]
 pub struct SetArgs {
+    /// The profile's name.
     pub name: String,
     /// A new postgres://USER@HOST:PORT/DB for it.
     #[arg(long)]
