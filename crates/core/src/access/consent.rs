@@ -329,6 +329,28 @@ pub(crate) async fn status(db: &Db, tenant: &Tenant, required: bool) -> Result<A
     Ok(st)
 }
 
+/// [`gate`] in a short read-only transaction of its own, with the tenant set.
+pub(crate) async fn gate_now(db: &Db, tenant: &Tenant, need: ConsentScope) -> Result<Approval> {
+    let mut tx = db.read_tx().await?;
+    set_tenant(&mut tx, db.schema(), tenant).await?;
+    let approval = gate(&mut tx, db.schema(), tenant, need).await?;
+    tx.commit().await?;
+    Ok(approval)
+}
+
+/// [`live_approval`] in a short read-only transaction of its own, with the tenant set.
+pub(crate) async fn live_approval_now(
+    db: &Db,
+    tenant: &Tenant,
+    need: ConsentScope,
+) -> Result<Option<Approval>> {
+    let mut tx = db.read_tx().await?;
+    set_tenant(&mut tx, db.schema(), tenant).await?;
+    let approval = live_approval(&mut tx, db.schema(), tenant, need).await?;
+    tx.commit().await?;
+    Ok(approval)
+}
+
 /// Writes a request for access to `tenant` on `db` (the primary, where records go) and returns it.
 pub(crate) async fn request(
     db: &Db,

@@ -240,15 +240,7 @@ impl Door {
         if !row.consent_required {
             return Ok(None);
         }
-        let mut tx = self.db.read_tx().await?;
-        crate::sql::query("SELECT set_config($1, $2, true)")
-            .bind(self.db.schema().setting())
-            .bind(&row.tenant.id)
-            .execute(&mut *tx)
-            .await?;
-        let approval = consent::gate(&mut tx, self.db.schema(), &row.tenant, need).await?;
-        tx.commit().await?;
-        Ok(Some(approval))
+        Ok(Some(consent::gate_now(&self.db, &row.tenant, need).await?))
     }
 
     /// Asks `key`'s tenant for access: writes a request (where records go) that the tenant's admins answer

@@ -166,20 +166,12 @@ pub(crate) async fn probe_findings(
     .collect();
     let mut proven = Vec::new();
     for tenant in consent_tenants {
-        let mut tx = db.read_tx().await?;
-        crate::sql::query("SELECT set_config($1, $2, true)")
-            .bind(s.setting())
-            .bind(&tenant.id)
-            .execute(&mut *tx)
-            .await?;
-        let live = crate::access::consent::live_approval(
-            &mut tx,
-            s,
+        let live = crate::access::consent::live_approval_now(
+            db,
             tenant,
             crate::access::ConsentScope::Read,
         )
         .await?;
-        tx.commit().await?;
         if let Some(a) = live {
             out.push(finding(
                 "CONSENT_APPROVED_NOW",
