@@ -7,47 +7,16 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, screenshot, byTestId, By, until } from './driver.mjs';
+import { startApp, screenshot, byTestId, By, until, waitFor, type, click } from './driver.mjs';
 
 const PASSWORD = 'e2e-keyring-secret';
 let app;
 before(async () => { app = await startApp(); });
 after(async () => { await app?.stop(); });
 
-/** Polls `fn` until it returns a truthy value. */
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
-async function type(driver, testid, text) {
-  const el = await byTestId(driver, testid);
-  await el.clear();
-  await el.sendKeys(text);
-  return el;
-}
-
 async function select(driver, testid, value) {
   const el = await byTestId(driver, testid);
   await el.findElement(By.css(`option[value="${value}"]`)).click();
-}
-
-/** Clicks; table rows are not "interactable" for WebKitWebDriver, so those get a DOM click. */
-async function click(driver, el) {
-  try {
-    await el.click();
-  } catch (e) {
-    if (e.name !== 'ElementNotInteractableError') throw e;
-    await driver.executeScript('arguments[0].click()', el);
-  }
 }
 
 /**

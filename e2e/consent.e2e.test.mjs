@@ -5,7 +5,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startApp, screenshot, byTestId, By } from './driver.mjs';
+import { startApp, screenshot, byTestId, By, waitFor, type, click } from './driver.mjs';
 
 const ADMIN_URL = process.env.E2E_ADMIN_URL;
 let app;
@@ -24,35 +24,6 @@ after(async () => {
   await app?.stop();
   if (ADMIN_URL) psql("UPDATE tenants SET support_consent = 'not_required' WHERE slug = 'initech'");
 });
-
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
-async function type(driver, testid, text) {
-  const el = await byTestId(driver, testid);
-  await el.clear();
-  await el.sendKeys(text);
-  return el;
-}
-
-async function click(driver, el) {
-  try {
-    await el.click();
-  } catch (e) {
-    if (e.name !== 'ElementNotInteractableError') throw e;
-    await driver.executeScript('arguments[0].click()', el);
-  }
-}
 
 async function visible(driver, testid) {
   const found = await driver.findElements(By.css(`[data-testid="${testid}"]`));

@@ -68,3 +68,35 @@ export async function screenshot(driver, name) {
 export async function byTestId(driver, id, timeoutMs = 15000) {
   return driver.wait(until.elementLocated(By.css(`[data-testid="${id}"]`)), timeoutMs, `no [data-testid="${id}"]`);
 }
+
+/** Polls `fn` until it returns a truthy value (an error counts as not yet), and returns that value. */
+export async function waitFor(fn, what, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/** Replaces the text of the field with that data-testid. */
+export async function type(driver, testid, text) {
+  const el = await byTestId(driver, testid);
+  await el.clear();
+  await el.sendKeys(text);
+  return el;
+}
+
+/** Clicks; table rows are not "interactable" for WebKitWebDriver, so those get a DOM click. */
+export async function click(driver, el) {
+  try {
+    await el.click();
+  } catch (e) {
+    if (e.name !== 'ElementNotInteractableError') throw e;
+    await driver.executeScript('arguments[0].click()', el);
+  }
+}

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, screenshot, byTestId, By } from './driver.mjs';
+import { startApp, screenshot, byTestId, By, waitFor, type } from './driver.mjs';
 
 let app;
 let sshd;
@@ -25,19 +25,6 @@ function freePort() {
     });
     s.on('error', reject);
   });
-}
-
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
 
 before(async () => {
@@ -70,12 +57,6 @@ after(async () => {
   sshd?.kill();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function type(driver, testid, text) {
-  const el = await byTestId(driver, testid);
-  await el.clear();
-  await el.sendKeys(text);
-}
 
 test('an SSH profile asks about its new host key in the real window, pins it, and reads tenants through the tunnel', async () => {
   const { driver } = app;

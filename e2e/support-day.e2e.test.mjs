@@ -7,41 +7,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startApp, screenshot, byTestId, By } from './driver.mjs';
+import { startApp, screenshot, byTestId, By, waitFor, type, click } from './driver.mjs';
 
 let app;
 // A zone that is not UTC, as a support person in Berlin has: the range entered and the file's UTC times differ.
 before(async () => { app = await startApp({ env: { TZ: 'Europe/Berlin' } }); });
 after(async () => { await app?.stop(); });
-
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
-async function type(driver, testid, text) {
-  const el = await byTestId(driver, testid);
-  await el.clear();
-  await el.sendKeys(text);
-  return el;
-}
-
-async function click(driver, el) {
-  try {
-    await el.click();
-  } catch (e) {
-    if (e.name !== 'ElementNotInteractableError') throw e;
-    await driver.executeScript('arguments[0].click()', el);
-  }
-}
 
 /** Clicks an evidence button and returns the text it put on the clipboard (kept in its `data-copied`). */
 async function copied(driver, testid) {
