@@ -400,7 +400,7 @@ pub async fn page_in_order(
     Ok(AuditPage {
         items,
         next_cursor,
-        masked_columns: s.masked_columns(&[crate::mapping::Reads::Audit]),
+        masked_columns: s.masked_columns(crate::mapping::Reads::Audit),
     })
 }
 

@@ -98,9 +98,7 @@ pub async fn glance(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<Glanc
             masked: action_masked,
         },
         recent_access,
-        masked_columns: scope
-            .schema()
-            .masked_columns(&[crate::mapping::Reads::Audit]),
+        masked_columns: scope.schema().masked_columns(crate::mapping::Reads::Audit),
         as_of: now,
     })
 }

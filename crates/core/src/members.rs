@@ -66,7 +66,7 @@ pub async fn list(scope: &mut TenantScope, q: &MemberQuery) -> Result<MemberPage
     let s = scope.schema().clone();
     let m = &s.mapping.members;
     s.require_keys(Reads::Members)?;
-    let masked_columns = s.masked_columns(&[Reads::Members]);
+    let masked_columns = s.masked_columns(Reads::Members);
     let limit = q.limit.clamp(1, 1000) as i64;
     // What the login may not read is read as null (masked); a search, filter or sort on it is refused.
     let email_col = s.user_column(|u| Some(&u.email));

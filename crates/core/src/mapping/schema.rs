@@ -97,7 +97,6 @@ pub struct ConsentTables {
 pub enum Reads {
     Members,
     Audit,
-    Roles,
 }
 /// The bound tables, each present only when mapped.
 #[derive(Clone, Debug)]
@@ -291,37 +290,12 @@ impl Schema {
     }
 
     /// The mapped columns the login may not read, as `table.column` (the mapping's names), for what `reads`.
-    pub fn masked_columns(&self, reads: &[Reads]) -> Vec<String> {
-        let m = &self.mapping;
-        let mut out = Vec::new();
-        let mut audit = Vec::new();
-        let mut push = |table: &str, bound: &BoundTable, cols: &[Option<&String>]| {
-            for c in cols.iter().flatten() {
-                if !Self::can_read(bound, c) {
-                    out.push(format!("{table}.{c}"));
-                }
-            }
+    pub fn masked_columns(&self, reads: Reads) -> Vec<String> {
+        let masks = match reads {
+            Reads::Members => self.member_masks(),
+            Reads::Audit => self.audit_masks(),
         };
-        for r in reads {
-            match r {
-                Reads::Members => audit.extend(self.member_masks().into_iter().map(|(_, q)| q)),
-                Reads::Audit => audit.extend(self.audit_masks().into_iter().map(|(_, q)| q)),
-                Reads::Roles => {
-                    if let (Some(r), Some(rt)) = (&m.roles, &self.tables.roles) {
-                        push(
-                            &r.table,
-                            rt,
-                            &[
-                                Some(&r.permissions),
-                                r.description.as_ref(),
-                                r.builtin.as_ref(),
-                            ],
-                        );
-                    }
-                }
-            }
-        }
-        out.extend(audit);
+        let mut out: Vec<String> = masks.into_iter().map(|(_, q)| q).collect();
         out.sort();
         out.dedup();
         out
@@ -435,26 +409,6 @@ impl Schema {
                     "the order of the log between events of the same time",
                 ),
             ],
-            Reads::Roles => match (&m.roles, &self.tables.roles) {
-                (Some(r), Some(rt)) => {
-                    let mut v = vec![(
-                        r.table.as_str(),
-                        rt,
-                        r.name.as_str(),
-                        "which role each row is",
-                    )];
-                    if let Some(tc) = &r.tenant_id {
-                        v.push((
-                            r.table.as_str(),
-                            rt,
-                            tc.as_str(),
-                            "the tenant predicate every read carries",
-                        ));
-                    }
-                    v
-                }
-                _ => Vec::new(),
-            },
         };
         for (table, bound, column, why) in keys {
             if !Self::can_read(bound, column) {
