@@ -4,7 +4,7 @@ modules import each other in a circle. Also no import cycle in tenantctl or the 
 are pooler-safe: made only by the `sql` module's helpers (unnamed, never a named prepared statement), and run
 only in transactions (no module but `db` touches the pool). Exit 1 with each breach.
 
-The floors (bottom-up) are the README's architecture section; a new module must be given a floor here.
+The floors (bottom-up) are docs/architecture.md's "The core reads in floors"; a new module must be given a floor here.
 """
 import os
 import re
@@ -124,7 +124,7 @@ def main():
     floor = {m: i for i, (_, ms) in enumerate(CORE_FLOORS) for m in ms}
     for m in mods:
         if m not in floor:
-            problems.append(f"core module {m} has no floor: give it one in scripts/floors.py and the README")
+            problems.append(f"core module {m} has no floor: give it one in scripts/floors.py and docs/architecture.md")
     edges = imports(mods)
     for m, used in sorted(edges.items()):
         for u in sorted(used):

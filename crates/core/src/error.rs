@@ -175,7 +175,7 @@ pub const KINDS: &[&str] = &[
 ];
 
 impl Error {
-    /// A stable, machine-readable code for this error (documented in the README; the UI branches on it).
+    /// A stable, machine-readable code for this error (documented in docs/cli.md; the UI branches on it).
     pub fn kind(&self) -> &'static str {
         match self {
             Error::UnknownTenant(_) => "unknown_tenant",

@@ -362,7 +362,7 @@ pub(crate) async fn request(
     let schema = db.schema();
     let Some(c) = &schema.consent else {
         return Err(Error::Mapping(
-            "this database keeps no consent tables (the mapping names no [consent]): there is nothing to request; the README has the SQL that adds them".into(),
+            "this database keeps no consent tables (the mapping names no [consent]): there is nothing to request; docs/isolation.md has the SQL that adds them".into(),
         ));
     };
     if minutes == 0 || minutes > MAX_MINUTES {
