@@ -48,6 +48,8 @@ fi
 "${PSQL[@]}" -d "$DB" -f migrations/20261123000010_tenant_list_indexes.sql
 "${PSQL[@]}" -d "$DB" -f migrations/20261126000020_folded_search_and_member_sorts.sql
 "${PSQL[@]}" -d "$DB" -f migrations/20261207000060_search_ignores_punctuation.sql
+# 20261207000080: the letters and letter pairs of the searchable name, for 1-2 letter searches.
+"${PSQL[@]}" -d "$DB" -f migrations/20261207000080_short_search_by_letter_pairs.sql
 # 20261207000070 rebuilds the audit time index with the actor included; a bench database seeded before it gets
 # it here once (the index is checked first: the rebuild takes a while on 10,000,000 rows).
 if ! "${PSQL[@]}" -d "$DB" -Atc "SELECT pg_get_indexdef('audit_logs_tenant_created'::regclass)" | grep -q INCLUDE; then

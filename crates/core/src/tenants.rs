@@ -305,6 +305,30 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
                 crate::sql::FOLD_TO
             ))
             .push(LIKE_ESCAPE);
+        // A 1-2 letter search has no trigram: where the reference schema keeps the searchable name's letters and
+        // letter pairs (search_grams, GIN-indexed), the tenants holding the pair are asked of that index first,
+        // so a rare pair reads a handful of rows instead of every tenant (migration 20261207000080). The LIKE
+        // stays the match; the pair only narrows.
+        let short = stripped.chars().count();
+        if stored
+            && (1..=2).contains(&short)
+            && s.tables
+                .tenants
+                .columns
+                .get("search_grams")
+                .is_some_and(|c| c.readable && c.typname == "_text")
+        {
+            qb.push(format!(
+                " AND {} @> ARRAY[translate(lower(CAST(",
+                tcol("search_grams")
+            ))
+            .push_bind(stripped.clone())
+            .push(format!(
+                " AS text)), '{}', '{}')]",
+                crate::sql::FOLD_FROM,
+                crate::sql::FOLD_TO
+            ));
+        }
         if let Some(slug) = t.slug.as_ref().filter(|_| !stored) {
             qb.push(format!(" OR {} ILIKE ", text_key(s, slug)))
                 .push_bind(pattern.clone())

@@ -1585,6 +1585,94 @@ async fn tenant_search_ignores_spaces_and_punctuation_and_is_index_backed() {
     );
 }
 
+/// A 1-2 letter search has no trigram: the reference schema's letters and letter pairs (search_grams) narrow it
+/// through their own index, and it finds exactly what the searchable name holds, no more and no fewer: the
+/// superuser's plain LIKE over search_name is the oracle. The column is the search_name's grams on every tenant
+/// (the two copies of the searchable expression agree), and its index serves the pair.
+#[tokio::test(flavor = "multi_thread")]
+async fn short_searches_use_letter_pairs_and_find_what_the_name_holds() {
+    let t = TestDb::demo().await;
+    for (slug, name) in [
+        ("zq-labs", "ZQ Labs"),
+        ("o-brien", "O’Brien & Söhne, Ltd."),
+        ("lodz", "Łódź  Dział"),
+        ("a-b", "A.B."),
+        ("x9", "x"),
+    ] {
+        sqlx::query("INSERT INTO tenants (slug, name) VALUES ($1, $2)")
+            .bind(slug)
+            .bind(name)
+            .execute(&t.admin)
+            .await
+            .unwrap();
+    }
+    let differ: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tenants WHERE search_grams IS DISTINCT FROM tc_search_grams(search_name) \
+         OR search_name IS DISTINCT FROM tc_searchable(name) || ' ' || tc_searchable(slug)",
+    )
+    .fetch_one(&t.admin)
+    .await
+    .unwrap();
+    assert_eq!(differ, 0, "search_grams and search_name disagree");
+    let db = t.reader().await;
+    for search in [
+        "zq", "ZQ", "z q", "q", "Ö", "öh", "dź", "b", "ab", "a.b", "9", "x", "’b", "nl", "",
+    ] {
+        let page = tenants::list(
+            &db,
+            &TenantQuery {
+                search: Some(search.into()),
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let got: Vec<String> = page
+            .items
+            .iter()
+            .map(|r| r.tenant.slug().map(str::to_owned).unwrap_or_default())
+            .collect();
+        let stripped: String = search
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        let want: Vec<String> = sqlx::query_scalar(
+            "SELECT slug FROM tenants WHERE search_name LIKE '%' || tc_searchable($1) || '%' \
+             ORDER BY name, id",
+        )
+        .bind(&stripped)
+        .fetch_all(&t.admin)
+        .await
+        .unwrap();
+        assert_eq!(got, want, "search {search:?}");
+        if !stripped.is_empty() {
+            assert!(
+                !want.is_empty() || search == "nl",
+                "search {search:?} found nothing"
+            );
+        }
+    }
+    let mut tx = t.admin.begin().await.unwrap();
+    for off in ["enable_seqscan", "enable_indexscan", "enable_indexonlyscan"] {
+        sqlx::query(&format!("SET LOCAL {off} = off"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT 1 FROM tenants WHERE search_grams @> ARRAY['zq'] AND search_name LIKE '%zq%'",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("tenants_search_grams")),
+        "{plan:#?}"
+    );
+}
+
 /// Members sort by email, name, role or joined date, either way, in keyset pages of 3: the walk is the
 /// superuser's own ORDER BY, whole and without repeats; a cursor of one order is refused by another.
 #[tokio::test(flavor = "multi_thread")]

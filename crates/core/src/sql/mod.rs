@@ -368,6 +368,13 @@ mod fold_tests {
             migration.contains(&searchable("name")),
             "the index and the search differ"
         );
+        // The letter pairs of a short search (20261207000080) are taken from the same expression, as a function.
+        let pairs =
+            include_str!("../../../../migrations/20261207000080_short_search_by_letter_pairs.sql");
+        assert!(
+            pairs.contains(&format!("RETURN {};", searchable("t"))),
+            "tc_searchable and the search differ"
+        );
         assert_eq!(search_text("Globex, Inc."), "GlobexInc");
         assert_eq!(search_text("  Globex   Inc "), "GlobexInc");
         assert_eq!(search_text("O’Brien & Söhne"), "OBrienSöhne");
