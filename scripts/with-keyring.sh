@@ -2,7 +2,7 @@
 # Runs a command inside a private D-Bus session with an unlocked gnome-keyring Secret Service, headless:
 # the keyring tests and CI need a real Secret Service, and a machine without a desktop has none.
 #
-#   scripts/with-keyring.sh cargo test -p tenant-console-core --test keyring
+#   scripts/with-keyring.sh cargo test -p tenant-console-core --test it keyring::
 #
 # Every run gets its own temporary directory (keyring files, runtime dir, control socket), so parallel runs
 # never share a daemon, and nothing is left behind: the daemon exits with its bus, the directory is removed.

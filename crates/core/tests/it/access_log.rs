@@ -1,9 +1,7 @@
 //! Support access transparency against a real PostgreSQL: required reasons, where a reason lands, and that
 //! one tenant's access history is invisible from another tenant's scope.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 use tenant_console_core::access::{
     self, AccessReason, Door, ReasonPolicy, Recorded, DEFAULT_GRANT,
 };

@@ -3,11 +3,9 @@
 //! allowed while an approval for this login is live; refused again after revocation and after expiry. An
 //! approval for another role does not count, and the login cannot write one.
 
-mod common;
-
 use std::time::Duration;
 
-use common::TestDb;
+use crate::common::TestDb;
 use sqlx::{Connection, Executor, PgConnection};
 use tenant_console_core::access::{
     self, AccessReason, ConsentScope, ConsentState, Door, ReasonPolicy, DEFAULT_GRANT,

@@ -3,13 +3,11 @@
 //! the manifest of another export, another key and an unsigned manifest each fail, saying why. The signing key is
 //! made once, lives in the keyring, and is not in any file the export wrote.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use common::TestDb;
+use crate::common::TestDb;
 use secrecy::ExposeSecret;
 use tenant_console_core::export::{
     export_to_path, manifest_path, verify, ExportOptions, Manifest, TrustedKey, MANIFEST_FORMAT,
@@ -37,7 +35,7 @@ async fn export(
     let db = t.reader().await;
     let path = dir.join(format!("{slug}.csv"));
     let summary = export_to_path(
-        &common::door(&db),
+        &crate::common::door(&db),
         slug,
         &ExportOptions {
             signer,
@@ -221,7 +219,7 @@ async fn jsonl_and_gzip_follow_the_file_name_round_trip_the_data_and_verify() {
     for name in ["acme.csv", "acme.jsonl", "acme.csv.gz", "acme.jsonl.gz"] {
         let path = dir.path().join(name);
         export_to_path(
-            &common::door(&db),
+            &crate::common::door(&db),
             "acme",
             &ExportOptions {
                 signer: Some(key.clone()),
@@ -340,7 +338,7 @@ async fn every_format_compression_and_column_choice_an_export_writes_verifies() 
             for bom in [false, true] {
                 let path = dir.path().join(format!("{i}-{bom}-{name}"));
                 export_to_path(
-                    &common::door(&db),
+                    &crate::common::door(&db),
                     "globex",
                     &ExportOptions {
                         signer: Some(key.clone()),
@@ -377,7 +375,7 @@ async fn a_manifest_is_trusted_only_for_a_trusted_key_and_only_as_it_was_signed(
     let db = t.reader().await;
     let path = dir.path().join("acme.csv");
     export_to_path(
-        &common::door(&db),
+        &crate::common::door(&db),
         "acme",
         &ExportOptions {
             signer: Some(mine.clone()),
@@ -472,7 +470,7 @@ async fn the_database_witnesses_the_file_it_exported_and_not_one_re_signed_after
     );
     let trusted = [TrustedKey::new(key.public_key(), "this machine's key")];
     let db = t.reader().await;
-    let door = common::door(&db);
+    let door = crate::common::door(&db);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.csv");
     export_to_path(

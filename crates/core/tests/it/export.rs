@@ -1,15 +1,13 @@
 //! Audit CSV export against a real PostgreSQL: counts, isolation, safe cells, round trips through two CSV
 //! parsers, atomic files on cancel, on an existing target and on a server killed mid-export.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+use crate::common::TestDb;
 use chrono::{Duration, Utc};
-use common::TestDb;
 use tenant_console_core::audit::AuditFilter;
 use tenant_console_core::export::{export_to_path, export_to_writer, ExportOptions};
 use tenant_console_core::{tenants, ConnectSpec, Db, DbOptions, Mapping, TlsMode, MIGRATOR};

@@ -1,9 +1,7 @@
 //! The isolation check on scratch databases: each finding produced by the change that causes it, and gone
 //! when the change is reverted; the live probe catching a leak the catalog cannot see.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::Executor;
 use tenant_console_core::isolation::{check, CheckOptions, Report, Severity};

@@ -3,23 +3,21 @@
 //! global roles) and a tiny one with integer ids. Also: names that do not exist are reported where they were
 //! looked for, and a hostile name in the mapping is only ever a name.
 
-mod common;
-
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use crate::common::{walk_audit, TestDb};
 use chrono::{DateTime, TimeZone, Utc};
-use common::TestDb;
 use sqlx::PgPool;
 use tenant_console_core::audit::{self, AuditFilter};
 use tenant_console_core::export::{export_to_path, Column, ExportOptions};
 use tenant_console_core::tenants::{self, TenantQuery, TenantSort};
 use tenant_console_core::{access, members, roles, Db, DbOptions, Mapping, Tenant};
 
-const PRISMA_SQL: &str = include_str!("fixtures/prisma.sql");
-const PRISMA_TOML: &str = include_str!("fixtures/prisma.toml");
-const INTCO_SQL: &str = include_str!("fixtures/intco.sql");
-const INTCO_TOML: &str = include_str!("fixtures/intco.toml");
+const PRISMA_SQL: &str = include_str!("../fixtures/prisma.sql");
+const PRISMA_TOML: &str = include_str!("../fixtures/prisma.toml");
+const INTCO_SQL: &str = include_str!("../fixtures/intco.sql");
+const INTCO_TOML: &str = include_str!("../fixtures/intco.toml");
 
 async fn su(admin: &PgPool, sql: &str, binds: &[&str]) -> Vec<String> {
     let mut q = sqlx::query_scalar::<_, String>(sql);
@@ -51,23 +49,6 @@ async fn walk_tenants(db: &Db, mut q: TenantQuery) -> Vec<String> {
         ids.extend(page.items.iter().map(|r| r.tenant.id().to_owned()));
         match page.next_cursor {
             Some(c) => q.after = Some(c),
-            None => return ids,
-        }
-    }
-}
-
-async fn walk_audit(db: &Db, tenant: &Tenant, filter: &AuditFilter, limit: u32) -> Vec<String> {
-    let mut after: Option<String> = None;
-    let mut ids = Vec::new();
-    loop {
-        let mut scope = tenant_console_dev::testing::scope(db, tenant).await;
-        let page = audit::page(&mut scope, filter, limit, after.as_deref())
-            .await
-            .unwrap();
-        scope.finish().await.unwrap();
-        ids.extend(page.items.iter().map(|e| e.id.clone()));
-        match page.next_cursor {
-            Some(c) => after = Some(c),
             None => return ids,
         }
     }

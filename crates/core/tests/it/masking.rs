@@ -2,9 +2,7 @@
 //! users, memberships and audit_logs, and every page and the export still work, read the column as null (empty
 //! in the file), and name it (`masked_columns`). Columns a read cannot do without are refused in words.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 use tenant_console_core::access::{Door, ReasonPolicy, DEFAULT_GRANT};
 use tenant_console_core::audit::{self, AuditFilter};
 use tenant_console_core::export::{export_to_path, ExportOptions};

@@ -3,13 +3,11 @@
 //! check at once with zero errors and zero foreign rows; another client's session-level SET left on a pooled
 //! server connection is reported by the probe (proved with rows), and never changes what the console reads.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use common::{TestDb, READER_PASSWORD};
+use crate::common::{TestDb, READER_PASSWORD};
 use sqlx::{Connection, Executor, PgConnection};
 use tenant_console_core::access::{Door, ReasonPolicy, DEFAULT_GRANT};
 use tenant_console_core::audit::{self, AuditFilter};
@@ -22,7 +20,7 @@ use tenant_console_core::{ConnectSpec, Db, DbOptions, Mapping};
 use tenant_console_dev::pooler::{Pooler, PoolerOptions};
 
 fn pooler(pool_size: u32) -> Pooler {
-    let admin = common::admin_options();
+    let admin = crate::common::admin_options();
     Pooler::start(&PoolerOptions {
         upstream_host: admin.get_host().to_owned(),
         upstream_port: admin.get_port(),
@@ -298,7 +296,7 @@ async fn the_connection_report_says_a_pooler_stands_in_between() {
     let server = report.server.expect("the server's role is read");
     assert!(!server.standby);
     assert_eq!(
-        Some(common::admin_options().get_port()),
+        Some(crate::common::admin_options().get_port()),
         server.pooler_port,
         "{server:?}"
     );

@@ -1,9 +1,7 @@
 //! The tenant scope against a real PostgreSQL: isolation per table, unset settings, read-only, pooled
 //! connections, a concurrent property test, and proof that these tests fail when RLS is sabotaged.
 
-mod common;
-
-use common::{TestDb, TENANT_TABLES};
+use crate::common::{TestDb, TENANT_TABLES};
 use rand::{Rng, SeedableRng};
 use sqlx::{Connection, Executor};
 use tenant_console_core::audit::{self, AuditFilter};

@@ -1,12 +1,10 @@
 //! The real `tenantctl` binary against a real database: the JSON output contract of the browse commands,
 //! pagination with `--after`, filters, CSV, `--mapping` on a Prisma-style schema, and exit codes.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 use serde_json::Value;
 
-const PRISMA_SQL: &str = include_str!("../../core/tests/fixtures/prisma.sql");
+const PRISMA_SQL: &str = include_str!("../../../core/tests/fixtures/prisma.sql");
 const PRISMA_TOML: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../core/tests/fixtures/prisma.toml"

@@ -2,9 +2,7 @@
 //! status` in JSON and table, a tenant that requires consent refused (`consent_required`) by every read and by
 //! the export until the tenant approves, and masked columns named and shown as masked.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 
 async fn su(t: &TestDb, sql: &str) {
     sqlx::raw_sql(sql).execute(&t.admin).await.unwrap();

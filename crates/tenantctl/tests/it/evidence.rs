@@ -3,11 +3,9 @@
 //! fails a changed one with exit 1 and the reason. The signing key is in the real keyring (scripts/with-keyring.sh)
 //! and in no file: not the export, not the config or data directories, not the log.
 
-mod common;
-
 use std::process::Command;
 
-use common::TestDb;
+use crate::common::TestDb;
 
 fn keyring_secret(account: &str) -> String {
     let out = Command::new("secret-tool")
@@ -75,7 +73,7 @@ async fn an_auditor_verifies_an_export_with_one_command_and_a_changed_byte_fails
             .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
             .output()
             .unwrap();
-        common::Run::from(out)
+        crate::common::Run::from(out)
     };
     let unknown = without_keyring(&["--format", "json", "verify", file_s]);
     assert_eq!(unknown.code, 4, "{unknown:?}");

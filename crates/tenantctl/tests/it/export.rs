@@ -2,9 +2,7 @@
 //! a summary line, streaming to standard output, columns, time zone and BOM, refusal to overwrite, and the exit
 //! codes of bad input.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 
 async fn acme_events(t: &TestDb) -> i64 {
     sqlx::query_scalar(
@@ -326,7 +324,7 @@ async fn with_out_dash_a_failure_never_lands_in_the_data_and_a_missing_signing_k
             "-".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        common::Run::from(
+        crate::common::Run::from(
             std::process::Command::new(env!("CARGO_BIN_EXE_tenantctl"))
                 .args(&args)
                 .env("TENANT_CONSOLE_CONFIG_DIR", t.dirs.path().join("config"))

@@ -3,9 +3,7 @@
 //! server whose role's password the test rotates, with profiles imported from libpq's own files, and never
 //! sending a stored password to a server it was not given for (a fake server that asks for it in clear).
 
-mod common;
-
-use common::Cli;
+use crate::common::Cli;
 use tenant_console_dev::sshlab::{Identity, Known, Lab, DB, READER_PASSWORD};
 use tenant_console_dev::testing::PasswordTrap;
 

@@ -1,0 +1,21 @@
+//! The core's integration tests, one binary (one link of the core instead of one per file), a module per
+//! concern. Each test makes its own database (`common::TestDb`) or its own servers, so modules run in parallel.
+//! One module: `cargo test -p tenant-console-core --test it browse::`.
+
+mod access_log;
+mod browse;
+mod common;
+mod consent;
+mod doctor;
+mod evidence;
+mod export;
+mod isolation_check;
+mod isolation_scenarios;
+mod keyring;
+mod mapping_prisma;
+mod masking;
+mod parsers;
+mod pooler;
+mod reach;
+mod replica;
+mod tenant_scope;
