@@ -65,7 +65,7 @@ enum Command {
 fn main() -> ExitCode {
     // Before any secret is read: no core file may hold one.
     tenant_console_core::harden::no_core_dumps();
-    let cli = match Cli::try_parse() {
+    let cli = match parse(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -93,6 +93,145 @@ fn main() -> ExitCode {
     }
 }
 
+/// The options every command takes wherever it is written (`tenantctl --format json tenants`).
+const EVERYWHERE: &[&str] = &["format", "verbose", "help", "version"];
+/// Where the database is and how to get there.
+const CONNECTION: &[&str] = &[
+    "profile",
+    "url",
+    "password_stdin",
+    "ssh",
+    "ssh_jump",
+    "ssh_config",
+    "ssh_accept",
+    "password_command",
+    "mapping",
+];
+
+/// Whether the global option `id` means something to the command at `path` ("tenants", "profile add"). The
+/// options are written once (global, so `tenantctl --profile demo tenants` works), but a command's help lists
+/// only its own, and an option given to a command it does not apply to is refused rather than ignored.
+fn applies(path: &str, id: &str) -> bool {
+    if EVERYWHERE.contains(&id) {
+        return true;
+    }
+    let connection = CONNECTION.contains(&id);
+    match path {
+        // The approval's state, and the isolation check (which connects allowing a bypassing login, to report
+        // it): no tenant is opened, so no reason.
+        "access status" => connection || id == "allow_bypass",
+        "check" => connection,
+        // `tenants --stats` opens each tenant listed (with a reason where the profile requires one).
+        "tenants" | "tenant" | "members" | "roles" | "audit" | "export-audit" | "access-log"
+        | "access request" => connection || matches!(id, "allow_bypass" | "reason"),
+        // The recount (--against PROFILE) opens the tenant through the door, with that profile.
+        "verify" => matches!(
+            id,
+            "password_stdin" | "ssh_accept" | "mapping" | "allow_bypass" | "reason"
+        ),
+        // The owner's URL only (no profile, no mapping: the reference schema is what they make).
+        "migrate" | "seed" => connection && !matches!(id, "profile" | "mapping"),
+        "profile add" | "profile set" | "profile import" => {
+            connection && !matches!(id, "profile" | "url")
+        }
+        "profile test" => matches!(id, "password_stdin" | "ssh_accept"),
+        "profile set-password" => id == "password_stdin",
+        _ => false,
+    }
+}
+
+/// The command line with each command's help showing only the global options that apply to it: every command
+/// gets its own copy of each global option (clap then does not propagate the root's), hidden where it does
+/// not apply. The values still reach the root's (global) arguments, wherever they were written.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    fn own_copies(cmd: clap::Command, path: &str, globals: &[clap::Arg]) -> clap::Command {
+        let mut cmd = cmd;
+        for arg in globals {
+            // A command's own option of the same name (`profile add --url`) is the one it takes.
+            if cmd.get_arguments().any(|a| a.get_id() == arg.get_id()) {
+                continue;
+            }
+            let shown = applies(path, arg.get_id().as_str());
+            cmd = cmd.arg(arg.clone().hide(!shown));
+        }
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        for name in names {
+            let p = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path} {name}")
+            };
+            cmd = cmd.mut_subcommand(&name, |s| own_copies(s, &p, globals));
+        }
+        cmd
+    }
+    let root = Cli::command();
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = root
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    let mut root = root;
+    for name in names {
+        root = root.mut_subcommand(&name, |s| own_copies(s, &name, &globals));
+    }
+    root
+}
+
+/// Parses the command line, refusing a global option given to a command it does not apply to.
+fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    let mut path = Vec::new();
+    let mut leaf = &matches;
+    while let Some((name, sub)) = leaf.subcommand() {
+        path.push(name.to_owned());
+        leaf = sub;
+    }
+    let path = path.join(" ");
+    let globals: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let mut leaf_cmd = &cmd;
+    for word in path.split(' ').filter(|w| !w.is_empty()) {
+        match leaf_cmd.find_subcommand(word) {
+            Some(sub) => leaf_cmd = sub,
+            None => break,
+        }
+    }
+    for id in &globals {
+        let id = id.as_str();
+        // The command's own option of that name (`profile add --url`) is not the global one.
+        let own = leaf_cmd
+            .get_arguments()
+            .any(|a| a.get_id() == id && !a.is_global_set());
+        if !own
+            && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            && !applies(&path, id)
+        {
+            let flag = format!("--{}", id.replace('_', "-"));
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{flag} does not apply to `tenantctl {path}` (see `tenantctl {path} --help`)"
+                ),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     let g = &cli.global;
     match cli.command {
@@ -117,7 +256,112 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+
+    fn help(path: &str) -> String {
+        let mut cmd = super::command();
+        let mut sub = &mut cmd;
+        for word in path.split(' ') {
+            sub = sub.find_subcommand_mut(word).unwrap();
+        }
+        sub.render_long_help().to_string()
+    }
+
+    fn parses(args: &str) -> Result<(), String> {
+        super::parse(
+            std::iter::once("tenantctl")
+                .chain(args.split(' '))
+                .map(Into::into),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    /// A command's help lists the global options that mean something to it, and no other: `seed` takes the
+    /// owner's URL but no reason, `check` no reason (it opens no tenant), `audit` both.
+    #[test]
+    fn global_options_appear_only_where_they_apply() {
+        /// An option line of a help text (not a mention in another option's words).
+        trait Lists {
+            fn contains_flag(&self, flag: &str) -> bool;
+        }
+        impl Lists for String {
+            fn contains_flag(&self, flag: &str) -> bool {
+                self.lines().any(|l| {
+                    let l = l.trim_start();
+                    l == flag
+                        || l.starts_with(&format!("{flag} "))
+                        || l.starts_with(&format!("{flag},"))
+                })
+            }
+        }
+        let seed = help("seed");
+        assert!(seed.contains_flag("--url"), "{seed}");
+        for absent in ["--reason", "--allow-bypass", "--profile", "--mapping"] {
+            assert!(
+                !seed.contains_flag(absent),
+                "seed --help lists {absent}:\n{seed}"
+            );
+        }
+        let check = help("check");
+        assert!(
+            check.contains_flag("--profile") && check.contains_flag("--ssh"),
+            "{check}"
+        );
+        assert!(
+            !check.contains_flag("--reason") && !check.contains_flag("--allow-bypass"),
+            "{check}"
+        );
+        let audit = help("audit");
+        for present in [
+            "--reason",
+            "--allow-bypass",
+            "--profile",
+            "--ssh-jump",
+            "--format",
+        ] {
+            assert!(audit.contains_flag(present), "audit --help lacks {present}");
+        }
+        let keygen = help("signing-key show");
+        assert!(
+            !keygen.contains_flag("--profile") && keygen.contains_flag("--format"),
+            "{keygen}"
+        );
+        let list = help("profile list");
+        assert!(!list.contains_flag("--password-stdin"), "{list}");
+    }
+
+    /// An option written before the command still works where it applies, and is refused (exit 2, in words)
+    /// where it does not, instead of being silently ignored.
+    #[test]
+    fn a_global_option_is_refused_by_a_command_it_does_not_apply_to() {
+        parses("--profile demo tenants").unwrap();
+        parses("tenants --profile demo --format json").unwrap();
+        parses("--reason support-ticket:1 audit --tenant acme --profile demo").unwrap();
+        parses("seed --demo --url postgres://x@127.0.0.1/db").unwrap();
+        // profile add has its own --url (the profile's address), not the connection's.
+        parses("profile add p --url postgres://x@127.0.0.1/db").unwrap();
+        for (args, flag) in [
+            (
+                "seed --demo --url postgres://x@127.0.0.1/db --reason other:x",
+                "--reason",
+            ),
+            (
+                "--allow-bypass migrate --url postgres://x@127.0.0.1/db",
+                "--allow-bypass",
+            ),
+            ("check --profile demo --reason other:x", "--reason"),
+            ("profile list --password-stdin", "--password-stdin"),
+        ] {
+            let e = parses(args).unwrap_err();
+            assert!(e.contains(&format!("{flag} does not apply")), "{args}: {e}");
+        }
+    }
+
+    /// The whole tree is valid for clap (each command built, as parsing it would).
+    #[test]
+    fn every_command_builds() {
+        super::command().debug_assert();
+    }
 
     /// Every option of every command says what it is for (`--help` lists no bare flag).
     #[test]
@@ -137,7 +381,7 @@ mod tests {
             }
         }
         let mut missing = Vec::new();
-        walk(&super::Cli::command(), "tenantctl", &mut missing);
+        walk(&super::command(), "tenantctl", &mut missing);
         assert!(
             missing.is_empty(),
             "options without a help line: {missing:?}"
