@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::mapping::{IdType, Schema, TsType};
 use crate::scope::{Tenant, TenantScope};
-use crate::sql::{col, keyset_page, like_escape, LIKE_ESCAPE};
+use crate::sql::{col, keyset_page, like_escape, push_folded, LIKE_ESCAPE};
 
 /// Resolves a tenant by id or slug. The only way to obtain a [`Tenant`].
 pub async fn resolve(db: &Db, key: &str) -> Result<Tenant> {
@@ -279,12 +279,15 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         let stripped = crate::sql::search_text(text);
         // The reference schema keeps the searchable name and slug in a stored column (search_name): a short
         // search reads every tenant, and the expressions cost 4 µs a row.
-        let stored = !stripped.is_empty()
-            && s.tables
+        let column_is = |name: &str, typname: &str| {
+            s.tables
                 .tenants
                 .columns
-                .get("search_name")
-                .is_some_and(|c| c.readable && c.typname == "text")
+                .get(name)
+                .is_some_and(|c| c.readable && c.typname == typname)
+        };
+        let stored = !stripped.is_empty()
+            && column_is("search_name", "text")
             && t.name == "name"
             && t.slug.as_deref() == Some("slug");
         let (name_expr, name_pattern) = if stripped.is_empty() {
@@ -297,37 +300,18 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
                 format!("%{}%", like_escape(&stripped)),
             )
         };
-        qb.push(format!(" AND ({name_expr} LIKE translate(lower(CAST("))
-            .push_bind(name_pattern)
-            .push(format!(
-                " AS text)), '{}', '{}')",
-                crate::sql::FOLD_FROM,
-                crate::sql::FOLD_TO
-            ))
-            .push(LIKE_ESCAPE);
+        qb.push(format!(" AND ({name_expr} LIKE "));
+        push_folded(&mut qb, name_pattern);
+        qb.push(LIKE_ESCAPE);
         // A 1-2 letter search has no trigram: where the reference schema keeps the searchable name's letters and
         // letter pairs (search_grams, GIN-indexed), the tenants holding the pair are asked of that index first,
         // so a rare pair reads a handful of rows instead of every tenant (migration 20261207000080). The LIKE
         // stays the match; the pair only narrows.
         let short = stripped.chars().count();
-        if stored
-            && (1..=2).contains(&short)
-            && s.tables
-                .tenants
-                .columns
-                .get("search_grams")
-                .is_some_and(|c| c.readable && c.typname == "_text")
-        {
-            qb.push(format!(
-                " AND {} @> ARRAY[translate(lower(CAST(",
-                tcol("search_grams")
-            ))
-            .push_bind(stripped.clone())
-            .push(format!(
-                " AS text)), '{}', '{}')]",
-                crate::sql::FOLD_FROM,
-                crate::sql::FOLD_TO
-            ));
+        if stored && (1..=2).contains(&short) && column_is("search_grams", "_text") {
+            qb.push(format!(" AND {} @> ARRAY[", tcol("search_grams")));
+            push_folded(&mut qb, stripped.clone());
+            qb.push("]");
         }
         if let Some(slug) = t.slug.as_ref().filter(|_| !stored) {
             qb.push(format!(" OR {} ILIKE ", text_key(s, slug)))

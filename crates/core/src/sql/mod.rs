@@ -325,6 +325,14 @@ pub(crate) fn folded(expr: &str) -> String {
     )
 }
 
+/// A text value, folded on the server as [`folded`] folds a column (lowercased, accents removed), for comparing
+/// with a folded expression: `translate(lower(CAST($n AS text)), …)`. The value stays a bound parameter.
+pub(crate) fn push_folded<Q: SqlSink>(q: &mut Q, value: String) {
+    q.text("translate(lower(CAST(")
+        .value(value)
+        .text(&format!(" AS text)), '{FOLD_FROM}', '{FOLD_TO}')"));
+}
+
 /// Characters a tenant search ignores, on both sides: white space and punctuation ("Globex Inc" finds
 /// "Globex, Inc.", "globexinc" too). No quoting is needed in SQL but the one doubled quote, and there is no
 /// backslash (it would be an escape where `standard_conforming_strings` is off).
