@@ -147,7 +147,8 @@ fn command() -> clap::Command {
     use clap::CommandFactory;
     fn own_copies(cmd: clap::Command, path: &str, globals: &[clap::Arg]) -> clap::Command {
         let mut cmd = cmd;
-        for arg in globals {
+        // The root keeps its global options as they are; every command below gets its copies.
+        for arg in globals.iter().filter(|_| !path.is_empty()) {
             // A command's own option of the same name (`profile add --url`) is the one it takes.
             if cmd.get_arguments().any(|a| a.get_id() == arg.get_id()) {
                 continue;
@@ -170,20 +171,13 @@ fn command() -> clap::Command {
         cmd
     }
     let root = Cli::command();
-    let globals: Vec<clap::Arg> = root
-        .get_arguments()
-        .filter(|a| a.is_global_set())
-        .cloned()
-        .collect();
-    let names: Vec<String> = root
-        .get_subcommands()
-        .map(|s| s.get_name().to_owned())
-        .collect();
-    let mut root = root;
-    for name in names {
-        root = root.mut_subcommand(&name, |s| own_copies(s, &name, &globals));
-    }
-    root
+    let globals: Vec<clap::Arg> = global_args(&root).cloned().collect();
+    own_copies(root, "", &globals)
+}
+
+/// The root's global options.
+fn global_args(cmd: &clap::Command) -> impl Iterator<Item = &clap::Arg> {
+    cmd.get_arguments().filter(|a| a.is_global_set())
 }
 
 /// Parses the command line, refusing a global option given to a command it does not apply to.
@@ -191,43 +185,35 @@ fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap
     use clap::FromArgMatches;
     let mut cmd = command();
     let matches = cmd.try_get_matches_from_mut(args)?;
+    // The command given (its words, and its own options), walking the matches and the tree together.
     let mut path = Vec::new();
-    let mut leaf = &matches;
+    let (mut leaf, mut leaf_cmd) = (&matches, &cmd);
     while let Some((name, sub)) = leaf.subcommand() {
         path.push(name.to_owned());
         leaf = sub;
+        leaf_cmd = leaf_cmd
+            .find_subcommand(name)
+            .expect("a command clap just matched");
     }
     let path = path.join(" ");
-    let globals: Vec<String> = cmd
-        .get_arguments()
-        .filter(|a| a.is_global_set())
-        .map(|a| a.get_id().to_string())
-        .collect();
-    let mut leaf_cmd = &cmd;
-    for word in path.split(' ').filter(|w| !w.is_empty()) {
-        match leaf_cmd.find_subcommand(word) {
-            Some(sub) => leaf_cmd = sub,
-            None => break,
-        }
-    }
-    for id in &globals {
-        let id = id.as_str();
-        // The command's own option of that name (`profile add --url`) is not the global one.
-        let own = leaf_cmd
-            .get_arguments()
-            .any(|a| a.get_id() == id && !a.is_global_set());
-        if !own
-            && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
-            && !applies(&path, id)
-        {
-            let flag = format!("--{}", id.replace('_', "-"));
-            return Err(cmd.error(
-                clap::error::ErrorKind::ArgumentConflict,
-                format!(
-                    "{flag} does not apply to `tenantctl {path}` (see `tenantctl {path} --help`)"
-                ),
-            ));
-        }
+    // The command's own option of a global's name (`profile add --url`) is not the global one.
+    let refused = global_args(&cmd)
+        .map(|a| a.get_id().as_str())
+        .filter(|id| {
+            !leaf_cmd
+                .get_arguments()
+                .any(|a| a.get_id() == *id && !a.is_global_set())
+        })
+        .find(|id| {
+            matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+                && !applies(&path, id)
+        })
+        .map(|id| format!("--{}", id.replace('_', "-")));
+    if let Some(flag) = refused {
+        return Err(cmd.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{flag} does not apply to `tenantctl {path}` (see `tenantctl {path} --help`)"),
+        ));
     }
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
@@ -276,39 +262,30 @@ mod tests {
         .map_err(|e| e.to_string())
     }
 
+    /// Whether a help text has an option line for `flag` (not a mention in another option's words).
+    fn lists(help: &str, flag: &str) -> bool {
+        help.lines().any(|l| {
+            let l = l.trim_start();
+            l == flag || l.starts_with(&format!("{flag} ")) || l.starts_with(&format!("{flag},"))
+        })
+    }
+
     /// A command's help lists the global options that mean something to it, and no other: `seed` takes the
     /// owner's URL but no reason, `check` no reason (it opens no tenant), `audit` both.
     #[test]
     fn global_options_appear_only_where_they_apply() {
-        /// An option line of a help text (not a mention in another option's words).
-        trait Lists {
-            fn contains_flag(&self, flag: &str) -> bool;
-        }
-        impl Lists for String {
-            fn contains_flag(&self, flag: &str) -> bool {
-                self.lines().any(|l| {
-                    let l = l.trim_start();
-                    l == flag
-                        || l.starts_with(&format!("{flag} "))
-                        || l.starts_with(&format!("{flag},"))
-                })
-            }
-        }
         let seed = help("seed");
-        assert!(seed.contains_flag("--url"), "{seed}");
+        assert!(lists(&seed, "--url"), "{seed}");
         for absent in ["--reason", "--allow-bypass", "--profile", "--mapping"] {
-            assert!(
-                !seed.contains_flag(absent),
-                "seed --help lists {absent}:\n{seed}"
-            );
+            assert!(!lists(&seed, absent), "seed --help lists {absent}:\n{seed}");
         }
         let check = help("check");
         assert!(
-            check.contains_flag("--profile") && check.contains_flag("--ssh"),
+            lists(&check, "--profile") && lists(&check, "--ssh"),
             "{check}"
         );
         assert!(
-            !check.contains_flag("--reason") && !check.contains_flag("--allow-bypass"),
+            !lists(&check, "--reason") && !lists(&check, "--allow-bypass"),
             "{check}"
         );
         let audit = help("audit");
@@ -319,15 +296,15 @@ mod tests {
             "--ssh-jump",
             "--format",
         ] {
-            assert!(audit.contains_flag(present), "audit --help lacks {present}");
+            assert!(lists(&audit, present), "audit --help lacks {present}");
         }
         let keygen = help("signing-key show");
         assert!(
-            !keygen.contains_flag("--profile") && keygen.contains_flag("--format"),
+            !lists(&keygen, "--profile") && lists(&keygen, "--format"),
             "{keygen}"
         );
         let list = help("profile list");
-        assert!(!list.contains_flag("--password-stdin"), "{list}");
+        assert!(!lists(&list, "--password-stdin"), "{list}");
     }
 
     /// An option written before the command still works where it applies, and is refused (exit 2, in words)
