@@ -56,12 +56,21 @@ export async function startApp(opts = {}) {
   };
 }
 
-/** Saves a screenshot of the window under $E2E_ARTIFACTS. */
+/**
+ * Saves a screenshot of the screen under $E2E_ARTIFACTS, taken from the X server the app draws on (ImageMagick's
+ * `import`), as a person would see it: native dialogs included. Not WebDriver's screenshot: WebKitWebDriver takes
+ * that after the page's next presentation update, which never comes when the window is drawn without
+ * accelerated compositing (the app's default on Linux) and nothing on the page changes; the test would wait forever.
+ * Waits for the page to have drawn what the test just did (two animation frames) first.
+ */
 export async function screenshot(driver, name) {
   const dir = process.env.E2E_ARTIFACTS || 'artifacts/e2e';
   await fs.mkdir(dir, { recursive: true });
-  const png = await driver.takeScreenshot();
-  await fs.writeFile(path.join(dir, `${name}.png`), png, 'base64');
+  await driver.executeAsyncScript(
+    `const done = arguments[arguments.length - 1];
+     requestAnimationFrame(() => requestAnimationFrame(() => done(null)));`,
+  );
+  execFileSync('import', ['-window', 'root', path.join(dir, `${name}.png`)], { timeout: 30000 });
 }
 
 /** Waits for an element by data-testid and returns it. */

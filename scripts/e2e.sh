@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 # A CJK fallback font, so the demo data's Japanese renders in the screenshots instead of empty boxes.
-apt_ensure webkit2gtk-driver xvfb xauth fonts-droid-fallback xdotool
+apt_ensure webkit2gtk-driver xvfb xauth fonts-droid-fallback xdotool imagemagick
 export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver (cargo install)"
