@@ -103,18 +103,13 @@ impl TenantScope {
     /// A scope on another connection that sees the snapshot `snapshot` exported by a [`Self::open_snapshot`]
     /// scope still open.
     pub(crate) async fn open_in_snapshot(db: &Db, tenant: &Tenant, snapshot: &str) -> Result<Self> {
-        // A snapshot id is the server's (e.g. 00000003-0000001B-1); SET TRANSACTION SNAPSHOT takes no parameter.
-        if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(Error::InvalidInput(
+        let snapshot = crate::sql::SnapshotId::parse(snapshot).ok_or_else(|| {
+            Error::InvalidInput(
                 "the server returned a snapshot id this program does not read".into(),
-            ));
-        }
+            )
+        })?;
         let mut tx = db.snapshot_tx().await?;
-        sqlx::Executor::execute(
-            &mut *tx,
-            format!("SET TRANSACTION SNAPSHOT '{snapshot}'").as_str(),
-        )
-        .await?;
+        crate::sql::set_transaction_snapshot(&mut tx, &snapshot).await?;
         Self::enter(db, tx, tenant).await
     }
 

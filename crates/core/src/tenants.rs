@@ -369,7 +369,7 @@ pub async fn list(db: &Db, q: &TenantQuery) -> Result<TenantPage> {
         // when they exist; where none do (a mapped schema), it scans anyway, as before. The statement is
         // not kept prepared: a cached generic plan, made without seeing the text, walks the name index and
         // tests every tenant for a rare text; an unnamed statement is planned for the text it is given.
-        sqlx::Executor::execute(&mut *tx, "SET LOCAL enable_seqscan = off").await?;
+        crate::sql::simple(&mut tx, "SET LOCAL enable_seqscan = off").await?;
     }
     // A search is never kept prepared (see above): its plan must see the text. A cached generic plan of a 1-2
     // letter search walked the name index testing every tenant for a rare text (p95 45-55 ms on 10,000

@@ -130,3 +130,100 @@ pub(super) fn stream_error(what: &str) -> Error {
         std::io::Error::other(what.to_owned()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Result;
+
+    /// A binary COPY stream of `rows` (10 fields each; `None` is NULL), as the server sends it.
+    fn stream(rows: &[[Option<&[u8]>; COPY_FIELDS]]) -> Vec<u8> {
+        let mut out = SIGNATURE.to_vec();
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&4u32.to_be_bytes());
+        out.extend_from_slice(b"ext!");
+        for row in rows {
+            out.extend_from_slice(&(COPY_FIELDS as i16).to_be_bytes());
+            for f in row {
+                match f {
+                    Some(v) => {
+                        out.extend_from_slice(&(v.len() as i32).to_be_bytes());
+                        out.extend_from_slice(v);
+                    }
+                    None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+                }
+            }
+        }
+        out.extend_from_slice(&(-1i16).to_be_bytes());
+        out
+    }
+
+    fn collect(pieces: &[&[u8]]) -> Result<Vec<Vec<Option<Vec<u8>>>>> {
+        let mut parser = BinaryCopy::default();
+        let mut got = Vec::new();
+        for piece in pieces {
+            parser.feed(piece, &mut |f| {
+                got.push(f.iter().map(|v| v.map(<[u8]>::to_vec)).collect());
+                Ok(())
+            })?;
+        }
+        parser.finish()?;
+        Ok(got)
+    }
+
+    #[test]
+    fn binary_copy_rows_are_read_whatever_the_pieces_they_arrive_in() {
+        let a: [Option<&[u8]>; COPY_FIELDS] = [
+            Some(b"1"),
+            Some(&[0; 8]),
+            None,
+            None,
+            Some(b"a,b \"c\"\nd"),
+            Some(b""),
+            None,
+            Some("naïve ✓".as_bytes()),
+            Some(b"=1+1"),
+            Some(b"{}"),
+        ];
+        let b: [Option<&[u8]>; COPY_FIELDS] = [Some(b"2"); COPY_FIELDS];
+        let bytes = stream(&[a, b, a]);
+        let want = collect(&[&bytes]).unwrap();
+        assert_eq!(want.len(), 3);
+        assert_eq!(want[0][4].as_deref(), Some(&b"a,b \"c\"\nd"[..]));
+        assert_eq!(want[0][2], None);
+        assert_eq!(want[0][5].as_deref(), Some(&b""[..]));
+        assert_eq!(want[1][9].as_deref(), Some(&b"2"[..]));
+        // Split at every position, and into single bytes: the same rows.
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                collect(&[&bytes[..cut], &bytes[cut..]]).unwrap(),
+                want,
+                "cut at {cut}"
+            );
+        }
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(collect(&singles).unwrap(), want);
+    }
+
+    #[test]
+    fn a_binary_copy_stream_cut_short_or_malformed_is_an_error_not_a_shorter_file() {
+        let row: [Option<&[u8]>; COPY_FIELDS] = [Some(b"x"); COPY_FIELDS];
+        let bytes = stream(&[row, row]);
+        for cut in [5, 19, 40, bytes.len() - 2, bytes.len() - 1] {
+            let e = collect(&[&bytes[..cut]]).unwrap_err();
+            assert!(e.to_string().contains("ended in the middle"), "{cut}: {e}");
+        }
+        let mut wrong = bytes.clone();
+        wrong[..6].copy_from_slice(b"COPYPG");
+        assert!(collect(&[&wrong])
+            .unwrap_err()
+            .to_string()
+            .contains("signature"));
+        let mut short_row = bytes.clone();
+        short_row[23..25].copy_from_slice(&3i16.to_be_bytes());
+        assert!(collect(&[&short_row])
+            .unwrap_err()
+            .to_string()
+            .contains("3 fields"));
+    }
+}

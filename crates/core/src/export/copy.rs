@@ -14,14 +14,13 @@ use super::actors::{member_emails, Lookup};
 use super::binary::COPY_FIELDS;
 use super::decode::Wire;
 use super::options::{CancelFlag, ExportOptions, Progress, BATCH_BYTES, PROGRESS_EVERY};
-use super::writer::{write_rows, Written};
+use super::writer::{write_rows, RowsWriter, Written};
 use crate::access::ExportPass;
 use crate::audit::{self, AuditFilter};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mapping::IdType;
 use crate::scope::{Tenant, TenantScope};
-use crate::sql::{col, SettingsSql, SqlSink};
+use crate::sql::{col, tenant_eq, SettingsSql, SqlSink};
 
 /// The COPY statement for the tenant and filter: plain columns, oldest first, in PostgreSQL's binary format.
 ///
@@ -51,18 +50,12 @@ pub(super) fn copy_sql(
     // The browser's columns, in its order (the email is NULL here: the client fills it from the tenant's users);
     // integers, uuids and inet addresses raw ([`copy_wires`]).
     q.text(&format!(
-        "COPY (SELECT {} FROM {} e WHERE {} = ",
+        "COPY (SELECT {} FROM {} e WHERE ",
         copy_select(s),
         s.tables.audit.name,
-        c(&a.tenant_id),
     ));
-    match tenant_literal(&tenant.id, s.tenant_id_type) {
-        Some(lit) => q.text(&lit),
-        None => q
-            .text("CAST(")
-            .value(tenant.id.clone())
-            .text(&format!(" AS {})", s.tenant_id_type.cast())),
-    };
+    // The tenant a literal here (COPY takes no parameters), re-rendered by `sql` from its parsed value.
+    tenant_eq(&mut q, &c(&a.tenant_id), &tenant.id, s.tenant_id_type);
     filter.push_where(&mut q, s, "e");
     // A slice's bounds travel as settings too (values, never SQL text), cast to the columns' own types.
     let ts_type = match s.audit_ts {
@@ -132,19 +125,6 @@ fn copy_select(s: &crate::mapping::Schema) -> String {
     list.join(", ")
 }
 
-/// The tenant id as an SQL literal of its type, re-rendered from its parsed value (uuid, integer), or quoted
-/// (text; the transaction sets `standard_conforming_strings`, so doubling `'` is the whole of quoting).
-/// `None` when it does not parse, and then the caller passes it as a setting instead.
-pub(super) fn tenant_literal(id: &str, ty: IdType) -> Option<String> {
-    match ty {
-        IdType::Uuid => uuid::Uuid::parse_str(id)
-            .ok()
-            .map(|u| format!("'{}'::uuid", u.hyphenated())),
-        IdType::Integer => id.parse::<i64>().ok().map(|n| format!("'{n}'::bigint")),
-        IdType::Text => (!id.contains('\0')).then(|| format!("'{}'::text", id.replace('\'', "''"))),
-    }
-}
-
 /// How long a cancel waits for the writer thread before leaving it to finish on its own.
 const CANCEL_GRACE: Duration = Duration::from_millis(100);
 
@@ -165,7 +145,9 @@ pub(super) struct Ran {
     pub foreign_rows: i64,
 }
 
-/// Runs the export into `out`.
+/// Runs the export into `out`: one COPY per slice, each on its own connection in the first scope's snapshot and
+/// pumped into its own writer thread; the first writer writes the file, the later ones spool beside it and are
+/// appended in order. A sequential export is the same run with one slice.
 pub(super) async fn run(
     db: &Db,
     pass: &ExportPass,
@@ -184,71 +166,114 @@ pub(super) async fn run(
         opts.jobs.max(1)
     };
     // In parallel, every slice reads the snapshot of this first scope: its statements all see that one.
-    let mut scope = if jobs > 1 {
+    let mut first = if jobs > 1 {
         TenantScope::open_snapshot(db, tenant).await?
     } else {
         TenantScope::open(db, tenant).await?
     };
-    let total = audit::count(&mut scope, &opts.filter).await?.value.max(0) as u64;
+    let total = audit::count(&mut first, &opts.filter).await?.value.max(0) as u64;
     let (snapshot_at,): (chrono::DateTime<chrono::Utc>,) = crate::sql::query_as("SELECT now()")
-        .fetch_one(scope.conn())
+        .fetch_one(first.conn())
         .await?;
-    let foreign_rows = foreign_rows(db, &mut scope).await?;
-    let emails = member_emails(db, &mut scope).await?;
-    if jobs > 1 && total >= PARALLEL_MIN_ROWS {
-        let slices = slices(db, &mut scope, &opts.filter, jobs, total).await?;
-        if slices.len() > 1 {
-            let facts = Facts {
-                total,
-                snapshot_at,
-                foreign_rows,
-                started,
-            };
-            return run_parallel(
-                db, pass, opts, out, cancel, progress, scope, slices, emails, facts,
-            )
-            .await;
+    let foreign_rows = foreign_rows(db, &mut first).await?;
+    let emails = member_emails(db, &mut first).await?;
+    let slices = if jobs > 1 && total >= PARALLEL_MIN_ROWS {
+        slices(db, &mut first, &opts.filter, jobs, total).await?
+    } else {
+        vec![Slice::default()]
+    };
+    let parallel = slices.len() > 1;
+    let mut scopes = Vec::with_capacity(slices.len());
+    if parallel {
+        let (snapshot,): (String,) = crate::sql::query_as("SELECT pg_export_snapshot()")
+            .fetch_one(first.conn())
+            .await?;
+        scopes.push(first);
+        for _ in 1..slices.len() {
+            scopes.push(TenantScope::open_in_snapshot(db, tenant, &snapshot).await?);
         }
+    } else {
+        scopes.push(first);
     }
-    let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
-        .fetch_one(scope.conn())
-        .await?;
-    let q = copy_sql(db, tenant, &opts.filter, &Slice::default());
-    let setter_sql = q.setter();
-    let mut setter = crate::sql::query(&setter_sql);
-    for v in &q.values {
-        setter = setter.bind(v.clone());
-    }
-    setter.execute(scope.conn()).await?;
-    export_time_limit(db, &mut scope).await?;
 
+    // The writers: the later slices' first (the first one appends their spools), each to a spool file.
     let rows = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
-    // Bounded, so memory stays flat; awaited with `reserve` inside the select loop, so a writer that is behind
-    // (a slow disk, a full pipe) never blocks the async loop: progress and cancel keep running.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
-    let wires = copy_wires(db.schema());
-    let writer = {
-        let (rows, bytes) = (rows.clone(), bytes.clone());
-        let lookup = Lookup::new(db.clone(), emails);
-        let opts = opts.clone();
-        let handle = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            write_rows(
-                rx,
-                out,
-                &opts,
-                true,
-                Vec::new(),
-                lookup,
-                wires,
-                &handle,
-                &rows,
-                &bytes,
-            )
-        })
+    let spool_dir = opts.spool_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let handle = tokio::runtime::Handle::current();
+    let writer_for =
+        |out: Box<dyn Write + Send>, opts: ExportOptions, header, spools, bytes| RowsWriter {
+            out,
+            opts,
+            header,
+            spools,
+            lookup: Lookup::new(db.clone(), emails.clone()),
+            wires: copy_wires(db.schema()),
+            handle: handle.clone(),
+            rows: rows.clone(),
+            bytes,
+        };
+    // Bounded, so memory stays flat; awaited with `reserve` by the pumps, so a writer that is behind (a slow
+    // disk, a full pipe) never blocks the async loop: progress and cancel keep running.
+    let (senders, mut receivers): (Vec<_>, Vec<_>) = (0..slices.len())
+        .map(|_| tokio::sync::mpsc::channel::<Vec<u8>>(16))
+        .unzip();
+    let first_rx = receivers.remove(0);
+    let mut spools = Vec::with_capacity(receivers.len());
+    let spool_opts = ExportOptions {
+        bom: false,
+        compression: None,
+        ..opts.clone()
+    };
+    for rx in receivers {
+        let spool = tempfile::Builder::new()
+            .prefix(&format!("{}{}-", super::PARTIAL_PREFIX, std::process::id()))
+            .suffix(super::PARTIAL_SUFFIX)
+            .tempfile_in(&spool_dir)
+            .map_err(|e| Error::io("creating a temporary file in", &spool_dir, e))?;
+        // Kept on disk until the first writer appends and removes it (or a failure removes it below).
+        let (file, path) = spool
+            .keep()
+            .map_err(|e| Error::io("keeping", &spool_dir, e.error))?;
+        let w = writer_for(
+            Box::new(file),
+            spool_opts.clone(),
+            false,
+            Vec::new(),
+            Arc::new(AtomicU64::new(0)),
+        );
+        spools.push((path, tokio::task::spawn_blocking(move || write_rows(rx, w))));
+    }
+    let spool_paths: Vec<PathBuf> = spools.iter().map(|(p, _)| p.clone()).collect();
+    let w = writer_for(out, opts.clone(), true, spools, bytes.clone());
+    let writer = tokio::task::spawn_blocking(move || write_rows(first_rx, w));
+    let remove_spools = || {
+        for p in &spool_paths {
+            std::fs::remove_file(p).ok();
+        }
     };
 
+    // Each slice: its COPY, with its values set in its transaction, pumped into its writer.
+    let mut pids = Vec::with_capacity(scopes.len());
+    let mut statements = Vec::with_capacity(scopes.len());
+    for (scope, slice) in scopes.iter_mut().zip(&slices) {
+        let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
+            .fetch_one(scope.conn())
+            .await?;
+        pids.push(pid);
+        if parallel {
+            read_range_by_index(scope).await?;
+        }
+        export_time_limit(db, scope).await?;
+        let q = copy_sql(db, tenant, &opts.filter, slice);
+        let setter_sql = q.setter();
+        let mut setter = crate::sql::query(&setter_sql);
+        for v in &q.values {
+            setter = setter.bind(v.clone());
+        }
+        setter.execute(scope.conn()).await?;
+        statements.push(q);
+    }
     let report = |progress: &mut dyn FnMut(Progress)| {
         progress(Progress {
             rows: rows.load(Ordering::Relaxed),
@@ -257,100 +282,95 @@ pub(super) async fn run(
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
     };
-    let mut tick = tokio::time::interval(PROGRESS_EVERY);
-    let outcome = {
-        // Held here, so that on every way out of this block the writer sees its channel closed.
-        let tx = tx;
-        // The stream opens with the first rows: the server buffers its COPY response until then, and a sorted
-        // plan has none until its sort is done (most of a second on the 1M-row tenant). Progress and cancel run
-        // while it opens, as while it flows.
-        let opened = {
-            let opening = scope.conn().copy_out_raw(&q.sql);
-            tokio::pin!(opening);
+    let outcome =
+        {
+            let limit = db.options().export_timeout;
+            // A stream opens with its first rows: the server buffers its COPY response until then, and a sorted
+            // plan has none until its sort is done (most of a second on the 1M-row tenant). Progress and cancel
+            // run while it opens, as while it flows.
+            let pumps = scopes.iter_mut().zip(&statements).zip(senders).map(
+                |((scope, q), tx)| async move {
+                    let mut stream = crate::sql::copy_out(scope.conn(), q)
+                        .await
+                        .map_err(|e| copy_error(e, limit))?;
+                    pump(&mut stream, tx, cancel, limit).await
+                },
+            );
+            let all = futures::future::try_join_all(pumps);
+            tokio::pin!(all);
+            let mut tick = tokio::time::interval(PROGRESS_EVERY);
             let mut poll = tokio::time::interval(CANCEL_POLL);
-            let mut cancelled = false;
             loop {
                 tokio::select! {
-                    s = &mut opening => break s.map(|s| (s, cancelled)),
+                    r = &mut all => break r.map(|_| ()),
                     _ = tick.tick() => report(&mut progress),
-                    _ = poll.tick(), if !cancelled => {
+                    _ = poll.tick() => {
                         if cancel.load(Ordering::Relaxed) {
-                            cancelled = true;
-                            cancel_backends(db, &[pid]).await;
+                            break Err(Error::Cancelled);
                         }
                     }
                 }
             }
         };
-        match opened {
-            Err(_) if cancel.load(Ordering::Relaxed) => Err(Error::Cancelled),
-            Err(e) => Err(copy_error(e, db.options().export_timeout)),
-            // Cancelled while opening: the server's query is already stopped.
-            Ok((mut stream, true)) => {
-                drain(&mut stream).await;
-                Err(Error::Cancelled)
-            }
-            Ok((mut stream, false)) => {
-                let outcome = {
-                    let pumping = pump(&mut stream, tx, cancel, db.options().export_timeout);
-                    tokio::pin!(pumping);
-                    loop {
-                        tokio::select! {
-                            r = &mut pumping => break r,
-                            _ = tick.tick() => report(&mut progress),
-                        }
-                    }
-                };
-                if matches!(outcome, Err(Error::Cancelled)) {
-                    cancel_backends(db, &[pid]).await;
-                    drain(&mut stream).await;
-                }
-                outcome
-            }
+    if let Err(e) = outcome {
+        // Stop every slice's query on the server (not only the reading), then let the writers see their
+        // channels closed. A writer stuck in a write (a full pipe, a stalled disk) must not hold up the cancel:
+        // it gets a moment, then its thread finishes on its own; what it still writes goes to a partial file
+        // that is deleted, or to a stream the caller is abandoning.
+        cancel_backends(db, &pids).await;
+        drop(scopes);
+        let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
+        remove_spools();
+        return Err(if cancel.load(Ordering::Relaxed) {
+            Error::Cancelled
+        } else {
+            e
+        });
+    }
+    let written = writer
+        .await
+        .map_err(|_| {
+            Error::io(
+                "writing",
+                "the export",
+                std::io::Error::other("writer failed"),
+            )
+        })
+        .and_then(|w| w);
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            remove_spools();
+            return Err(e);
         }
     };
-    if matches!(outcome, Err(Error::Cancelled)) {
-        // A writer stuck in a write (a full pipe, a stalled disk) must not hold up the cancel: give it a moment
-        // to see the channel closed, then let its thread finish on its own. What it still writes goes to a
-        // partial file that is deleted, or to a stream the caller is abandoning.
-        let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
-        return Err(Error::Cancelled);
-    }
-    let written = writer.await.map_err(|_| {
-        Error::io(
-            "writing",
-            "the export",
-            std::io::Error::other("writer failed"),
-        )
-    })?;
-    outcome?;
-    let written = written?;
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Cancelled);
     }
-    scope.finish().await?;
+    for scope in scopes {
+        scope.finish().await?;
+    }
     report(&mut progress);
     Ok(Ran {
         rows: rows.load(Ordering::Relaxed),
         bytes: bytes.load(Ordering::Relaxed),
         written,
         snapshot_at,
-        sql: q.sql.clone(),
-        parameters: q.values.clone(),
+        sql: statements
+            .iter()
+            .map(|q| q.sql.as_str())
+            .collect::<Vec<_>>()
+            .join(";\n"),
+        parameters: statements
+            .iter()
+            .flat_map(|q| q.values.iter().cloned())
+            .collect(),
         foreign_rows,
     })
 }
 
 /// Below this many rows an export is not split: one COPY is already quick.
 const PARALLEL_MIN_ROWS: u64 = 50_000;
-
-/// What the first scope found before the rows are read.
-struct Facts {
-    total: u64,
-    snapshot_at: chrono::DateTime<chrono::Utc>,
-    foreign_rows: i64,
-    started: Instant,
-}
 
 /// Splits the export's rows into `jobs` slices of about equal size, at positions read in the first scope's
 /// snapshot (keyset positions `(created_at, id)`, so the slices follow the export's order and meet exactly).
@@ -402,202 +422,6 @@ async fn slices(
     }
     out.push(Slice { from, to: None });
     Ok(out)
-}
-
-/// The parallel export: each slice read on its own connection in the first scope's snapshot, by its own
-/// writer thread; the first writes the file, the others spool beside it and are appended in order.
-#[allow(clippy::too_many_arguments)]
-async fn run_parallel(
-    db: &Db,
-    pass: &ExportPass,
-    opts: &ExportOptions,
-    out: Box<dyn Write + Send>,
-    cancel: &CancelFlag,
-    mut progress: impl FnMut(Progress) + Send,
-    mut first: TenantScope,
-    slices: Vec<Slice>,
-    emails: std::collections::HashMap<String, Option<String>>,
-    facts: Facts,
-) -> Result<Ran> {
-    let tenant = pass.tenant();
-    let (snapshot,): (String,) = crate::sql::query_as("SELECT pg_export_snapshot()")
-        .fetch_one(first.conn())
-        .await?;
-    let mut scopes = vec![first];
-    for _ in 1..slices.len() {
-        scopes.push(TenantScope::open_in_snapshot(db, tenant, &snapshot).await?);
-    }
-    let rows = Arc::new(AtomicU64::new(0));
-    let bytes = Arc::new(AtomicU64::new(0));
-    let spool_dir = opts.spool_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let handle = tokio::runtime::Handle::current();
-    // Writers of the later slices first (the first one appends their spools), each to a spool file.
-    let mut senders = Vec::with_capacity(slices.len());
-    let mut receivers = Vec::with_capacity(slices.len());
-    for _ in 0..slices.len() {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
-        senders.push(tx);
-        receivers.push(rx);
-    }
-    let mut receivers = receivers.into_iter();
-    let first_rx = receivers.next().expect("at least two slices");
-    let mut spools = Vec::new();
-    let spool_opts = ExportOptions {
-        bom: false,
-        compression: None,
-        ..opts.clone()
-    };
-    let wires = copy_wires(db.schema());
-    for rx in receivers {
-        let spool = tempfile::Builder::new()
-            .prefix(&format!("{}{}-", super::PARTIAL_PREFIX, std::process::id()))
-            .suffix(super::PARTIAL_SUFFIX)
-            .tempfile_in(&spool_dir)
-            .map_err(|e| Error::io("creating a temporary file in", &spool_dir, e))?;
-        // Kept on disk until the first writer appends and removes it (or a failure removes it below).
-        let (file, path) = spool
-            .keep()
-            .map_err(|e| Error::io("keeping", &spool_dir, e.error))?;
-        let (rows, dummy_bytes) = (rows.clone(), Arc::new(AtomicU64::new(0)));
-        let lookup = Lookup::new(db.clone(), emails.clone());
-        let opts = spool_opts.clone();
-        let handle = handle.clone();
-        let writer = tokio::task::spawn_blocking(move || {
-            write_rows(
-                rx,
-                Box::new(file),
-                &opts,
-                false,
-                Vec::new(),
-                lookup,
-                wires,
-                &handle,
-                &rows,
-                &dummy_bytes,
-            )
-        });
-        spools.push((path, writer));
-    }
-    let spool_paths: Vec<PathBuf> = spools.iter().map(|(p, _)| p.clone()).collect();
-    let wires = copy_wires(db.schema());
-    let writer = {
-        let (rows, bytes) = (rows.clone(), bytes.clone());
-        let lookup = Lookup::new(db.clone(), emails);
-        let opts = opts.clone();
-        let handle = handle.clone();
-        tokio::task::spawn_blocking(move || {
-            write_rows(
-                first_rx, out, &opts, true, spools, lookup, wires, &handle, &rows, &bytes,
-            )
-        })
-    };
-
-    // Each slice: its COPY, pumped into its writer.
-    let mut pids = Vec::with_capacity(scopes.len());
-    let mut statements = Vec::with_capacity(scopes.len());
-    for (scope, slice) in scopes.iter_mut().zip(&slices) {
-        let (pid,): (i32,) = crate::sql::query_as("SELECT pg_backend_pid()")
-            .fetch_one(scope.conn())
-            .await?;
-        pids.push(pid);
-        read_range_by_index(scope).await?;
-        export_time_limit(db, scope).await?;
-        let q = copy_sql(db, tenant, &opts.filter, slice);
-        let setter_sql = q.setter();
-        let mut setter = crate::sql::query(&setter_sql);
-        for v in &q.values {
-            setter = setter.bind(v.clone());
-        }
-        setter.execute(scope.conn()).await?;
-        statements.push(q);
-    }
-    let report = |progress: &mut dyn FnMut(Progress)| {
-        progress(Progress {
-            rows: rows.load(Ordering::Relaxed),
-            bytes: bytes.load(Ordering::Relaxed),
-            total_estimate: Some(facts.total),
-            elapsed_ms: facts.started.elapsed().as_millis() as u64,
-        })
-    };
-    let outcome =
-        {
-            let pumps = scopes.iter_mut().zip(&statements).zip(senders).map(
-                |((scope, q), tx)| async move {
-                    let limit = db.options().export_timeout;
-                    let mut stream = scope
-                        .conn()
-                        .copy_out_raw(&q.sql)
-                        .await
-                        .map_err(|e| copy_error(e, limit))?;
-                    pump(&mut stream, tx, cancel, limit).await
-                },
-            );
-            let all = futures::future::try_join_all(pumps);
-            tokio::pin!(all);
-            let mut tick = tokio::time::interval(PROGRESS_EVERY);
-            // The slices' streams open with their first rows; a cancel before that is answered here.
-            let mut poll = tokio::time::interval(CANCEL_POLL);
-            loop {
-                tokio::select! {
-                    r = &mut all => break r.map(|_| ()),
-                    _ = tick.tick() => report(&mut progress),
-                    _ = poll.tick() => {
-                        if cancel.load(Ordering::Relaxed) {
-                            break Err(Error::Cancelled);
-                        }
-                    }
-                }
-            }
-        };
-    if let Err(e) = outcome {
-        // Stop every slice's query on the server, then let the writers see their channels closed.
-        cancel_backends(db, &pids).await;
-        drop(scopes);
-        let _ = tokio::time::timeout(CANCEL_GRACE, writer).await;
-        for p in &spool_paths {
-            std::fs::remove_file(p).ok();
-        }
-        return Err(e);
-    }
-    let written = writer.await.map_err(|_| {
-        Error::io(
-            "writing",
-            "the export",
-            std::io::Error::other("writer failed"),
-        )
-    });
-    let written = match written.and_then(|w| w) {
-        Ok(w) => w,
-        Err(e) => {
-            for p in &spool_paths {
-                std::fs::remove_file(p).ok();
-            }
-            return Err(e);
-        }
-    };
-    if cancel.load(Ordering::Relaxed) {
-        return Err(Error::Cancelled);
-    }
-    for scope in scopes {
-        scope.finish().await?;
-    }
-    report(&mut progress);
-    Ok(Ran {
-        rows: rows.load(Ordering::Relaxed),
-        bytes: bytes.load(Ordering::Relaxed),
-        written,
-        snapshot_at: facts.snapshot_at,
-        sql: statements
-            .iter()
-            .map(|q| q.sql.as_str())
-            .collect::<Vec<_>>()
-            .join(";\n"),
-        parameters: statements
-            .iter()
-            .flat_map(|q| q.values.iter().cloned())
-            .collect(),
-        foreign_rows: facts.foreign_rows,
-    })
 }
 
 /// Makes a slice read its own range of the tenant's time index, in order, and nothing else.
@@ -676,18 +500,6 @@ where
     }
 }
 
-/// Reads what is still in flight of a cancelled COPY until the server acknowledges the cancel.
-async fn drain<S, B>(stream: &mut S)
-where
-    S: futures::Stream<Item = sqlx::Result<B>> + Unpin,
-{
-    while let Some(chunk) = stream.next().await {
-        if chunk.is_err() {
-            break;
-        }
-    }
-}
-
 /// Stops the servers' queries of an export (its backends are running COPY for it), not only the reading.
 async fn cancel_backends(db: &Db, pids: &[i32]) {
     if let Ok(mut other) = db.read_tx().await {
@@ -705,13 +517,11 @@ async fn cancel_backends(db: &Db, pids: &[i32]) {
 /// side of the tenant, and NULLs, as the isolation probe does): the evidence the manifest carries.
 async fn foreign_rows(db: &Db, scope: &mut TenantScope) -> Result<i64> {
     let s = db.schema();
-    let column = col(&s.mapping.audit_logs.tenant_id);
-    let cast = s.tenant_id_type.cast();
-    let table = &s.tables.audit.name;
-    let sql = format!(
-        "SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} < CAST($1 AS {cast}) LIMIT 101) a)
-              + (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} > CAST($1 AS {cast}) LIMIT 101) b)
-              + (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} IS NULL LIMIT 101) z)"
+    let sql = crate::sql::foreign_rows_sql(
+        &s.tables.audit.name.to_string(),
+        &col(&s.mapping.audit_logs.tenant_id).to_string(),
+        s.tenant_id_type.cast(),
+        101,
     );
     let tenant = scope.tenant().id.clone();
     Ok(crate::sql::query_scalar::<i64>(&sql)

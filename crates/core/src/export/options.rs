@@ -253,3 +253,19 @@ pub(super) const BATCH_BYTES: usize = 256 * 1024;
 
 /// How often progress is reported.
 pub(super) const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_lists_parse_and_unknown_names_are_named() {
+        assert_eq!(
+            Column::parse_list("id, action,occurred_at").unwrap(),
+            vec![Column::Id, Column::Action, Column::OccurredAt]
+        );
+        let e = Column::parse_list("id,colour").unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+        assert!(Column::parse_list(" , ").is_err());
+    }
+}

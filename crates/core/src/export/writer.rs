@@ -171,22 +171,44 @@ impl<W: Write> Sink<W> {
 /// A later slice of a parallel export: its spool file, and the thread writing it.
 pub(super) type Spool = (PathBuf, tokio::task::JoinHandle<Result<Written>>);
 
+/// What one writer thread writes, and where: the first slice's writer writes the file (with its start and the
+/// later slices' spools), each later slice's writer its spool.
+pub(super) struct RowsWriter {
+    pub out: Box<dyn Write + Send>,
+    pub opts: ExportOptions,
+    /// Whether the file's start (BOM, CSV header) is written first.
+    pub header: bool,
+    /// The later slices of a parallel export, appended in order after this stream's rows.
+    pub spools: Vec<Spool>,
+    pub lookup: Lookup,
+    pub wires: [super::decode::Wire; COPY_FIELDS],
+    /// The runtime the actors' lookups run on (this is a blocking thread).
+    pub handle: tokio::runtime::Handle,
+    /// Rows written, shared by every slice's writer (progress).
+    pub rows: Arc<AtomicU64>,
+    /// Bytes that reached `out` (progress).
+    pub bytes: Arc<AtomicU64>,
+}
+
 /// Writes the rows of the COPY stream as CSV or JSON lines, gzip-compressed when asked. With `header`, the
 /// file's start (BOM, CSV header) first. The `spools` of later slices are appended in order after this
 /// stream's rows, through the same compression and hash, so the file is the one a sequential export writes.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn write_rows(
     mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
-    out: Box<dyn Write + Send>,
-    opts: &ExportOptions,
-    header: bool,
-    spools: Vec<Spool>,
-    mut lookup: Lookup,
-    wires: [super::decode::Wire; COPY_FIELDS],
-    handle: &tokio::runtime::Handle,
-    rows: &AtomicU64,
-    bytes: &Arc<AtomicU64>,
+    w: RowsWriter,
 ) -> Result<Written> {
+    let RowsWriter {
+        out,
+        opts,
+        header,
+        spools,
+        mut lookup,
+        wires,
+        handle,
+        rows,
+        bytes,
+    } = w;
+    let (opts, handle) = (&opts, &handle);
     let io = |e: std::io::Error| Error::io("writing", "the export file", e);
     // Hashed and counted below the buffer and the compression: the digest and the size are of exactly the
     // bytes that reach the file.
@@ -194,7 +216,7 @@ pub(super) fn write_rows(
         256 * 1024,
         Counting {
             inner: out,
-            bytes: bytes.clone(),
+            bytes,
             hash: sha2::Sha256::default(),
         },
     );
@@ -432,5 +454,62 @@ pub(super) fn neutralised<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u
         scratch
     } else {
         raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_others_left_alone() {
+        for (cell, want) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+SUM(A1)", "'+SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\tTab", "'\tTab"),
+            ("\rCR", "'\rCR"),
+            ("plain", "plain"),
+            ("naïve ✓", "naïve ✓"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), want);
+        }
+    }
+
+    fn micros(rfc3339: &str) -> i64 {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .timestamp_micros()
+            - PG_EPOCH_MICROS
+    }
+
+    fn ts(micros: i64, tz: chrono_tz::Tz) -> String {
+        let mut out = Vec::new();
+        push_timestamp(&mut out, micros, &tz);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn binary_timestamps_are_written_in_iso_8601_with_the_zone_offset() {
+        let t = micros("2026-11-23T07:28:09.873814Z");
+        assert_eq!(ts(t, chrono_tz::UTC), "2026-11-23T07:28:09.873814+00:00");
+        assert_eq!(
+            ts(t, chrono_tz::Europe::Berlin),
+            "2026-11-23T08:28:09.873814+01:00"
+        );
+        assert_eq!(
+            ts(micros("2026-07-01T00:00:00Z"), chrono_tz::America::St_Johns),
+            "2026-06-30T21:30:00.000000-02:30"
+        );
+        assert_eq!(ts(0, chrono_tz::UTC), "2000-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            ts(micros("1969-12-31T23:59:59.5Z"), chrono_tz::UTC),
+            "1969-12-31T23:59:59.500000+00:00"
+        );
+        assert_eq!(ts(i64::MAX, chrono_tz::UTC), "infinity");
+        assert_eq!(ts(i64::MIN, chrono_tz::UTC), "-infinity");
     }
 }

@@ -12,10 +12,11 @@
 use super::global::PERSONAL;
 use super::probe::ProbeEvidence;
 use super::relations::Judge;
-use super::{finding, quote_ident, Finding, Severity};
+use super::{finding, Finding, Severity};
 use crate::db::Db;
 use crate::error::Result;
 use crate::scope::Tenant;
+use crate::sql::quote;
 use sqlx::PgConnection;
 
 /// Most tenants that require consent the probe adds to its sample.
@@ -57,7 +58,7 @@ pub(crate) async fn findings(
                     "the support login could approve its own access (or lift a revocation): consent would be the vendor's word, not the tenant's",
                     Some(format!(
                         "REVOKE INSERT, UPDATE ON {approvals} FROM {};",
-                        quote_ident(&role.name)
+                        quote(&role.name)
                     )),
                 ));
             }
@@ -70,7 +71,7 @@ pub(crate) async fn findings(
                     "the support login could turn a tenant's consent requirement off",
                     Some(format!(
                         "REVOKE UPDATE ON {tenants} FROM {};",
-                        quote_ident(&role.name)
+                        quote(&role.name)
                     )),
                 ));
             }
@@ -212,7 +213,7 @@ pub(crate) async fn probe_findings(
                     Some(format!(
                         "CREATE POLICY support_consent ON {} AS RESTRICTIVE FOR SELECT TO <support login> USING (<tenant column> NOT IN (SELECT id FROM <tenants> WHERE {} = 'required' AND NOT EXISTS (SELECT 1 FROM {} a WHERE a.tenant_id = id AND a.grantee = session_user AND a.revoked_at IS NULL AND a.expires_at > now())));",
                         e.relation,
-                        quote_ident(&c.column),
+                        quote(&c.column),
                         c.approvals.name
                     )),
                 ));

@@ -11,9 +11,10 @@
 use sqlx::{PgConnection, Row};
 
 use super::relations::Judge;
-use super::{finding, quote_ident, Finding, Severity};
+use super::{finding, Finding, Severity};
 use crate::db::Db;
 use crate::error::Result;
+use crate::sql::quote;
 
 /// Column names a person would call personal (for the severity only; the leak itself is counted).
 pub(super) const PERSONAL: &str =
@@ -82,7 +83,7 @@ pub(crate) async fn findings(
         return Ok(());
     }
     // One tenant to stand in for all: the first by id, as the login sees the tenant list.
-    let id_col = quote_ident(&db.schema().mapping.tenants.id);
+    let id_col = quote(&db.schema().mapping.tenants.id);
     let sample: Option<String> = crate::sql::query_scalar(&format!(
         "SELECT {id_col}::text FROM {tenants} ORDER BY {id_col} LIMIT 1"
     ))
@@ -142,7 +143,7 @@ pub(crate) async fn findings(
                 .from_cols
                 .iter()
                 .zip(&l.to_cols)
-                .map(|(f, t)| format!("r.{} = g.{}", quote_ident(f), quote_ident(t)))
+                .map(|(f, t)| format!("r.{} = g.{}", quote(f), quote(t)))
                 .collect();
             unreached.push_str(&format!(
                 " AND NOT EXISTS (SELECT 1 FROM {} r WHERE {})",
@@ -215,13 +216,13 @@ fn fix_sql(name: &str, links: &[&Link], setting: &str, db: &Db) -> String {
                 .from_cols
                 .iter()
                 .zip(&l.to_cols)
-                .map(|(f, t)| format!("r.{} = {name}.{}", quote_ident(f), quote_ident(t)))
+                .map(|(f, t)| format!("r.{} = {name}.{}", quote(f), quote(t)))
                 .collect();
             format!(
                 "EXISTS (SELECT 1 FROM {} r WHERE {} AND r.{} = NULLIF(current_setting('{setting}', true), '')::{})",
                 l.from_table,
                 on.join(" AND "),
-                quote_ident(&l.tenant_col),
+                quote(&l.tenant_col),
                 db.schema().tenant_id_type.cast()
             )
         })

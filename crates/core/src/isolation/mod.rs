@@ -116,11 +116,6 @@ pub(crate) fn finding(
     }
 }
 
-/// Quotes an identifier for fix SQL and probe queries (names come from the catalog, never from users).
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// Runs the check for the login of `db`.
 #[tracing::instrument(skip_all)]
 pub async fn check(db: &Db, opts: &CheckOptions) -> Result<Report> {

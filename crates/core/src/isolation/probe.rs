@@ -18,11 +18,12 @@ use sqlx::query::QueryScalar;
 use sqlx::{Connection, PgConnection};
 
 use super::relations::Judge;
-use super::{finding, quote_ident, CheckOptions, Finding, Severity};
+use super::{finding, CheckOptions, Finding, Severity};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::mapping::IdType;
 use crate::scope::Tenant;
+use crate::sql::quote;
 
 /// Most rows a probe query counts: enough to say "rows leak", never a scan of a large table.
 const CAP: i64 = 101;
@@ -236,25 +237,21 @@ pub(crate) async fn run(
                     .await?;
             }
             if !is_login {
-                let set = format!("SET LOCAL ROLE {}", quote_ident(role));
+                let set = format!("SET LOCAL ROLE {}", quote(role));
                 if let Err(e) = crate::sql::query(&set).execute(&mut *tx).await {
                     tracing::info!(role = %role, error = %e, "probe could not SET ROLE");
                     continue;
                 }
             }
             for t in targets.iter().filter(|t| t.readable_by.contains(role_oid)) {
-                let col = quote_ident(&t.column);
+                let col = quote(&t.column);
                 let n = &t.name;
                 let (in_scope_sql, foreign_sql) = match state {
                     State::Tenant(_) => (
                         Some(format!(
                             "SELECT count(*) FROM (SELECT 1 FROM {n} WHERE {col} = CAST($1 AS {cast}) LIMIT 1000) s"
                         )),
-                        format!(
-                            "SELECT (SELECT count(*) FROM (SELECT 1 FROM {n} WHERE {col} < CAST($1 AS {cast}) LIMIT {CAP}) a)
-                                  + (SELECT count(*) FROM (SELECT 1 FROM {n} WHERE {col} > CAST($1 AS {cast}) LIMIT {CAP}) b)
-                                  + (SELECT count(*) FROM (SELECT 1 FROM {n} WHERE {col} IS NULL LIMIT {CAP}) z)"
-                        ),
+                        crate::sql::foreign_rows_sql(&n.to_string(), &col, cast, CAP),
                     ),
                     _ => (None, format!("SELECT count(*) FROM (SELECT 1 FROM {n} LIMIT {CAP}) x")),
                 };

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 
 use sqlx::{PgConnection, Row};
 
-use super::{finding, quote_ident, Finding, Severity};
+use super::{finding, Finding, Severity};
 use crate::db::LoginInfo;
 use crate::error::Result;
+use crate::sql::quote;
 
 /// Predefined roles that read or run anything on the server as the server: RLS cannot hold against them.
 const SERVER_POWER_ROLES: [&str; 3] = [
@@ -164,7 +165,7 @@ pub(crate) async fn load(conn: &mut PgConnection, login: &LoginInfo) -> Result<R
 
 /// Findings about the login and the roles it can become.
 pub(crate) fn findings(roles: &Roles, login: &LoginInfo, out: &mut Vec<Finding>) {
-    let user = quote_ident(&login.user);
+    let user = quote(&login.user);
     if login.superuser {
         out.push(finding(
             "LOGIN_SUPERUSER",
@@ -189,7 +190,7 @@ pub(crate) fn findings(roles: &Roles, login: &LoginInfo, out: &mut Vec<Finding>)
             Some(format!("ALTER ROLE {user} NOBYPASSRLS;")),
         ));
     }
-    let fix_revoke = |r: &RoleInfo| Some(format!("REVOKE {} FROM {user};", quote_ident(&r.name)));
+    let fix_revoke = |r: &RoleInfo| Some(format!("REVOKE {} FROM {user};", quote(&r.name)));
     let how = |r: &RoleInfo| {
         if r.inherited {
             "inherits"

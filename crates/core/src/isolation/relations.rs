@@ -13,9 +13,10 @@ use sqlx::{PgConnection, Row};
 
 use super::policies::{Policies, PolicyClass};
 use super::reach::Roles;
-use super::{finding, quote_ident, Finding, Severity};
+use super::{finding, Finding, Severity};
 use crate::db::Db;
 use crate::error::Result;
+use crate::sql::quote;
 
 /// Column names that make a table a tenant table, besides the mapped ones.
 pub(crate) const TENANT_COLUMNS: [&str; 4] =
@@ -469,7 +470,7 @@ impl Judge<'_> {
                         } else {
                             format!(
                                 " -- or REVOKE {} FROM <console login>;",
-                                quote_ident(&role.name)
+                                quote(&role.name)
                             )
                         }
                     )),
@@ -518,7 +519,7 @@ impl Judge<'_> {
                         "permissive policies are ORed: this one opens rows to every tenant whatever the tenant policy says",
                         Some(format!(
                             "DROP POLICY {} ON {name}; -- or make it RESTRICTIVE / add the tenant predicate",
-                            quote_ident(&polname)
+                            quote(&polname)
                         )),
                     ));
                 }
@@ -567,8 +568,8 @@ impl Judge<'_> {
                         "whoever holds the login can set that setting (SET, set_config) or meet that condition and read every tenant: the probe's fixed states cannot see it",
                         Some(format!(
                             "-- keep only the tenant branch of {polname}: ALTER POLICY {} ON {name} USING ({} = NULLIF(current_setting('{setting}', true), '')::<type>);",
-                            quote_ident(&polname),
-                            quote_ident(&t.column)
+                            quote(&polname),
+                            quote(&t.column)
                         )),
                     ));
                 }
@@ -599,7 +600,7 @@ impl Judge<'_> {
         let name = &t.name;
         let fix_policy = Some(format!(
             "CREATE POLICY tenant_isolation ON {name} USING ({} = NULLIF(current_setting('{setting}', true), '')::<type>);",
-            quote_ident(&t.column)
+            quote(&t.column)
         ));
         let Some(login) = login else { return };
         if !t.readable_by.contains(&login) || t.parent.is_some() {

@@ -5,9 +5,10 @@
 use sqlx::{PgConnection, Row};
 
 use super::relations::Judge;
-use super::{finding, quote_ident, Finding, Severity, ACCESS_LOG_SQL};
+use super::{finding, Finding, Severity, ACCESS_LOG_SQL};
 use crate::db::Db;
 use crate::error::Result;
+use crate::sql::quote;
 
 pub(crate) async fn findings(
     db: &Db,
@@ -18,7 +19,7 @@ pub(crate) async fn findings(
     let tenants_table = db.schema().tables.tenants.name.to_string();
     for t in judge.catalog.tables.iter().filter(|t| t.parent.is_none()) {
         let name = &t.name;
-        let col = quote_ident(&t.column);
+        let col = quote(&t.column);
         let mut warned = false;
         if !t.not_null {
             warned = true;
@@ -137,7 +138,7 @@ pub(crate) async fn findings(
             "a record can then claim another login wrote it, or an earlier time: who and when must be the database's to say (session_user, the server's clock)",
             Some(format!(
                 "ALTER TABLE {log_name} ALTER COLUMN db_user SET DEFAULT session_user;\nREVOKE INSERT ON {log_name} FROM {r};\nGRANT INSERT (tenant_id, os_user, client_host, category, detail, action, details) ON {log_name} TO {r};",
-                r = quote_ident(&role)
+                r = quote(&role)
             )),
         ));
     }
@@ -148,7 +149,7 @@ pub(crate) async fn findings(
             &format!("{log_name} rule {rule}"),
             format!("the support-access log {log_name} has the rule {rule}"),
             "a rule can rewrite or swallow the console's records; the console verifies each record comes back, and refuses to read when it does not",
-            Some(format!("DROP RULE {} ON {log_name};", quote_ident(&rule))),
+            Some(format!("DROP RULE {} ON {log_name};", quote(&rule))),
         ));
     }
     for trigger in triggers {
@@ -158,7 +159,7 @@ pub(crate) async fn findings(
             &format!("{log_name} trigger {trigger}"),
             format!("the support-access log {log_name} has the trigger {trigger}"),
             "a trigger can drop, move or rewrite the console's records; the console verifies each record comes back, and refuses to read when it does not",
-            Some(format!("DROP TRIGGER {} ON {log_name};", quote_ident(&trigger))),
+            Some(format!("DROP TRIGGER {} ON {log_name};", quote(&trigger))),
         ));
     }
     for (oid, privileges) in by_role(erasers) {
@@ -175,7 +176,7 @@ pub(crate) async fn findings(
             "whoever holds the console's password can erase or rewrite the record of what it read: the log proves nothing",
             Some(format!(
                 "REVOKE UPDATE, DELETE, TRUNCATE ON {log_name} FROM {};",
-                quote_ident(&role)
+                quote(&role)
             )),
         ));
     }

@@ -49,10 +49,15 @@ impl Ident {
 impl fmt::Display for Ident {
     /// Renders the identifier double-quoted, with any `"` doubled.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"")?;
-        f.write_str(&self.0.replace('"', "\"\""))?;
-        f.write_str("\"")
+        f.write_str(&quote(&self.0))
     }
+}
+
+/// A name from the catalog (a role, a policy, a column the server itself reported), double-quoted with any `"`
+/// doubled: for the isolation check's probe statements and the fix SQL it prints. Names a user wrote go through
+/// [`Ident::parse`] instead.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A table name, optionally schema-qualified (`schema.table`), each part an [`Ident`].

@@ -3,7 +3,11 @@
 //! (never as SQL text), the tenant predicate every tenant query carries, and the keyset-page helper.
 //!
 //! The query modules (tenants, members, roles, audit, access, export) are about their tables only: every name
-//! they put into SQL is quoted here, and every value they use is bound here.
+//! they put into SQL is quoted here, every value they use is bound here, and every statement goes to the server
+//! through here. The last is the compiler's to keep: the workspace's `clippy.toml` refuses sqlx's entry points
+//! (`sqlx::query*`, `QueryBuilder::build*`, `Executor::execute`/`fetch*` with plain text, `copy_out_raw`)
+//! everywhere but in this module, which allows them below.
+#![allow(clippy::disallowed_methods)]
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -12,7 +16,7 @@ use sqlx::{FromRow, Postgres, QueryBuilder};
 
 mod ident;
 
-pub use ident::{Ident, TableName};
+pub use ident::{quote, Ident, TableName};
 
 use serde::Serialize;
 
@@ -184,6 +188,13 @@ pub(crate) trait SqlSink {
             .value(t.to_rfc3339())
             .text(" AS timestamptz)")
     }
+    /// The tenant id, as its column's type. A bound value by default; COPY writes it as a literal re-rendered
+    /// from its parsed value ([`tenant_literal`]), so the planner sees which tenant it reads.
+    fn tenant(&mut self, id: &str, ty: IdType) -> &mut Self {
+        self.text("CAST(")
+            .value(id.to_owned())
+            .text(&format!(" AS {})", ty.cast()))
+    }
 }
 
 impl SqlSink for QueryBuilder<'_, Postgres> {
@@ -243,14 +254,84 @@ impl SqlSink for SettingsSql {
             .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b)));
         self.text(&format!("'{lit}'::timestamptz"))
     }
+    fn tenant(&mut self, id: &str, ty: IdType) -> &mut Self {
+        match tenant_literal(id, ty) {
+            Some(lit) => self.text(&lit),
+            // An id that does not parse as its type is still carried, as a setting.
+            None => self
+                .text("CAST(")
+                .value(id.to_owned())
+                .text(&format!(" AS {})", ty.cast())),
+        }
+    }
+}
+
+/// The tenant id as an SQL literal of its type, re-rendered from its parsed value (uuid, integer), or quoted
+/// (text; [`SettingsSql::setter`] sets `standard_conforming_strings`, so doubling `'` is the whole of quoting).
+/// `None` when it does not parse, and then the caller passes it as a setting instead. Only COPY, which takes
+/// no parameters, uses it.
+pub(crate) fn tenant_literal(id: &str, ty: IdType) -> Option<String> {
+    match ty {
+        IdType::Uuid => uuid::Uuid::parse_str(id)
+            .ok()
+            .map(|u| format!("'{}'::uuid", u.hyphenated())),
+        IdType::Integer => id.parse::<i64>().ok().map(|n| format!("'{n}'::bigint")),
+        IdType::Text => (!id.contains('\0')).then(|| format!("'{}'::text", id.replace('\'', "''"))),
+    }
 }
 
 /// The explicit tenant predicate every tenant query carries besides RLS (defence in depth):
 /// `<column> = CAST(<tenant> AS <type>)`, the tenant id a bound value.
 pub(crate) fn tenant_eq<Q: SqlSink>(q: &mut Q, column: &str, tenant_id: &str, ty: IdType) {
-    q.text(&format!("{column} = CAST("))
-        .value(tenant_id.to_owned())
-        .text(&format!(" AS {})", ty.cast()));
+    q.text(&format!("{column} = ")).tenant(tenant_id, ty);
+}
+
+/// How many rows of `table` other tenants have that this transaction can see, capped at `cap` on each side:
+/// bounded index ranges below and above the tenant `$1` (cast to `cast`), and the rows with no tenant. The
+/// isolation probe asks it of every readable table; an export asks it of the audit table for its manifest.
+/// `table` and `column` are already quoted ([`Ident`], [`TableName`]).
+pub(crate) fn foreign_rows_sql(table: &str, column: &str, cast: &str, cap: i64) -> String {
+    format!(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} < CAST($1 AS {cast}) LIMIT {cap}) a)
+              + (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} > CAST($1 AS {cast}) LIMIT {cap}) b)
+              + (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} IS NULL LIMIT {cap}) z)"
+    )
+}
+
+/// Sends a statement without parameters in the simple query protocol (`SET LOCAL ...`): nothing is prepared,
+/// so it is safe behind a pooler. Only constant text: a statement with values binds them ([`query`]).
+pub(crate) async fn simple(conn: &mut sqlx::PgConnection, sql: &'static str) -> sqlx::Result<()> {
+    sqlx::Executor::execute(conn, sql).await.map(|_| ())
+}
+
+/// A snapshot id as the server gives it (`pg_export_snapshot()`: hex digits and dashes, e.g.
+/// `00000003-0000001B-1`): `SET TRANSACTION SNAPSHOT` takes no parameter, so anything else is refused, not quoted.
+pub(crate) struct SnapshotId(String);
+
+impl SnapshotId {
+    pub(crate) fn parse(id: &str) -> Option<Self> {
+        (!id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+            .then(|| SnapshotId(id.to_owned()))
+    }
+}
+
+/// `SET TRANSACTION SNAPSHOT '<id>'`: the transaction sees what the exporting one sees.
+pub(crate) async fn set_transaction_snapshot(
+    conn: &mut sqlx::PgConnection,
+    snapshot: &SnapshotId,
+) -> sqlx::Result<()> {
+    let sql = format!("SET TRANSACTION SNAPSHOT '{}'", snapshot.0);
+    sqlx::Executor::execute(conn, sql.as_str())
+        .await
+        .map(|_| ())
+}
+
+/// Starts `COPY ... TO STDOUT` (its values already set by [`SettingsSql::setter`] in the same transaction).
+pub(crate) async fn copy_out<'c>(
+    conn: &'c mut sqlx::PgConnection,
+    q: &SettingsSql,
+) -> sqlx::Result<futures::stream::BoxStream<'c, sqlx::Result<bytes::Bytes>>> {
+    conn.copy_out_raw(&q.sql).await
 }
 
 /// A keyset page: the rows read with `LIMIT page + 1`, cut to the page, and the cursor of the last row kept
@@ -294,14 +375,42 @@ mod tests {
     }
 
     #[test]
-    fn the_tenant_predicate_binds_the_tenant() {
+    fn the_tenant_predicate_in_copy_is_a_literal_of_the_parsed_id_or_a_setting() {
         let mut q = SettingsSql::default();
         tenant_eq(&mut q, "e.\"tenant_id\"", "o'brien", IdType::Text);
+        assert_eq!(q.sql, "e.\"tenant_id\" = 'o''brien'::text");
+        assert!(q.values.is_empty());
+        // An id that is not of its column's type is never written into the text: it travels as a setting.
+        let mut q = SettingsSql::default();
+        tenant_eq(
+            &mut q,
+            "e.\"tenant_id\"",
+            "x'); drop table t; --",
+            IdType::Uuid,
+        );
         assert_eq!(
             q.sql,
-            "e.\"tenant_id\" = CAST((SELECT current_setting('tenant_console.p1')) AS text)"
+            "e.\"tenant_id\" = CAST((SELECT current_setting('tenant_console.p1')) AS uuid)"
         );
-        assert_eq!(q.values, vec!["o'brien".to_owned()]);
+        assert_eq!(q.values, vec!["x'); drop table t; --".to_owned()]);
+    }
+
+    #[test]
+    fn tenant_ids_become_literals_of_their_type_or_nothing() {
+        assert_eq!(
+            tenant_literal("6F9619FF-8B86-D011-B42D-00C04FC964FF", IdType::Uuid).as_deref(),
+            Some("'6f9619ff-8b86-d011-b42d-00c04fc964ff'::uuid")
+        );
+        assert_eq!(tenant_literal("x'); drop table t; --", IdType::Uuid), None);
+        assert_eq!(
+            tenant_literal("-42", IdType::Integer).as_deref(),
+            Some("'-42'::bigint")
+        );
+        assert_eq!(tenant_literal("1 OR true", IdType::Integer), None);
+        assert_eq!(
+            tenant_literal(r"o'brien\x", IdType::Text).as_deref(),
+            Some(r"'o''brien\x'::text")
+        );
     }
 }
 

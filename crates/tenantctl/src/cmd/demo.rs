@@ -8,7 +8,7 @@ use clap::Args;
 use rand::distributions::{Alphanumeric, DistString};
 use secrecy::SecretString;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Executor};
+use sqlx::ConnectOptions;
 use tenant_console_core::access::ReasonPolicy;
 use tenant_console_core::profile::{data_dir, Profile, ProfileStore};
 use tenant_console_core::secret::Secrets;
@@ -78,18 +78,7 @@ pub async fn demo(_g: &Global, a: DemoArgs) -> Result<(), Failure> {
         .database("postgres")
         .disable_statement_logging();
     let mut server = admin.connect().await.map_err(Error::from)?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(DEMO_DB)
-            .fetch_one(&mut server)
-            .await
-            .map_err(Error::from)?;
-    if !exists {
-        server
-            .execute(format!("CREATE DATABASE {DEMO_DB}").as_str())
-            .await
-            .map_err(Error::from)?;
-    }
+    seed::create_database_if_missing(&mut server, DEMO_DB).await?;
     let pool = PgPoolOptions::new()
         .max_connections(2)
         .connect_with(admin.clone().database(DEMO_DB))
@@ -99,23 +88,13 @@ pub async fn demo(_g: &Global, a: DemoArgs) -> Result<(), Failure> {
         .run(&pool)
         .await
         .map_err(|e| Failure::with_exit("migrate", format!("migration failed: {e}"), 1))?;
-    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
-        .fetch_one(&pool)
-        .await
-        .map_err(Error::from)?;
-    if tenants == 0 {
+    if seed::tenant_count(&pool).await? == 0 {
         eprintln!("tenantctl: seeding demo tenants");
         seed::seed(&pool, SeedKind::Demo).await?;
     }
     // A fresh password each start: it exists only in the server and the keyring.
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
-    let alter: String =
-        sqlx::query_scalar("SELECT format('ALTER ROLE console_reader PASSWORD %L', $1::text)")
-            .bind(&password)
-            .fetch_one(&pool)
-            .await
-            .map_err(Error::from)?;
-    pool.execute(alter.as_str()).await.map_err(Error::from)?;
+    seed::set_role_password(&pool, "console_reader", &password).await?;
     drop(pool);
 
     let store = ProfileStore::open_default()?;
