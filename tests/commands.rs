@@ -864,32 +864,6 @@ fn the_acl_lists_exactly_the_apps_commands() {
     }
 }
 
-/// The UI's error kinds are the Rust ones: every kind the core and the app can send is in ui/api.js's
-/// ErrorKind, and ErrorKind names nothing else but `ipc` (the IPC layer itself failed, in the page).
-#[test]
-fn the_uis_error_kinds_are_the_rusts() {
-    let api = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/api.js")).unwrap();
-    let start = api
-        .find("export const ErrorKind = Object.freeze({")
-        .expect("ErrorKind in ui/api.js");
-    let body = &api[start..start + api[start..].find("});").unwrap()];
-    let ui: std::collections::BTreeSet<String> = body
-        .lines()
-        .filter_map(|l| {
-            let v = l.split_once(": \"")?.1;
-            Some(v.split_once('"')?.0.to_owned())
-        })
-        .collect();
-    let mut rust: std::collections::BTreeSet<String> = tenant_console_core::error::KINDS
-        .iter()
-        .map(|k| k.to_string())
-        .collect();
-    rust.insert(tenant_console_app::state::NOT_CONNECTED.to_owned());
-    rust.insert(tenant_console_app::state::DESKTOP.to_owned());
-    rust.insert("ipc".to_owned());
-    assert_eq!(ui, rust, "ui/api.js ErrorKind and the Rust kinds differ");
-}
-
 /// A profile whose password is a token: the app's long-lived pool runs the command again for a connection it
 /// opens later, so a rotated token is picked up with nothing for the user to do. Against a private server with
 /// password logins (the machine's own trusts loopback, where a password would prove nothing).

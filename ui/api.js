@@ -7,266 +7,92 @@
  */
 
 // ---------------------------------------------------------------------------------------------------------
-// Shapes (snake_case fields, as serde emits them)
+// Shapes: generated from the Rust types into ipc.d.ts (src-tauri/src/ipc_types.rs, ts-rs), never written here.
+// A Rust field renamed or dropped fails `npm run typecheck` wherever the page uses it. Four keep the page's
+// names: AccessRequest (Rust `Request`), CheckReport (`Report`), ExportProgress (`Progress`), ExportOptions
+// (`ExportDialogOptions`).
 // ---------------------------------------------------------------------------------------------------------
 
-/** @typedef {"disable" | "require" | "verify-full"} TlsMode */
-/** @typedef {"off" | "optional" | "required"} ReasonPolicy */
-/** @typedef {"support-ticket" | "incident" | "audit-request" | "other"} ReasonCategory */
-/** @typedef {"yes" | "no_log_table" | null} Recorded */
-/** @typedef {"name" | "slug" | "created_at"} TenantSort */
-
-/** @typedef {{ code: string, object: string, reason: string }} AcceptedFinding */
-
-/**
- * @typedef {object} Profile
- * @property {string} id
- * @property {string} name
- * @property {string} host
- * @property {number} port
- * @property {string} database
- * @property {string} user
- * @property {TlsMode} tls
- * @property {string} [ca_file]
- * @property {string} tenant_setting
- * @property {string} [mapping_file]
- * @property {ReasonPolicy} access_reason
- * @property {number} statement_timeout_ms
- * @property {string} [record_to]   id of the profile (the primary) this one's access records are written on
- * @property {boolean} [pooled]   behind a transaction-mode pooler (PgBouncer): statements are sent unnamed
- * @property {AcceptedFinding[]} [accepted_findings]
- * @property {number} [access_grant_minutes]   under `required`: how long a reason given on opening lasts
- * @property {string} [ssh]   through SSH: a Host alias, user@host or ssh://user@host:port
- * @property {string[]} [ssh_jump]   jump hosts before `ssh`
- * @property {string} [ssh_config]   the SSH configuration file (default ~/.ssh/config)
- * @property {Record<string, string>} [ssh_host_keys]   pinned host keys: hop (host:port) → SHA256 fingerprint
- * @property {string} [password_command]   a command whose first line of output is the password (a token)
- */
-
-/** @typedef {Profile & { password_stored: boolean }} ProfileView */
-
-/**
- * A profile's editable fields as the form sends them; `id` absent or empty for a new profile. An empty
- * `ca_file` / `mapping_file` means "none".
- * @typedef {object} ProfileForm
- * @property {string} [id]
- * @property {string} [name]
- * @property {string} [host]
- * @property {number} [port]
- * @property {string} [database]
- * @property {string} [user]
- * @property {TlsMode} [tls]
- * @property {string} [ca_file]
- * @property {string} [tenant_setting]
- * @property {string} [mapping_file]
- * @property {ReasonPolicy} [access_reason]
- * @property {number} [statement_timeout_ms]
- * @property {string} [record_to]   "" for none
- * @property {boolean} [pooled]   behind a transaction-mode pooler the app cannot detect
- * @property {string} [ssh]   "" for none
- * @property {string[]} [ssh_jump]
- * @property {string} [ssh_config]   "" for the default
- * @property {Record<string, string>} [ssh_host_keys]
- * @property {string} [password_command]   "" for none
- */
-
-/**
- * One SSH hop's host key, as the tunnel saw and trusted it.
- * @typedef {object} HopKey
- * @property {string} hop   host:port as ssh connected to it
- * @property {string} user
- * @property {string} key_type
- * @property {string} fingerprint   SHA256:…
- * @property {string} trusted_by   known_hosts, pinned or accepted
- */
+/** @typedef {import("./ipc").AcceptedFinding} AcceptedFinding */
+/** @typedef {import("./ipc").AcceptedKey} AcceptedKey */
+/** @typedef {import("./ipc").AccessEntry} AccessEntry */
+/** @typedef {import("./ipc").AccessPage} AccessPage */
+/** @typedef {import("./ipc").AccessReason} AccessReason */
+/** @typedef {import("./ipc").AccessRequested} AccessRequested */
+/** @typedef {import("./ipc").AccessStatus} AccessStatus */
+/** @typedef {import("./ipc").ActiveActors} ActiveActors */
+/** @typedef {import("./ipc").ActorActivity} ActorActivity */
+/** @typedef {import("./ipc").AppInfo} AppInfo */
+/** @typedef {import("./ipc").Approval} Approval */
+/** @typedef {import("./ipc").AuditEvent} AuditEvent */
+/** @typedef {import("./ipc").AuditFilter} AuditFilter */
+/** @typedef {import("./ipc").AuditPage} AuditPage */
+/** @typedef {import("./ipc").Column} Column */
+/** @typedef {import("./ipc").ConnectionReport} ConnectionReport */
+/** @typedef {import("./ipc").ConsentChange} ConsentChange */
+/** @typedef {import("./ipc").ConsentScope} ConsentScope */
+/** @typedef {import("./ipc").ConsentState} ConsentState */
+/** @typedef {import("./ipc").Count} Count */
+/** @typedef {import("./ipc").Destination} Destination */
+/** @typedef {import("./ipc").Diagnosis} Diagnosis */
+/** @typedef {import("./ipc").DiagnosisKind} DiagnosisKind */
+/** @typedef {import("./ipc").ExportDialogOptions} ExportOptions */
+/** @typedef {import("./ipc").ExportSummary} ExportSummary */
+/** @typedef {import("./ipc").FailedLogins} FailedLogins */
+/** @typedef {import("./ipc").Finding} Finding */
+/** @typedef {import("./ipc").Glance} Glance */
+/** @typedef {import("./ipc").HopKey} HopKey */
+/** @typedef {import("./ipc").IpcError} IpcError */
+/** @typedef {import("./ipc").LoginInfo} LoginInfo */
+/** @typedef {import("./ipc").Member} Member */
+/** @typedef {import("./ipc").MemberPage} MemberPage */
+/** @typedef {import("./ipc").MemberSort} MemberSort */
+/** @typedef {import("./ipc").ProbeEvidence} ProbeEvidence */
+/** @typedef {import("./ipc").Profile} Profile */
+/** @typedef {import("./ipc").ProfileView} ProfileView */
+/** @typedef {import("./ipc").Progress} ExportProgress */
+/** @typedef {import("./ipc").ReasonCategory} ReasonCategory */
+/** @typedef {import("./ipc").ReasonPolicy} ReasonPolicy */
+/** @typedef {import("./ipc").Recorded} Recorded */
+/** @typedef {import("./ipc").Recount} Recount */
+/** @typedef {import("./ipc").Report} CheckReport */
+/** @typedef {import("./ipc").Request} AccessRequest */
+/** @typedef {import("./ipc").Role} Role */
+/** @typedef {import("./ipc").RouteInfo} RouteInfo */
+/** @typedef {import("./ipc").RouteStatus} RouteStatus */
+/** @typedef {import("./ipc").ServerRole} ServerRole */
+/** @typedef {import("./ipc").ServiceImport} ServiceImport */
+/** @typedef {import("./ipc").SessionInfo} SessionInfo */
+/** @typedef {import("./ipc").Severity} Severity */
+/** @typedef {import("./ipc").SigningKeyInfo} SigningKeyInfo */
+/** @typedef {import("./ipc").SshFailure} SshFailure */
+/** @typedef {import("./ipc").Tenant} Tenant */
+/** @typedef {import("./ipc").TenantFacts} TenantFacts */
+/** @typedef {import("./ipc").TenantOverview} TenantOverview */
+/** @typedef {import("./ipc").TenantPage} TenantPage */
+/** @typedef {import("./ipc").TenantRow} TenantRow */
+/** @typedef {import("./ipc").TenantSort} TenantSort */
+/** @typedef {import("./ipc").TenantStats} TenantStats */
+/** @typedef {import("./ipc").TenantStatsRow} TenantStatsRow */
+/** @typedef {import("./ipc").TlsMode} TlsMode */
+/** @typedef {import("./ipc").VerifyReport} VerifyReport */
+/** @typedef {import("./ipc").Witness} Witness */
 
 /**
- * What an SSH failure says beyond its message: the hop, and the keys to compare.
- * @typedef {object} SshFailure
- * @property {string | null} hop
- * @property {HopKey[]} [unknown_keys]
- * @property {string} [expected_fingerprint]
- * @property {string} [presented_fingerprint]
+ * A tenant as the page keeps it (the open one, the recent list, the switcher's results): the core's `Tenant`,
+ * with the status a tenant row or its overview last said (the core's `Tenant` does not carry one).
+ * @typedef {Tenant & { status?: string | null }} SeenTenant
  */
 
 /**
- * How the database is reached (evidence): `direct`, or `ssh` through the hops.
- * @typedef {{ via: string, hops?: HopKey[], password_command?: boolean }} RouteInfo
- */
-
-/** @typedef {{ state: "up" } | { state: "reconnecting", route: string } | { state: "down", message: string }} RouteStatus */
-
-/**
- * @typedef {object} LoginInfo
- * @property {string} user
- * @property {string} database
- * @property {string} server_version
- * @property {boolean} superuser
- * @property {boolean} bypassrls
- * @property {string[]} owns_unforced
- * @property {boolean} standby   the server is a hot standby (read-only replica)
+ * A profile's editable fields as the form sends them (the app reads them into a `Profile`); `id` absent or
+ * empty for a new profile; an empty `ca_file`, `mapping_file`, `record_to`, `ssh`, `ssh_config` or
+ * `password_command` means "none".
+ * @typedef {Partial<Profile>} ProfileForm
  */
 
 /**
- * @typedef {object} ServerRole
- * @property {boolean} standby
- * @property {number | null} replay_lag_bytes
- * @property {number | null} replay_delay_seconds
- * @property {number | null} pooler_port   the server's own port, when a pooler or proxy stands in between
- * @property {string} summary   one line for people
- */
-
-/** @typedef {{ kind: string, cause: string, hint: string, ssh?: SshFailure }} Diagnosis */
-
-/**
- * @typedef {object} ConnectionReport
- * @property {boolean} ok
- * @property {string} target
- * @property {string | null} server_version
- * @property {LoginInfo | null} login
- * @property {string[]} bypass_reasons
- * @property {ServerRole | null} server
- * @property {Diagnosis | null} diagnosis
- * @property {RouteInfo | null} [route]
- */
-
-/**
- * @typedef {object} SessionInfo
- * @property {string} profile_id
- * @property {string} profile_name
- * @property {LoginInfo} login
- * @property {string[]} bypass_reasons   why RLS does not apply to this login; empty when it does
- * @property {boolean} bypass_accepted   the user acknowledged the red banner
- * @property {ReasonPolicy} access_reason
- * @property {string | null} records_to   the profile whose primary records this one's accesses
- * @property {RouteInfo} [route]   how the database is reached
- */
-
-/** @typedef {{ id: string, slug: string, name: string, status?: string | null }} Tenant */
-/** @typedef {"email" | "name" | "role" | "joined"} MemberSort */
-/**
- * A row of the tenant list; `consent_required`: the tenant requires its own live approval before support reads it.
- * @typedef {Tenant & { created_at: string | null, plan: string | null, status: string | null, consent_required?: boolean }} TenantRow
- */
-/** @typedef {{ value: number, is_estimate: boolean }} Count */
-/** @typedef {{ members: number, audit_events_30d: Count, last_activity: string | null }} TenantStats */
-/**
- * `approval`: the tenant's live approval that let it open (a tenant that requires consent), else null; the page
- * shows the time it has left and closes the tenant when it ends. `grant_seconds`: how long a reason lasts.
- * @typedef {{ tenant: Tenant, status?: string | null, plan?: string | null, created_at?: string | null,
- *             stats: TenantStats, recorded: Recorded, record_id?: string | null, grant_seconds?: number | null,
- *             approval?: Approval | null }} TenantOverview
- */
-
-// Consent the database enforces: a tenant that requires its own live approval before support reads it.
-
-/** What an approval allows: reading the tenant, or exporting its audit log too. @typedef {"read" | "export"} ConsentScope */
-/** @typedef {"not_required" | "none" | "pending" | "approved" | "expired" | "revoked"} ConsentState */
-
-/**
- * A tenant's approval for this login (the tenant's admins write it in the product).
- * @typedef {object} Approval
- * @property {string} id
- * @property {string | null} request_id
- * @property {string} approved_by
- * @property {string} expires_at   RFC 3339
- * @property {string | null} revoked_at
- * @property {ConsentScope} scope
- * @property {string} created_at
- */
-
-/**
- * A request for access this login wrote.
- * @typedef {object} AccessRequest
- * @property {string} id
- * @property {string} db_user
- * @property {string} category
- * @property {string} detail
- * @property {number} minutes
- * @property {ConsentScope} scope
- * @property {string} created_at
- */
-
-/** @typedef {{ tenant: Tenant, request: AccessRequest }} AccessRequested */
-
-/**
- * Where this login stands with a tenant.
- * @typedef {object} AccessStatus
- * @property {Tenant} tenant
- * @property {ConsentState} state
- * @property {boolean} consent_required
- * @property {string | null} approval_id     the approval the state is about (the live one, else the newest)
- * @property {string | null} approved_by
- * @property {string | null} expires_at
- * @property {string | null} revoked_at
- * @property {ConsentScope | null} scope
- * @property {number | null} seconds_left   what the live approval has left
- * @property {AccessRequest | null} request   this login's newest request
- * @property {string} as_of                   the database's clock
- */
-
-/** An approval changed; `tenant_id` "" means "something changed: check again". @typedef {{ tenant_id: string }} ConsentChange */
-/** @typedef {{ tenant_id: string, stats: TenantStats }} TenantStatsRow */
-
-/**
- * @typedef {object} Member
- * @property {string} id
- * @property {string | null} email
- * @property {string | null} name
- * @property {string | null} role   null when masked, as email, name and joined_at
- * @property {string | null} joined_at
- */
-
-/**
- * @typedef {object} Role
- * @property {string} id            the role's name
- * @property {string | null} description
- * @property {string[]} permissions
- * @property {boolean} builtin
- * @property {boolean} global
- * @property {number} members
- */
-
-/**
- * @typedef {object} AuditFilter
- * @property {string} [since]          RFC 3339
- * @property {string} [until]          RFC 3339
- * @property {string} [action]         exact, or a prefix ending in `.` or `*`
- * @property {string} [actor]
- * @property {string} [resource_type]
- * @property {string} [resource_id]
- */
-
-/**
- * @typedef {object} AuditEvent
- * @property {string} id
- * @property {string} occurred_at
- * @property {string | null} actor_id
- * @property {string | null} actor_email
- * @property {string | null} action   null when masked, as every field but id and occurred_at
- * @property {string | null} resource_type
- * @property {string | null} resource_id
- * @property {string | null} ip
- * @property {string | null} user_agent
- * @property {unknown} metadata
- */
-
-/**
- * @typedef {object} AccessEntry
- * @property {string} id
- * @property {string} at
- * @property {string} db_user
- * @property {string} os_user
- * @property {string} client_host
- * @property {string} category
- * @property {string} detail
- * @property {string} action
- * @property {unknown} details
- */
-
-/** @typedef {{ category: ReasonCategory, detail: string }} AccessReason */
-
-/**
+ * A page of any list: what `paged.js` reads of every generated `*Page` type.
  * @template T
  * @typedef {{ items: T[], next_cursor: string | null }} Page
  */
@@ -275,141 +101,15 @@
  * The columns this login may not read (`table.column`, e.g. "users.email"): their fields are null in every item.
  * @typedef {{ masked_columns?: string[] }} Masked
  */
-/** @typedef {Page<Member> & Masked} MemberPage */
-/** @typedef {Page<AuditEvent> & Masked} AuditPage */
-
-/**
- * @typedef {object} Finding
- * @property {string} code
- * @property {"critical" | "warning" | "info"} severity
- * @property {string} object
- * @property {string} problem
- * @property {string} why
- * @property {string | null} fix_sql
- * @property {string | null} accepted
- */
-
-/**
- * The exact shape may gain fields; `login` is shown as the login's name whether it arrives as a string or a
- * LoginInfo.
- * @typedef {object} ProbeEvidence
- * @property {string} role
- * @property {"unset" | "empty" | "unknown-tenant" | "tenant"} state
- * @property {string | null} tenant
- * @property {string} relation
- * @property {number | null} rows_in_scope
- * @property {number} foreign_rows
- * @property {string | null} error
- */
-/**
- * @typedef {{ login: LoginInfo | string | null, findings: Finding[], reach?: string[], probed_tenants?: string[],
- *             evidence?: ProbeEvidence[], isolation_enforced?: boolean }} CheckReport
- */
-
-/** @typedef {{ rows: number, bytes: number, total_estimate: number | null, elapsed_ms: number }} ExportProgress */
-/**
- * @typedef {{ rows: number, bytes: number, seconds: number, path: string, recorded: Recorded,
- *             manifest?: string | null, sha256?: string | null, signed_by?: string | null,
- *             public_key?: string | null }} ExportSummary
- */
-/** @typedef {{ columns?: string[], tz?: string, bom: boolean, unsigned?: boolean }} ExportOptions */
-/** @typedef {{ public_key: string, fingerprint: string }} SigningKeyInfo */
-/**
- * The database's own record of a file: the export-complete record with its SHA-256.
- * @typedef {{ record_id: string, recorded_at: string, db_user: string, rows: number | null }} Witness
- */
-/**
- * @typedef {{ rows_now: number, rows_in_manifest: number, difference: number, from_utc: string | null,
- *             to_utc: string, witnessed?: Witness | null }} Recount
- */
-/**
- * @typedef {object} VerifyReport   what `tenantctl verify` prints, for a file chosen in the app
- * @property {boolean} ok           the file is the one its manifest describes, and the signature checks out
- * @property {string[]} problems    what is wrong, each in a sentence
- * @property {string} file
- * @property {string} manifest
- * @property {{ id: string, slug: string | null, name: string } | null} tenant
- * @property {number | null} rows_counted
- * @property {string} sha256
- * @property {string | null} signed_by      the fingerprint of the key that signed it
- * @property {boolean} key_trusted          signed by a key this machine trusts
- * @property {string | null} [trusted_as]   which: "this machine's key", "the key given", a trusted key's name
- * @property {boolean} [unknown_key]        validly signed, but by a key no one here trusts
- * @property {string | null} checked_against the key it was checked against (pasted, or this machine's)
- * @property {string} file_token            names the file to verify it again (with a recount)
- * @property {Recount | null} recount
- */
-/** @typedef {{ token: string, file_name: string, folder: string }} Destination */
-/** @typedef {{ version: string, initial_profile: string | null }} AppInfo */
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------------------
 
-/** The error kinds the UI branches on (docs/ipc.md). Kinds starting with `connect_` are connection failures. */
-export const ErrorKind = Object.freeze({
-  NotConnected: "not_connected",
-  SecretMissing: "secret_missing",
-  KeyringUnavailable: "keyring_unavailable",
-  KeyringNotPersistent: "keyring_not_persistent",
-  IsolationNotEnforced: "isolation_not_enforced",
-  ReasonRequired: "reason_required",
-  AccessNotRecorded: "access_not_recorded",
-  Standby: "standby",
-  Pooler: "pooler",
-  UnknownTenant: "unknown_tenant",
-  UnknownProfile: "unknown_profile",
-  InvalidInput: "invalid_input",
-  QueryTimeout: "query_timeout",
-  ConnectionLost: "connection_lost",
-  PermissionDenied: "permission_denied",
-  Mapping: "mapping",
-  Cancelled: "cancelled",
-  /** The server cancelled the work at someone else's request (an administrator's pg_cancel_backend). */
-  ServerCancelled: "server_cancelled",
-  /** An export ran longer than the profile's export time limit. */
-  ExportTimeout: "export_timeout",
-  /** The keyring that keeps the manifest's signing key is locked: offer an unsigned manifest, never silently. */
-  SigningKeyUnavailable: "signing_key_unavailable",
-  /** The tenant requires its own live approval before support reads it: offer "Request access". */
-  ConsentRequired: "consent_required",
-  FileExists: "file_exists",
-  Io: "io",
-  Database: "database",
-  ReadOnly: "read_only",
-  Profile: "profile",
-  Keyring: "keyring",
-  Cluster: "cluster",
-  ConnectDns: "connect_dns",
-  ConnectRefused: "connect_refused",
-  ConnectTimeout: "connect_timeout",
-  ConnectTls: "connect_tls",
-  ConnectAuth: "connect_auth",
-  ConnectDatabaseMissing: "connect_database_missing",
-  ConnectPrivileges: "connect_privileges",
-  ConnectServerUnavailable: "connect_server_unavailable",
-  ConnectNotPostgres: "connect_not_postgres",
-  /** The SSH bastion (first hop) could not be reached. */
-  ConnectSshUnreachable: "connect_ssh_unreachable",
-  /** An SSH hop refused the login (`ssh.hop` names it). */
-  ConnectSshAuth: "connect_ssh_auth",
-  /** An SSH hop could not reach the next one. */
-  ConnectSshHop: "connect_ssh_hop",
-  /** The tunnel works; its last hop could not reach the database. */
-  ConnectSshTarget: "connect_ssh_target",
-  /** Host keys no one vouched for: `ssh.unknown_keys` to compare and accept. */
-  ConnectSshHostKeyUnknown: "connect_ssh_host_key_unknown",
-  /** A host key changed: `ssh.expected_fingerprint` and `ssh.presented_fingerprint`. Never accepted here. */
-  ConnectSshHostKeyChanged: "connect_ssh_host_key_changed",
-  ConnectSshFailed: "connect_ssh_failed",
-  /** The profile's password command failed. */
-  ConnectPasswordCommand: "connect_password_command",
-  ConnectFailed: "connect_failed",
-  /** The app's own: no file manager or desktop portal could show or open a file. */
-  Desktop: "desktop",
-  /** Not from the commands: the IPC itself failed, or the reply was not `{kind, message}`. */
-  Ipc: "ipc",
-});
+// The error kinds the UI branches on, generated from the Rust kinds (error-kinds.js). Kinds starting with
+// `connect_` are connection failures.
+import { ErrorKind } from "./error-kinds.js";
+export { ErrorKind };
 
 /** A rejected command: `kind` is a stable code to branch on, `message` is for people. */
 export class ApiError extends Error {
@@ -570,14 +270,6 @@ export const profilesTestDraft = (profile, password, acceptHostKeys) =>
 export const profilesPinHostKeys = (id, keys) => call("profiles_pin_host_keys", { id, keys });
 
 /**
- * @typedef {object} ServiceImport
- * @property {ProfileForm} profile   the new-profile form's fields (not saved yet)
- * @property {string} service_file
- * @property {boolean} password_found   .pgpass has the password: save with `fromPgpass`
- * @property {string[]} notes
- */
-
-/**
  * Reads a libpq service (pg_service.conf) into the new-profile form.
  * @param {string} name
  * @returns {Promise<ServiceImport>}
@@ -680,15 +372,6 @@ export const auditCount = (profileId, tenant, filter) => call("audit_count", { p
  * @returns {Promise<Page<AccessEntry>>}
  */
 export const accessHistory = (profileId, tenant, after) => call("access_history", compact({ profileId, tenant, after }));
-
-/**
- * `masked`: the column the part needs (actor, action) is masked for this login, so it has nothing to show.
- * @typedef {{ actor_id: string, email: string | null, events: number, last: string }} ActorActivity
- * @typedef {{ since: string, events_read: number, capped: boolean, items: ActorActivity[], masked?: boolean }} ActiveActors
- * @typedef {{ action: string, since: string, count: Count, latest: AuditEvent[], masked?: boolean }} FailedLogins
- * @typedef {{ latest: AuditEvent[], active_actors: ActiveActors, failed_logins: FailedLogins,
- *             recent_access: AccessEntry[], masked_columns?: string[], as_of: string }} Glance
- */
 
 /**
  * The tenant at a glance, read in its scope: the newest events, the most active actors and the failed sign-ins

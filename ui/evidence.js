@@ -45,7 +45,7 @@ export function eventAsCsv(ev) {
 
 /**
  * @typedef {object} EvidenceInput
- * @property {{ id: string, slug: string, name: string }} tenant
+ * @property {{ id: string, slug: string | null, name: string }} tenant   a mapped schema may have no slug
  * @property {string | null} status
  * @property {import("./api.js").AuditFilter | null} filter   the audit log's filters on screen (null: the audit
  *   log was not opened in this visit)
@@ -57,7 +57,7 @@ export function eventAsCsv(ev) {
  * @property {import("./api.js").AccessReason | null} [reason]  the reason given when the tenant was opened
  * @property {import("./api.js").ReasonPolicy} [policy]  the profile's reason policy
  * @property {string | null} recordId                 the access record of this visit, when one was written
- * @property {import("./api.js").Recorded} [recorded]  whether this visit was recorded ("no_log_table": it could not be)
+ * @property {import("./api.js").Recorded | null} [recorded]  whether this visit was recorded ("no_log_table": it could not be; null: not asked)
  * @property {{ login: string, database: string, enforced: boolean, reasons: string[], checkedAt: string | null }} isolation
  * @property {string} profile
  * @property {string} version
@@ -180,7 +180,7 @@ function eventsPart(e) {
  */
 export function evidenceText(e) {
   const lines = [
-    `Tenant: ${e.tenant.name} (${e.tenant.slug}) · id ${e.tenant.id} · status ${e.status ?? "unknown"}`,
+    `Tenant: ${e.tenant.name} (${e.tenant.slug ?? "no slug"}) · id ${e.tenant.id} · status ${e.status ?? "unknown"}`,
     `Reason given when the tenant was opened: ${reasonText(e)}`,
     accessRecordText(e),
     `Audit log filters: ${filterText(e)}`,
@@ -243,7 +243,7 @@ export function evidenceMarkdown(e) {
   const lines = [
     `**Evidence from Tenant Console** — ${mdText(t.name)}`,
     "",
-    `- **Tenant:** ${mdText(t.name)} (${mdCode(t.slug)}) · id ${mdCode(t.id)} · status ${status === "active" ? mdText(status) : `**${mdText(status)}**`}`,
+    `- **Tenant:** ${mdText(t.name)} (${t.slug === null ? "no slug" : mdCode(t.slug)}) · id ${mdCode(t.id)} · status ${status === "active" ? mdText(status) : `**${mdText(status)}**`}`,
     `- **Reason given when the tenant was opened:** ${mdText(reasonText(e))}`,
     `- **Access record:** ${mdText(accessRecordText(e))}`,
     `- **Audit log filters:** ${mdText(filterText(e))}`,

@@ -145,7 +145,7 @@ export function localInputToRfc3339(value) {
 
 /**
  * An RFC 3339 instant as a datetime-local value in the local time zone (for prefilling a form).
- * @param {string | undefined} iso
+ * @param {string | null | undefined} iso
  */
 export function rfc3339ToLocalInput(iso) {
   if (!iso) return "";

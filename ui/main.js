@@ -168,7 +168,7 @@ function renderShell() {
  * The open tenant in the navigation: its name first, readable (it gives way only when the window is narrow), then
  * its status as a small badge that never shrinks, so "SUSPENDED" stays in sight without eating the name. The
  * whole name and status are in the hover text and the accessible name.
- * @param {import("./api.js").Tenant} t
+ * @param {import("./api.js").SeenTenant} t
  * @param {boolean} current
  * @param {(label: import("./dom.js").Children, current: boolean, testid: string, go: () => void) => HTMLButtonElement} item
  */

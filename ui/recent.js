@@ -5,7 +5,7 @@
  * data. Pure functions over a Storage-like object, so node tests pass a Map-backed one.
  */
 
-/** @typedef {import("./api.js").Tenant} Tenant */
+/** @typedef {import("./api.js").SeenTenant} Tenant */
 /** @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void }} StorageLike */
 
 /** How many recent tenants a profile keeps. */
@@ -85,7 +85,7 @@ export function saveRecent(storage, profileId, list) {
 export function matchesTenant(t, query) {
   const q = query.trim().toLowerCase();
   if (!q) return true;
-  return t.name.toLowerCase().includes(q) || t.slug.toLowerCase().includes(q) || t.id.toLowerCase() === q;
+  return t.name.toLowerCase().includes(q) || (t.slug ?? "").toLowerCase().includes(q) || t.id.toLowerCase() === q;
 }
 
 /**

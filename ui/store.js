@@ -11,7 +11,7 @@ import { loadRecent, pushRecent, saveRecent } from "./recent.js";
 
 /** @typedef {import("./api.js").ProfileView} ProfileView */
 /** @typedef {import("./api.js").SessionInfo} SessionInfo */
-/** @typedef {import("./api.js").Tenant} Tenant */
+/** @typedef {import("./api.js").SeenTenant} Tenant */
 /** @typedef {import("./recent.js").StorageLike} StorageLike */
 /** @typedef {"profiles" | "tenants" | "tenant" | "check"} Screen */
 /** @typedef {"overview" | "members" | "roles" | "audit" | "access"} TenantTab */

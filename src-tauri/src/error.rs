@@ -8,31 +8,28 @@ use serde::Serialize;
 use tenant_console_core::Error;
 
 /// An error crossing the IPC boundary.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct IpcError {
     pub kind: String,
     pub message: String,
-    /// Where the app's log is, when the message sends the user there ("the log has the details"): the
-    /// window shows it, with Copy and Open.
+    /// Where the app's log is, when the error's details went there ([`Error::details_in_log`]; its message then
+    /// says "the log has the details"): the window shows it, with Copy and Open.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub log_file: Option<String>,
     /// For SSH failures: the hop, and the host keys the window asks the user to compare and accept.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ssh: Option<Box<tenant_console_core::reach::ssh::SshFailure>>,
 }
 
 impl IpcError {
+    /// An error of the app's own (its message says everything there is to say).
     pub fn new(kind: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let log_file = message
-            .contains("the log has")
-            .then(crate::logs::log_file)
-            .flatten()
-            .map(|p| p.display().to_string());
         IpcError {
             kind: kind.to_owned(),
-            message,
-            log_file,
+            message: message.into(),
+            log_file: None,
             ssh: None,
         }
     }
@@ -52,8 +49,14 @@ impl From<Error> for IpcError {
             Error::Connect(d) => d.ssh.clone(),
             _ => None,
         };
+        let log_file = e
+            .details_in_log()
+            .then(crate::logs::log_file)
+            .flatten()
+            .map(|p| p.display().to_string());
         IpcError {
             ssh,
+            log_file,
             ..IpcError::new(e.kind(), e.to_string())
         }
     }
@@ -71,6 +74,26 @@ pub type CmdResult<T> = Result<T, IpcError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The window names the log because the core says the details are there, whatever the words: a database
+    /// error does, an unknown tenant does not, and the app's own errors never do.
+    #[test]
+    fn the_log_is_named_when_the_core_says_its_details_are_there() {
+        let db: IpcError = Error::Database {
+            code: "XX000".into(),
+        }
+        .into();
+        assert!(db
+            .log_file
+            .as_deref()
+            .is_some_and(|f| f.contains("app.log.")));
+        let tenant: IpcError = Error::UnknownTenant("the log has it".into()).into();
+        assert_eq!(tenant.log_file, None);
+        assert_eq!(
+            IpcError::new("io", "the log has the details").log_file,
+            None
+        );
+    }
 
     #[test]
     fn errors_serialize_as_kind_and_message() {

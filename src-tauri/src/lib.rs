@@ -3,11 +3,15 @@
 //! - [`commands`]: one short function per action; typed arguments in, one core call, a serialisable error out.
 //! - [`state`]: the profile store, the keyring, and one connected [`tenant_console_core::Db`] per profile.
 //! - [`error`]: the IPC error, `{ "kind": ..., "message": ... }`, so the UI can branch on `kind`.
+//! - `ipc_types` (tests): the page's types (`ui/ipc.d.ts`) and error kinds (`ui/error-kinds.js`), generated from
+//!   the Rust types and checked to be current.
 //!
 //! No SQL, keyring or formatting here: all of it lives in the core.
 
 pub mod commands;
 pub mod error;
+#[cfg(test)]
+mod ipc_types;
 pub mod logs;
 pub mod state;
 

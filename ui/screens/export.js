@@ -115,7 +115,7 @@ export function openExport(ctx, filter, range) {
     try {
       const now = Date.now();
       const r = readFilter();
-      const suggested = exportFileName(tenant.slug, now, ext(), r.ok ? r.filter : {}, here);
+      const suggested = exportFileName(tenant.slug ?? tenant.id, now, ext(), r.ok ? r.filter : {}, here);
       const d = await api.exportDestination(suggested);
       if (d) {
         destination = d;
@@ -358,7 +358,7 @@ export function openExport(ctx, filter, range) {
             h(
               "div",
               { class: "fix-head" },
-              h("code", { id: commandId, class: "mono", testid: "export-verify-command" }, verifyCommand(summary.path, summary.public_key)),
+              h("code", { id: commandId, class: "mono", testid: "export-verify-command" }, verifyCommand(summary.path ?? "", summary.public_key)),
               copyButton(commandId, "Copy the verify command"),
             ),
         )
@@ -386,7 +386,7 @@ export function openExport(ctx, filter, range) {
     const openFile = opener("Open file", "export-open-file", api.openExport, "open the file");
     const pathId = uid("done-path");
     const verify = h("button", { type: "button", testid: "export-verify" }, "Verify…");
-    verify.addEventListener("click", () => openVerify({ store: ctx.store }, { exportId: done, fileName: summary.path.split(/[\\/]/).pop() ?? null }));
+    verify.addEventListener("click", () => openVerify({ store: ctx.store }, { exportId: done, fileName: summary.path?.split(/[\\/]/).pop() ?? null }));
     replace(
       result,
       h(

@@ -12,7 +12,7 @@ import { matchesTenant, switcherItems } from "../recent.js";
 import { consentBadge } from "./consent.js";
 
 /** @typedef {import("../actions.js").Ctx} Ctx */
-/** @typedef {import("../api.js").Tenant} Tenant */
+/** @typedef {import("../api.js").SeenTenant} Tenant */
 
 /** @returns {boolean} whether the switcher is showing */
 export function isOpen() {

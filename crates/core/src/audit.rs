@@ -16,8 +16,10 @@ use crate::sql::{col, keyset_page, like_escape, tenant_eq, SqlSink, LIKE_ESCAPE}
 use crate::tenants::{Count, EXACT_COUNT_LIMIT};
 
 /// The audit log's filters (all optional; all combine with AND).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
+// Every field may be left out (serde's default): the page sends only the filters it has.
+#[ts(optional_fields = nullable)]
 pub struct AuditFilter {
     /// Events at or after this time.
     pub since: Option<DateTime<Utc>>,
@@ -228,7 +230,7 @@ fn push_ts<Q: SqlSink>(qb: &mut Q, s: &Schema, t: DateTime<Utc>) {
 }
 
 /// One audit event.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct AuditEvent {
     pub id: String,
     pub occurred_at: DateTime<Utc>,
@@ -244,7 +246,7 @@ pub struct AuditEvent {
 }
 
 /// A page of audit events, newest first.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct AuditPage {
     pub items: Vec<AuditEvent>,
     pub next_cursor: Option<String>,
@@ -491,7 +493,7 @@ pub async fn count(scope: &mut TenantScope, filter: &AuditFilter) -> Result<Coun
 }
 
 /// An actor of the tenant's recent events, with how many they caused.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct ActorActivity {
     pub actor_id: String,
     /// Their email, when users are mapped.
@@ -501,7 +503,7 @@ pub struct ActorActivity {
 }
 
 /// The most active actors of the events at or after `since`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct ActiveActors {
     pub since: DateTime<Utc>,
     /// How many of those events were read: at most [`ACTIVE_ACTORS_WINDOW`], the newest.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// What went wrong while connecting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DiagnosisKind {
     /// The host name does not resolve.
@@ -78,7 +78,7 @@ impl DiagnosisKind {
 }
 
 /// One failed connection, explained.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Diagnosis {
     pub kind: DiagnosisKind,
     /// What happened, in one line.
@@ -87,7 +87,12 @@ pub struct Diagnosis {
     pub hint: String,
     /// For SSH failures: the hop that failed and the host keys involved (what the app's prompt shows).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ssh: Option<Box<SshFailure>>,
+    /// The server's or the driver's own words are in the log, not in `cause` (the hint says so).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub details_in_log: bool,
 }
 
 impl fmt::Display for Diagnosis {
@@ -97,7 +102,7 @@ impl fmt::Display for Diagnosis {
 }
 
 /// One hop's host key, as the tunnel saw and trusted it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct HopKey {
     /// `host:port` as ssh connected to it (after the SSH configuration).
     pub hop: String,
@@ -112,18 +117,21 @@ pub struct HopKey {
 }
 
 /// What the app needs to show for an SSH failure: the hop, and for host keys both fingerprints.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SshFailure {
     /// The hop that failed (`host:port`), when known.
     pub hop: Option<String>,
     /// Host keys no one vouched for (unknown) or the key presented (changed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional = nullable)]
     pub unknown_keys: Vec<HopKey>,
     /// For a changed key: the fingerprint known_hosts or the profile expected.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub expected_fingerprint: Option<String>,
     /// For a changed key: what the hop presented.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub presented_fingerprint: Option<String>,
 }
 
@@ -143,6 +151,15 @@ impl Diagnosis {
             cause,
             hint: hint.to_owned(),
             ssh: None,
+            details_in_log: false,
+        }
+    }
+
+    /// A diagnosis whose details went to the log (the hint says where to look).
+    fn logged(kind: DiagnosisKind, cause: String, hint: &str) -> Self {
+        Diagnosis {
+            details_in_log: true,
+            ..Diagnosis::new(kind, cause, hint)
         }
     }
 
@@ -315,7 +332,7 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
                     format!("{at} is not accepting connections right now (SQLSTATE {code})"),
                     "the server is starting, shutting down or full; try again shortly",
                 ),
-                _ => Diagnosis::new(
+                _ => Diagnosis::logged(
                     Other,
                     format!("the server refused the connection (SQLSTATE {code})"),
                     "the log has the server's message",
@@ -325,7 +342,7 @@ pub fn diagnose(err: &sqlx::Error, t: &Target) -> Diagnosis {
         sqlx::Error::PoolTimedOut => Diagnosis::timeout(t, None),
         other => {
             tracing::info!(error = %other, "connection failed");
-            Diagnosis::new(
+            Diagnosis::logged(
                 Other,
                 format!("could not connect to {at}"),
                 "the log has the details",

@@ -206,6 +206,17 @@ impl Error {
         }
     }
 
+    /// Whether the details of this error went to the log instead of the message (a database error's text, the
+    /// keyring's, a connection failure the doctor could not name): the app then shows where the log is.
+    pub fn details_in_log(&self) -> bool {
+        match self {
+            Error::Database { .. } => true,
+            Error::Keyring(e) => matches!(e, SecretError::Other),
+            Error::Connect(d) => d.details_in_log,
+            _ => false,
+        }
+    }
+
     /// A file operation that failed: what was being done, and to which path.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -419,7 +430,7 @@ mod tests {
     }
 
     #[test]
-    fn every_error_has_a_kind_from_the_list() {
+    fn every_error_has_a_kind_from_the_list_and_says_whether_the_log_has_its_details() {
         use crate::doctor::{Diagnosis, DiagnosisKind};
         let io = || std::io::Error::other("x");
         let mut all = vec![
@@ -476,6 +487,27 @@ mod tests {
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(Error::kind).collect();
         let listed: std::collections::BTreeSet<&str> = KINDS.iter().copied().collect();
         assert_eq!(kinds, listed);
+        // The app shows where the log is because the error says its details are there, and every error that
+        // tells the user "the log has ..." says so (connection failures the doctor could not name included).
+        let target = crate::doctor::Target {
+            host: "db.example".into(),
+            port: 5432,
+            user: "u".into(),
+            database: "d".into(),
+        };
+        all.push(Error::Connect(crate::doctor::diagnose(
+            &sqlx::Error::Protocol("odd".into()),
+            &target,
+        )));
+        for e in &all {
+            assert_eq!(
+                e.details_in_log(),
+                e.to_string().contains("the log has"),
+                "{:?}: {e}",
+                e.kind()
+            );
+        }
+        assert!(all.iter().filter(|e| e.details_in_log()).count() >= 3);
     }
 
     #[test]

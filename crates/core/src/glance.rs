@@ -20,7 +20,7 @@ pub const ACCESSES_SHOWN: u32 = 5;
 /// The window of "recent" for the actors and the failed sign-ins.
 pub const RECENT_DAYS: i64 = 30;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct FailedLogins {
     /// The action they are logged with (the mapping's `failed_login_action`).
     pub action: String,
@@ -33,7 +33,7 @@ pub struct FailedLogins {
     pub masked: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Glance {
     /// The newest events, newest first.
     pub latest: Vec<AuditEvent>,

@@ -28,7 +28,7 @@ pub struct MemberQuery {
 }
 
 /// How members are ordered; each key then the user id, so the walk is total and a cursor is (key, id).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberSort {
     #[default]
@@ -40,7 +40,7 @@ pub enum MemberSort {
 }
 
 /// One member of a tenant.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Member {
     /// The user id (members are identified by their user).
     pub id: String,
@@ -52,7 +52,7 @@ pub struct Member {
 }
 
 /// A page of members, in the query's order (then user id).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct MemberPage {
     pub items: Vec<Member>,
     pub next_cursor: Option<String>,

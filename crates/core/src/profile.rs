@@ -22,7 +22,7 @@ use crate::reach::{PasswordCommand, SshRoute};
 pub const FILE_VERSION: u32 = 1;
 
 /// A finding of the isolation check that the profile's owner accepted, with why.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct AcceptedFinding {
     pub code: String,
     pub object: String,
@@ -30,7 +30,7 @@ pub struct AcceptedFinding {
 }
 
 /// One connection profile. No secret in it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct Profile {
     /// Stable id: the keyring account of the profile's password.
     pub id: String,
@@ -87,6 +87,7 @@ pub struct Profile {
     pub password_command: Option<String>,
     /// Fields written by a newer version: kept as they are.
     #[serde(flatten)]
+    #[ts(skip)]
     pub extra: BTreeMap<String, toml::Value>,
 }
 

@@ -12,7 +12,7 @@ use crate::scope::TenantScope;
 use crate::sql::col;
 
 /// One role of a tenant.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Role {
     /// The role's name (roles are identified by name within a tenant).
     pub id: String,

@@ -33,7 +33,7 @@ use crate::mapping::Schema;
 ///     format!("{} {} {:?}", t.id(), t.name(), t.slug())
 /// }
 /// ```
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Tenant {
     /// The tenant id as text (uuid, text or integer in the database). Readable everywhere ([`Tenant::id`]),
     /// writable only inside this crate: a resolved tenant cannot be re-pointed by assignment.

@@ -82,7 +82,7 @@ pub(crate) async fn resolve_row_on(
 }
 
 /// How the tenant list is sorted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TenantSort {
     /// By name, A to Z.
@@ -126,7 +126,7 @@ pub struct TenantQuery {
 }
 
 /// One row of the tenant list.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct TenantRow {
     #[serde(flatten)]
     pub tenant: Tenant,
@@ -140,7 +140,7 @@ pub struct TenantRow {
 }
 
 /// A page of tenants.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct TenantPage {
     pub items: Vec<TenantRow>,
     pub next_cursor: Option<String>,
@@ -407,7 +407,7 @@ fn push_ts(qb: &mut QueryBuilder<'_, Postgres>, ts: TsType, value: String) {
 }
 
 /// A count that may be an estimate (on tenants with very many rows an exact count would scan too much).
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Count {
     pub value: i64,
     pub is_estimate: bool,
@@ -417,7 +417,7 @@ pub struct Count {
 pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 
 /// Per-tenant stats, read inside the tenant's scope.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct TenantStats {
     pub members: i64,
     pub audit_events_30d: Count,
@@ -488,7 +488,7 @@ pub async fn stats_as_of(scope: &mut TenantScope, now: DateTime<Utc>) -> Result<
 }
 
 /// Stats of a tenant in a list, by id.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct TenantStatsRow {
     pub tenant_id: String,
     pub stats: TenantStats,

@@ -49,7 +49,7 @@ pub async fn tenants_stats(
 }
 
 /// An opened tenant: who it is, its stats, whether the access was recorded, and how long the reason lasts.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct TenantOverview {
     pub tenant: Tenant,
     /// Status, plan and creation date (each absent when the mapping has no such column).
@@ -90,7 +90,7 @@ pub async fn tenant_open(
 }
 
 /// A request for access written for a tenant that requires its approval.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct AccessRequested {
     pub tenant: Tenant,
     pub request: Request,

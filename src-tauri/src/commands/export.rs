@@ -16,7 +16,9 @@ use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
 /// The dialog's options.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
+// What is left out takes its default: every column, UTC, no BOM, signed.
+#[ts(optional_fields = nullable)]
 pub struct ExportDialogOptions {
     pub columns: Option<Vec<Column>>,
     pub tz: Option<String>,
@@ -29,7 +31,7 @@ pub struct ExportDialogOptions {
 
 /// Where the user chose to save: a token that stands for the path (the page never holds a path it could
 /// change), and the name and folder to show.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct Destination {
     pub token: String,
     pub file_name: String,
@@ -236,7 +238,7 @@ fn desktop_error(what: &str, e: &dyn std::fmt::Display) -> IpcError {
 pub const VERIFY_DIALOG_TITLE: &str = "Choose an export to verify";
 
 /// This machine's signing key, public half: what the auditor is given.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SigningKeyInfo {
     pub public_key: String,
     pub fingerprint: String,
@@ -256,7 +258,7 @@ pub async fn signing_key_show(state: State<'_, AppState>) -> CmdResult<SigningKe
 
 /// What "Verify a file" found: the core's verification of the file against its manifest, the key it was
 /// checked against, and the recount in the tenant's scope when one was asked for.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct VerifyReport {
     #[serde(flatten)]
     pub verification: export::Verification,

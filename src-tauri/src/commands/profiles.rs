@@ -13,7 +13,7 @@ use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
 /// A profile as the UI sees it: never with a password, only whether one is stored (for its server as it is).
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ProfileView {
     #[serde(flatten)]
     pub profile: Profile,
@@ -163,7 +163,7 @@ pub async fn profiles_test(
 }
 
 /// One host key the user accepted in the prompt.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, ts_rs::TS)]
 pub struct AcceptedKey {
     pub hop: String,
     pub fingerprint: String,
@@ -191,9 +191,10 @@ pub async fn profiles_pin_host_keys(
 }
 
 /// What importing a libpq service found: the profile form's fields, and what to tell the user.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ServiceImport {
-    /// Fields for the new-profile form (not saved yet).
+    /// Fields for the new-profile form (not saved yet), as `profiles_save` reads them.
+    #[ts(type = "Partial<Profile>")]
     pub profile: serde_json::Value,
     /// The file the service came from.
     pub service_file: String,

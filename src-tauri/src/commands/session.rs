@@ -13,7 +13,7 @@ use tenant_console_core::Error;
 use crate::error::CmdResult;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct AppInfo {
     pub version: &'static str,
     pub initial_profile: Option<String>,
@@ -48,7 +48,7 @@ pub fn app_quit<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
 }
 
 /// A connected profile, as the isolation banner needs it.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SessionInfo {
     pub profile_id: String,
     pub profile_name: String,

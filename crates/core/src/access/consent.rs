@@ -24,7 +24,7 @@ use crate::mapping::Schema;
 use crate::scope::Tenant;
 
 /// What an approval allows: reading the tenant in the console, or exporting its audit log too.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ConsentScope {
     #[default]
@@ -63,7 +63,7 @@ impl std::str::FromStr for ConsentScope {
 pub const MAX_MINUTES: u32 = 7 * 24 * 60;
 
 /// A tenant's approval for this login.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Approval {
     pub id: String,
     pub request_id: Option<String>,
@@ -75,7 +75,7 @@ pub struct Approval {
 }
 
 /// A request the console wrote.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Request {
     pub id: String,
     pub db_user: String,
@@ -87,7 +87,7 @@ pub struct Request {
 }
 
 /// Where the login stands with a tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
     /// The tenant does not require approval: reads need none.
@@ -105,7 +105,7 @@ pub enum ConsentState {
 }
 
 /// The answer of `tenantctl access status` and the app's consent banner.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct AccessStatus {
     pub tenant: Tenant,
     pub state: ConsentState,
@@ -411,7 +411,7 @@ pub(crate) async fn request(
 }
 
 /// A change of an approval, as announced on the channel.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct ConsentChange {
     /// The tenant whose approvals changed (as text).
     pub tenant_id: String,

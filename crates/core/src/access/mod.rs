@@ -23,7 +23,7 @@ use crate::scope::{Tenant, TenantScope};
 use crate::sql::{col, keyset_page, tenant_eq};
 
 /// Whether opening a tenant needs a reason.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ReasonPolicy {
     /// Never asked; accesses are still recorded when a log exists.
@@ -50,7 +50,7 @@ impl std::str::FromStr for ReasonPolicy {
 }
 
 /// The kind of reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReasonCategory {
     SupportTicket,
@@ -74,7 +74,7 @@ impl ReasonCategory {
 ///
 /// There is one way to make one, [`AccessReason::new`], and every other (`FromStr` for `CATEGORY:DETAIL`, serde
 /// for the app's IPC and any JSON) goes through it: an unchecked reason cannot exist, whoever sends it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "ReasonInput")]
 pub struct AccessReason {
     category: ReasonCategory,
@@ -188,7 +188,7 @@ pub enum AccessAction {
 }
 
 /// Whether an access was recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Recorded {
     Yes,
@@ -382,7 +382,7 @@ fn not_recorded(log: &str, why: String) -> Error {
 }
 
 /// One recorded access.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct AccessEntry {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -396,7 +396,7 @@ pub struct AccessEntry {
 }
 
 /// A page of the access history, newest first.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct AccessPage {
     pub items: Vec<AccessEntry>,
     pub next_cursor: Option<String>,
@@ -404,7 +404,7 @@ pub struct AccessPage {
 
 /// What the tenant's access log says about one finished export: the `export-complete` record whose SHA-256
 /// is `sha256`, written by the console at the end of the export with the server's clock.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Witness {
     pub record_id: String,
     pub recorded_at: DateTime<Utc>,

@@ -26,7 +26,7 @@ pub use route::{Route, RouteInfo, RouteStatus};
 pub use test::{test_connection, ConnectionReport};
 
 /// How the connection is protected.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsMode {
     /// Plain TCP (a trusted network or loopback only).
@@ -329,7 +329,7 @@ async fn backend_pid(conn: &mut PgConnection) -> Result<i32> {
 }
 
 /// Who the console is connected as, and whether row-level security applies to it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct LoginInfo {
     pub user: String,
     pub database: String,
@@ -348,7 +348,7 @@ pub struct LoginInfo {
 
 /// What kind of server the console reached: a primary or a standby (and how far behind), directly or
 /// through a pooler or proxy.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct ServerRole {
     /// A hot standby (`pg_is_in_recovery()`).
     pub standby: bool,

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::reach::ssh::{HopKey, LocalEnd, Tunnel};
 
 /// How the console reached the server: what the access record and the export manifest say.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct RouteInfo {
     /// `direct`, or `ssh` (through the hops).
     pub via: String,
@@ -45,7 +45,7 @@ impl RouteInfo {
 }
 
 /// What the app shows while the tunnel is re-opened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RouteStatus {
     Up,

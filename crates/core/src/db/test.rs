@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::doctor::{diagnose, Diagnosis, DiagnosisKind, Target};
 
 /// The outcome of testing a connection: who the login is, or why it failed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct ConnectionReport {
     pub ok: bool,
     /// Where, without the password.

@@ -45,7 +45,7 @@ pub struct FileFacts {
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct TenantFacts {
     pub id: String,
     pub slug: Option<String>,
@@ -206,7 +206,7 @@ pub fn manifest_path(file: &Path) -> PathBuf {
 }
 
 /// The result of [`verify`].
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Verification {
     /// Everything checked out (and the signing key was the one given, when one was).
     pub ok: bool,
@@ -587,7 +587,7 @@ fn unknown_fields(
 }
 
 /// What a recount in the tenant's scope found, against what the manifest says was exported.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Recount {
     /// The database's own record of this file (the `export-complete` record with its SHA-256), or none: an
     /// export the database never witnessed (a file edited and re-signed, or made elsewhere).

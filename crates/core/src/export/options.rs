@@ -13,7 +13,7 @@ use crate::audit::AuditFilter;
 use crate::error::{Error, Result};
 
 /// A column of the export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Column {
     Id,
@@ -216,7 +216,7 @@ impl Default for ExportOptions {
 }
 
 /// How far an export is.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Progress {
     pub rows: u64,
     pub bytes: u64,
@@ -226,7 +226,7 @@ pub struct Progress {
 }
 
 /// The result of a finished export.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct ExportSummary {
     pub rows: u64,
     pub bytes: u64,

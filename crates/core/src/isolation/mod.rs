@@ -32,7 +32,7 @@ use crate::profile::AcceptedFinding;
 pub use probe::ProbeEvidence;
 
 /// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Isolation is not in force for this login: rows of other tenants can be read (or its traces erased).
@@ -44,7 +44,7 @@ pub enum Severity {
 }
 
 /// One finding.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Finding {
     pub code: &'static str,
     pub severity: Severity,
@@ -74,7 +74,7 @@ pub struct CheckOptions {
 }
 
 /// The result of a check.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Report {
     pub login: LoginInfo,
     /// Every role the login can become besides itself, with how (`inherited` or `set role`).

@@ -31,7 +31,7 @@ const CAP: i64 = 101;
 const MAX_ROLES: usize = 16;
 
 /// One probe question and its answer.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct ProbeEvidence {
     /// The role the probe read as (the login, or a role it can SET ROLE to).
     pub role: String,

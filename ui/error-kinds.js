@@ -1,0 +1,58 @@
+// @ts-check
+// Generated from the core's error kinds (crates/core/src/error.rs KINDS) and the app's own
+// (src-tauri/src/state.rs) by src-tauri/src/ipc_types.rs: do not edit.
+// TC_WRITE_IPC=1 cargo test -p tenant-console ipc_types writes it again. docs/ipc.md says what each means.
+
+/** The error kinds a command rejects with; `ipc` is the page's own (the IPC itself failed). */
+export const ErrorKind = Object.freeze({
+  UnknownTenant: "unknown_tenant",
+  InvalidInput: "invalid_input",
+  Mapping: "mapping",
+  ReadOnly: "read_only",
+  QueryTimeout: "query_timeout",
+  PermissionDenied: "permission_denied",
+  ConnectionLost: "connection_lost",
+  Database: "database",
+  IsolationNotEnforced: "isolation_not_enforced",
+  ReasonRequired: "reason_required",
+  AccessNotRecorded: "access_not_recorded",
+  ConsentRequired: "consent_required",
+  Standby: "standby",
+  Pooler: "pooler",
+  Profile: "profile",
+  UnknownProfile: "unknown_profile",
+  SecretMissing: "secret_missing",
+  KeyringUnavailable: "keyring_unavailable",
+  KeyringNotPersistent: "keyring_not_persistent",
+  Keyring: "keyring",
+  Cancelled: "cancelled",
+  ServerCancelled: "server_cancelled",
+  ExportTimeout: "export_timeout",
+  SigningKeyUnavailable: "signing_key_unavailable",
+  FileExists: "file_exists",
+  Io: "io",
+  Cluster: "cluster",
+  ConnectDns: "connect_dns",
+  ConnectRefused: "connect_refused",
+  ConnectTimeout: "connect_timeout",
+  ConnectTls: "connect_tls",
+  ConnectAuth: "connect_auth",
+  ConnectDatabaseMissing: "connect_database_missing",
+  ConnectPrivileges: "connect_privileges",
+  ConnectServerUnavailable: "connect_server_unavailable",
+  ConnectNotPostgres: "connect_not_postgres",
+  ConnectSshUnreachable: "connect_ssh_unreachable",
+  ConnectSshAuth: "connect_ssh_auth",
+  ConnectSshHop: "connect_ssh_hop",
+  ConnectSshTarget: "connect_ssh_target",
+  ConnectSshHostKeyUnknown: "connect_ssh_host_key_unknown",
+  ConnectSshHostKeyChanged: "connect_ssh_host_key_changed",
+  ConnectSshFailed: "connect_ssh_failed",
+  ConnectPasswordCommand: "connect_password_command",
+  ConnectFailed: "connect_failed",
+  NotConnected: "not_connected",
+  Desktop: "desktop",
+  Ipc: "ipc",
+});
+
+/** @typedef {(typeof ErrorKind)[keyof typeof ErrorKind]} ErrorKindName */
