@@ -1,3 +1,4 @@
+// @ts-check
 // A stand-in for `window.__TAURI__` in page tests: the app's commands (docs/ipc.md) over in-memory fake data,
 // a Channel, and the save dialog. `installMock` runs inside the page (page.addInitScript), so it is
 // self-contained: no imports, no closures over test code. Tests steer it through `window.__MOCK__`:
@@ -26,6 +27,51 @@
 //   consent.notify(tenantId)                                          announces a change ("" = something changed)
 //   consent.watchers()                                                how many access_watch channels are open
 
+/**
+ * What each command answers, as the app does: the types generated from the Rust ones (ui/ipc.d.ts). The mock is
+ * type-checked against them (`npm run typecheck`, ui/tests/jsconfig.json), so a shape the app changes fails here
+ * too instead of leaving the page tests on a shape the app no longer sends.
+ * @template T
+ * @typedef {(a: any) => T | Promise<T>} Answers
+ */
+/**
+ * @typedef {object} MockCommands
+ * @property {Answers<import("../../ipc").AppInfo>} app_info
+ * @property {Answers<null>} app_ready
+ * @property {Answers<null>} app_quit
+ * @property {Answers<import("../../ipc").ProfileView[]>} profiles_list
+ * @property {Answers<import("../../ipc").Profile>} profiles_save
+ * @property {Answers<null>} profiles_remove
+ * @property {Answers<import("../../ipc").ConnectionReport>} profiles_test
+ * @property {Answers<import("../../ipc").ConnectionReport>} profiles_test_draft
+ * @property {Answers<import("../../ipc").SessionInfo>} session_connect
+ * @property {Answers<null>} session_route_watch
+ * @property {Answers<import("../../ipc").Profile>} profiles_pin_host_keys
+ * @property {Answers<import("../../ipc").ServiceImport>} profiles_import_service
+ * @property {Answers<null>} session_disconnect
+ * @property {Answers<import("../../ipc").TenantPage>} tenants_search
+ * @property {Answers<import("../../ipc").TenantStatsRow[]>} tenants_stats
+ * @property {Answers<import("../../ipc").TenantOverview>} tenant_open
+ * @property {Answers<import("../../ipc").AccessRequested>} access_request
+ * @property {Answers<import("../../ipc").AccessStatus>} access_status
+ * @property {Answers<boolean>} access_watch
+ * @property {Answers<import("../../ipc").MemberPage>} members_page
+ * @property {Answers<import("../../ipc").Role[]>} roles_list
+ * @property {Answers<import("../../ipc").AuditPage>} audit_page
+ * @property {Answers<import("../../ipc").Count>} audit_count
+ * @property {Answers<import("../../ipc").Glance>} tenant_glance
+ * @property {Answers<import("../../ipc").AccessPage>} access_history
+ * @property {Answers<import("../../ipc").Report>} isolation_check
+ * @property {Answers<import("../../ipc").ExportSummary>} audit_export
+ * @property {Answers<null>} audit_export_cancel
+ * @property {Answers<null>} show_in_folder
+ * @property {Answers<null>} open_export
+ * @property {Answers<null>} open_log
+ * @property {Answers<import("../../ipc").SigningKeyInfo>} signing_key_show
+ * @property {Answers<import("../../ipc").VerifyReport | null>} verify_file
+ * @property {Answers<import("../../ipc").Destination | null>} export_destination
+ */
+
 /** @param {Record<string, any>} config */
 export function installMock(config) {
   const cfg = Object.assign(
@@ -41,15 +87,16 @@ export function installMock(config) {
   const iso = (ms) => new Date(ms).toISOString();
 
   // ---------------------------------------------------------------- data
+  /** @type {import("../../ipc").ProfileView[]} */
   const profiles = [
     {
       id: "p-demo", name: "demo", host: "127.0.0.1", port: 5432, database: "tenant_demo", user: "console_reader",
-      tls: "disable", tenant_setting: "app.tenant_id", access_reason: cfg.reasonPolicy, statement_timeout_ms: 10000,
+      tls: "disable", tenant_setting: "app.tenant_id", access_reason: /** @type {import("../../ipc").ReasonPolicy} */ (cfg.reasonPolicy), access_grant_minutes: 30, statement_timeout_ms: 10000, export_timeout_minutes: 60,
       password_stored: !cfg.secretMissing,
     },
     {
       id: "p-super", name: "superuser (bypass)", host: "db.internal", port: 5432, database: "tenant_demo", user: "postgres",
-      tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", statement_timeout_ms: 10000, password_stored: true,
+      tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", access_grant_minutes: 30, statement_timeout_ms: 10000, export_timeout_minutes: 60, password_stored: true,
     },
   ];
   const sshKeys = [
@@ -59,7 +106,7 @@ export function installMock(config) {
   if (cfg.sshProfile) {
     profiles.push({
       id: "p-ssh", name: "bastion-prod", host: "db.internal", port: 5432, database: "app", user: "console_reader",
-      tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", statement_timeout_ms: 10000, password_stored: true,
+      tls: "verify-full", tenant_setting: "app.tenant_id", access_reason: "off", access_grant_minutes: 30, statement_timeout_ms: 10000, export_timeout_minutes: 60, password_stored: true,
       ssh: "db-host", ssh_jump: ["ops@10.20.0.2"],
     });
   }
@@ -67,8 +114,10 @@ export function installMock(config) {
   let routeChannel = null;
   const unknownKeys = (p, accepted) =>
     sshKeys.filter((k) => !(p.ssh_host_keys && p.ssh_host_keys[k.hop] === k.fingerprint) && !(accepted || []).includes(k.fingerprint));
+  /** @returns {import("../../ipc").LoginInfo} */
   const login = (user, bypass) => ({
     user, database: "tenant_demo", server_version: "15.10", superuser: bypass, bypassrls: bypass, owns_unforced: bypass ? ["public.audit_logs"] : [],
+    owns_tenant_tables: bypass ? ["public.audit_logs"] : [], standby: false,
   });
   const bypassReasons = (user) => [`login "${user}" is a superuser`, `login "${user}" has the BYPASSRLS attribute`, `login "${user}" owns "public"."audit_logs" whose RLS is not forced`];
 
@@ -173,8 +222,9 @@ export function installMock(config) {
   const consentStatus = (t) => {
     const list = (approvals.get(t.id) || []).slice();
     const request = (requests.get(t.id) || []).at(-1) || null;
+    /** @type {import("../../ipc").AccessStatus} */
     const st = {
-      tenant: { id: t.id, slug: t.slug, name: t.name }, state: "not_required", consent_required: !!t.consent_required,
+      tenant: { id: t.id, slug: t.slug, name: t.name }, state: /** @type {import("../../ipc").ConsentState} */ ("not_required"), consent_required: !!t.consent_required,
       approval_id: null, approved_by: null, expires_at: null, revoked_at: null, scope: null, seconds_left: null,
       request: request ? clone(request) : null, as_of: nowIso(),
     };
@@ -224,6 +274,7 @@ export function installMock(config) {
   const held = new Map(); // key -> [resolve]
   const holding = new Set((cfg.holds || []).map(([c, t]) => `${c}|${t}`));
   const sessions = new Map();
+  /** @type {any} */
   let exportRun = null;
   // Save-dialog tokens -> paths, as the app keeps them on its side.
   const tokens = new Map();
@@ -260,6 +311,7 @@ export function installMock(config) {
     return t;
   };
 
+  /** @type {MockCommands} */
   const commands = {
     app_info: () => ({ version: "0.1.0-test", initial_profile: cfg.initialProfile || null }),
     app_ready: () => null,
@@ -277,7 +329,12 @@ export function installMock(config) {
       if (!p) {
         if (!form.name) throw err("invalid_input", "a profile needs a name");
         if (profiles.some((x) => x.name === form.name)) throw err("invalid_input", `a profile named "${form.name}" exists`);
-        p = { id: `p-${profiles.length + 1}`, password_stored: false };
+        // The core's defaults for what the form leaves out (profile.rs).
+        p = {
+          id: `p-${profiles.length + 1}`, name: form.name, host: "", port: 5432, database: "", user: "", tls: "verify-full",
+          tenant_setting: "app.current_tenant_id", access_reason: "off", access_grant_minutes: 30, statement_timeout_ms: 30000,
+          export_timeout_minutes: 60, password_stored: false,
+        };
         profiles.push(p);
       }
       for (const [k, v] of Object.entries(form)) {
@@ -304,13 +361,13 @@ export function installMock(config) {
       if (!p.password_stored && !a.password) throw err("secret_missing", `no password is stored in the system keyring for profile "${p.name}"`);
       const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
       if (cfg.wrongPassword && a.password !== "the-right-one") {
-        return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "auth", cause: `the server refused the password of user "${p.user}"`, hint: "enter the password again; check the user name" } };
+        return { server: null, route: null, ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "auth", cause: `the server refused the password of user "${p.user}"`, hint: "enter the password again; check the user name" } };
       }
       if (cfg.failTest) {
-        return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "refused", cause: `nothing listens on ${p.host}:${p.port}`, hint: "check that PostgreSQL runs and the port is right" } };
+        return { server: null, route: null, ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "refused", cause: `nothing listens on ${p.host}:${p.port}`, hint: "check that PostgreSQL runs and the port is right" } };
       }
       const bypass = p.id === "p-super";
-      return { ok: true, target, server_version: "15.10", login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [], diagnosis: null };
+      return { server: null, route: null, ok: true, target, server_version: "15.10", login: login(p.user, bypass), bypass_reasons: bypass ? bypassReasons(p.user) : [], diagnosis: null };
     },
     profiles_test_draft: (a) => {
       only("profiles_test_draft", a, ["profile", "password", "acceptHostKeys"]);
@@ -320,7 +377,7 @@ export function installMock(config) {
         const unknown = unknownKeys(p, a.acceptHostKeys);
         if (unknown.length) {
           return {
-            ok: false, target: `${p.user}@${p.host}:${p.port}/${p.database}`, server_version: null, login: null, bypass_reasons: [],
+            ok: false, target: `${p.user}@${p.host}:${p.port}/${p.database}`, server_version: null, login: null, bypass_reasons: [], server: null, route: null,
             diagnosis: { kind: "ssh_host_key_unknown", cause: "the SSH host key is not known: nothing was sent through it", hint: "compare the fingerprint", ssh: { hop: unknown[0].hop, unknown_keys: clone(unknown) } },
           };
         }
@@ -328,9 +385,9 @@ export function installMock(config) {
       if (!p.id && !a.password) throw err("invalid_input", "enter the password to test the connection (it is not kept until the profile is saved)");
       const target = `${p.user}@${p.host}:${p.port}/${p.database}`;
       if (p.port === 8080) {
-        return { ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "not_postgres", cause: `something at ${p.host}:8080 answered, but it is not PostgreSQL (it said "HTTP/1.1 400 Bad Request")`, hint: "check the port: PostgreSQL usually listens on 5432 and PgBouncer on 6432; this one may be a web server or another service" } };
+        return { server: null, route: null, ok: false, target, server_version: null, login: null, bypass_reasons: [], diagnosis: { kind: "not_postgres", cause: `something at ${p.host}:8080 answered, but it is not PostgreSQL (it said "HTTP/1.1 400 Bad Request")`, hint: "check the port: PostgreSQL usually listens on 5432 and PgBouncer on 6432; this one may be a web server or another service" } };
       }
-      return { ok: true, target, server_version: "15.10", login: login(p.user, false), bypass_reasons: [], diagnosis: null };
+      return { server: null, route: null, ok: true, target, server_version: "15.10", login: login(p.user, false), bypass_reasons: [], diagnosis: null };
     },
     session_connect: (a) => {
       only("session_connect", a, ["profileId", "password", "allowBypass", "acceptHostKeys"]);
@@ -507,7 +564,7 @@ export function installMock(config) {
     },
     audit_count: (a) => {
       only("audit_count", a, ["profileId", "tenant", "filter"]);
-      const r = commands.audit_page({ profileId: a.profileId, tenant: a.tenant, filter: a.filter, limit: 1e9 });
+      const r = /** @type {import("../../ipc").AuditPage} */ (commands.audit_page({ profileId: a.profileId, tenant: a.tenant, filter: a.filter, limit: 1e9 }));
       return { value: r.items.length, is_estimate: false };
     },
     tenant_glance: (a) => {
@@ -561,6 +618,7 @@ export function installMock(config) {
       only("isolation_check", a, ["profileId", "probe", "tenant"]);
       const s = sessions.get(a.profileId);
       if (!s) throw err("not_connected", "the profile is not connected");
+      /** @type {import("../../ipc").Finding[]} */
       const findings = [
         { code: "rls_not_forced", severity: "critical", object: "public.audit_logs", problem: "RLS is enabled but not forced on public.audit_logs", why: "The table's owner bypasses its policies.", fix_sql: "ALTER TABLE public.audit_logs FORCE ROW LEVEL SECURITY;", accepted: null },
         { code: "policy_permissive_true", severity: "warning", object: "public.projects", problem: "A permissive policy allows every row", why: "Any tenant can read every project.", fix_sql: "DROP POLICY allow_all ON public.projects;", accepted: null },
@@ -568,6 +626,7 @@ export function installMock(config) {
       ];
       if (cfg.isolationClean) findings.splice(0, 2);
       if (a.probe) findings.push({ code: "probe_ok", severity: "info", object: a.tenant || "acme", problem: "The probe saw only its own rows", why: "Evidence that RLS isolates tenants.", fix_sql: null, accepted: null });
+      /** @type {import("../../ipc").ProbeEvidence[]} */
       const evidence = a.probe
         ? [
             { role: s.login.user, state: "unset", tenant: null, relation: "public.audit_logs", rows_in_scope: null, foreign_rows: 0, error: null },
@@ -575,7 +634,11 @@ export function installMock(config) {
             { role: "support_ops", state: "tenant", tenant: a.tenant || "acme", relation: "public.memberships", rows_in_scope: 12, foreign_rows: cfg.isolationClean ? 0 : 3, error: null },
           ]
         : [];
-      return { login: s.login.user, findings, reach: a.probe ? ["support_ops (set role)"] : [], evidence };
+      return {
+        login: s.login, findings, reach: a.probe ? ["support_ops (set role)"] : [], evidence,
+        tables_checked: ["public.audit_logs", "public.memberships", "public.projects"],
+        probed_tenants: a.probe ? [a.tenant || "acme"] : [], isolation_enforced: cfg.isolationClean === true,
+      };
     },
     audit_export: (args) => {
       let a = args;
@@ -604,7 +667,7 @@ export function installMock(config) {
         exportRun.finish = () => {
           ch.onmessage({ rows: total, bytes: 1200000, total_estimate: total, elapsed_ms: 5000 });
           resolve({
-            rows: total, bytes: 1200000, seconds: 5, path, recorded: "yes", manifest: `${path}.manifest.json`,
+            rows: total, bytes: 1200000, seconds: 5, path, recorded: "yes", record_id: "rec-export-1", manifest: `${path}.manifest.json`,
             sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
             signed_by: "SHA256:q1w2e3r4t5y6u7i8o9p0", public_key: "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==",
           });
@@ -656,9 +719,10 @@ export function installMock(config) {
         ok: problems.length === 0, problems, file, manifest: `${file}.manifest.json`,
         tenant: { id: "t-acme", slug: "acme", name: "Acme Corporation" }, rows_counted: 10000,
         sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-        signed_by: "SHA256:q1w2e3r4t5y6u7i8o9p0", key_trusted: !otherKey, checked_against: a.publicKey || "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==",
+        signed_by: "SHA256:q1w2e3r4t5y6u7i8o9p0", key_trusted: !otherKey, trusted_as: otherKey ? null : "this machine's key",
+        unknown_key: false, checked_against: a.publicKey || "ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIQ==",
         file_token: fileToken,
-        recount: a.recountOn ? { rows_now: 10003, rows_in_manifest: 10000, difference: 3, from_utc: null, to_utc: "2026-11-20T12:00:00Z" } : null,
+        recount: a.recountOn ? { rows_now: 10003, rows_in_manifest: 10000, difference: 3, from_utc: null, to_utc: "2026-11-20T12:00:00Z", witnessed: null } : null,
       };
     },
     export_destination: (a) => {
@@ -697,7 +761,7 @@ export function installMock(config) {
     }
   }
 
-  window.__MOCK__ = {
+  /** @type {any} */ (window).__MOCK__ = {
     calls,
     config: cfg,
     callsOf: (cmd) => calls.filter((c) => c.cmd === cmd),
@@ -757,7 +821,7 @@ export function installMock(config) {
       },
     },
   };
-  window.__TAURI__ = {
+  /** @type {any} */ (window).__TAURI__ = {
     core: { invoke, Channel },
   };
   // The app runs with Tauri's freezePrototype: make the page the same.
