@@ -78,6 +78,9 @@ describe("profiles", () => {
     await page.selectOption('[data-testid="pf-tls"]', "verify-full");
     await page.fill('[data-testid="pf-ca-file"]', "/etc/ssl/staging-ca.pem");
     await page.selectOption('[data-testid="pf-access-reason"]', "required");
+    // How long a reason lasts, and the export's time limit (0: none): the profile's own, edited here.
+    await page.fill('[data-testid="pf-grant-minutes"]', "45");
+    await page.fill('[data-testid="pf-export-minutes"]', "0");
     // A replica records its accesses on the primary's profile, chosen by name and sent by id.
     await page.selectOption('[data-testid="pf-record-to"]', { label: "demo" });
     await shot(page, "profile-form-light");
@@ -92,13 +95,16 @@ describe("profiles", () => {
       { ...save.args.profile },
       {
         name: "staging", host: "db.staging.internal", port: 6432, database: "app", user: "console_reader", tls: "verify-full",
-        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", statement_timeout_ms: 30000,
-        record_to: "p-demo", pooled: false, ssh: "", ssh_jump: [], ssh_config: "", ssh_host_keys: {}, password_command: "",
+        ca_file: "/etc/ssl/staging-ca.pem", tenant_setting: "app.current_tenant_id", mapping_file: "", access_reason: "required", access_grant_minutes: 45,
+        statement_timeout_ms: 30000, export_timeout_minutes: 0, record_to: "p-demo", pooled: false, ssh: "", ssh_jump: [], ssh_config: "", ssh_host_keys: {}, password_command: "",
       },
     );
     const item = page.locator('[data-testid="profile-item"][data-profile-name="staging"]');
     assert.equal(await item.locator('[data-testid="password-indicator"]').textContent(), "password stored");
     assert.equal(await page.locator('[data-testid="profile-title"]').textContent(), "staging");
+    const details = await page.locator(".props").first().textContent();
+    assert.match(details, /A reason lasts\s*45 min/);
+    assert.match(details, /Export time limit\s*none/);
     // The password is nowhere in the page: not in a field, not in the text.
     const inPage = await page.evaluate(() => {
       const values = [...document.querySelectorAll("input")].map((i) => i.value);
