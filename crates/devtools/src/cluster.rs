@@ -182,18 +182,24 @@ pub fn free_port() -> Result<u16> {
 }
 
 impl LocalCluster {
-    /// Opens the cluster in `dir`, creating it with `initdb` first when the directory holds none.
-    pub fn open_or_init(dir: &Path, opts: &ClusterOptions) -> Result<Self> {
-        let bindir = bindir()?;
+    /// The cluster in `dir` (not made yet): PostgreSQL's programs found, and, as root, the directory made
+    /// reachable by the `postgres` user the server runs as.
+    fn at(dir: &Path) -> Result<Self> {
         let run_as = postgres_user_when_root()?;
         let c = LocalCluster {
             dir: dir.to_path_buf(),
-            bindir,
+            bindir: bindir()?,
             run_as,
         };
         if let Some(owner) = run_as {
             reachable_by(dir, owner)?;
         }
+        Ok(c)
+    }
+
+    /// Opens the cluster in `dir`, creating it with `initdb` first when the directory holds none.
+    pub fn open_or_init(dir: &Path, opts: &ClusterOptions) -> Result<Self> {
+        let c = Self::at(dir)?;
         if dir.join("PG_VERSION").exists() {
             return Ok(c);
         }
@@ -209,8 +215,8 @@ impl LocalCluster {
             f.write_all(opts.superuser_password.as_bytes())
                 .map_err(|e| Error::io("writing", &pwfile, e))?;
         }
-        chown_tree(dir, run_as)?;
-        chown_tree(&pwfile, run_as)?;
+        chown_tree(dir, c.run_as)?;
+        chown_tree(&pwfile, c.run_as)?;
         let mut cmd = c.command("initdb");
         cmd.arg("-D")
             .arg(dir)
@@ -234,20 +240,11 @@ impl LocalCluster {
     /// Makes a streaming hot standby of the running server `primary` in `dir` (`pg_basebackup -R`, over the
     /// primary's socket, where its owner replicates without a password). Start it like any cluster.
     pub fn standby_of(primary: &ProcessServer, dir: &Path) -> Result<Self> {
-        let bindir = bindir()?;
-        let run_as = postgres_user_when_root()?;
-        let c = LocalCluster {
-            dir: dir.to_path_buf(),
-            bindir,
-            run_as,
-        };
-        if let Some(owner) = run_as {
-            reachable_by(dir, owner)?;
-        }
+        let c = Self::at(dir)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io("protecting", dir, e))?;
-        chown_tree(dir, run_as)?;
+        chown_tree(dir, c.run_as)?;
         let mut cmd = c.command("pg_basebackup");
         cmd.arg("-D")
             .arg(dir)

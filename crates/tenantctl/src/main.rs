@@ -36,7 +36,7 @@ enum Command {
     /// List a tenant's members.
     Members(cmd::browse::MembersArgs),
     /// List a tenant's roles and their permissions.
-    Roles(cmd::browse::RolesArgs),
+    Roles(cmd::browse::TenantArgs),
     /// Read a tenant's audit log, newest first.
     Audit(cmd::browse::AuditArgs),
     /// Export a tenant's audit log to CSV.

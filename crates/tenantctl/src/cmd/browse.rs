@@ -254,14 +254,7 @@ pub async fn members(g: &Global, a: MembersArgs) -> Result<(), Failure> {
     )
 }
 
-#[derive(Args, Debug)]
-pub struct RolesArgs {
-    /// Tenant id or slug.
-    #[arg(long)]
-    pub tenant: String,
-}
-
-pub async fn roles(g: &Global, a: RolesArgs) -> Result<(), Failure> {
+pub async fn roles(g: &Global, a: TenantArgs) -> Result<(), Failure> {
     let conn = connect(g).await?;
     let (opened, mut scope) = conn.open_scope(g, &a.tenant).await?;
     let tenant = opened.tenant;
