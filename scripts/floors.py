@@ -21,6 +21,7 @@ CORE_FLOORS = [
     ("access: the door, grants, records; the tenant at a glance", ["access", "glance"]),
     ("profiles", ["profile"]),
     ("export and isolation", ["export", "isolation"]),
+    ("fleets: many databases as one", ["fleet"]),
     ("test support (feature testing only)", ["testing"]),
 ]
 

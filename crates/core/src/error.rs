@@ -17,6 +17,19 @@ pub enum Error {
     #[error("unknown tenant {0:?}: no tenant has that id or slug")]
     UnknownTenant(String),
 
+    /// No shard of a fleet that answered has the tenant; `unavailable` are the shards that did not answer
+    /// (`name (kind)`), where it may be.
+    #[error(
+        "unknown tenant {key:?}: no tenant has that id or slug on {}{}",
+        shards_asked(asked),
+        shards_unavailable(unavailable)
+    )]
+    NotOnFleet {
+        key: String,
+        asked: Vec<String>,
+        unavailable: Vec<String>,
+    },
+
     /// A value given by the user is not acceptable (bad tenant id, bad time, bad cursor, ...).
     #[error("{0}")]
     InvalidInput(String),
@@ -178,7 +191,7 @@ impl Error {
     /// A stable, machine-readable code for this error (documented in docs/cli.md; the UI branches on it).
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::UnknownTenant(_) => "unknown_tenant",
+            Error::UnknownTenant(_) | Error::NotOnFleet { .. } => "unknown_tenant",
             Error::InvalidInput(_) => "invalid_input",
             Error::Mapping(_) => "mapping",
             Error::Connect(d) => d.kind.code(),
@@ -224,6 +237,25 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+fn shards_asked(asked: &[String]) -> String {
+    match asked.len() {
+        0 => "any shard (none answered)".into(),
+        1 => format!("shard {}", asked[0]),
+        n => format!("the {n} shards that answered ({})", asked.join(", ")),
+    }
+}
+
+fn shards_unavailable(unavailable: &[String]) -> String {
+    if unavailable.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not asked, because they did not answer: {}",
+            unavailable.join(", ")
+        )
     }
 }
 
@@ -435,6 +467,11 @@ mod tests {
         let io = || std::io::Error::other("x");
         let mut all = vec![
             Error::UnknownTenant("t".into()),
+            Error::NotOnFleet {
+                key: "t".into(),
+                asked: vec!["a".into()],
+                unavailable: vec!["b (connect_refused)".into()],
+            },
             Error::InvalidInput("x".into()),
             Error::Mapping("x".into()),
             Error::ReadOnly,

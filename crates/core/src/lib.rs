@@ -9,6 +9,8 @@
 //! - [`profile`]: connection profiles (no secrets) in the OS config directory.
 //! - [`access`]: support access transparency: reasons, the access log (the console's only write).
 //! - [`export`]: audit CSV export through COPY, streamed, atomic, cancellable.
+//! - [`fleet`]: many databases as one: fleets of profiles searched, looked up and checked within one
+//!   connection budget.
 //! - [`isolation`]: the isolation check: catalog findings and a live leak probe.
 //! - [`doctor`]: why a connection failed, and what to try.
 //! - [`reach`]: the way to the database: SSH tunnels through bastions, password commands (tokens), libpq's
@@ -26,6 +28,7 @@ pub mod db;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod fleet;
 pub mod glance;
 pub mod harden;
 pub mod isolation;

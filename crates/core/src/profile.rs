@@ -540,6 +540,30 @@ impl Profile {
         Ok(Connected { door, records_to })
     }
 
+    /// Connects this profile as a fleet's shard: its own database only (no access-record connection: a fleet
+    /// search, lookup or check writes no record), with a pool of at most `max_connections`.
+    pub async fn connect_shard(
+        &self,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+        max_connections: u32,
+    ) -> Result<crate::Db> {
+        let password = self.password_for_connect(passwords).await?;
+        let mut spec = self.connect_spec(password);
+        if let Some(route) = spec.ssh.as_mut() {
+            route.accept = how.accept_host_keys.clone();
+        }
+        let mapping = match &how.mapping {
+            Some(m) => m.clone(),
+            None => self.mapping()?,
+        };
+        let options = DbOptions {
+            max_connections,
+            ..self.db_options(how.allow_bypass)
+        };
+        crate::Db::connect(&spec, mapping, options).await
+    }
+
     /// Pins SSH host keys the user accepted (`hop` → fingerprint) into the stored profile, keeping its stored
     /// password: the person who accepted the key is the one who gave the password. Returns the profile.
     pub async fn pin_host_keys(

@@ -12,6 +12,7 @@ mod consent;
 mod doctor;
 mod evidence;
 mod export;
+mod fleet;
 mod isolation_check;
 mod isolation_scenarios;
 mod keyring;

@@ -1,0 +1,511 @@
+//! A fleet: tenants spread over many databases, each reached through a profile of its own (a shard). A fleet
+//! is named profiles (`fleets.toml` beside `profiles.toml`); it is searched, looked up and checked as one, within
+//! one connection budget for all its shards.
+//!
+//! **The budget.** At most `max_connections` server connections are open at once over the whole fleet (8 by
+//! default): a shard's work takes its share of the budget before it connects and gives it back after its pool is
+//! closed, so a fleet of 100 databases on a server with `max_connections = 100` never holds more than the budget.
+//! Shards are asked in parallel within it.
+//!
+//! **A shard that is down is a shard, not a failure.** Every fleet answer says which shards did not answer, and
+//! why (the error's kind and message): a search lists what the others found; a lookup opens a tenant found on
+//! the shards that answered, and "not found" names those that did not.
+//!
+//! Reading a tenant's data is not done here: a lookup names the tenant's shard, and the caller then goes through
+//! that shard's profile and door exactly as with the profile alone (reason, grant, records on that shard).
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::isolation::{CheckOptions, Report};
+use crate::profile::{atomic_write, config_dir, ConnectHow, Passwords, Profile, ProfileStore};
+use crate::scope::Tenant;
+use crate::tenants::{TenantQuery, TenantRow};
+
+/// How many server connections a fleet opens at once when neither the fleet nor the caller says.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+
+/// A fleet: its name, its shards (profile names, in order) and its connection budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fleet {
+    pub name: String,
+    pub profiles: Vec<String>,
+    /// The fleet's connection budget (default [`DEFAULT_MAX_CONNECTIONS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct FleetFile {
+    #[serde(default, rename = "fleet")]
+    fleets: Vec<Fleet>,
+}
+
+/// The fleets, in `fleets.toml` in the configuration directory (no secrets: shards are profile names).
+pub struct FleetStore {
+    path: PathBuf,
+}
+
+impl FleetStore {
+    /// The store in the configuration directory.
+    pub fn open_default() -> Result<Self> {
+        Ok(Self::at(config_dir()?.join("fleets.toml")))
+    }
+
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        FleetStore { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> Result<FleetFile> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Error::Profile(format!(
+                    "{} is not a valid fleet file ({}); fix or move it",
+                    self.path.display(),
+                    crate::error::toml_error(&e, &text)
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FleetFile::default()),
+            Err(e) => Err(Error::io("reading", &self.path, e)),
+        }
+    }
+
+    fn write(&self, file: &FleetFile) -> Result<()> {
+        let text = toml::to_string_pretty(file)
+            .map_err(|e| Error::Profile(format!("cannot write fleets: {e}")))?;
+        atomic_write(&self.path, text.as_bytes(), 0o600)
+    }
+
+    /// All fleets, by name.
+    pub fn list(&self) -> Result<Vec<Fleet>> {
+        let mut v = self.read()?.fleets;
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    pub fn get(&self, name: &str) -> Result<Fleet> {
+        self.read()?
+            .fleets
+            .into_iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| Error::InvalidInput(format!("no fleet is named {name:?}")))
+    }
+
+    /// Adds a fleet, or replaces the one of the same name. Every shard must be a profile of `profiles`,
+    /// named once.
+    pub fn save(&self, fleet: &Fleet, profiles: &ProfileStore) -> Result<()> {
+        if fleet.name.trim().is_empty() || fleet.name.chars().any(char::is_control) {
+            return Err(Error::InvalidInput("a fleet needs a name".into()));
+        }
+        if fleet.profiles.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "fleet {:?} names no profile: give at least one",
+                fleet.name
+            )));
+        }
+        if fleet.max_connections == Some(0) {
+            return Err(Error::InvalidInput(
+                "a fleet's connection budget is at least 1".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &fleet.profiles {
+            let profile = profiles.get(p)?;
+            if !seen.insert(profile.id.clone()) {
+                return Err(Error::InvalidInput(format!(
+                    "profile {p:?} is named twice in fleet {:?}",
+                    fleet.name
+                )));
+            }
+        }
+        let mut file = self.read()?;
+        file.fleets.retain(|f| f.name != fleet.name);
+        file.fleets.push(fleet.clone());
+        self.write(&file)
+    }
+
+    pub fn remove(&self, name: &str) -> Result<()> {
+        let mut file = self.read()?;
+        let before = file.fleets.len();
+        file.fleets.retain(|f| f.name != name);
+        if file.fleets.len() == before {
+            return Err(Error::InvalidInput(format!("no fleet is named {name:?}")));
+        }
+        self.write(&file)
+    }
+}
+
+/// A shard that did not answer, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unavailable {
+    pub shard: String,
+    /// The error's kind (`connect_refused`, `connect_auth`, `query_timeout`, ...).
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Unavailable {
+    fn of(shard: &str, e: &Error) -> Self {
+        Unavailable {
+            shard: shard.to_owned(),
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// An opened fleet: its shards' profiles and the budget they share.
+pub struct Shards {
+    shards: Vec<Profile>,
+    budget: Arc<Semaphore>,
+    max_connections: u32,
+}
+
+impl Shards {
+    /// The shards of `fleet`, with the budget `max_connections` (else the fleet's, else 8).
+    pub fn open(fleet: &Fleet, store: &ProfileStore, max_connections: Option<u32>) -> Result<Self> {
+        let max = max_connections
+            .or(fleet.max_connections)
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if max == 0 {
+            return Err(Error::InvalidInput(
+                "the connection budget is at least 1".into(),
+            ));
+        }
+        let shards = fleet
+            .profiles
+            .iter()
+            .map(|p| store.get(p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Shards {
+            shards,
+            budget: Arc::new(Semaphore::new(max as usize)),
+            max_connections: max,
+        })
+    }
+
+    /// The shards' names (their profiles'), in the fleet's order.
+    pub fn names(&self) -> Vec<String> {
+        self.shards.iter().map(|p| p.name.clone()).collect()
+    }
+
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// Runs `work` on every shard, in parallel within the budget: each shard's turn takes `share` of the
+    /// budget, connects (a pool of at most `pool` connections, no access-record connection; `share - pool`
+    /// are the connections `work` opens outside the pool), runs, and closes its pool before giving its share
+    /// back. Answers in the fleet's order. A share larger than the whole budget is refused for every shard.
+    pub async fn each<T, F, Fut>(
+        &self,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+        (share, pool): (u32, u32),
+        work: F,
+    ) -> Vec<(String, Result<T>)>
+    where
+        F: Fn(Db) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        debug_assert!(pool >= 1 && pool <= share);
+        let turns = self.shards.iter().map(|profile| {
+            let work = &work;
+            async move {
+                let answer = async {
+                    if share > self.max_connections {
+                        return Err(Error::InvalidInput(format!(
+                            "this needs {share} connections a shard at once, and the fleet's budget is {}: raise it (--max-connections)",
+                            self.max_connections
+                        )));
+                    }
+                    let _share = self
+                        .budget
+                        .acquire_many(share)
+                        .await
+                        .map_err(|_| Error::Cancelled)?;
+                    let db = profile.connect_shard(passwords, how, pool).await?;
+                    let out = work(db.clone()).await;
+                    db.close().await;
+                    out
+                }
+                .await;
+                (profile.name.clone(), answer)
+            }
+        });
+        futures::future::join_all(turns).await
+    }
+}
+
+/// A tenant row of a fleet search: the row, and the shard it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct FleetTenantRow {
+    #[serde(flatten)]
+    pub row: TenantRow,
+    pub shard: String,
+}
+
+/// A fleet search: the rows every shard that answered found (the first `limit`, merged in the query's order),
+/// whether a shard had more, and the shards that did not answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct FleetTenantPage {
+    pub items: Vec<FleetTenantRow>,
+    /// Some shard had more rows than it sent: narrow the search.
+    pub more: bool,
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// Searches the tenants of every shard (each with the query's limit) and merges them.
+pub async fn search(
+    shards: &Shards,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    q: &TenantQuery,
+) -> FleetTenantPage {
+    let answers = shards
+        .each(passwords, how, (1, 1), |db| async move {
+            crate::tenants::list(&db, q).await
+        })
+        .await;
+    let mut items = Vec::new();
+    let mut more = false;
+    let mut unavailable = Vec::new();
+    for (shard, answer) in answers {
+        match answer {
+            Ok(page) => {
+                more |= page.next_cursor.is_some();
+                items.extend(page.items.into_iter().map(|row| FleetTenantRow {
+                    row,
+                    shard: shard.clone(),
+                }));
+            }
+            Err(e) => unavailable.push(Unavailable::of(&shard, &e)),
+        }
+    }
+    let key = |r: &FleetTenantRow| -> (String, String) {
+        let t = &r.row.tenant;
+        let first = match q.sort {
+            crate::tenants::TenantSort::Name => t.name().to_lowercase(),
+            crate::tenants::TenantSort::Slug => t.slug().unwrap_or_default().to_owned(),
+            crate::tenants::TenantSort::CreatedAt => {
+                r.row.created_at.map(|c| c.to_rfc3339()).unwrap_or_default()
+            }
+        };
+        (first, r.shard.clone())
+    };
+    items.sort_by_key(key);
+    let limit = q.limit.max(1) as usize;
+    if items.len() > limit {
+        items.truncate(limit);
+        more = true;
+    }
+    FleetTenantPage {
+        items,
+        more,
+        unavailable,
+    }
+}
+
+/// Where a tenant lives: its shard, and the tenant as that shard knows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Located {
+    pub shard: String,
+    pub tenant: Tenant,
+    /// Shards that did not answer (the tenant was found on another).
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// Finds the shard that holds the tenant `key` (an id or a slug). Every shard is asked (a slug may exist on
+/// two, and that is refused with both named); a shard that does not answer is named in the answer, and in
+/// "not found".
+pub async fn locate(
+    shards: &Shards,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    key: &str,
+) -> Result<Located> {
+    let answers = shards
+        .each(passwords, how, (1, 1), |db| async move {
+            match crate::tenants::resolve(&db, key).await {
+                Ok(t) => Ok(Some(t)),
+                Err(Error::UnknownTenant(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+    let mut found: Vec<(String, Tenant)> = Vec::new();
+    let mut asked = Vec::new();
+    let mut unavailable = Vec::new();
+    for (shard, answer) in answers {
+        match answer {
+            Ok(Some(t)) => found.push((shard, t)),
+            Ok(None) => asked.push(shard),
+            Err(e) => unavailable.push(Unavailable::of(&shard, &e)),
+        }
+    }
+    match found.len() {
+        1 => {
+            let (shard, tenant) = found.remove(0);
+            Ok(Located {
+                shard,
+                tenant,
+                unavailable,
+            })
+        }
+        0 => Err(Error::NotOnFleet {
+            key: key.to_owned(),
+            asked,
+            unavailable: unavailable
+                .iter()
+                .map(|u| format!("{} ({})", u.shard, u.kind))
+                .collect(),
+        }),
+        _ => Err(Error::InvalidInput(format!(
+            "tenant {key:?} is on {} shards: {}; give its id, or use the shard's profile",
+            found.len(),
+            found
+                .iter()
+                .map(|(s, t)| format!("{s} (id {})", t.id()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The server connections one shard's check may hold at once (see [`check`]).
+pub const CHECK_CONNECTIONS: u32 = 3;
+
+/// One shard's verdict.
+#[derive(Debug, Serialize)]
+pub struct ShardVerdict {
+    pub shard: String,
+    /// The check's report, when the shard answered.
+    pub report: Option<Report>,
+    /// Why it did not.
+    pub unavailable: Option<Unavailable>,
+}
+
+/// The isolation check over a fleet: one verdict per shard, and the fleet's.
+#[derive(Debug, Serialize)]
+pub struct FleetCheck {
+    pub fleet: String,
+    pub shards: Vec<ShardVerdict>,
+    /// The shards whose check failed (isolation not enforced, or a failing finding).
+    pub leaking: Vec<String>,
+    pub unavailable: Vec<String>,
+    /// Every shard answered and every one holds: the only "enforced" a fleet can earn.
+    pub isolation_enforced: bool,
+}
+
+/// Runs the isolation check (with the probe when asked) on every shard within the budget. A shard that did
+/// not answer is not a shard that holds: the fleet's verdict is "enforced" only when all answered and held.
+pub async fn check(
+    fleet: &Fleet,
+    shards: &Shards,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    opts: &CheckOptions,
+) -> FleetCheck {
+    // Three connections a shard: the check holds the catalog's snapshot in one pooled transaction while the
+    // probe asks each state on a dedicated new connection, and the pooled-residue check takes a second pooled one.
+    let answers = shards
+        .each(passwords, how, (CHECK_CONNECTIONS, 2), |db| async move {
+            crate::isolation::check(&db, opts).await
+        })
+        .await;
+    let mut out = FleetCheck {
+        fleet: fleet.name.clone(),
+        shards: Vec::new(),
+        leaking: Vec::new(),
+        unavailable: Vec::new(),
+        isolation_enforced: false,
+    };
+    for (shard, answer) in answers {
+        match answer {
+            Ok(report) => {
+                if !report.isolation_enforced || report.failing().next().is_some() {
+                    out.leaking.push(shard.clone());
+                }
+                out.shards.push(ShardVerdict {
+                    shard,
+                    report: Some(report),
+                    unavailable: None,
+                });
+            }
+            Err(e) => {
+                out.unavailable.push(shard.clone());
+                out.shards.push(ShardVerdict {
+                    unavailable: Some(Unavailable::of(&shard, &e)),
+                    shard,
+                    report: None,
+                });
+            }
+        }
+    }
+    out.isolation_enforced = out.leaking.is_empty() && out.unavailable.is_empty();
+    out
+}
+
+/// A shard's health: whether it answered, its server, its role and the time a read took.
+#[derive(Debug, Serialize)]
+pub struct ShardStatus {
+    pub shard: String,
+    pub answered: bool,
+    pub server_version: Option<String>,
+    /// `primary` or `standby`.
+    pub role: Option<&'static str>,
+    /// A read-only round trip (BEGIN, SELECT, COMMIT) on the connected shard, in milliseconds.
+    pub latency_ms: Option<f64>,
+    pub unavailable: Option<Unavailable>,
+}
+
+/// Asks every shard, within the budget, what it is and how quickly it answers.
+pub async fn status(
+    shards: &Shards,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+) -> Vec<ShardStatus> {
+    let answers = shards
+        .each(passwords, how, (1, 1), |db| async move {
+            let started = Instant::now();
+            let mut tx = db.read_tx().await?;
+            crate::sql::query("SELECT 1").execute(&mut *tx).await?;
+            tx.commit().await?;
+            let latency = started.elapsed().as_secs_f64() * 1000.0;
+            let login = db.login();
+            Ok((login.server_version.clone(), login.standby, latency))
+        })
+        .await;
+    answers
+        .into_iter()
+        .map(|(shard, answer)| match answer {
+            Ok((version, standby, latency)) => ShardStatus {
+                shard,
+                answered: true,
+                server_version: Some(version),
+                role: Some(if standby { "standby" } else { "primary" }),
+                latency_ms: Some(latency),
+                unavailable: None,
+            },
+            Err(e) => ShardStatus {
+                unavailable: Some(Unavailable::of(&shard, &e)),
+                shard,
+                answered: false,
+                server_version: None,
+                role: None,
+                latency_ms: None,
+            },
+        })
+        .collect()
+}

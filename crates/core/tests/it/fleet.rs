@@ -1,0 +1,370 @@
+//! A fleet of real databases on the test server: six shards with tenants of their own (one slug on two of
+//! them), one shard whose RLS leaks (a policy that shows every row), and one shard that refuses connections.
+//! The connection budget is proven by counting the server's backends while the fleet is searched and checked.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tenant_console_core::error::Error;
+use tenant_console_core::fleet::{self, Fleet, FleetStore, Shards};
+use tenant_console_core::isolation::CheckOptions;
+use tenant_console_core::profile::{ConnectHow, Passwords, Profile, ProfileStore, TypedPassword};
+use tenant_console_core::tenants::{TenantQuery, TenantSort};
+use tenant_console_core::TlsMode;
+use tenant_console_dev::testing::{admin_options, TestDb, READER_PASSWORD};
+
+struct Lab {
+    shards: Vec<TestDb>,
+    /// The reader's password, typed for every shard's profile (as `--password-stdin` would be).
+    typed: Vec<TypedPassword>,
+    store: ProfileStore,
+    fleets: FleetStore,
+    _dir: tempfile::TempDir,
+}
+
+/// A shard's profile: console_reader on the test server's database `db`.
+fn profile(name: &str, port: u16, db: &str) -> Profile {
+    let o = admin_options();
+    let mut p = Profile::new(name, o.get_host(), port, db, "console_reader");
+    p.tls = TlsMode::Disable;
+    p
+}
+
+async fn lab() -> Lab {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ProfileStore::at(dir.path().join("profiles.toml"));
+    let fleets = FleetStore::at(dir.path().join("fleets.toml"));
+    let mut shards = Vec::new();
+    for i in 1..=6 {
+        let db = TestDb::empty().await;
+        let mut slugs = vec![format!("shop-{i}"), format!("cafe-{i}")];
+        if i == 2 || i == 4 {
+            slugs.push("twin".into());
+        }
+        for slug in &slugs {
+            sqlx::query(
+                "INSERT INTO tenants (slug, name) VALUES ($1, initcap(replace($1, '-', ' ')))",
+            )
+            .bind(slug)
+            .execute(&db.admin)
+            .await
+            .unwrap();
+        }
+        // Every tenant has audit events: the leak below has rows to show.
+        sqlx::query(
+            "INSERT INTO audit_logs (tenant_id, action) SELECT id, 'auth.login' FROM tenants, generate_series(1, 3)",
+        )
+        .execute(&db.admin)
+        .await
+        .unwrap();
+        store
+            .save(&profile(
+                &format!("shard-{i}"),
+                admin_options().get_port(),
+                &db.name,
+            ))
+            .unwrap();
+        shards.push(db);
+    }
+    // Shard 5 leaks: a permissive policy for the login that does not pin the tenant.
+    sqlx::query("CREATE POLICY leak ON audit_logs FOR SELECT TO console_reader USING (true)")
+        .execute(&shards[4].admin)
+        .await
+        .unwrap();
+    // A shard that refuses connections: a port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    store.save(&profile("shard-down", port, "app")).unwrap();
+    let typed = store
+        .list()
+        .unwrap()
+        .iter()
+        .map(|p| TypedPassword::for_profile(p, READER_PASSWORD.to_owned().into()))
+        .collect();
+    Lab {
+        shards,
+        typed,
+        store,
+        fleets,
+        _dir: dir,
+    }
+}
+
+impl Lab {
+    fn passwords(&self) -> Passwords<'_> {
+        Passwords {
+            typed: &self.typed,
+            keyring: None,
+        }
+    }
+}
+
+fn all_shards() -> Fleet {
+    let mut profiles: Vec<String> = (1..=6).map(|i| format!("shard-{i}")).collect();
+    profiles.insert(3, "shard-down".into());
+    Fleet {
+        name: "eu".into(),
+        profiles,
+        max_connections: None,
+    }
+}
+
+fn how() -> ConnectHow {
+    ConnectHow {
+        allow_bypass: false,
+        mapping: None,
+        accept_host_keys: Vec::new(),
+    }
+}
+
+/// Counts console_reader's backends on the shards' databases every millisecond until stopped; the highest
+/// count seen.
+fn watch_backends(databases: Vec<String>) -> (Arc<AtomicBool>, tokio::task::JoinHandle<i64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let most = Arc::new(AtomicI64::new(0));
+    let handle = {
+        let (stop, most) = (stop.clone(), most.clone());
+        tokio::spawn(async move {
+            let admin = sqlx::PgPool::connect_with(admin_options()).await.unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE usename = 'console_reader' AND datname = ANY($1)",
+                )
+                .bind(&databases)
+                .fetch_one(&admin)
+                .await
+                .unwrap();
+                most.fetch_max(n, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            most.load(Ordering::Relaxed)
+        })
+    };
+    (stop, handle)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_is_named_profiles_kept_beside_them() {
+    let lab = lab().await;
+    let f = all_shards();
+    lab.fleets.save(&f, &lab.store).unwrap();
+    assert_eq!(lab.fleets.get("eu").unwrap(), f);
+    assert_eq!(lab.fleets.list().unwrap().len(), 1);
+    // A shard must be a profile, named once.
+    let unknown = Fleet {
+        profiles: vec!["shard-1".into(), "nowhere".into()],
+        ..f.clone()
+    };
+    assert_eq!(
+        lab.fleets.save(&unknown, &lab.store).unwrap_err().kind(),
+        "unknown_profile"
+    );
+    let twice = Fleet {
+        profiles: vec!["shard-1".into(), "shard-1".into()],
+        ..f.clone()
+    };
+    assert!(lab
+        .fleets
+        .save(&twice, &lab.store)
+        .unwrap_err()
+        .to_string()
+        .contains("named twice"));
+    lab.fleets.remove("eu").unwrap();
+    assert!(lab.fleets.list().unwrap().is_empty());
+    assert!(lab.fleets.remove("eu").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_search_merges_the_shards_names_each_row_and_the_shard_that_did_not_answer() {
+    let lab = lab().await;
+    let shards = Shards::open(&all_shards(), &lab.store, Some(3)).unwrap();
+    let databases: Vec<String> = lab.shards.iter().map(|s| s.name.clone()).collect();
+    let (stop, watcher) = watch_backends(databases);
+    let q = TenantQuery {
+        search: Some("shop".into()),
+        sort: TenantSort::Name,
+        limit: 100,
+        after: None,
+    };
+    let page = fleet::search(&shards, lab.passwords(), &how(), &q).await;
+    stop.store(true, Ordering::Relaxed);
+    let most = watcher.await.unwrap();
+    let got: Vec<(String, String)> = page
+        .items
+        .iter()
+        .map(|r| (r.row.tenant.slug().unwrap().to_owned(), r.shard.clone()))
+        .collect();
+    let want: Vec<(String, String)> = (1..=6)
+        .map(|i| (format!("shop-{i}"), format!("shard-{i}")))
+        .collect();
+    assert_eq!(got, want);
+    assert!(!page.more);
+    assert_eq!(page.unavailable.len(), 1);
+    assert_eq!(page.unavailable[0].shard, "shard-down");
+    assert_eq!(page.unavailable[0].kind, "connect_refused");
+    // The budget: never more than 3 of the login's backends on the shards at once, and some were seen.
+    assert!(most <= 3, "{most} backends open at once, the budget is 3");
+    assert!(most >= 1, "the watcher saw no backend at all");
+    // A limit cuts the merged list, and says there was more.
+    let cut = fleet::search(
+        &shards,
+        lab.passwords(),
+        &how(),
+        &TenantQuery {
+            search: None,
+            limit: 4,
+            ..q
+        },
+    )
+    .await;
+    assert_eq!(cut.items.len(), 4);
+    assert!(cut.more);
+    assert_eq!(cut.items[0].row.tenant.slug(), Some("cafe-1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_is_found_on_its_shard_a_slug_on_two_is_refused_and_not_found_names_who_did_not_answer(
+) {
+    let lab = lab().await;
+    let shards = Shards::open(&all_shards(), &lab.store, None).unwrap();
+    let found = fleet::locate(&shards, lab.passwords(), &how(), "shop-5")
+        .await
+        .unwrap();
+    assert_eq!(found.shard, "shard-5");
+    assert_eq!(found.tenant.slug(), Some("shop-5"));
+    assert_eq!(found.unavailable.len(), 1, "the down shard is named");
+    // By id too.
+    let id = found.tenant.id().to_owned();
+    let by_id = fleet::locate(&shards, lab.passwords(), &how(), &id)
+        .await
+        .unwrap();
+    assert_eq!(by_id.shard, "shard-5");
+
+    let twin = fleet::locate(&shards, lab.passwords(), &how(), "twin")
+        .await
+        .unwrap_err();
+    let msg = twin.to_string();
+    assert!(msg.contains("shard-2") && msg.contains("shard-4"), "{msg}");
+
+    let none = fleet::locate(&shards, lab.passwords(), &how(), "nowhere")
+        .await
+        .unwrap_err();
+    assert!(matches!(none, Error::NotOnFleet { .. }));
+    assert_eq!(none.kind(), "unknown_tenant");
+    let msg = none.to_string();
+    assert!(msg.contains("the 6 shards that answered"), "{msg}");
+    assert!(msg.contains("shard-down (connect_refused)"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fleet_check_names_the_leaking_shard_within_the_budget_and_earns_no_enforced() {
+    let lab = lab().await;
+    let f = all_shards();
+    let shards = Shards::open(&f, &lab.store, Some(4)).unwrap();
+    let databases: Vec<String> = lab.shards.iter().map(|s| s.name.clone()).collect();
+    let (stop, watcher) = watch_backends(databases);
+    let report = fleet::check(
+        &f,
+        &shards,
+        lab.passwords(),
+        &how(),
+        &CheckOptions {
+            probe: true,
+            tenant: None,
+            sample: 2,
+            accepted: Vec::new(),
+        },
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let most = watcher.await.unwrap();
+    assert!(most <= 4, "{most} backends open at once, the budget is 4");
+    assert_eq!(report.leaking, vec!["shard-5".to_owned()]);
+    assert_eq!(report.unavailable, vec!["shard-down".to_owned()]);
+    assert!(!report.isolation_enforced);
+    assert_eq!(report.shards.len(), 7);
+    for v in &report.shards {
+        if v.shard != "shard-5" && v.shard != "shard-down" {
+            assert!(v.report.as_ref().unwrap().isolation_enforced, "{}", v.shard);
+        }
+    }
+    // The truth the verdict claims, as the login: on shard 5, another tenant's rows are readable with the
+    // tenant set; on shard 1 they are not.
+    for (i, leaks) in [(4usize, true), (0, false)] {
+        let reader = lab.shards[i].reader_pool(1).await;
+        let mut tx = reader.begin().await.unwrap();
+        let (mine,): (String,) =
+            sqlx::query_as("SELECT id::text FROM tenants WHERE slug LIKE 'shop-%'")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
+            .bind(&mine)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let (foreign,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM audit_logs WHERE tenant_id <> $1::uuid")
+                .bind(&mine)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(foreign > 0, leaks, "shard {}", i + 1);
+    }
+
+    // Without the leaking and the down shard, the fleet holds.
+    let holding = Fleet {
+        name: "holding".into(),
+        profiles: vec!["shard-1".into(), "shard-2".into()],
+        max_connections: Some(3),
+    };
+    let opts = CheckOptions {
+        probe: true,
+        tenant: None,
+        sample: 2,
+        accepted: Vec::new(),
+    };
+    // A budget below what one shard's check holds at once is refused, not overrun.
+    let small = Shards::open(&holding, &lab.store, Some(2)).unwrap();
+    let refused = fleet::check(&holding, &small, lab.passwords(), &how(), &opts).await;
+    assert!(!refused.isolation_enforced);
+    assert_eq!(refused.unavailable.len(), 2);
+    let why = &refused.shards[0].unavailable.as_ref().unwrap().message;
+    assert!(why.contains("budget is 2"), "{why}");
+    let shards = Shards::open(&holding, &lab.store, None).unwrap();
+    let report = fleet::check(
+        &holding,
+        &shards,
+        lab.passwords(),
+        &how(),
+        &CheckOptions {
+            probe: true,
+            tenant: None,
+            sample: 2,
+            accepted: Vec::new(),
+        },
+    )
+    .await;
+    assert!(report.isolation_enforced, "{:?}", report.leaking);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fleet_status_says_what_each_shard_is_and_which_did_not_answer() {
+    let lab = lab().await;
+    let shards = Shards::open(&all_shards(), &lab.store, None).unwrap();
+    let status = fleet::status(&shards, lab.passwords(), &how()).await;
+    assert_eq!(status.len(), 7);
+    for s in &status {
+        if s.shard == "shard-down" {
+            assert!(!s.answered);
+            assert_eq!(s.unavailable.as_ref().unwrap().kind, "connect_refused");
+        } else {
+            assert!(s.answered, "{}", s.shard);
+            assert_eq!(s.role, Some("primary"));
+            assert!(s.server_version.as_deref().unwrap().starts_with("1"));
+            assert!(s.latency_ms.unwrap() > 0.0);
+        }
+    }
+}
