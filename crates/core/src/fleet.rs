@@ -22,7 +22,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::db::Db;
+use crate::access::Door;
 use crate::error::{Error, Result};
 use crate::isolation::{CheckOptions, Report};
 use crate::profile::{atomic_write, config_dir, ConnectHow, Passwords, Profile, ProfileStore};
@@ -206,8 +206,10 @@ impl Shards {
 
     /// Runs `work` on every shard, in parallel within the budget: each shard's turn takes `share` of the
     /// budget, connects (a pool of at most `pool` connections, no access-record connection; `share - pool`
-    /// are the connections `work` opens outside the pool), runs, and closes its pool before giving its share
-    /// back. Answers in the fleet's order. A share larger than the whole budget is refused for every shard.
+    /// are the connections `work` opens outside the pool), hands `work` the shard's door (its profile's rules:
+    /// a bypassing login is refused there as with the profile alone), and closes its pool before giving its
+    /// share back. Answers in the fleet's order. A share larger than the whole budget is refused for every
+    /// shard.
     pub async fn each<T, F, Fut>(
         &self,
         passwords: Passwords<'_>,
@@ -216,7 +218,7 @@ impl Shards {
         work: F,
     ) -> Vec<(String, Result<T>)>
     where
-        F: Fn(Db) -> Fut,
+        F: Fn(Door) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
         debug_assert!(pool >= 1 && pool <= share);
@@ -236,7 +238,7 @@ impl Shards {
                         .await
                         .map_err(|_| Error::Cancelled)?;
                     let db = profile.connect_shard(passwords, how, pool).await?;
-                    let out = work(db.clone()).await;
+                    let out = work(profile.door(db.clone())).await;
                     db.close().await;
                     out
                 }
@@ -274,8 +276,8 @@ pub async fn search(
     q: &TenantQuery,
 ) -> FleetTenantPage {
     let answers = shards
-        .each(passwords, how, (1, 1), |db| async move {
-            crate::tenants::list(&db, q).await
+        .each(passwords, how, (1, 1), |door| async move {
+            door.tenants(q).await
         })
         .await;
     let mut items = Vec::new();
@@ -336,8 +338,8 @@ pub async fn locate(
     key: &str,
 ) -> Result<Located> {
     let answers = shards
-        .each(passwords, how, (1, 1), |db| async move {
-            match crate::tenants::resolve(&db, key).await {
+        .each(passwords, how, (1, 1), |door| async move {
+            match door.locate(key).await {
                 Ok(t) => Ok(Some(t)),
                 Err(Error::UnknownTenant(_)) => Ok(None),
                 Err(e) => Err(e),
@@ -420,8 +422,8 @@ pub async fn check(
     // Three connections a shard: the check holds the catalog's snapshot in one pooled transaction while the
     // probe asks each state on a dedicated new connection, and the pooled-residue check takes a second pooled one.
     let answers = shards
-        .each(passwords, how, (CHECK_CONNECTIONS, 2), |db| async move {
-            crate::isolation::check(&db, opts).await
+        .each(passwords, how, (CHECK_CONNECTIONS, 2), |door| async move {
+            crate::isolation::check(door.db(), opts).await
         })
         .await;
     let mut out = FleetCheck {
@@ -477,7 +479,8 @@ pub async fn status(
     how: &ConnectHow,
 ) -> Vec<ShardStatus> {
     let answers = shards
-        .each(passwords, how, (1, 1), |db| async move {
+        .each(passwords, how, (1, 1), |door| async move {
+            let db = door.db();
             let started = Instant::now();
             let mut tx = db.read_tx().await?;
             crate::sql::query("SELECT 1").execute(&mut *tx).await?;

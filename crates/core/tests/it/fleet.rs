@@ -368,3 +368,49 @@ async fn fleet_status_says_what_each_shard_is_and_which_did_not_answer() {
         }
     }
 }
+
+/// A shard whose login bypasses RLS (here the superuser) is refused through its door as it is with its profile
+/// alone: its tenants are not listed, and it is named as not answering, with the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shard_whose_login_bypasses_rls_lists_nothing_and_is_named() {
+    let lab = lab().await;
+    let o = admin_options();
+    let mut superuser = profile("shard-super", o.get_port(), &lab.shards[0].name);
+    superuser.user = o.get_username().to_owned();
+    lab.store.save(&superuser).unwrap();
+    let mut typed = lab.typed.clone();
+    typed.push(TypedPassword::for_profile(
+        &superuser,
+        "trusted-anyway".to_owned().into(),
+    ));
+    let passwords = Passwords {
+        typed: &typed,
+        keyring: None,
+    };
+    let f = Fleet {
+        name: "mixed".into(),
+        profiles: vec!["shard-super".into(), "shard-2".into()],
+        max_connections: None,
+    };
+    let shards = Shards::open(&f, &lab.store, None).unwrap();
+    let q = TenantQuery {
+        search: None,
+        sort: TenantSort::Name,
+        limit: 100,
+        after: None,
+    };
+    let page = fleet::search(&shards, passwords, &how(), &q).await;
+    assert!(page.items.iter().all(|r| r.shard == "shard-2"));
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(page.unavailable.len(), 1);
+    assert_eq!(page.unavailable[0].shard, "shard-super");
+    assert_eq!(page.unavailable[0].kind, "isolation_not_enforced");
+    let e = fleet::locate(&shards, passwords, &how(), "shop-1")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("shard-super (isolation_not_enforced)"),
+        "{e}"
+    );
+}
