@@ -210,15 +210,15 @@ impl Shards {
     /// a bypassing login is refused there as with the profile alone), and closes its pool before giving its
     /// share back. Answers in the fleet's order. A share larger than the whole budget is refused for every
     /// shard.
-    pub async fn each<T, F, Fut>(
-        &self,
+    pub async fn each<'p, T, F, Fut>(
+        &'p self,
         passwords: Passwords<'_>,
         how: &ConnectHow,
         (share, pool): (u32, u32),
         work: F,
     ) -> Vec<(String, Result<T>)>
     where
-        F: Fn(Door) -> Fut,
+        F: Fn(&'p Profile, Door) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
         debug_assert!(pool >= 1 && pool <= share);
@@ -238,7 +238,7 @@ impl Shards {
                         .await
                         .map_err(|_| Error::Cancelled)?;
                     let db = profile.connect_shard(passwords, how, pool).await?;
-                    let out = work(profile.door(db.clone())).await;
+                    let out = work(profile, profile.door(db.clone())).await;
                     db.close().await;
                     out
                 }
@@ -276,7 +276,7 @@ pub async fn search(
     q: &TenantQuery,
 ) -> FleetTenantPage {
     let answers = shards
-        .each(passwords, how, (1, 1), |door| async move {
+        .each(passwords, how, (1, 1), |_, door| async move {
             door.tenants(q).await
         })
         .await;
@@ -338,7 +338,7 @@ pub async fn locate(
     key: &str,
 ) -> Result<Located> {
     let answers = shards
-        .each(passwords, how, (1, 1), |door| async move {
+        .each(passwords, how, (1, 1), |_, door| async move {
             match door.locate(key).await {
                 Ok(t) => Ok(Some(t)),
                 Err(Error::UnknownTenant(_)) => Ok(None),
@@ -422,9 +422,18 @@ pub async fn check(
     // Three connections a shard: the check holds the catalog's snapshot in one pooled transaction while the
     // probe asks each state on a dedicated new connection, and the pooled-residue check takes a second pooled one.
     let answers = shards
-        .each(passwords, how, (CHECK_CONNECTIONS, 2), |door| async move {
-            crate::isolation::check(door.db(), opts).await
-        })
+        .each(
+            passwords,
+            how,
+            (CHECK_CONNECTIONS, 2),
+            |profile, door| async move {
+                // Each shard's own accepted findings (its profile's), besides the ones given for the fleet.
+                let mut opts = opts.clone();
+                opts.accepted
+                    .extend(profile.accepted_findings.iter().cloned());
+                crate::isolation::check(door.db(), &opts).await
+            },
+        )
         .await;
     let mut out = FleetCheck {
         fleet: fleet.name.clone(),
@@ -479,7 +488,7 @@ pub async fn status(
     how: &ConnectHow,
 ) -> Vec<ShardStatus> {
     let answers = shards
-        .each(passwords, how, (1, 1), |door| async move {
+        .each(passwords, how, (1, 1), |_, door| async move {
             let db = door.db();
             let started = Instant::now();
             let mut tx = db.read_tx().await?;

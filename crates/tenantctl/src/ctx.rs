@@ -20,7 +20,7 @@ use tenant_console_core::{ConnectSpec, Db, DbOptions, Error, Mapping, TenantScop
 use crate::output::{Failure, Format};
 
 /// Flags every command takes.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct Global {
     /// Connection profile to use (see `tenantctl profile list`).
     #[arg(
@@ -31,6 +31,20 @@ pub struct Global {
         help_heading = "Connection"
     )]
     pub profile: Option<String>,
+    /// A fleet (tenantctl fleet list) instead of one profile: `tenants` searches every shard, the tenant
+    /// commands find the tenant's shard and read it through that shard's profile, `check` judges every shard.
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "url",
+        value_name = "FLEET",
+        help_heading = "Connection"
+    )]
+    pub fleet: Option<String>,
+    /// With --fleet: at most N server connections open at once over all its shards (default: the fleet's
+    /// own, else 8).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Connection")]
+    pub max_connections: Option<u32>,
     /// Connect with a URL instead of a profile: postgres://USER@HOST:PORT/DB[?sslmode=verify-full&sslrootcert=FILE].
     /// The password comes from PGPASSWORD or --password-stdin.
     #[arg(long, global = true, help_heading = "Connection")]
@@ -245,7 +259,14 @@ pub async fn connect(g: &Global) -> Result<Conn, Failure> {
         ));
     };
     refuse_route_flags_with_a_profile(g)?;
-    connect_profile(g, name).await
+    let conn = connect_profile(g, name).await?;
+    // A shard a fleet lookup found: its door says so (an export's manifest names the fleet and the shard).
+    Ok(match &g.fleet {
+        Some(fleet) => Conn {
+            door: conn.door.as_shard(fleet, name),
+        },
+        None => conn,
+    })
 }
 
 /// Connects the profile `name`, with the other flags of `g`, the way the app does (the core's

@@ -29,6 +29,9 @@ enum Command {
     /// Manage connection profiles (passwords go to the system keyring).
     #[command(subcommand)]
     Profile(cmd::profile::ProfileCmd),
+    /// Manage fleets: many databases (profiles) searched, looked up and checked as one (--fleet).
+    #[command(subcommand)]
+    Fleet(cmd::fleet::FleetCmd),
     /// List and search tenants (the one cross-tenant read: the tenants table only).
     Tenants(cmd::browse::TenantsArgs),
     /// Show one tenant: its details and stats, read as the tenant.
@@ -115,6 +118,20 @@ fn applies(path: &str, id: &str) -> bool {
     if EVERYWHERE.contains(&id) {
         return true;
     }
+    // A fleet instead of one profile: where a tenant is searched, looked up or checked.
+    if matches!(id, "fleet" | "max_connections") {
+        return matches!(
+            path,
+            "tenants"
+                | "tenant"
+                | "members"
+                | "roles"
+                | "audit"
+                | "export-audit"
+                | "access-log"
+                | "check"
+        );
+    }
     let connection = CONNECTION.contains(&id);
     match path {
         // The approval's state, and the isolation check (which connects allowing a bypassing login, to report
@@ -136,6 +153,8 @@ fn applies(path: &str, id: &str) -> bool {
         }
         "profile test" => matches!(id, "password_stdin" | "ssh_accept"),
         "profile set-password" => id == "password_stdin",
+        // The shards connect as their profiles do: a password typed once (offered to each), host keys.
+        "fleet status" => matches!(id, "password_stdin" | "ssh_accept"),
         _ => false,
     }
 }
@@ -220,8 +239,48 @@ fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let g = &cli.global;
+    let Some(fleet) = &g.fleet else {
+        return dispatch(g, cli.command).await;
+    };
+    if g.profile.is_some() {
+        return Err(Failure::usage(
+            "--fleet and --profile (or TENANTCTL_PROFILE) both say where to read: give one",
+        ));
+    }
+    // A tenant command: find the tenant's shard, then read it through that shard's profile and door, exactly
+    // as with --profile (its reason policy, grants and records, on that shard).
+    let (key, stdout_is_data) = match &cli.command {
+        Command::Tenant(a) | Command::Roles(a) => (Some(a.tenant.clone()), false),
+        Command::Members(a) => (Some(a.tenant.clone()), false),
+        Command::Audit(a) => (Some(a.tenant.clone()), false),
+        Command::AccessLog(a) => (Some(a.tenant.clone()), false),
+        Command::ExportAudit(a) => (Some(a.tenant.clone()), a.out.as_os_str() == "-"),
+        _ => (None, false),
+    };
+    if let Some(key) = key {
+        let shard = cmd::fleet::shard_of(g, fleet, &key)
+            .await
+            .map_err(|f| Failure {
+                stderr_only: stdout_is_data,
+                ..f
+            })?;
+        let on_shard = Global {
+            profile: Some(shard),
+            ..g.clone()
+        };
+        return dispatch(&on_shard, cli.command).await;
+    }
     match cli.command {
+        Command::Tenants(a) => cmd::fleet::tenants(g, fleet, a).await,
+        Command::Check(a) => cmd::fleet::check(g, fleet, a).await,
+        other => dispatch(g, other).await,
+    }
+}
+
+async fn dispatch(g: &Global, command: Command) -> Result<(), Failure> {
+    match command {
         Command::Profile(c) => cmd::profile::run(g, c).await,
+        Command::Fleet(c) => cmd::fleet::run(g, c).await,
         Command::Tenants(a) => cmd::browse::tenants(g, a).await,
         Command::Tenant(a) => cmd::browse::tenant(g, a).await,
         Command::Members(a) => cmd::browse::members(g, a).await,

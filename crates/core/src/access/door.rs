@@ -89,6 +89,14 @@ impl ExportPass {
 }
 
 /// The door of one connected database, with its profile's reason policy and the grants given so far.
+/// Which fleet and shard a door reads (an export's manifest names them).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardFacts {
+    pub fleet: String,
+    /// The shard's profile.
+    pub shard: String,
+}
+
 pub struct Door {
     db: Db,
     /// Where records are written when not on `db` (the primary of a standby).
@@ -100,6 +108,8 @@ pub struct Door {
     policy: ReasonPolicy,
     grant_for: Duration,
     grants: Mutex<HashMap<String, Grant>>,
+    /// The fleet and shard this door was opened as (an export's manifest names them).
+    shard: Option<ShardFacts>,
 }
 
 impl Door {
@@ -114,7 +124,22 @@ impl Door {
             policy,
             grant_for: grant_for.max(Duration::from_secs(1)),
             grants: Mutex::new(HashMap::new()),
+            shard: None,
         }
+    }
+
+    /// Marks the door as the shard `shard` of the fleet `fleet` (found there by a fleet lookup).
+    pub fn as_shard(mut self, fleet: &str, shard: &str) -> Self {
+        self.shard = Some(ShardFacts {
+            fleet: fleet.to_owned(),
+            shard: shard.to_owned(),
+        });
+        self
+    }
+
+    /// The fleet and shard this door reads, when it was opened as a shard.
+    pub fn shard(&self) -> Option<&ShardFacts> {
+        self.shard.as_ref()
     }
 
     /// Names what the door is connected to in its messages (`profile "prod-replica"`).

@@ -10,7 +10,7 @@ pub mod consent;
 mod door;
 
 pub use consent::{AccessStatus, Approval, ConsentScope, ConsentState};
-pub use door::{Door, ExportPass, Opened, DEFAULT_GRANT};
+pub use door::{Door, ExportPass, Opened, ShardFacts, DEFAULT_GRANT};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

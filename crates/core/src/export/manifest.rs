@@ -118,6 +118,9 @@ pub struct Manifest {
     pub console_version: String,
     pub server_version: String,
     pub database: String,
+    /// The fleet and shard the tenant was found on, when it was exported through a fleet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::access::ShardFacts>,
     pub access_record_id: Option<String>,
     /// The tenant's approval the export went through (consent the database enforces), where it requires one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

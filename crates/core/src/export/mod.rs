@@ -122,6 +122,7 @@ fn manifest_of(
         console_version: env!("CARGO_PKG_VERSION").to_owned(),
         server_version: login.server_version.clone(),
         database: login.database.clone(),
+        shard: door.shard().cloned(),
         access_record_id: pass.record_id().map(str::to_owned),
         approval_id: pass.approval().map(|a| a.id.clone()),
         masked_columns: {

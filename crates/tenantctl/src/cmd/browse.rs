@@ -15,6 +15,10 @@ use crate::output::{print_list, print_object, Failure, Listing};
 /// rests on the console's own predicates.
 fn context(conn: &Conn, tenant: Option<&Tenant>) -> Map<String, Value> {
     let mut m = Map::new();
+    if let Some(s) = conn.door.shard() {
+        m.insert("fleet".into(), json!(s.fleet));
+        m.insert("shard".into(), json!(s.shard));
+    }
     if let Some(t) = tenant {
         m.insert(
             "tenant".into(),

@@ -28,23 +28,31 @@ pub struct CheckArgs {
     pub accept: Vec<String>,
 }
 
+/// The findings accepted with `--accept CODE:OBJECT`.
+pub fn accepted_from(specs: &[String]) -> Result<Vec<AcceptedFinding>, Failure> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (code, object) = spec.split_once(':').ok_or_else(|| {
+                Failure::usage(format!(
+                    "--accept {spec:?}: write CODE:OBJECT, e.g. RLS_NOT_FORCED:audit_logs"
+                ))
+            })?;
+            Ok(AcceptedFinding {
+                code: code.trim().to_owned(),
+                object: object.trim().to_owned(),
+                reason: "accepted on the command line".into(),
+            })
+        })
+        .collect()
+}
+
 pub async fn run(g: &Global, a: CheckArgs) -> Result<(), Failure> {
     let mut accepted: Vec<AcceptedFinding> = match &g.profile {
         Some(name) => ProfileStore::open_default()?.get(name)?.accepted_findings,
         None => Vec::new(),
     };
-    for spec in &a.accept {
-        let (code, object) = spec.split_once(':').ok_or_else(|| {
-            Failure::usage(format!(
-                "--accept {spec:?}: write CODE:OBJECT, e.g. RLS_NOT_FORCED:audit_logs"
-            ))
-        })?;
-        accepted.push(AcceptedFinding {
-            code: code.trim().to_owned(),
-            object: object.trim().to_owned(),
-            reason: "accepted on the command line".into(),
-        });
-    }
+    accepted.extend(accepted_from(&a.accept)?);
     // The check must see a bypassing login to report it, so connect allowing it; tenant reads in the probe
     // still refuse unless --allow-bypass was given.
     let conn = connect(g).await?;

@@ -8,4 +8,5 @@ pub mod check;
 pub mod demo;
 pub mod evidence;
 pub mod export;
+pub mod fleet;
 pub mod profile;

@@ -10,6 +10,7 @@ mod common;
 mod consent;
 mod evidence;
 mod export;
+mod fleet;
 mod profile;
 mod reach;
 mod replica;
