@@ -29,6 +29,10 @@ use crate::profile::{atomic_write, config_dir, ConnectHow, Passwords, Profile, P
 use crate::scope::Tenant;
 use crate::tenants::{TenantQuery, TenantRow};
 
+/// How long a shard's share of the budget is kept after its connections are closed: the time a backend takes
+/// to leave the server after its client hung up (about a millisecond on an idle server; more on a busy one).
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(25);
+
 /// How many server connections a fleet opens at once when neither the fleet nor the caller says.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
@@ -240,6 +244,10 @@ impl Shards {
                     let db = profile.connect_shard(passwords, how, pool).await?;
                     let out = work(profile, profile.door(db.clone())).await;
                     db.close().await;
+                    // A closed connection's backend leaves the server a moment after the client hangs up
+                    // (the driver does not wait for it): the share is given back after that moment, or the
+                    // next shard's connection would overlap it (seen: the budget plus one, now and then).
+                    tokio::time::sleep(CLOSE_GRACE).await;
                     out
                 }
                 .await;

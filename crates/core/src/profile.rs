@@ -561,7 +561,7 @@ impl Profile {
             max_connections,
             ..self.db_options(how.allow_bypass)
         };
-        crate::Db::connect(&spec, mapping, options).await
+        crate::Db::connect_lean(&spec, mapping, options).await
     }
 
     /// Pins SSH host keys the user accepted (`hop` → fingerprint) into the stored profile, keeping its stored

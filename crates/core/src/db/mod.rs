@@ -540,6 +540,9 @@ struct Inner {
     route: Option<Arc<Route>>,
 }
 
+/// How long [`Db::connect_lean`] waits for its first connection before it asks the full diagnosis beside it.
+const LEAN_PATIENCE: Duration = Duration::from_millis(150);
+
 /// Whether a pool error is a failure to open or keep a connection (not an error of a statement).
 fn is_connect_failure(e: &sqlx::Error) -> bool {
     match e {
@@ -584,6 +587,83 @@ impl Db {
             .acquire_timeout(spec.connect_timeout)
             .connect_lazy_with(route.options_now(spec.password.as_ref()));
         tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, standby = login.standby, ?statements, route = %route.info().describe(), "connected");
+        Ok(Db::assemble(
+            pool,
+            schema,
+            login,
+            options,
+            spec.redacted_url(),
+            statements,
+            Some(Arc::new(route)),
+        ))
+    }
+
+    /// Connects with one server connection instead of three, for a fleet's shard (many connects at once under
+    /// one budget): the pool's first connection does the connect's own work (the mapping bound, the login and
+    /// the server read, a pooler looked for) and stays in the pool for what follows. [`Db::connect`] opens a
+    /// probe connection of its own and the doctor's "what answers" probe beside it for the best diagnosis; here
+    /// the driver's error is diagnosed directly, and a connect still pending after a moment is asked, with a bare
+    /// TCP connect, whether it is refused (the pool retries a refused connect until its timeout). It never holds
+    /// more than one of the login's connections while it connects: a fleet's budget counts on that.
+    #[tracing::instrument(skip_all, fields(target = %spec.redacted_url()))]
+    pub async fn connect_lean(
+        spec: &ConnectSpec,
+        mapping: Mapping,
+        options: DbOptions,
+    ) -> Result<Self> {
+        let route = Route::open(spec).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(spec.connect_timeout)
+            .connect_lazy_with(route.options_now(spec.password.as_ref()));
+        let target = spec.target();
+        let diagnosed = |e: sqlx::Error| match e {
+            sqlx::Error::PoolTimedOut => {
+                Error::Connect(Diagnosis::timeout(&target, Some(spec.connect_timeout)))
+            }
+            e => route.explain(Error::Connect(diagnose(&e, &target))),
+        };
+        let mut tx = {
+            let first = pool.begin_with("BEGIN READ ONLY");
+            tokio::pin!(first);
+            tokio::select! {
+            tx = &mut first => tx.map_err(diagnosed)?,
+            _ = tokio::time::sleep(LEAN_PATIENCE) => {
+                // Still not connected. The pool retries a refused connect until its timeout, so find out
+                // whether that is why, with a bare TCP connect (no session: it opens no backend of the login's,
+                // and a fleet's budget counts those); a server that accepts is only slow, and is waited for.
+                // Through a tunnel the tunnel always accepts, and a refusal at the far end is not retried.
+                // (A socket directory as the host is not a TCP address: nothing to knock on.)
+                if !route.tunnelled() && !target.host.starts_with('/') {
+                    let at = (target.host.as_str(), target.port);
+                    let knock = tokio::time::timeout(spec.connect_timeout, tokio::net::TcpStream::connect(at));
+                    if let Ok(Err(e)) = knock.await {
+                        if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                            return Err(Error::Connect(diagnose(&sqlx::Error::Io(e), &target)));
+                        }
+                    }
+                }
+                first.await.map_err(diagnosed)?
+            }
+            }
+        };
+        let schema = Schema::bind(&mut tx, mapping).await?;
+        let login = LoginInfo::read(&mut tx, &schema).await?;
+        let role = ServerRole::read(&mut tx, spec.port).await?;
+        let first_backend = backend_pid(&mut tx).await?;
+        tx.commit().await?;
+        // The same pooled connection again, unless a pooler stands in between (then another backend answers).
+        let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+        let second_backend = backend_pid(&mut tx).await?;
+        tx.commit().await?;
+        let pooled =
+            options.pooled || role.pooler_port.is_some() || first_backend != second_backend;
+        let statements = if pooled {
+            crate::sql::Statements::Unnamed
+        } else {
+            crate::sql::Statements::Kept
+        };
+        tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, standby = login.standby, ?statements, "connected (lean)");
         Ok(Db::assemble(
             pool,
             schema,
