@@ -30,6 +30,17 @@ pub enum Error {
         unavailable: Vec<String>,
     },
 
+    /// A fleet's directory names no shard for the tenant, or names one that does not have it (`placed_on`: the
+    /// directory is stale).
+    #[error("unknown tenant {key:?}: {}", match placed_on {
+        None => "the fleet's directory names no shard for it".to_owned(),
+        Some(s) => format!("the fleet's directory places it on {s}, which does not have it (the directory is stale)"),
+    })]
+    NotInDirectory {
+        key: String,
+        placed_on: Option<String>,
+    },
+
     /// A value given by the user is not acceptable (bad tenant id, bad time, bad cursor, ...).
     #[error("{0}")]
     InvalidInput(String),
@@ -191,7 +202,9 @@ impl Error {
     /// A stable, machine-readable code for this error (documented in docs/cli.md; the UI branches on it).
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::UnknownTenant(_) | Error::NotOnFleet { .. } => "unknown_tenant",
+            Error::UnknownTenant(_) | Error::NotOnFleet { .. } | Error::NotInDirectory { .. } => {
+                "unknown_tenant"
+            }
             Error::InvalidInput(_) => "invalid_input",
             Error::Mapping(_) => "mapping",
             Error::Connect(d) => d.kind.code(),
@@ -471,6 +484,10 @@ mod tests {
                 key: "t".into(),
                 asked: vec!["a".into()],
                 unavailable: vec!["b (connect_refused)".into()],
+            },
+            Error::NotInDirectory {
+                key: "t".into(),
+                placed_on: Some("a".into()),
             },
             Error::InvalidInput("x".into()),
             Error::Mapping("x".into()),

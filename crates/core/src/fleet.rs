@@ -44,6 +44,19 @@ pub struct Fleet {
     /// The fleet's connection budget (default [`DEFAULT_MAX_CONNECTIONS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u32>,
+    /// Where each tenant lives, when the product keeps a directory: a lookup is then one query and one
+    /// shard, not every shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Directory>,
+}
+
+/// A tenant directory: a query on one profile's database whose rows are `(tenant_id, slug, shard)`, the shard
+/// being the name of one of the fleet's profiles. It is the fleet owner's configuration (like a mapping file),
+/// run read-only as that profile's login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub profile: String,
+    pub sql: String,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -123,6 +136,10 @@ impl FleetStore {
                 "a fleet's connection budget is at least 1".into(),
             ));
         }
+        if let Some(d) = &fleet.directory {
+            profiles.get(&d.profile)?;
+            crate::sql::directory_lookup(&d.sql).map_err(Error::InvalidInput)?;
+        }
         let mut seen = std::collections::BTreeSet::new();
         for p in &fleet.profiles {
             let profile = profiles.get(p)?;
@@ -172,6 +189,8 @@ impl Unavailable {
 /// An opened fleet: its shards' profiles and the budget they share.
 pub struct Shards {
     shards: Vec<Profile>,
+    /// The directory's profile and query, when the fleet has one.
+    directory: Option<(Profile, String)>,
     budget: Arc<Semaphore>,
     max_connections: u32,
 }
@@ -192,8 +211,13 @@ impl Shards {
             .iter()
             .map(|p| store.get(p))
             .collect::<Result<Vec<_>>>()?;
+        let directory = match &fleet.directory {
+            Some(d) => Some((store.get(&d.profile)?, d.sql.clone())),
+            None => None,
+        };
         Ok(Shards {
             shards,
+            directory,
             budget: Arc::new(Semaphore::new(max as usize)),
             max_connections: max,
         })
@@ -340,6 +364,117 @@ pub struct Located {
 /// two, and that is refused with both named); a shard that does not answer is named in the answer, and in
 /// "not found".
 pub async fn locate(
+    shards: &Shards,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    key: &str,
+) -> Result<Located> {
+    if let Some((profile, sql)) = &shards.directory {
+        match ask_directory(shards, profile, sql, passwords, how, key).await {
+            Ok(Some(named)) => return confirm_on(shards, &named, passwords, how, key).await,
+            Ok(None) => {
+                return Err(Error::NotInDirectory {
+                    key: key.to_owned(),
+                    placed_on: None,
+                })
+            }
+            // The directory did not answer: every shard is asked instead (it says so among the unavailable).
+            Err(e) => {
+                let mut found = fan_out(shards, passwords, how, key).await?;
+                found
+                    .unavailable
+                    .insert(0, Unavailable::of(&profile.name, &e));
+                return Ok(found);
+            }
+        }
+    }
+    fan_out(shards, passwords, how, key).await
+}
+
+/// The shard the directory names for `key`: `None` when it names none; an error naming both when it names two.
+async fn ask_directory(
+    shards: &Shards,
+    profile: &Profile,
+    sql: &str,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    key: &str,
+) -> Result<Option<String>> {
+    let statement = crate::sql::directory_lookup(sql).map_err(Error::InvalidInput)?;
+    let _share = shards
+        .budget
+        .acquire_many(1)
+        .await
+        .map_err(|_| Error::Cancelled)?;
+    let db = profile.connect_shard(passwords, how, 1).await?;
+    let answer = async {
+        let mut tx = db.read_tx().await?;
+        let named: Vec<String> = crate::sql::query_scalar(&statement)
+            .bind(key)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, Error>(named)
+    }
+    .await;
+    db.close().await;
+    tokio::time::sleep(CLOSE_GRACE).await;
+    let mut named = answer?;
+    named.sort();
+    named.dedup();
+    match named.len() {
+        0 => Ok(None),
+        1 => Ok(named.pop()),
+        _ => Err(Error::InvalidInput(format!(
+            "the fleet's directory names {} shards for tenant {key:?}: {}; give its id, or use the shard's profile",
+            named.len(),
+            named.join(", ")
+        ))),
+    }
+}
+
+/// The tenant on the shard the directory named, confirmed there through its door (the directory may be stale).
+async fn confirm_on(
+    shards: &Shards,
+    shard: &str,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    key: &str,
+) -> Result<Located> {
+    let profile = shards
+        .shards
+        .iter()
+        .find(|p| p.name == shard)
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "the fleet's directory places tenant {key:?} on {shard:?}, which is not one of its shards"
+            ))
+        })?;
+    let _share = shards
+        .budget
+        .acquire_many(1)
+        .await
+        .map_err(|_| Error::Cancelled)?;
+    let db = profile.connect_shard(passwords, how, 1).await?;
+    let tenant = profile.door(db.clone()).locate(key).await;
+    db.close().await;
+    tokio::time::sleep(CLOSE_GRACE).await;
+    match tenant {
+        Ok(tenant) => Ok(Located {
+            shard: shard.to_owned(),
+            tenant,
+            unavailable: Vec::new(),
+        }),
+        Err(Error::UnknownTenant(_)) => Err(Error::NotInDirectory {
+            key: key.to_owned(),
+            placed_on: Some(shard.to_owned()),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every shard asked for `key`.
+async fn fan_out(
     shards: &Shards,
     passwords: Passwords<'_>,
     how: &ConnectHow,

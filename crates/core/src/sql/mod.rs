@@ -326,6 +326,24 @@ pub(crate) async fn set_transaction_snapshot(
         .map(|_| ())
 }
 
+/// The statement that asks a fleet's directory for a tenant's shard: the fleet owner's query (rows of
+/// `tenant_id, slug, shard`), one statement, wrapped so that `$1` (the id or slug asked for) is bound, never
+/// written into the text. The query itself is configuration, like a mapping file: it runs read-only as the
+/// directory profile's login. Refused: an empty query, or more than one statement.
+pub fn directory_lookup(sql: &str) -> std::result::Result<String, String> {
+    let q = sql.trim().trim_end_matches(';').trim();
+    if q.is_empty() {
+        return Err("the directory query is empty".into());
+    }
+    if q.contains(';') || q.contains('\0') {
+        return Err("the directory query must be one statement (no ';')".into());
+    }
+    Ok(format!(
+        "SELECT DISTINCT d.shard::text FROM ({q}) AS d(tenant_id, slug, shard) \
+         WHERE d.tenant_id::text = $1 OR d.slug::text = $1"
+    ))
+}
+
 /// Starts `COPY ... TO STDOUT` (its values already set by [`SettingsSql::setter`] in the same transaction).
 pub(crate) async fn copy_out<'c>(
     conn: &'c mut sqlx::PgConnection,

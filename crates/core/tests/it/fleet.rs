@@ -108,6 +108,7 @@ fn all_shards() -> Fleet {
         name: "eu".into(),
         profiles,
         max_connections: None,
+        directory: None,
     }
 }
 
@@ -319,6 +320,7 @@ async fn the_fleet_check_names_the_leaking_shard_within_the_budget_and_earns_no_
         name: "holding".into(),
         profiles: vec!["shard-1".into(), "shard-2".into()],
         max_connections: Some(3),
+        directory: None,
     };
     let opts = CheckOptions {
         probe: true,
@@ -391,6 +393,7 @@ async fn a_shard_whose_login_bypasses_rls_lists_nothing_and_is_named() {
         name: "mixed".into(),
         profiles: vec!["shard-super".into(), "shard-2".into()],
         max_connections: None,
+        directory: None,
     };
     let shards = Shards::open(&f, &lab.store, None).unwrap();
     let q = TenantQuery {
@@ -413,4 +416,102 @@ async fn a_shard_whose_login_bypasses_rls_lists_nothing_and_is_named() {
             .contains("shard-super (isolation_not_enforced)"),
         "{e}"
     );
+}
+
+/// A fleet with a directory (here a table on shard 1 saying where each tenant lives): a lookup is one query
+/// and one shard. The down shard is not asked (it is not named as unavailable); a slug the directory places on
+/// two shards is refused with both named; a stale entry is said to be stale; a directory that does not answer
+/// falls back to asking every shard, and says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_directory_makes_a_lookup_one_query_and_one_shard() {
+    let lab = lab().await;
+    sqlx::raw_sql(
+        "CREATE TABLE tenant_directory (tenant_id text, slug text, shard text); GRANT SELECT ON tenant_directory TO console_reader",
+    )
+    .execute(&lab.shards[0].admin)
+    .await
+    .unwrap();
+    for (i, db) in lab.shards.iter().enumerate() {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id::text, slug FROM tenants")
+            .fetch_all(&db.admin)
+            .await
+            .unwrap();
+        for (id, slug) in rows {
+            sqlx::query("INSERT INTO tenant_directory VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(slug)
+                .bind(format!("shard-{}", i + 1))
+                .execute(&lab.shards[0].admin)
+                .await
+                .unwrap();
+        }
+    }
+    // A stale entry: the directory says shard-6, the tenant is nowhere.
+    sqlx::query("INSERT INTO tenant_directory VALUES ('x', 'moved-away', 'shard-6')")
+        .execute(&lab.shards[0].admin)
+        .await
+        .unwrap();
+    let mut f = all_shards();
+    f.directory = Some(fleet::Directory {
+        profile: "shard-1".into(),
+        sql: "SELECT tenant_id, slug, shard FROM tenant_directory".into(),
+    });
+    lab.fleets.save(&f, &lab.store).unwrap();
+    let shards = Shards::open(&f, &lab.store, None).unwrap();
+
+    let found = fleet::locate(&shards, lab.passwords(), &how(), "shop-5")
+        .await
+        .unwrap();
+    assert_eq!(found.shard, "shard-5");
+    assert!(
+        found.unavailable.is_empty(),
+        "only the directory and shard 5 were asked"
+    );
+
+    let twin = fleet::locate(&shards, lab.passwords(), &how(), "twin")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        twin.contains("shard-2") && twin.contains("shard-4"),
+        "{twin}"
+    );
+
+    let stale = fleet::locate(&shards, lab.passwords(), &how(), "moved-away")
+        .await
+        .unwrap_err();
+    assert_eq!(stale.kind(), "unknown_tenant");
+    assert!(stale.to_string().contains("stale"), "{stale}");
+    let none = fleet::locate(&shards, lab.passwords(), &how(), "nowhere")
+        .await
+        .unwrap_err();
+    assert!(none.to_string().contains("names no shard"), "{none}");
+
+    // One statement only; the value is bound, never written into the text.
+    let mut bad = f.clone();
+    bad.directory = Some(fleet::Directory {
+        profile: "shard-1".into(),
+        sql: "SELECT 1; DROP TABLE tenants".into(),
+    });
+    assert!(lab.fleets.save(&bad, &lab.store).is_err());
+    let hostile = fleet::locate(&shards, lab.passwords(), &how(), "x' OR '1'='1")
+        .await
+        .unwrap_err();
+    assert!(hostile.to_string().contains("names no shard"), "{hostile}");
+
+    // The directory's table gone: every shard is asked instead, and the directory is named.
+    sqlx::query("DROP TABLE tenant_directory")
+        .execute(&lab.shards[0].admin)
+        .await
+        .unwrap();
+    let fallback = fleet::locate(&shards, lab.passwords(), &how(), "shop-3")
+        .await
+        .unwrap();
+    assert_eq!(fallback.shard, "shard-3");
+    let named: Vec<&str> = fallback
+        .unavailable
+        .iter()
+        .map(|u| u.shard.as_str())
+        .collect();
+    assert_eq!(named, vec!["shard-1", "shard-down"]);
 }

@@ -41,6 +41,14 @@ pub struct AddArgs {
     /// At most N server connections open at once over all its shards (default 8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_connections: Option<u32>,
+    /// The profile whose database says where each tenant lives (with --directory-sql): a lookup is then one
+    /// query and one shard instead of every shard.
+    #[arg(long, value_name = "PROFILE", requires = "directory_sql")]
+    pub directory: Option<String>,
+    /// With --directory: a query whose rows are (tenant_id, slug, shard), shard being one of the fleet's
+    /// profiles, e.g. 'SELECT tenant_id, slug, shard FROM tenant_directory'. One statement, run read-only.
+    #[arg(long, value_name = "SQL", requires = "directory")]
+    pub directory_sql: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -66,6 +74,10 @@ pub async fn run(g: &Global, c: FleetCmd) -> Result<(), Failure> {
                 name: a.name,
                 profiles: a.profiles,
                 max_connections: a.max_connections,
+                directory: a
+                    .directory
+                    .zip(a.directory_sql)
+                    .map(|(profile, sql)| fleet::Directory { profile, sql }),
             };
             fleets.save(&fleet, &ProfileStore::open_default()?)?;
             print_object(g.format(), &fleet)

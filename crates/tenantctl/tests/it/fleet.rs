@@ -213,6 +213,34 @@ async fn a_tenant_command_finds_the_shard_and_reads_through_its_door_and_records
         nowhere.stderr
     );
 
+    // With a directory (a table on shard-a), a lookup asks it and the one shard it names: the down shard is not
+    // asked, so nothing says it did not answer.
+    sqlx::raw_sql(
+        "CREATE TABLE tenant_directory (tenant_id text, slug text, shard text);
+         GRANT SELECT ON tenant_directory TO console_reader;
+         INSERT INTO tenant_directory VALUES ('-', 'initech', 'shard-b')",
+    )
+    .execute(&f.shards[0].admin)
+    .await
+    .unwrap();
+    let made = f.cli.run(&[
+        "fleet",
+        "add",
+        "eu-dir",
+        "shard-a",
+        "shard-b",
+        "down",
+        "shard-c",
+        "--directory",
+        "shard-a",
+        "--directory-sql",
+        "SELECT tenant_id, slug, shard FROM tenant_directory",
+    ]);
+    assert_eq!(made.code, 0, "{made:?}");
+    let t = f.run(&["tenant", "--fleet", "eu-dir", "--tenant", "initech"]);
+    assert_eq!(t.ok_json()["shard"], "shard-b");
+    assert!(!t.stderr.contains("did not answer"), "{}", t.stderr);
+
     // --fleet where it means nothing, and beside --profile, is refused.
     let verify = f
         .cli
