@@ -232,53 +232,70 @@ impl Shards {
         self.max_connections
     }
 
-    /// Runs `work` on every shard, in parallel within the budget: each shard's turn takes `share` of the
-    /// budget, connects (a pool of at most `pool` connections, no access-record connection; `share - pool`
-    /// are the connections `work` opens outside the pool), hands `work` the shard's door (its profile's rules:
-    /// a bypassing login is refused there as with the profile alone), and closes its pool before giving its
-    /// share back. Answers in the fleet's order. A share larger than the whole budget is refused for every
-    /// shard.
+    /// Runs `work` on every shard, in parallel within the budget ([`Shards::turn`] each). Answers in the
+    /// fleet's order.
     pub async fn each<'p, T, F, Fut>(
         &'p self,
         passwords: Passwords<'_>,
         how: &ConnectHow,
-        (share, pool): (u32, u32),
+        share_and_pool: (u32, u32),
         work: F,
     ) -> Vec<(String, Result<T>)>
     where
         F: Fn(&'p Profile, Door) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        debug_assert!(pool >= 1 && pool <= share);
         let turns = self.shards.iter().map(|profile| {
             let work = &work;
             async move {
-                let answer = async {
-                    if share > self.max_connections {
-                        return Err(Error::InvalidInput(format!(
-                            "this needs {share} connections a shard at once, and the fleet's budget is {}: raise it (--max-connections)",
-                            self.max_connections
-                        )));
-                    }
-                    let _share = self
-                        .budget
-                        .acquire_many(share)
-                        .await
-                        .map_err(|_| Error::Cancelled)?;
-                    let db = profile.connect_shard(passwords, how, pool).await?;
-                    let out = work(profile, profile.door(db.clone())).await;
-                    db.close().await;
-                    // A closed connection's backend leaves the server a moment after the client hangs up
-                    // (the driver does not wait for it): the share is given back after that moment, or the
-                    // next shard's connection would overlap it (seen: the budget plus one, now and then).
-                    tokio::time::sleep(CLOSE_GRACE).await;
-                    out
-                }
-                .await;
+                let answer = self
+                    .turn(profile, passwords, how, share_and_pool, |door| {
+                        work(profile, door)
+                    })
+                    .await;
                 (profile.name.clone(), answer)
             }
         });
         futures::future::join_all(turns).await
+    }
+
+    /// One shard's turn: takes `share` of the budget, connects (a pool of at most `pool` connections, no
+    /// access-record connection; `share - pool` are the connections `work` opens outside the pool), hands
+    /// `work` the shard's door (its profile's rules: a bypassing login is refused there as with the profile
+    /// alone), and closes its pool before giving its share back. A share larger than the whole budget is
+    /// refused.
+    async fn turn<T, F, Fut>(
+        &self,
+        profile: &Profile,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+        (share, pool): (u32, u32),
+        work: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(Door) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        debug_assert!(pool >= 1 && pool <= share);
+        if share > self.max_connections {
+            return Err(Error::InvalidInput(format!(
+                "this needs {share} connections a shard at once, and the fleet's budget is {}: raise it (--max-connections)",
+                self.max_connections
+            )));
+        }
+        let _share = self
+            .budget
+            .acquire_many(share)
+            .await
+            .map_err(|_| Error::Cancelled)?;
+        let db = profile.connect_shard(passwords, how, pool).await?;
+        let out = work(profile.door(db.clone())).await;
+        db.close().await;
+        // A closed connection's backend leaves the server a moment after the client hangs up (the driver
+        // does not wait for it): the share is given back after that moment, or the next shard's connection
+        // would overlap it (seen: the budget plus one, now and then).
+        tokio::time::sleep(CLOSE_GRACE).await;
+        out
     }
 }
 
@@ -401,24 +418,18 @@ async fn ask_directory(
     key: &str,
 ) -> Result<Option<String>> {
     let statement = crate::sql::directory_lookup(sql).map_err(Error::InvalidInput)?;
-    let _share = shards
-        .budget
-        .acquire_many(1)
-        .await
-        .map_err(|_| Error::Cancelled)?;
-    let db = profile.connect_shard(passwords, how, 1).await?;
-    let answer = async {
-        let mut tx = db.read_tx().await?;
-        let named: Vec<String> = crate::sql::query_scalar(&statement)
-            .bind(key)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok::<_, Error>(named)
-    }
-    .await;
-    db.close().await;
-    tokio::time::sleep(CLOSE_GRACE).await;
+    let statement = &statement;
+    let answer = shards
+        .turn(profile, passwords, how, (1, 1), |door| async move {
+            let mut tx = door.db().read_tx().await?;
+            let named: Vec<String> = crate::sql::query_scalar(statement)
+                .bind(key)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(named)
+        })
+        .await;
     let mut named = answer?;
     named.sort();
     named.dedup();
@@ -450,15 +461,11 @@ async fn confirm_on(
                 "the fleet's directory places tenant {key:?} on {shard:?}, which is not one of its shards"
             ))
         })?;
-    let _share = shards
-        .budget
-        .acquire_many(1)
-        .await
-        .map_err(|_| Error::Cancelled)?;
-    let db = profile.connect_shard(passwords, how, 1).await?;
-    let tenant = profile.door(db.clone()).locate(key).await;
-    db.close().await;
-    tokio::time::sleep(CLOSE_GRACE).await;
+    let tenant = shards
+        .turn(profile, passwords, how, (1, 1), |door| async move {
+            door.locate(key).await
+        })
+        .await;
     match tenant {
         Ok(tenant) => Ok(Located {
             shard: shard.to_owned(),
