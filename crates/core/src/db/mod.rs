@@ -328,6 +328,46 @@ async fn backend_pid(conn: &mut PgConnection) -> Result<i32> {
         .await?)
 }
 
+/// What a connect reads in its first transaction: the mapping bound, the login, the server, and the backend
+/// that answered (a second transaction's backend tells whether a pooler stands in between).
+struct FirstLook {
+    schema: Schema,
+    login: LoginInfo,
+    role: ServerRole,
+    backend: i32,
+}
+
+impl FirstLook {
+    async fn read(tx: &mut PgConnection, mapping: Mapping, port: u16) -> Result<Self> {
+        let schema = Schema::bind(tx, mapping).await?;
+        let login = LoginInfo::read(tx, &schema).await?;
+        let role = ServerRole::read(tx, port).await?;
+        let backend = backend_pid(tx).await?;
+        Ok(FirstLook {
+            schema,
+            login,
+            role,
+            backend,
+        })
+    }
+
+    /// How statements are sent: unnamed behind a pooler (asked for, found by its port, or seen as another
+    /// backend answering `second_backend`'s transaction), kept prepared otherwise.
+    fn statements(&self, options: &DbOptions, second_backend: i32) -> crate::sql::Statements {
+        statements_for(
+            options.pooled || self.role.pooler_port.is_some() || self.backend != second_backend,
+        )
+    }
+}
+
+fn statements_for(pooled: bool) -> crate::sql::Statements {
+    if pooled {
+        crate::sql::Statements::Unnamed
+    } else {
+        crate::sql::Statements::Kept
+    }
+}
+
 /// Who the console is connected as, and whether row-level security applies to it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct LoginInfo {
@@ -565,22 +605,14 @@ impl Db {
         let route = Route::open(spec).await?;
         let mut probe = spec.connect_via(&route).await?;
         let mut tx = probe.begin_with("BEGIN READ ONLY").await?;
-        let schema = Schema::bind(&mut tx, mapping).await?;
-        let login = LoginInfo::read(&mut tx, &schema).await?;
-        let role = ServerRole::read(&mut tx, spec.port).await?;
-        let first_backend = backend_pid(&mut tx).await?;
+        let first = FirstLook::read(&mut tx, mapping, spec.port).await?;
         tx.commit().await?;
         let mut tx = probe.begin_with("BEGIN READ ONLY").await?;
         let second_backend = backend_pid(&mut tx).await?;
         tx.commit().await?;
         probe.close().await.ok();
-        let pooled =
-            options.pooled || role.pooler_port.is_some() || first_backend != second_backend;
-        let statements = if pooled {
-            crate::sql::Statements::Unnamed
-        } else {
-            crate::sql::Statements::Kept
-        };
+        let statements = first.statements(&options, second_backend);
+        let FirstLook { schema, login, .. } = first;
         // With a password command, the options get a fresh token before the pool's first connection.
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
@@ -647,22 +679,14 @@ impl Db {
             }
             }
         };
-        let schema = Schema::bind(&mut tx, mapping).await?;
-        let login = LoginInfo::read(&mut tx, &schema).await?;
-        let role = ServerRole::read(&mut tx, spec.port).await?;
-        let first_backend = backend_pid(&mut tx).await?;
+        let first = FirstLook::read(&mut tx, mapping, spec.port).await?;
         tx.commit().await?;
         // The same pooled connection again, unless a pooler stands in between (then another backend answers).
         let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
         let second_backend = backend_pid(&mut tx).await?;
         tx.commit().await?;
-        let pooled =
-            options.pooled || role.pooler_port.is_some() || first_backend != second_backend;
-        let statements = if pooled {
-            crate::sql::Statements::Unnamed
-        } else {
-            crate::sql::Statements::Kept
-        };
+        let statements = first.statements(&options, second_backend);
+        let FirstLook { schema, login, .. } = first;
         tracing::info!(user = %login.user, superuser = login.superuser, bypassrls = login.bypassrls, standby = login.standby, ?statements, "connected (lean)");
         Ok(Db::assemble(
             pool,
@@ -681,11 +705,7 @@ impl Db {
         let schema = Schema::bind(&mut tx, mapping).await?;
         let login = LoginInfo::read(&mut tx, &schema).await?;
         tx.commit().await?;
-        let statements = if options.pooled {
-            crate::sql::Statements::Unnamed
-        } else {
-            crate::sql::Statements::Kept
-        };
+        let statements = statements_for(options.pooled);
         Ok(Db::assemble(
             pool,
             schema,
