@@ -136,13 +136,14 @@ impl FleetStore {
                 "a fleet's connection budget is at least 1".into(),
             ));
         }
+        let all = profiles.list()?;
         if let Some(d) = &fleet.directory {
-            profiles.get(&d.profile)?;
+            named(&all, &d.profile)?;
             crate::sql::directory_lookup(&d.sql).map_err(Error::InvalidInput)?;
         }
         let mut seen = std::collections::BTreeSet::new();
         for p in &fleet.profiles {
-            let profile = profiles.get(p)?;
+            let profile = named(&all, p)?;
             if !seen.insert(profile.id.clone()) {
                 return Err(Error::InvalidInput(format!(
                     "profile {p:?} is named twice in fleet {:?}",
@@ -165,6 +166,15 @@ impl FleetStore {
         }
         self.write(&file)
     }
+}
+
+/// The profile `name_or_id` among `all` (the profile file read once, not once a shard), as
+/// [`ProfileStore::get`] finds it.
+fn named(all: &[Profile], name_or_id: &str) -> Result<Profile> {
+    all.iter()
+        .find(|p| p.name == name_or_id || p.id == name_or_id)
+        .cloned()
+        .ok_or_else(|| Error::UnknownProfile(name_or_id.to_owned()))
 }
 
 /// A shard that did not answer, and why.
@@ -206,13 +216,14 @@ impl Shards {
                 "the connection budget is at least 1".into(),
             ));
         }
+        let all = store.list()?;
         let shards = fleet
             .profiles
             .iter()
-            .map(|p| store.get(p))
+            .map(|p| named(&all, p))
             .collect::<Result<Vec<_>>>()?;
         let directory = match &fleet.directory {
-            Some(d) => Some((store.get(&d.profile)?, d.sql.clone())),
+            Some(d) => Some((named(&all, &d.profile)?, d.sql.clone())),
             None => None,
         };
         Ok(Shards {
@@ -221,6 +232,11 @@ impl Shards {
             budget: Arc::new(Semaphore::new(max as usize)),
             max_connections: max,
         })
+    }
+
+    /// The shards' profiles, in the fleet's order.
+    pub fn profiles(&self) -> &[Profile] {
+        &self.shards
     }
 
     /// The shards' names (their profiles'), in the fleet's order.

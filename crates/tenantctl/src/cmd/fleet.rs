@@ -152,21 +152,24 @@ struct Open {
 }
 
 impl Open {
+    /// The fleet named `name`, opened with the run's budget.
+    fn named(g: &Global, name: &str) -> Result<(Fleet, Self), Failure> {
+        let fleet = FleetStore::open_default()?.get(name)?;
+        let open = Open::new(g, &fleet, None)?;
+        Ok((fleet, open))
+    }
+
     fn new(g: &Global, fleet: &Fleet, max_connections: Option<u32>) -> Result<Self, Failure> {
         let store = ProfileStore::open_default()?;
         let shards = Shards::open(fleet, &store, max_connections.or(g.max_connections))?;
         // A password typed with --password-stdin is offered to every shard (bound to each one's server, as
         // for a profile); the keyring's otherwise.
         let typed = match g.stdin_password()? {
-            Some(pw) => fleet
-                .profiles
+            Some(pw) => shards
+                .profiles()
                 .iter()
-                .map(|p| {
-                    store
-                        .get(p)
-                        .map(|p| TypedPassword::for_profile(&p, pw.clone()))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
+                .map(|p| TypedPassword::for_profile(p, pw.clone()))
+                .collect(),
             None => Vec::new(),
         };
         Ok(Open {
@@ -191,8 +194,7 @@ impl Open {
 
 /// The shard (profile) that holds the tenant `key`: every shard asked within the budget.
 pub async fn shard_of(g: &Global, fleet_name: &str, key: &str) -> Result<String, Failure> {
-    let fleet = FleetStore::open_default()?.get(fleet_name)?;
-    let open = Open::new(g, &fleet, None)?;
+    let (_, open) = Open::named(g, fleet_name)?;
     let found = fleet::locate(&open.shards, open.passwords(), &open.how, key).await?;
     for u in &found.unavailable {
         eprintln!(
@@ -213,8 +215,7 @@ pub async fn tenants(g: &Global, fleet_name: &str, a: TenantsArgs) -> Result<(),
         ));
     }
     let sort: TenantSort = a.sort.parse()?;
-    let fleet = FleetStore::open_default()?.get(fleet_name)?;
-    let open = Open::new(g, &fleet, None)?;
+    let (fleet, open) = Open::named(g, fleet_name)?;
     let page = fleet::search(
         &open.shards,
         open.passwords(),
@@ -270,8 +271,7 @@ pub async fn tenants(g: &Global, fleet_name: &str, a: TenantsArgs) -> Result<(),
 /// `check --fleet`: the check on every shard within the budget, one verdict each and the fleet's. Exit 3 when
 /// a shard leaks or did not answer (a shard no one checked is not a shard that holds).
 pub async fn check(g: &Global, fleet_name: &str, a: CheckArgs) -> Result<(), Failure> {
-    let fleet = FleetStore::open_default()?.get(fleet_name)?;
-    let open = Open::new(g, &fleet, None)?;
+    let (fleet, open) = Open::named(g, fleet_name)?;
     let opts = CheckOptions {
         probe: a.probe,
         tenant: a.tenant.clone(),
