@@ -16,6 +16,7 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,7 +38,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(25);
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
 /// A fleet: its name, its shards (profile names, in order) and its connection budget.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Fleet {
     pub name: String,
     pub profiles: Vec<String>,
@@ -53,7 +54,7 @@ pub struct Fleet {
 /// A tenant directory: a query on one profile's database whose rows are `(tenant_id, slug, shard)`, the shard
 /// being the name of one of the fleet's profiles. It is the fleet owner's configuration (like a mapping file),
 /// run read-only as that profile's login.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Directory {
     pub profile: String,
     pub sql: String,
@@ -178,7 +179,7 @@ fn named(all: &[Profile], name_or_id: &str) -> Result<Profile> {
 }
 
 /// A shard that did not answer, and why.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Unavailable {
     pub shard: String,
     /// The error's kind (`connect_refused`, `connect_auth`, `query_timeout`, ...).
@@ -203,6 +204,8 @@ pub struct Shards {
     directory: Option<(Profile, String)>,
     budget: Arc<Semaphore>,
     max_connections: u32,
+    /// Tenant ids → the shard that answered for them in this process (see [`locate`]).
+    learned: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Shards {
@@ -231,6 +234,7 @@ impl Shards {
             directory,
             budget: Arc::new(Semaphore::new(max as usize)),
             max_connections: max,
+            learned: Default::default(),
         })
     }
 
@@ -261,11 +265,37 @@ impl Shards {
         F: Fn(&'p Profile, Door) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        self.each_until(passwords, how, share_and_pool, None, work)
+            .await
+            .into_iter()
+            .map(|(shard, answer)| {
+                (
+                    shard,
+                    answer.map(|a| a.expect("no stop, every shard is asked")),
+                )
+            })
+            .collect()
+    }
+
+    /// [`Shards::each`], where a shard whose turn comes after `stop` was set is not asked (`Ok(None)`): the
+    /// answer that settled the question stops the rest.
+    async fn each_until<'p, T, F, Fut>(
+        &'p self,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+        share_and_pool: (u32, u32),
+        stop: Option<&AtomicBool>,
+        work: F,
+    ) -> Vec<(String, Result<Option<T>>)>
+    where
+        F: Fn(&'p Profile, Door) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let turns = self.shards.iter().map(|profile| {
             let work = &work;
             async move {
                 let answer = self
-                    .turn(profile, passwords, how, share_and_pool, |door| {
+                    .turn_unless(profile, passwords, how, share_and_pool, stop, |door| {
                         work(profile, door)
                     })
                     .await;
@@ -285,9 +315,29 @@ impl Shards {
         profile: &Profile,
         passwords: Passwords<'_>,
         how: &ConnectHow,
-        (share, pool): (u32, u32),
+        share_and_pool: (u32, u32),
         work: F,
     ) -> Result<T>
+    where
+        F: FnOnce(Door) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.turn_unless(profile, passwords, how, share_and_pool, None, work)
+            .await
+            .map(|a| a.expect("no stop, the shard is asked"))
+    }
+
+    /// [`Shards::turn`], skipped (`Ok(None)`, nothing connected) when `stop` is set by the time the share is
+    /// given.
+    async fn turn_unless<T, F, Fut>(
+        &self,
+        profile: &Profile,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+        (share, pool): (u32, u32),
+        stop: Option<&AtomicBool>,
+        work: F,
+    ) -> Result<Option<T>>
     where
         F: FnOnce(Door) -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -304,6 +354,9 @@ impl Shards {
             .acquire_many(share)
             .await
             .map_err(|_| Error::Cancelled)?;
+        if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Ok(None);
+        }
         let db = profile.connect_shard(passwords, how, pool).await?;
         let out = work(profile.door(db.clone())).await;
         db.close().await;
@@ -311,12 +364,97 @@ impl Shards {
         // does not wait for it): the share is given back after that moment, or the next shard's connection
         // would overlap it (seen: the budget plus one, now and then).
         tokio::time::sleep(CLOSE_GRACE).await;
-        out
+        out.map(Some)
+    }
+
+    /// The shard named `name` (a profile name of the fleet).
+    fn shard(&self, name: &str) -> Result<&Profile> {
+        self.shards
+            .iter()
+            .find(|p| p.name == name || p.id == name)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("{name:?} is not one of the fleet's shards"))
+            })
+    }
+
+    /// Opens shard `name` for reading its tenants, as its profile (its door's rules, its records), with a pool
+    /// of [`HOLD_POOL`], holding [`HOLD_CONNECTIONS`] of the budget until the [`Held`] share is dropped: the
+    /// app's open shard. The rest of the budget is left to searches and lookups, so a budget of at least
+    /// `HOLD_CONNECTIONS + 1` is needed.
+    pub async fn hold(
+        &self,
+        name: &str,
+        store: &ProfileStore,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+    ) -> Result<Held> {
+        if self.max_connections <= HOLD_CONNECTIONS {
+            return Err(Error::InvalidInput(format!(
+                "opening a shard keeps {HOLD_CONNECTIONS} connections of the fleet's budget and searching needs one more: the budget is {}, raise it to at least {} (tenantctl fleet add --max-connections)",
+                self.max_connections,
+                HOLD_CONNECTIONS + 1
+            )));
+        }
+        let profile = self.shard(name)?;
+        let share = self
+            .budget
+            .clone()
+            .acquire_many_owned(HOLD_CONNECTIONS)
+            .await
+            .map_err(|_| Error::Cancelled)?;
+        let how = ConnectHow {
+            pool: Some(HOLD_POOL),
+            ..how.clone()
+        };
+        let connected = profile.connect(store, passwords, &how).await?;
+        Ok(Held {
+            connected,
+            share: HeldShare(share),
+        })
+    }
+
+    /// The shard that answered for tenant id `key` earlier in this process, if any.
+    fn learned(&self, key: &str) -> Option<String> {
+        self.learned.lock().expect("not poisoned").get(key).cloned()
+    }
+
+    /// Remembers that tenant `id` answered on `shard`; an id seen on two shards is not remembered.
+    fn learn(&self, id: &str, shard: &str) {
+        let mut learned = self.learned.lock().expect("not poisoned");
+        match learned.get(id) {
+            Some(s) if s != shard => {
+                learned.remove(id);
+            }
+            _ => {
+                learned.insert(id.to_owned(), shard.to_owned());
+            }
+        }
+    }
+
+    fn forget(&self, id: &str) {
+        self.learned.lock().expect("not poisoned").remove(id);
     }
 }
 
+/// How many of a fleet's connections the app's open shard keeps: its session's pool of [`HOLD_POOL`] and the
+/// approvals' watch (one LISTEN connection).
+pub const HOLD_CONNECTIONS: u32 = 3;
+
+/// The pool of the app's open shard.
+pub const HOLD_POOL: u32 = 2;
+
+/// A shard opened for reading its tenants ([`Shards::hold`]): its connection, and its share of the budget.
+pub struct Held {
+    pub connected: crate::profile::Connected,
+    pub share: HeldShare,
+}
+
+/// A held shard's share of the fleet's budget, given back when dropped: drop it after the shard's pool is
+/// closed.
+pub struct HeldShare(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
 /// A tenant row of a fleet search: the row, and the shard it came from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct FleetTenantRow {
     #[serde(flatten)]
     pub row: TenantRow,
@@ -325,7 +463,7 @@ pub struct FleetTenantRow {
 
 /// A fleet search: the rows every shard that answered found (the first `limit`, merged in the query's order),
 /// whether a shard had more, and the shards that did not answer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct FleetTenantPage {
     pub items: Vec<FleetTenantRow>,
     /// Some shard had more rows than it sent: narrow the search.
@@ -352,6 +490,9 @@ pub async fn search(
         match answer {
             Ok(page) => {
                 more |= page.next_cursor.is_some();
+                for r in &page.items {
+                    shards.learn(r.tenant.id(), &shard);
+                }
                 items.extend(page.items.into_iter().map(|row| FleetTenantRow {
                     row,
                     shard: shard.clone(),
@@ -385,17 +526,22 @@ pub async fn search(
 }
 
 /// Where a tenant lives: its shard, and the tenant as that shard knows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
 pub struct Located {
     pub shard: String,
     pub tenant: Tenant,
     /// Shards that did not answer (the tenant was found on another).
     pub unavailable: Vec<Unavailable>,
+    /// Shards not asked: the lookup was settled (the tenant found by its id) before their turn came.
+    pub not_asked: Vec<String>,
 }
 
-/// Finds the shard that holds the tenant `key` (an id or a slug). Every shard is asked (a slug may exist on
-/// two, and that is refused with both named); a shard that does not answer is named in the answer, and in
-/// "not found".
+/// Finds the shard that holds the tenant `key` (an id or a slug). With a directory, the directory says. Else,
+/// for an id this process has seen answer on a shard (a search's row, an earlier lookup), that shard is asked
+/// first, and its answer settles it. Else every shard is asked, in parallel within the budget: a shard that has
+/// the tenant by its id settles the lookup and the shards whose turn has not come are not asked; a slug is
+/// asked of every shard (it may exist on two, and that is refused with both named). A shard that does not
+/// answer is named in the answer, and in "not found".
 pub async fn locate(
     shards: &Shards,
     passwords: Passwords<'_>,
@@ -421,7 +567,43 @@ pub async fn locate(
             }
         }
     }
+    let key = key.trim();
+    if let Some(shard) = shards.learned(key) {
+        match ask_one(shards, &shard, passwords, how, key).await {
+            Ok(Some(tenant)) if tenant.id() == key => {
+                return Ok(Located {
+                    shard,
+                    tenant,
+                    unavailable: Vec::new(),
+                    not_asked: Vec::new(),
+                })
+            }
+            // Moved, gone, or the shard did not answer: every shard is asked (and names it if it is down).
+            _ => shards.forget(key),
+        }
+    }
     fan_out(shards, passwords, how, key).await
+}
+
+/// Tenant `key` on shard `shard` through its door: `None` when the shard does not have it.
+async fn ask_one(
+    shards: &Shards,
+    shard: &str,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    key: &str,
+) -> Result<Option<Tenant>> {
+    let profile = shards.shard(shard)?;
+    let answer = shards
+        .turn(profile, passwords, how, (1, 1), |door| async move {
+            door.locate(key).await
+        })
+        .await;
+    match answer {
+        Ok(t) => Ok(Some(t)),
+        Err(Error::UnknownTenant(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The shard the directory names for `key`: `None` when it names none; an error naming both when it names two.
@@ -468,31 +650,22 @@ async fn confirm_on(
     how: &ConnectHow,
     key: &str,
 ) -> Result<Located> {
-    let profile = shards
-        .shards
-        .iter()
-        .find(|p| p.name == shard)
-        .ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "the fleet's directory places tenant {key:?} on {shard:?}, which is not one of its shards"
-            ))
-        })?;
-    let tenant = shards
-        .turn(profile, passwords, how, (1, 1), |door| async move {
-            door.locate(key).await
-        })
-        .await;
-    match tenant {
-        Ok(tenant) => Ok(Located {
+    if shards.shard(shard).is_err() {
+        return Err(Error::InvalidInput(format!(
+            "the fleet's directory places tenant {key:?} on {shard:?}, which is not one of its shards"
+        )));
+    }
+    match ask_one(shards, shard, passwords, how, key).await? {
+        Some(tenant) => Ok(Located {
             shard: shard.to_owned(),
             tenant,
             unavailable: Vec::new(),
+            not_asked: Vec::new(),
         }),
-        Err(Error::UnknownTenant(_)) => Err(Error::NotInDirectory {
+        None => Err(Error::NotInDirectory {
             key: key.to_owned(),
             placed_on: Some(shard.to_owned()),
         }),
-        Err(e) => Err(e),
     }
 }
 
@@ -503,32 +676,51 @@ async fn fan_out(
     how: &ConnectHow,
     key: &str,
 ) -> Result<Located> {
+    // A tenant found by its id settles the lookup (an id is the tenant's, a slug may be on two shards).
+    let settled = AtomicBool::new(false);
+    let settled = &settled;
     let answers = shards
-        .each(passwords, how, (1, 1), |_, door| async move {
-            match door.locate(key).await {
-                Ok(t) => Ok(Some(t)),
-                Err(Error::UnknownTenant(_)) => Ok(None),
-                Err(e) => Err(e),
-            }
-        })
+        .each_until(
+            passwords,
+            how,
+            (1, 1),
+            Some(settled),
+            |_, door| async move {
+                match door.locate(key).await {
+                    Ok(t) => {
+                        if t.id() == key {
+                            settled.store(true, Ordering::SeqCst);
+                        }
+                        Ok(Some(t))
+                    }
+                    Err(Error::UnknownTenant(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            },
+        )
         .await;
     let mut found: Vec<(String, Tenant)> = Vec::new();
     let mut asked = Vec::new();
+    let mut not_asked = Vec::new();
     let mut unavailable = Vec::new();
     for (shard, answer) in answers {
         match answer {
-            Ok(Some(t)) => found.push((shard, t)),
-            Ok(None) => asked.push(shard),
+            Ok(Some(Some(t))) => found.push((shard, t)),
+            Ok(Some(None)) => asked.push(shard),
+            // Not asked: another shard had settled it.
+            Ok(None) => not_asked.push(shard),
             Err(e) => unavailable.push(Unavailable::of(&shard, &e)),
         }
     }
     match found.len() {
         1 => {
             let (shard, tenant) = found.remove(0);
+            shards.learn(tenant.id(), &shard);
             Ok(Located {
                 shard,
                 tenant,
                 unavailable,
+                not_asked,
             })
         }
         0 => Err(Error::NotOnFleet {
@@ -555,7 +747,7 @@ async fn fan_out(
 pub const CHECK_CONNECTIONS: u32 = 3;
 
 /// One shard's verdict.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ShardVerdict {
     pub shard: String,
     /// The check's report, when the shard answered.
@@ -565,7 +757,7 @@ pub struct ShardVerdict {
 }
 
 /// The isolation check over a fleet: one verdict per shard, and the fleet's.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct FleetCheck {
     pub fleet: String,
     pub shards: Vec<ShardVerdict>,
@@ -635,7 +827,7 @@ pub async fn check(
 }
 
 /// A shard's health: whether it answered, its server, its role and the time a read took.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ShardStatus {
     pub shard: String,
     pub answered: bool,

@@ -484,6 +484,8 @@ pub struct ConnectHow {
     pub mapping: Option<Mapping>,
     /// SSH host key fingerprints accepted for this connect only.
     pub accept_host_keys: Vec<String>,
+    /// A pool smaller than the profile's (a fleet's open shard in the app, held within the fleet's budget).
+    pub pool: Option<u32>,
 }
 
 impl Profile {
@@ -522,8 +524,11 @@ impl Profile {
             Some(m) => m.clone(),
             None => self.mapping()?,
         };
-        let db =
-            crate::Db::connect(&spec, mapping.clone(), self.db_options(how.allow_bypass)).await?;
+        let mut options = self.db_options(how.allow_bypass);
+        if let Some(pool) = how.pool {
+            options.max_connections = pool.max(1);
+        }
+        let db = crate::Db::connect(&spec, mapping.clone(), options).await?;
         let mut door = self.door(db);
         let mut records_to = None;
         if let Some(primary) = self.record_target(store)? {

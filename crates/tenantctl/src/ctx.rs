@@ -285,6 +285,7 @@ pub async fn connect_profile(g: &Global, name: &str) -> Result<Conn, Failure> {
         allow_bypass: g.allow_bypass,
         mapping: Some(mapping(g, Some(&profile))?),
         accept_host_keys: g.ssh_accept.clone(),
+        pool: None,
     };
     let passwords = Passwords {
         typed: &typed,

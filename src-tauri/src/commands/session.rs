@@ -92,6 +92,7 @@ pub async fn session_connect(
         allow_bypass,
         mapping: None,
         accept_host_keys: accept_host_keys.unwrap_or_default(),
+        pool: None,
     };
     let connected = match p.connect(&state.store, passwords, &how).await {
         // No keyring and no typed password: say why the keyring is not there.

@@ -163,7 +163,10 @@ pub(super) async fn run(
     let jobs = if db.statements() == crate::sql::Statements::Unnamed {
         1
     } else {
-        opts.jobs.max(1)
+        // Every slice holds a pool connection for the whole export, and the actors' lookups need one more: a
+        // small pool (a fleet's open shard in the app) reads fewer slices rather than waiting for itself.
+        let pool = db.options().max_connections as usize;
+        opts.jobs.max(1).min(pool.saturating_sub(1).max(1))
     };
     // In parallel, every slice reads the snapshot of this first scope: its statements all see that one.
     let mut first = if jobs > 1 {

@@ -117,6 +117,7 @@ fn how() -> ConnectHow {
         allow_bypass: false,
         mapping: None,
         accept_host_keys: Vec::new(),
+        pool: None,
     }
 }
 
@@ -514,4 +515,143 @@ async fn a_directory_makes_a_lookup_one_query_and_one_shard() {
         .map(|u| u.shard.as_str())
         .collect();
     assert_eq!(named, vec!["shard-1", "shard-down"]);
+}
+
+/// A tenant's id is its own: the shard that has it settles the lookup, and the shards whose turn had not come
+/// are not asked. A slug is asked of every shard (it may be on two).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lookup_by_id_stops_at_the_shard_that_has_it_a_slug_asks_every_shard() {
+    let lab = lab().await;
+    // One connection at a time: shards take their turns in the fleet's order.
+    let sequential = Fleet {
+        max_connections: Some(1),
+        ..all_shards()
+    };
+    let first = Shards::open(&sequential, &lab.store, None).unwrap();
+    let id: String = sqlx::query_scalar("SELECT id::text FROM tenants WHERE slug = 'shop-2'")
+        .fetch_one(&lab.shards[1].admin)
+        .await
+        .unwrap();
+    let found = fleet::locate(&first, lab.passwords(), &how(), &id)
+        .await
+        .unwrap();
+    assert_eq!(found.shard, "shard-2");
+    assert_eq!(
+        found.not_asked,
+        ["shard-3", "shard-down", "shard-4", "shard-5", "shard-6"],
+        "the lookup was settled on shard-2: the rest were not asked"
+    );
+    assert!(found.unavailable.is_empty(), "the down shard was not asked");
+
+    // By slug, every shard is asked (the down one named), though shard-2 answered first.
+    let fresh = Shards::open(&sequential, &lab.store, None).unwrap();
+    let by_slug = fleet::locate(&fresh, lab.passwords(), &how(), "shop-2")
+        .await
+        .unwrap();
+    assert_eq!(by_slug.shard, "shard-2");
+    assert!(by_slug.not_asked.is_empty());
+    assert_eq!(by_slug.unavailable.len(), 1);
+    assert_eq!(by_slug.unavailable[0].shard, "shard-down");
+}
+
+/// An id a search or a lookup saw on a shard is asked of that shard alone next time; when it is no longer
+/// there (moved to another shard, same id), every shard is asked and the new shard found.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_id_seen_on_a_shard_is_asked_there_first_and_a_moved_tenant_is_found_again() {
+    let lab = lab().await;
+    let shards = Shards::open(&all_shards(), &lab.store, None).unwrap();
+    let q = TenantQuery {
+        search: Some("shop-6".into()),
+        sort: TenantSort::Name,
+        limit: 10,
+        after: None,
+    };
+    let page = fleet::search(&shards, lab.passwords(), &how(), &q).await;
+    assert_eq!(page.unavailable.len(), 1, "the down shard was asked");
+    let row = page.items.iter().find(|r| r.shard == "shard-6").unwrap();
+    let id = row.row.tenant.id().to_owned();
+
+    // Learned from the search: only shard-6 is asked (the down shard would be named if every shard were).
+    let found = fleet::locate(&shards, lab.passwords(), &how(), &id)
+        .await
+        .unwrap();
+    assert_eq!(found.shard, "shard-6");
+    assert!(found.unavailable.is_empty(), "{:?}", found.unavailable);
+
+    // The tenant moves to shard-1 (same id): shard-6 no longer has it, every shard is asked, shard-1 found.
+    let admin6 = &lab.shards[5].admin;
+    sqlx::query("DELETE FROM audit_logs WHERE tenant_id = $1::uuid")
+        .bind(&id)
+        .execute(admin6)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM tenants WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(admin6)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO tenants (id, slug, name) VALUES ($1::uuid, 'shop-6', 'Shop 6')")
+        .bind(&id)
+        .execute(&lab.shards[0].admin)
+        .await
+        .unwrap();
+    let moved = fleet::locate(&shards, lab.passwords(), &how(), &id)
+        .await
+        .unwrap();
+    assert_eq!(moved.shard, "shard-1");
+    assert_eq!(moved.unavailable.len(), 1, "every shard was asked again");
+}
+
+/// The app's open shard holds its connections within the fleet's budget: searching goes on with what is left,
+/// the server never sees more than the budget, and a budget too small to hold a shard and search is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_shard_holds_its_share_of_the_budget_and_searches_use_the_rest() {
+    let lab = lab().await;
+    let f = Fleet {
+        max_connections: Some(4),
+        ..all_shards()
+    };
+    let shards = Shards::open(&f, &lab.store, None).unwrap();
+    let databases: Vec<String> = lab.shards.iter().map(|d| d.name.clone()).collect();
+    let (stop, most) = watch_backends(databases);
+    let held = shards
+        .hold("shard-3", &lab.store, lab.passwords(), &how())
+        .await
+        .unwrap();
+    // The open shard reads (its pool's two connections busy at once).
+    let door = &held.connected.door;
+    let all = TenantQuery::default();
+    let (a, b) = tokio::join!(door.tenants(&all), door.tenants(&all));
+    assert!(a.is_ok() && b.is_ok());
+    let q = TenantQuery {
+        search: Some("shop".into()),
+        sort: TenantSort::Name,
+        limit: 50,
+        after: None,
+    };
+    for _ in 0..3 {
+        let page = fleet::search(&shards, lab.passwords(), &how(), &q).await;
+        assert_eq!(page.items.len(), 6);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let most = most.await.unwrap();
+    assert!(
+        most >= 2,
+        "the watch saw the open shard's connections ({most})"
+    );
+    assert!(most <= 4, "at most the budget of 4 backends, saw {most}");
+    held.connected.door.db().close().await;
+    drop(held.share);
+
+    let small = Fleet {
+        max_connections: Some(3),
+        ..all_shards()
+    };
+    let shards = Shards::open(&small, &lab.store, None).unwrap();
+    let refused = shards
+        .hold("shard-1", &lab.store, lab.passwords(), &how())
+        .await
+        .err()
+        .expect("a budget of 3 cannot hold a shard and search");
+    assert!(refused.to_string().contains("at least 4"), "{refused}");
 }

@@ -180,6 +180,7 @@ impl Open {
                 allow_bypass: g.allow_bypass,
                 mapping: None,
                 accept_host_keys: g.ssh_accept.clone(),
+                pool: None,
             },
         })
     }
@@ -192,7 +193,8 @@ impl Open {
     }
 }
 
-/// The shard (profile) that holds the tenant `key`: every shard asked within the budget.
+/// The shard (profile) that holds the tenant `key`: every shard asked within the budget (a tenant found by its
+/// id settles it: the shards whose turn had not come are not asked).
 pub async fn shard_of(g: &Global, fleet_name: &str, key: &str) -> Result<String, Failure> {
     let (_, open) = Open::named(g, fleet_name)?;
     let found = fleet::locate(&open.shards, open.passwords(), &open.how, key).await?;
