@@ -16,7 +16,7 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -204,6 +204,8 @@ pub struct Shards {
     directory: Option<(Profile, String)>,
     budget: Arc<Semaphore>,
     max_connections: u32,
+    /// The connections held by open shards ([`Shards::hold`]), out of the budget until they are closed.
+    held: Arc<AtomicU32>,
     /// Tenant ids → the shard that answered for them in this process (see [`locate`]).
     learned: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
@@ -234,6 +236,7 @@ impl Shards {
             directory,
             budget: Arc::new(Semaphore::new(max as usize)),
             max_connections: max,
+            held: Default::default(),
             learned: Default::default(),
         })
     }
@@ -349,6 +352,14 @@ impl Shards {
                 self.max_connections
             )));
         }
+        // What an open shard holds is not there to take: asking for more would wait for ever.
+        let held = self.held.load(Ordering::SeqCst);
+        if share > self.max_connections.saturating_sub(held) {
+            return Err(Error::InvalidInput(format!(
+                "this needs {share} connections a shard at once, and {held} of the fleet's budget of {} are held by the open shard: close it, or raise the budget (--max-connections)",
+                self.max_connections
+            )));
+        }
         let _share = self
             .budget
             .acquire_many(share)
@@ -388,11 +399,11 @@ impl Shards {
         passwords: Passwords<'_>,
         how: &ConnectHow,
     ) -> Result<Held> {
-        if self.max_connections <= HOLD_CONNECTIONS {
+        if self.max_connections < HOLD_CONNECTIONS + CHECK_CONNECTIONS {
             return Err(Error::InvalidInput(format!(
-                "opening a shard keeps {HOLD_CONNECTIONS} connections of the fleet's budget and searching needs one more: the budget is {}, raise it to at least {} (tenantctl fleet add --max-connections)",
+                "opening a shard keeps {HOLD_CONNECTIONS} connections of the fleet's budget, and checking the other shards needs {CHECK_CONNECTIONS} more: the budget is {}, raise it to at least {} (tenantctl fleet add --max-connections)",
                 self.max_connections,
-                HOLD_CONNECTIONS + 1
+                HOLD_CONNECTIONS + CHECK_CONNECTIONS
             )));
         }
         let profile = self.shard(name)?;
@@ -407,9 +418,13 @@ impl Shards {
             ..how.clone()
         };
         let connected = profile.connect(store, passwords, &how).await?;
+        self.held.fetch_add(HOLD_CONNECTIONS, Ordering::SeqCst);
         Ok(Held {
             connected,
-            share: HeldShare(share),
+            share: HeldShare {
+                _permit: share,
+                held: self.held.clone(),
+            },
         })
     }
 
@@ -451,7 +466,16 @@ pub struct Held {
 
 /// A held shard's share of the fleet's budget, given back when dropped: drop it after the shard's pool is
 /// closed.
-pub struct HeldShare(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+pub struct HeldShare {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    held: Arc<AtomicU32>,
+}
+
+impl Drop for HeldShare {
+    fn drop(&mut self) {
+        self.held.fetch_sub(HOLD_CONNECTIONS, Ordering::SeqCst);
+    }
+}
 
 /// A tenant row of a fleet search: the row, and the shard it came from.
 #[derive(Clone, Debug, Serialize, ts_rs::TS)]
