@@ -1050,3 +1050,139 @@ async fn consent_and_masked_columns_reach_the_page_through_the_commands() {
         .unwrap()
         .contains(&json!("users.email")));
 }
+
+/// A fleet in the app: listed beside the profiles, opened (each shard asked), searched as one (each row
+/// naming its shard), a tenant's shard found and connected as its profile within the fleet's budget (the shard
+/// open before is closed), and checked shard by shard.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_opens_is_searched_as_one_and_connects_one_shard_at_a_time() {
+    let mut shards = Vec::new();
+    for slugs in [&["north-1", "north-2"][..], &["south-1"][..]] {
+        let db = TestDb::empty().await;
+        for slug in slugs {
+            sqlx::query("INSERT INTO tenants (slug, name) VALUES ($1, initcap($1))")
+                .bind(slug)
+                .execute(&db.admin)
+                .await
+                .unwrap();
+        }
+        shards.push(db);
+    }
+    let app = app();
+    let north = app.save_profile(&shards[0], "north", "console_reader", json!({}));
+    let south = app.save_profile(&shards[1], "south", "console_reader", json!({}));
+    let store = ProfileStore::at(app._config.path().join("profiles.toml"));
+    tenant_console_core::fleet::FleetStore::at(app._config.path().join("fleets.toml"))
+        .save(
+            &tenant_console_core::fleet::Fleet {
+                name: "world".into(),
+                profiles: vec!["north".into(), "south".into()],
+                max_connections: Some(6),
+                directory: None,
+            },
+            &store,
+        )
+        .unwrap();
+
+    let fleets = app.invoke("fleets_list", json!({})).unwrap();
+    assert_eq!(fleets[0]["name"], "world");
+    assert_eq!(fleets[0]["max_connections"], 6);
+    assert_eq!(fleets[0]["shards"][1]["profile_id"], south.as_str());
+
+    let closed = app
+        .invoke("fleet_search", json!({"fleet": "world"}))
+        .unwrap_err();
+    assert_eq!(kind(closed), "not_connected");
+    let opened = app.invoke("fleet_open", json!({"fleet": "world"})).unwrap();
+    assert_eq!(opened["status"][0]["answered"], true);
+    assert_eq!(opened["status"][1]["answered"], true);
+
+    let page = app
+        .invoke("fleet_search", json!({"fleet": "world", "search": "1"}))
+        .unwrap();
+    let rows: Vec<(String, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["slug"].as_str().unwrap().to_owned(),
+                r["shard"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("north-1".to_owned(), "north".to_owned()),
+            ("south-1".to_owned(), "south".to_owned())
+        ]
+    );
+    let located = app
+        .invoke("fleet_locate", json!({"fleet": "world", "key": "south-1"}))
+        .unwrap();
+    assert_eq!(located["shard"], "south");
+
+    // The shard is connected as its profile, inside the fleet's budget, and reads as that profile.
+    let session = app
+        .invoke(
+            "session_connect",
+            json!({"profileId": south, "allowBypass": false, "fleet": "world"}),
+        )
+        .unwrap();
+    assert_eq!(session["profile_name"], "south");
+    let opened = app
+        .invoke(
+            "tenant_open",
+            json!({"profileId": south, "tenant": "south-1"}),
+        )
+        .unwrap();
+    assert_eq!(opened["tenant"]["slug"], "south-1");
+    // The other shard's tenants are not there.
+    let elsewhere = app
+        .invoke(
+            "tenant_open",
+            json!({"profileId": south, "tenant": "north-1"}),
+        )
+        .unwrap_err();
+    assert_eq!(kind(elsewhere), "unknown_tenant");
+
+    // Switching shards closes the one open before (one open shard per fleet).
+    app.invoke(
+        "session_connect",
+        json!({"profileId": north, "allowBypass": false, "fleet": "world"}),
+    )
+    .unwrap();
+    let gone = app
+        .invoke("tenants_search", json!({"profileId": south}))
+        .unwrap_err();
+    assert_eq!(kind(gone), "not_connected");
+    app.invoke(
+        "tenant_open",
+        json!({"profileId": north, "tenant": "north-2"}),
+    )
+    .unwrap();
+
+    let check = app
+        .invoke("fleet_check", json!({"fleet": "world", "probe": true}))
+        .unwrap();
+    assert_eq!(check["isolation_enforced"], true, "{check}");
+    assert_eq!(check["shards"].as_array().unwrap().len(), 2);
+
+    app.invoke("fleet_close", json!({})).unwrap();
+    assert_eq!(
+        kind(
+            app.invoke("fleet_search", json!({"fleet": "world"}))
+                .unwrap_err()
+        ),
+        "not_connected"
+    );
+    assert_eq!(
+        kind(
+            app.invoke("tenants_search", json!({"profileId": north}))
+                .unwrap_err()
+        ),
+        "not_connected",
+        "closing the fleet closes its open shard"
+    );
+}

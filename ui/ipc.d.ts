@@ -282,6 +282,66 @@ fix_sql: string | null,
  */
 accepted: string | null, };
 
+/**
+ * The isolation check over a fleet: one verdict per shard, and the fleet's.
+ */
+export type FleetCheck = { fleet: string, shards: Array<ShardVerdict>, 
+/**
+ * The shards whose check failed (isolation not enforced, or a failing finding).
+ */
+leaking: Array<string>, unavailable: Array<string>, 
+/**
+ * Every shard answered and every one holds: the only "enforced" a fleet can earn.
+ */
+isolation_enforced: boolean, };
+
+/**
+ * An opened fleet: what it is, and what each shard answered when it was opened.
+ */
+export type FleetOpened = { fleet: FleetView, status: Array<ShardStatus>, };
+
+/**
+ * A fleet search: the rows every shard that answered found (the first `limit`, merged in the query's order),
+ * whether a shard had more, and the shards that did not answer.
+ */
+export type FleetTenantPage = { items: Array<FleetTenantRow>, 
+/**
+ * Some shard had more rows than it sent: narrow the search.
+ */
+more: boolean, unavailable: Array<Unavailable>, };
+
+/**
+ * A tenant row of a fleet search: the row, and the shard it came from.
+ */
+export type FleetTenantRow = { shard: string, created_at: string | null, 
+/**
+ * Extra columns of the reference schema, when present.
+ */
+plan: string | null, status: string | null, 
+/**
+ * The tenant requires its own live approval before support reads its data (consent the database
+ * enforces; false where the mapping names no consent).
+ */
+consent_required: boolean, 
+/**
+ * The tenant id as text (uuid, text or integer in the database). Readable everywhere ([`Tenant::id`]),
+ * writable only inside this crate: a resolved tenant cannot be re-pointed by assignment.
+ */
+id: string, slug: string | null, name: string, };
+
+/**
+ * A fleet as the profiles screen lists it.
+ */
+export type FleetView = { name: string, shards: Array<ShardView>, 
+/**
+ * The connection budget over all its shards.
+ */
+max_connections: number, 
+/**
+ * The profile whose database says where each tenant lives, when the fleet has a directory.
+ */
+directory: string | null, };
+
 export type Glance = { 
 /**
  * The newest events, newest first.
@@ -340,6 +400,19 @@ log_file?: string,
 ssh?: SshFailure, };
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * Where a tenant lives: its shard, and the tenant as that shard knows it.
+ */
+export type Located = { shard: string, tenant: Tenant, 
+/**
+ * Shards that did not answer (the tenant was found on another).
+ */
+unavailable: Array<Unavailable>, 
+/**
+ * Shards not asked: the lookup was settled (the tenant found by its id) before their turn came.
+ */
+not_asked: Array<string>, };
 
 /**
  * Who the console is connected as, and whether row-level security applies to it.
@@ -697,6 +770,37 @@ route: RouteInfo, };
 export type Severity = "critical" | "warning" | "info";
 
 /**
+ * A shard's health: whether it answered, its server, its role and the time a read took.
+ */
+export type ShardStatus = { shard: string, answered: boolean, server_version: string | null, 
+/**
+ * `primary` or `standby`.
+ */
+role: string | null, 
+/**
+ * A read-only round trip (BEGIN, SELECT, COMMIT) on the connected shard, in milliseconds.
+ */
+latency_ms: number | null, unavailable: Unavailable | null, };
+
+/**
+ * One shard's verdict.
+ */
+export type ShardVerdict = { shard: string, 
+/**
+ * The check's report, when the shard answered.
+ */
+report: Report | null, 
+/**
+ * Why it did not.
+ */
+unavailable: Unavailable | null, };
+
+/**
+ * One shard of a fleet: its profile's name, and its id when such a profile exists.
+ */
+export type ShardView = { name: string, profile_id: string | null, };
+
+/**
  * This machine's signing key, public half: what the auditor is given.
  */
 export type SigningKeyInfo = { public_key: string, fingerprint: string, };
@@ -804,6 +908,15 @@ export type TenantStatsRow = { tenant_id: string, stats: TenantStats, };
  * How the connection is protected.
  */
 export type TlsMode = "disable" | "require" | "verify-full";
+
+/**
+ * A shard that did not answer, and why.
+ */
+export type Unavailable = { shard: string, 
+/**
+ * The error's kind (`connect_refused`, `connect_auth`, `query_timeout`, ...).
+ */
+kind: string, message: string, };
 
 /**
  * What "Verify a file" found: the core's verification of the file against its manifest, the key it was

@@ -45,7 +45,7 @@ macro_rules! roots {
 
 /// `ui/ipc.d.ts`, as the Rust types say it should be.
 pub fn declarations() -> String {
-    use crate::commands::{browse, export, profiles, session};
+    use crate::commands::{browse, export, fleet, profiles, session};
     use tenant_console_core as core;
     // Numbers are JSON numbers: serde writes i64 and u64 as numbers, and JavaScript reads them as such.
     let cfg = Config::new().with_large_int("number");
@@ -65,6 +65,9 @@ pub fn declarations() -> String {
         core::access::consent::ConsentScope, core::access::AccessReason, core::members::MemberPage,
         core::members::MemberSort, core::roles::Role, core::audit::AuditPage, core::audit::AuditFilter,
         core::glance::Glance, core::access::AccessPage,
+        // Fleets.
+        fleet::FleetView, fleet::FleetOpened, core::fleet::FleetTenantPage, core::fleet::Located,
+        core::fleet::FleetCheck,
         // The check and the export.
         core::isolation::Report, core::export::Progress, core::export::ExportSummary,
         export::ExportDialogOptions, export::Destination, export::SigningKeyInfo, export::VerifyReport,

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use tenant_console_core::access::Door;
+use tenant_console_core::fleet::{Fleet, FleetStore, HeldShare, Shards};
 use tenant_console_core::profile::{data_dir, ProfileStore, TypedPassword};
 use tenant_console_core::secret::{SecretError, Secrets};
 use tenant_console_core::Error;
@@ -33,6 +34,12 @@ pub const DESKTOP: &str = "desktop";
 /// Everything the commands share.
 pub struct AppState {
     pub store: ProfileStore,
+    /// The fleets, beside the profiles (`fleets.toml`).
+    pub fleets: FleetStore,
+    /// The fleet open now (one at a time), with its shards and their budget.
+    fleet: Mutex<Option<Arc<OpenFleet>>>,
+    /// The budget shares of fleet shards connected as sessions, by profile id (given back on disconnect).
+    held: Mutex<HashMap<String, HeldShare>>,
     secrets: Result<Secrets, String>,
     conns: RwLock<HashMap<String, Arc<Door>>>,
     pub exports: Mutex<HashMap<String, CancelFlag>>,
@@ -55,7 +62,10 @@ impl AppState {
     /// State for a store and a secret store (tests pass their own).
     pub fn new(store: ProfileStore, secrets: Result<Secrets, SecretError>) -> Self {
         AppState {
+            fleets: FleetStore::at(store.path().with_file_name("fleets.toml")),
             store,
+            fleet: Mutex::new(None),
+            held: Mutex::new(HashMap::new()),
             secrets: secrets.map_err(|e| {
                 tracing::warn!(error = %e, "keyring unavailable");
                 e.kind().to_owned()
@@ -205,6 +215,58 @@ impl AppState {
     pub fn drop_door(&self, profile_id: &str) -> Option<Arc<Door>> {
         self.conns.write().expect("not poisoned").remove(profile_id)
     }
+
+    /// Closes a connected profile's pool, then gives back its fleet share if it held one.
+    pub async fn close_door(&self, profile_id: &str) {
+        if let Some(door) = self.drop_door(profile_id) {
+            door.db().close().await;
+        }
+        let share = self.held.lock().expect("not poisoned").remove(profile_id);
+        drop(share);
+    }
+
+    /// Keeps a fleet shard's share of the budget while its session is connected.
+    pub fn hold_share(&self, profile_id: &str, share: HeldShare) {
+        self.held
+            .lock()
+            .expect("not poisoned")
+            .insert(profile_id.to_owned(), share);
+    }
+
+    /// The profiles connected as shards of a fleet (holding a share of its budget).
+    pub fn held_profiles(&self) -> Vec<String> {
+        self.held
+            .lock()
+            .expect("not poisoned")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The open fleet named `name`.
+    pub fn fleet(&self, name: &str) -> CmdResult<Arc<OpenFleet>> {
+        match &*self.fleet.lock().expect("not poisoned") {
+            Some(f) if f.fleet.name == name => Ok(f.clone()),
+            _ => Err(IpcError::new(
+                NOT_CONNECTED,
+                format!("fleet {name:?} is not open; open it first"),
+            )),
+        }
+    }
+
+    /// Makes `open` the open fleet; returns the one it replaces.
+    pub fn set_fleet(&self, open: Option<OpenFleet>) -> Option<Arc<OpenFleet>> {
+        std::mem::replace(
+            &mut *self.fleet.lock().expect("not poisoned"),
+            open.map(Arc::new),
+        )
+    }
+}
+
+/// A fleet opened in the app: its definition and its shards (one budget for every command on it).
+pub struct OpenFleet {
+    pub fleet: Fleet,
+    pub shards: Shards,
 }
 
 /// Logs to a daily file in the data directory (no secrets are ever logged: they are `SecretString`s).

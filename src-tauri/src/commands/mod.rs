@@ -4,6 +4,7 @@
 pub mod browse;
 pub mod check;
 pub mod export;
+pub mod fleet;
 pub mod profiles;
 pub mod session;
 
@@ -41,6 +42,12 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         browse::access_status,
         browse::access_watch,
         check::isolation_check,
+        fleet::fleets_list,
+        fleet::fleet_open,
+        fleet::fleet_close,
+        fleet::fleet_search,
+        fleet::fleet_locate,
+        fleet::fleet_check,
         export::export_destination,
         export::audit_export,
         export::audit_export_cancel,

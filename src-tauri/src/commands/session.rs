@@ -68,6 +68,8 @@ pub struct SessionInfo {
 /// to the server it is typed for; `allow_bypass` is the user's explicit acknowledgement of the red banner;
 /// `accept_host_keys` are SSH fingerprints the user accepted in the prompt, for this connect (pinning them is
 /// `profiles_pin_host_keys`). The rules of which password goes where are the core's (`Profile::connect`).
+/// With `fleet` (the open fleet's name), the profile is connected as that fleet's shard: within its budget
+/// (`Shards::hold`), and the shard session it held before is closed (one open shard per fleet).
 #[tauri::command]
 pub async fn session_connect(
     state: State<'_, AppState>,
@@ -75,6 +77,7 @@ pub async fn session_connect(
     password: Option<String>,
     allow_bypass: bool,
     accept_host_keys: Option<Vec<String>>,
+    fleet: Option<String>,
 ) -> CmdResult<SessionInfo> {
     let p = state.store.get(&profile_id)?;
     if let Some(pw) = password.filter(|p| !p.is_empty()) {
@@ -94,7 +97,30 @@ pub async fn session_connect(
         accept_host_keys: accept_host_keys.unwrap_or_default(),
         pool: None,
     };
-    let connected = match p.connect(&state.store, passwords, &how).await {
+    let open_fleet = match &fleet {
+        Some(name) => Some(state.fleet(name)?),
+        None => None,
+    };
+    let connecting = async {
+        match &open_fleet {
+            Some(open) => {
+                // One open shard per fleet: the one held before is closed first (its share given back).
+                for held in state.held_profiles() {
+                    state.close_door(&held).await;
+                }
+                let held = open
+                    .shards
+                    .hold(&p.name, &state.store, passwords, &how)
+                    .await?;
+                Ok((held.connected, Some(held.share)))
+            }
+            None => p
+                .connect(&state.store, passwords, &how)
+                .await
+                .map(|c| (c, None)),
+        }
+    };
+    let (connected, share) = match connecting.await {
         // No keyring and no typed password: say why the keyring is not there.
         Err(Error::Keyring(SecretError::Unavailable)) => {
             state.secrets()?;
@@ -114,6 +140,9 @@ pub async fn session_connect(
         route: db.route_info(),
     };
     state.set_door(&p.id, connected.door);
+    if let Some(share) = share {
+        state.hold_share(&p.id, share);
+    }
     Ok(info)
 }
 
@@ -144,8 +173,6 @@ pub async fn session_route_watch(
 
 #[tauri::command]
 pub async fn session_disconnect(state: State<'_, AppState>, profile_id: String) -> CmdResult<()> {
-    if let Some(door) = state.drop_door(&profile_id) {
-        door.db().close().await;
-    }
+    state.close_door(&profile_id).await;
     Ok(())
 }
