@@ -26,6 +26,15 @@ admin_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]);
 target/debug/tenantctl --format json migrate --url "$admin_url" >/dev/null
 target/debug/tenantctl --format json seed --demo --url "$admin_url" >/dev/null
 
+# A second shard for the fleet test (the demo database is the first): two tenants of its own.
+shard=tc_e2e_shard_b
+psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists $shard with (force)" -c "create database $shard" >/dev/null
+shard_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path="/"+sys.argv[2]).geturl())' "$TC_TEST_DATABASE_URL" "$shard")
+target/debug/tenantctl --format json migrate --url "$shard_url" >/dev/null
+psql "$shard_url" -qc "insert into tenants (slug, name) values ('pied-piper', 'Pied Piper'), ('raviga', 'Raviga Capital')" \
+  -c "insert into audit_logs (tenant_id, action) select id, 'auth.login' from tenants" >/dev/null
+export E2E_SHARD_NAME=$shard E2E_TENANTCTL="$PWD/target/debug/tenantctl"
+
 E2E_DB_HOST=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).hostname)' "$TC_TEST_DATABASE_URL")
 E2E_DB_PORT=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 5432)' "$TC_TEST_DATABASE_URL")
 export E2E_DB_HOST E2E_DB_PORT E2E_DB_NAME=$db E2E_APP="$PWD/target/debug/tenant-console"
@@ -42,5 +51,5 @@ status=0
 scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1400x900x24" npm run --silent test:e2e || status=$?
 echo "end-to-end screenshots: $E2E_ARTIFACTS/"
 ls "$E2E_ARTIFACTS"/*.png 2>/dev/null | sed 's/^/  /'
-psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists $db with (force)" >/dev/null || true
+psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists $db with (force)" -c "drop database if exists $shard with (force)" >/dev/null || true
 exit "$status"

@@ -97,7 +97,10 @@ export class Actions {
     let password;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       try {
-        const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true });
+        // A shard of the open fleet is connected as one (within the fleet's budget, one shard at a time).
+        const fleet = this.#store.state.fleet;
+        const shardOf = fleet && fleet.profiles.some((p) => p.id === profile.id) ? fleet.name : undefined;
+        const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true, fleet: shardOf });
         // The stored password worked (none was typed for this connection): it is not "refused" any more.
         if (password === undefined) this.#store.passwordRefused(profile.id, false);
         password = undefined;
@@ -172,7 +175,7 @@ export class Actions {
   }
 
   async disconnect() {
-    const { session } = this.#store.state;
+    const { session, fleet } = this.#store.state;
     this.#store.disconnected();
     if (session) this.#consentWatches.delete(session.profile_id);
     if (session) {
@@ -181,8 +184,72 @@ export class Actions {
       } catch {
         // Already gone: nothing left to close.
       }
-      announce("Disconnected.");
     }
+    if (fleet) {
+      try {
+        await api.fleetClose();
+      } catch {
+        // Already closed.
+      }
+    }
+    if (session || fleet) announce(fleet ? `Closed fleet ${fleet.name}.` : "Disconnected.");
+  }
+
+  /**
+   * Opens a fleet: every shard is asked whether it answers; its tenants screen shows (no shard is connected
+   * until a tenant is opened). Rejects with the command's error (the caller shows it).
+   * @param {string} name
+   */
+  async openFleet(name) {
+    const session = this.#store.state.session;
+    if (session) {
+      this.#consentWatches.delete(session.profile_id);
+      await api.sessionDisconnect(session.profile_id).catch(() => {});
+    }
+    const opened = await api.fleetOpen(name);
+    const all = await api.profilesList();
+    const profiles = opened.fleet.shards.flatMap((s) => all.filter((p) => p.id === s.profile_id));
+    this.#store.fleetOpened({ name: opened.fleet.name, view: opened.fleet, status: opened.status, profiles });
+    const down = opened.status.filter((s) => !s.answered).length;
+    announce(`Opened fleet ${name}: ${opened.status.length - down} of ${opened.status.length} shards answered.`);
+    return opened;
+  }
+
+  /**
+   * Opens a tenant of the open fleet: on the shard a search just found it on (`tenant.shard`, `found`), else on
+   * the shard a lookup names (a recent tenant may have moved); that shard is connected as its profile (the
+   * one open before is closed), then the tenant opens as with the profile alone (reason, records on that shard).
+   * Resolves false when the user gave up or the shard's login may not read yet (the banner says why).
+   * @param {import("./api.js").SeenTenant} tenant
+   * @param {{ found?: boolean }} [opts]
+   */
+  async openFleetTenant(tenant, opts = {}) {
+    const fleet = this.#store.state.fleet;
+    if (!fleet) return this.openTenant(tenant);
+    let t = tenant;
+    if (!opts.found || !t.shard) {
+      const located = await api.fleetLocate(fleet.name, t.id);
+      t = { ...located.tenant, status: t.status, shard: located.shard };
+    }
+    const profile = fleet.profiles.find((p) => p.name === t.shard);
+    if (!profile) throw new Error(`Shard ${t.shard} of fleet ${fleet.name} has no profile here.`);
+    let session = this.#store.state.session;
+    if (session?.profile_id !== profile.id) {
+      // Connecting a shard closes the one open before (the app's side): if this one fails, none is open.
+      const before = session;
+      try {
+        session = await this.connect(profile);
+      } catch (e) {
+        if (before) this.#store.shardClosed();
+        throw e;
+      }
+      if (!session) {
+        if (before) this.#store.shardClosed();
+        return false;
+      }
+      if (!readsAllowed(session)) return false;
+    }
+    return this.openTenant(t);
   }
 
   /**

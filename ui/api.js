@@ -39,6 +39,15 @@
 /** @typedef {import("./ipc").ExportDialogOptions} ExportOptions */
 /** @typedef {import("./ipc").ExportSummary} ExportSummary */
 /** @typedef {import("./ipc").FailedLogins} FailedLogins */
+/** @typedef {import("./ipc").FleetCheck} FleetCheck */
+/** @typedef {import("./ipc").FleetOpened} FleetOpened */
+/** @typedef {import("./ipc").FleetTenantPage} FleetTenantPage */
+/** @typedef {import("./ipc").FleetTenantRow} FleetTenantRow */
+/** @typedef {import("./ipc").FleetView} FleetView */
+/** @typedef {import("./ipc").Located} Located */
+/** @typedef {import("./ipc").ShardStatus} ShardStatus */
+/** @typedef {import("./ipc").ShardVerdict} ShardVerdict */
+/** @typedef {import("./ipc").Unavailable} Unavailable */
 /** @typedef {import("./ipc").Finding} Finding */
 /** @typedef {import("./ipc").Glance} Glance */
 /** @typedef {import("./ipc").HopKey} HopKey */
@@ -80,8 +89,9 @@
 
 /**
  * A tenant as the page keeps it (the open one, the recent list, the switcher's results): the core's `Tenant`,
- * with the status a tenant row or its overview last said (the core's `Tenant` does not carry one).
- * @typedef {Tenant & { status?: string | null }} SeenTenant
+ * with the status a tenant row or its overview last said (the core's `Tenant` does not carry one), and in a fleet
+ * the shard (profile name) it was found on.
+ * @typedef {Tenant & { status?: string | null, shard?: string }} SeenTenant
  */
 
 /**
@@ -278,15 +288,53 @@ export const profilesImportService = (name) => call("profiles_import_service", {
 
 /**
  * @param {string} profileId
- * @param {{ password?: string, allowBypass?: boolean, acceptHostKeys?: string[] }} [opts]
- *   password: for this session only; acceptHostKeys: SSH fingerprints accepted for this connect
+ * @param {{ password?: string, allowBypass?: boolean, acceptHostKeys?: string[], fleet?: string }} [opts]
+ *   password: for this session only; acceptHostKeys: SSH fingerprints accepted for this connect; fleet: the open
+ *   fleet whose shard this profile is (connected within the fleet's budget, one shard at a time)
  * @returns {Promise<SessionInfo>}
  */
 export const sessionConnect = (profileId, opts = {}) =>
   call("session_connect", {
-    ...compact({ profileId, password: opts.password, acceptHostKeys: opts.acceptHostKeys }),
+    ...compact({ profileId, password: opts.password, acceptHostKeys: opts.acceptHostKeys, fleet: opts.fleet }),
     allowBypass: opts.allowBypass === true,
   });
+
+/** @returns {Promise<FleetView[]>} */
+export const fleetsList = () => call("fleets_list");
+
+/**
+ * Opens a fleet: every shard is asked whether it answers (within the fleet's budget).
+ * @param {string} fleet
+ * @returns {Promise<FleetOpened>}
+ */
+export const fleetOpen = (fleet) => call("fleet_open", { fleet });
+
+/** @returns {Promise<null>} */
+export const fleetClose = () => call("fleet_close");
+
+/**
+ * Searches every shard of the open fleet; each row names its shard.
+ * @param {string} fleet
+ * @param {{ search?: string, sort?: TenantSort, limit?: number }} [q]
+ * @returns {Promise<FleetTenantPage>}
+ */
+export const fleetSearch = (fleet, q = {}) => call("fleet_search", compact({ fleet, ...q }));
+
+/**
+ * The shard of tenant `key` (an id or a slug) in the open fleet.
+ * @param {string} fleet
+ * @param {string} key
+ * @returns {Promise<Located>}
+ */
+export const fleetLocate = (fleet, key) => call("fleet_locate", { fleet, key });
+
+/**
+ * The isolation check on every shard of the open fleet.
+ * @param {string} fleet
+ * @param {boolean} probe
+ * @returns {Promise<FleetCheck>}
+ */
+export const fleetCheck = (fleet, probe) => call("fleet_check", { fleet, probe });
 
 /**
  * Calls `onStatus` whenever a connected profile's SSH tunnel changes state (re-opened after it died).

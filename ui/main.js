@@ -11,6 +11,7 @@ import { confirmDialog } from "./dialog.js";
 import { announce, byId, h, replace } from "./dom.js";
 import { define as defineCopyButton } from "./elements/copy-button.js";
 import * as checkScreen from "./screens/check.js";
+import * as fleetScreen from "./screens/fleet.js";
 import * as isolation from "./screens/isolation.js";
 import * as profilesScreen from "./screens/profiles.js";
 import { isOpen as switcherOpen, openSwitcher } from "./screens/switcher.js";
@@ -55,6 +56,11 @@ let initialProfile = null;
  * @param {State} s
  */
 function viewKey(s) {
+  if (s.fleet) {
+    // A fleet's tenants and check are the fleet's; an open tenant is its shard's session's.
+    if (s.screen === "tenant") return tenantKey(s) ?? `fleet:${s.fleet.name}`;
+    return s.screen === "check" ? `fleetcheck:${s.fleet.name}` : `fleet:${s.fleet.name}`;
+  }
   const p = s.session?.profile_id ?? "";
   switch (s.screen) {
     case "tenants":
@@ -106,7 +112,7 @@ function renderScreen() {
   main.append(el);
   const kind = key.split(":")[0];
   let view;
-  if (kind === "profiles" || !s.session) {
+  if (kind === "profiles" || (!s.session && !s.fleet)) {
     view = profilesScreen.mount(el, ctx, { initialProfile });
     initialProfile = null;
   } else if (kind === "tenant") {
@@ -115,7 +121,9 @@ function renderScreen() {
     mounted = null;
     focusMain();
     return;
-  } else if (kind === "check") view = checkScreen.mount(el, ctx);
+  } else if (kind === "fleet") view = fleetScreen.mount(el, ctx);
+  else if (kind === "fleetcheck") view = fleetScreen.mountCheck(el, ctx);
+  else if (kind === "check") view = checkScreen.mount(el, ctx);
   else view = tenantsScreen.mount(el, ctx);
   mounted = { key, el, view };
   focusMain();
@@ -135,12 +143,13 @@ function focusMain() {
 function renderShell() {
   const s = store.state;
   document.title = s.tenant && s.screen === "tenant" ? `${s.tenant.name} — Tenant Console` : "Tenant Console";
-  if (!s.session) {
+  if (!s.session && !s.fleet) {
     replace(nav);
     replace(sessionLine);
     return;
   }
-  const allowed = readsAllowed(s.session);
+  // In a fleet, searching is allowed before any shard is connected (each shard's login is judged as it is asked).
+  const allowed = s.session ? readsAllowed(s.session) : true;
   const item = (/** @type {import("./dom.js").Children} */ label, /** @type {boolean} */ current, /** @type {string} */ testid, /** @type {() => void} */ go, /** @type {boolean} */ disabled = false) =>
     h("button", { type: "button", class: current ? "nav-item current" : "nav-item", "aria-current": current ? "page" : false, testid, disabled, on: { click: go } }, label);
   replace(
@@ -158,9 +167,14 @@ function renderShell() {
   );
   replace(
     sessionLine,
-    h("span", { class: "profile-name", testid: "session-profile" }, s.session.profile_name),
-    h("span", { class: "login" }, `${s.session.login.user}@${s.session.login.database}`),
-    h("button", { type: "button", class: "quiet", testid: "disconnect", on: { click: () => void actions.disconnect() } }, "Disconnect"),
+    s.fleet && h("span", { class: "profile-name", testid: "session-fleet" }, `Fleet ${s.fleet.name}`),
+    s.session
+      ? [
+          h("span", { class: s.fleet ? "shard-name" : "profile-name", testid: "session-profile" }, s.fleet ? `shard ${s.session.profile_name}` : s.session.profile_name),
+          h("span", { class: "login" }, `${s.session.login.user}@${s.session.login.database}`),
+        ]
+      : h("span", { class: "login" }, `${s.fleet?.view.shards.length ?? 0} shards`),
+    h("button", { type: "button", class: "quiet", testid: "disconnect", on: { click: () => void actions.disconnect() } }, s.fleet ? "Close fleet" : "Disconnect"),
   );
 }
 
@@ -231,9 +245,9 @@ document.addEventListener("keydown", (e) => {
   }
   if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
     const s = store.state;
-    if (!s.session) return;
+    if (!s.session && !s.fleet) return;
     e.preventDefault();
-    if (!readsAllowed(s.session) || switcherOpen() || document.querySelector("dialog[open]")) return;
+    if ((s.session && !s.fleet && !readsAllowed(s.session)) || switcherOpen() || document.querySelector("dialog[open]")) return;
     openSwitcher(ctx);
   }
 });

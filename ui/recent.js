@@ -34,7 +34,9 @@ function isTenant(v) {
  * @returns {Tenant[]}
  */
 export function pushRecent(list, tenant, max = RECENT_MAX) {
+  /** @type {Tenant} */
   const entry = { id: tenant.id, slug: tenant.slug, name: tenant.name };
+  if (tenant.shard) entry.shard = tenant.shard;
   return [entry, ...list.filter((t) => t.id !== tenant.id)].slice(0, max);
 }
 
@@ -57,7 +59,10 @@ export function loadRecent(storage, profileId) {
     if (!Array.isArray(v)) return [];
     /** @type {Tenant[]} */
     let out = [];
-    for (const t of v) if (isTenant(t) && !out.some((o) => o.id === t.id)) out.push({ id: t.id, slug: t.slug, name: t.name });
+    for (const t of v) {
+      if (!isTenant(t) || out.some((o) => o.id === t.id)) continue;
+      out.push(typeof t.shard === "string" && t.shard ? { id: t.id, slug: t.slug, name: t.name, shard: t.shard } : { id: t.id, slug: t.slug, name: t.name });
+    }
     return out.slice(0, RECENT_MAX);
   } catch {
     return [];

@@ -25,13 +25,23 @@ import { loadRecent, pushRecent, saveRecent } from "./recent.js";
  * @property {Tenant[]} recent              the profile's recently opened tenants, most recent first
  * @property {TenantTab} tab                the tenant view's tab (kept when switching tenants)
  * @property {readonly string[]} refused    profiles whose stored password the server refused on the last try
+ * @property {FleetState | null} fleet      the open fleet; `session` is then its shard connected now (or none yet)
+ */
+
+/**
+ * An open fleet: what it is, what its shards answered when it was opened, and the shards' profiles.
+ * @typedef {object} FleetState
+ * @property {string} name
+ * @property {import("./api.js").FleetView} view
+ * @property {import("./api.js").ShardStatus[]} status
+ * @property {ProfileView[]} profiles  the shards' profiles (a shard is connected as its profile)
  */
 
 /** @typedef {(state: State, prev: State) => void} Listener */
 
 export class Store {
   /** @type {State} */
-  #state = { screen: "profiles", profile: null, session: null, tenant: null, recent: [], tab: "overview", refused: [] };
+  #state = { screen: "profiles", profile: null, session: null, tenant: null, recent: [], tab: "overview", refused: [], fleet: null };
   /** @type {Set<Listener>} */
   #listeners = new Set();
   #storage;
@@ -107,20 +117,45 @@ export class Store {
    */
   connected(profile, session) {
     const same = this.#state.session?.profile_id === session.profile_id;
+    const fleet = this.#state.fleet;
+    // A profile that is not one of the open fleet's shards closes the fleet's view.
+    const inFleet = fleet !== null && fleet.profiles.some((p) => p.id === session.profile_id);
     this.connectedAt = new Date().toISOString();
     if (!same) this.reasonReuse = null;
     this.#set({
       profile,
       session,
+      fleet: inFleet ? fleet : null,
       tenant: same ? this.#state.tenant : null,
-      recent: loadRecent(this.#storage, session.profile_id),
-      screen: same ? this.#state.screen : "tenants",
+      recent: loadRecent(this.#storage, inFleet ? fleetRecentKey(fleet.name) : session.profile_id),
+      screen: same || inFleet ? this.#state.screen : "tenants",
     });
+  }
+
+  /**
+   * A fleet was opened: its tenants screen shows; no shard is connected until a tenant is opened.
+   * @param {FleetState} fleet
+   */
+  fleetOpened(fleet) {
+    this.reasonReuse = null;
+    this.#set({ fleet, session: null, tenant: null, recent: loadRecent(this.#storage, fleetRecentKey(fleet.name)), screen: "tenants" });
+  }
+
+  /** The open fleet's shard session is gone (switching shards failed half-way): the fleet's tenants show. */
+  shardClosed() {
+    if (!this.#state.fleet) return;
+    this.#set({ session: null, tenant: null, screen: "tenants" });
   }
 
   disconnected() {
     this.reasonReuse = null;
-    this.#set({ session: null, tenant: null, recent: [], screen: "profiles" });
+    this.#set({ session: null, tenant: null, recent: [], screen: "profiles", fleet: null });
+  }
+
+  /** The key the recent tenants are kept under: the open fleet's (across its shards), else the profile's. */
+  #recentKey() {
+    const { fleet, session } = this.#state;
+    return fleet ? fleetRecentKey(fleet.name) : (session?.profile_id ?? "");
   }
 
   /**
@@ -153,8 +188,10 @@ export class Store {
       this.#set({ tenant: null, screen: session ? "tenants" : "profiles" });
       return;
     }
+    // In a fleet, the tenant is on the shard connected now.
+    if (this.#state.fleet) tenant = { ...tenant, shard: session.profile_name };
     const recent = pushRecent(this.#state.recent, tenant);
-    saveRecent(this.#storage, session.profile_id, recent);
+    saveRecent(this.#storage, this.#recentKey(), recent);
     if (this.#state.tenant?.id === tenant.id) {
       // Already open (a double click, or choosing it again in the switcher): show it. Starting a new visit
       // here would drop the open view's in-flight responses as stale while the view itself stays, leaving it
@@ -162,7 +199,7 @@ export class Store {
       this.#set({ recent, screen: "tenant" });
       return;
     }
-    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, recent, screen: "tenant" });
+    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, shard: tenant.shard }, recent, screen: "tenant" });
   }
 
   /**
@@ -173,8 +210,17 @@ export class Store {
   tenantResolved(tenant) {
     const session = this.#state.session;
     if (!session || this.#state.tenant?.id !== tenant.id) return;
-    const recent = pushRecent(this.#state.recent, tenant);
-    saveRecent(this.#storage, session.profile_id, recent);
-    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status ?? null }, recent });
+    const shard = this.#state.tenant?.shard;
+    const recent = pushRecent(this.#state.recent, { ...tenant, shard });
+    saveRecent(this.#storage, this.#recentKey(), recent);
+    this.#set({ tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status ?? null, shard }, recent });
   }
+}
+
+/**
+ * Where a fleet's recent tenants are kept (one list across its shards; each names its shard).
+ * @param {string} name
+ */
+export function fleetRecentKey(name) {
+  return `fleet:${name}`;
 }

@@ -46,11 +46,20 @@ export function mount(root, ctx, opts = {}) {
 
   const list = h("ul", { class: "profile-list", role: "listbox", "aria-label": "Profiles", testid: "profile-list", tabindex: "0" });
   const detail = h("section", { class: "profile-detail", "aria-label": "Profile" });
+  // Fleets (many databases as one: tenantctl fleet add makes them) are listed beside the profiles.
+  const fleetList = h("ul", { class: "profile-list fleet-list", "aria-label": "Fleets", testid: "fleet-list" });
+  const fleetHead = h("div", { class: "pane-head", hidden: true }, h("h2", null, "Fleets"));
+  /** @type {import("../api.js").FleetView[]} */
+  let fleets = [];
+  /** @type {string | null} the fleet shown in the detail pane, instead of a profile */
+  let fleetShown = null;
   const listPane = h(
     "aside",
     { class: "profile-pane" },
     h("div", { class: "pane-head" }, h("h1", null, "Profiles"), h("button", { type: "button", testid: "profile-new", on: { click: () => startNew() } }, "New profile")),
     list,
+    fleetHead,
+    fleetList,
   );
   replace(root, h("div", { class: "profiles-screen" }, listPane, detail));
 
@@ -74,7 +83,82 @@ export function mount(root, ctx, opts = {}) {
     if (s.refused !== prev.refused && mode === "view") renderDetail();
   });
 
+  async function loadFleets() {
+    try {
+      fleets = await api.fleetsList();
+    } catch {
+      fleets = [];
+    }
+    if (!alive) return;
+    fleetHead.hidden = fleets.length === 0;
+    replace(
+      fleetList,
+      fleets.map((f) =>
+        h(
+          "li",
+          {
+            role: "option", class: f.name === fleetShown ? "profile-item selected" : "profile-item", "aria-selected": String(f.name === fleetShown),
+            testid: "fleet-item", "data-fleet": f.name,
+            on: { click: () => showFleet(f), dblclick: () => void doOpenFleet(f) },
+          },
+          h("span", { class: "profile-name" }, f.name),
+          h("span", { class: "profile-target" }, `${f.shards.length} shard${f.shards.length === 1 ? "" : "s"}`),
+          h("span", { class: "badge" }, "fleet"),
+        ),
+      ),
+    );
+  }
+
+  /** @param {import("../api.js").FleetView} f */
+  function showFleet(f) {
+    fleetShown = f.name;
+    mode = "view";
+    void loadFleets();
+    const missing = f.shards.filter((s) => !s.profile_id);
+    replace(
+      detail,
+      h(
+        "div",
+        { class: "detail-head" },
+        h("h2", { testid: "fleet-title" }, `Fleet ${f.name}`),
+        h("div", { class: "actions" }, h("button", { type: "button", class: "primary", testid: "fleet-open", on: { click: () => void doOpenFleet(f) } }, "Open fleet")),
+      ),
+      h(
+        "dl",
+        { class: "props" },
+        prop("Shards", f.shards.map((s) => s.name).join(", ")),
+        prop("Connections", `at most ${f.max_connections} open at once over all shards`),
+        prop("Directory", f.directory ? `tenant locations read on ${f.directory}` : "none: a lookup asks every shard"),
+        missing.length ? prop("Missing profiles", missing.map((s) => s.name).join(", ")) : null,
+      ),
+      h("p", { class: "hint" }, "Fleets are made with tenantctl fleet add NAME PROFILE…; opening one searches every shard, each as its own profile."),
+      h("div", { id: "fleet-open-error", "aria-live": "assertive" }),
+    );
+  }
+
+  /** @param {import("../api.js").FleetView} f */
+  async function doOpenFleet(f) {
+    const btn = detail.querySelector('[data-testid="fleet-open"]');
+    const errBox = detail.querySelector("#fleet-open-error");
+    if (btn instanceof HTMLButtonElement) {
+      btn.disabled = true;
+      btn.textContent = `Asking ${f.shards.length} shards…`;
+    }
+    if (errBox) replace(errBox);
+    try {
+      await actions.openFleet(f.name);
+    } catch (e) {
+      if (alive && errBox) replace(errBox, errorBox(e, { testid: "fleet-open-error" }));
+    } finally {
+      if (alive && btn instanceof HTMLButtonElement && btn.isConnected) {
+        btn.disabled = false;
+        btn.textContent = "Open fleet";
+      }
+    }
+  }
+
   async function load() {
+    void loadFleets();
     replace(list, h("li", { class: "muted loading", "aria-busy": "true" }, "Loading profiles…"));
     try {
       profiles = await api.profilesList();
@@ -93,6 +177,8 @@ export function mount(root, ctx, opts = {}) {
     renderList();
     // A new profile being typed while the list loaded (right after Disconnect, say) keeps what was typed.
     if (mode === "new" && detail.querySelector('[data-testid="profile-form"]')) return;
+    // A fleet chosen while the list loaded stays shown.
+    if (fleetShown) return;
     if (!profiles.length) startNew();
     else renderDetail();
   }
@@ -151,6 +237,10 @@ export function mount(root, ctx, opts = {}) {
   /** @param {ProfileView} p */
   function selectProfile(p) {
     mode = "view";
+    if (fleetShown) {
+      fleetShown = null;
+      void loadFleets();
+    }
     store.selectProfile(p);
     renderDetail();
   }

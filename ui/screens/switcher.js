@@ -5,7 +5,7 @@
  */
 import * as api from "../api.js";
 import { focusFirst, openDialog } from "../dialog.js";
-import { debounce, h, replace, uid } from "../dom.js";
+import { announce, debounce, h, replace, uid } from "../dom.js";
 import { isStale } from "../guard.js";
 import { keepActive, nextIndex } from "../keynav.js";
 import { matchesTenant, switcherItems } from "../recent.js";
@@ -23,8 +23,10 @@ export function isOpen() {
 export function openSwitcher(ctx) {
   const { store, actions } = ctx;
   const session = store.state.session;
-  if (!session || isOpen()) return;
-  const profileId = session.profile_id;
+  // In a fleet, the switcher searches every shard and opens a tenant on its own shard.
+  const fleet = store.state.fleet;
+  if ((!session && !fleet) || isOpen()) return;
+  const profileId = session?.profile_id ?? "";
   const d = openDialog({ title: "Switch tenant", testid: "switcher" });
   const listId = uid("switcher-list");
   const inputId = uid("switcher-input");
@@ -65,11 +67,12 @@ export function openSwitcher(ctx) {
           "li",
           {
             id: `${listId}-${i}`, role: "option", "aria-selected": String(i === active), class: i === active ? "active" : "",
-            testid: "switcher-option", "data-tenant-id": it.tenant.id,
+            testid: "switcher-option", "data-tenant-id": it.tenant.id, "data-shard": it.tenant.shard,
             on: { click: () => choose(it.tenant), mousemove: () => { if (active !== i) setActive(i); } },
           },
           h("span", { class: "name" }, it.tenant.name),
           h("span", { class: "mono slug" }, it.tenant.slug),
+          fleet && it.tenant.shard && h("span", { class: "badge", testid: "switcher-option-shard" }, it.tenant.shard),
           it.tenant.status && it.tenant.status !== "active" && h("span", { class: "pill warn", testid: "switcher-option-status" }, it.tenant.status),
           /** @type {api.TenantRow} */ (it.tenant).consent_required && consentBadge(),
           it.recent && h("span", { class: "badge" }, "recent"),
@@ -98,7 +101,13 @@ export function openSwitcher(ctx) {
   /** @param {Tenant} t */
   function choose(t) {
     d.close("chosen");
-    void actions.openTenant(t);
+    if (!fleet) {
+      void actions.openTenant(t);
+      return;
+    }
+    // A search's row names the shard it came from; a recent tenant is looked up (it may have moved).
+    const found = results.includes(t);
+    actions.openFleetTenant(t, { found }).catch((e) => announce(`Could not open ${t.name}: ${api.toApiError(e).message}`));
   }
 
   async function search() {
@@ -106,11 +115,20 @@ export function openSwitcher(ctx) {
     const tok = store.guard.token("switcher");
     status.textContent = "Searching…";
     try {
-      const page = await store.guard.keep(tok, api.tenantsSearch(profileId, { search: q || undefined, limit: 20 }));
-      results = page.items;
+      /** @type {string} */
+      let downNote = "";
+      if (fleet) {
+        status.textContent = `Searching ${fleet.view.shards.length} shards…`;
+        const page = await store.guard.keep(tok, api.fleetSearch(fleet.name, { search: q || undefined, limit: 20 }));
+        results = page.items;
+        if (page.unavailable.length) downNote = ` · not answering: ${page.unavailable.map((u) => u.shard).join(", ")}`;
+      } else {
+        const page = await store.guard.keep(tok, api.tenantsSearch(profileId, { search: q || undefined, limit: 20 }));
+        results = page.items;
+      }
       resultsQuery = q;
       render();
-      status.textContent = items.length ? `${items.length} tenant${items.length === 1 ? "" : "s"}` : q ? `No tenant matches “${q}”.` : "No tenants.";
+      status.textContent = (items.length ? `${items.length} tenant${items.length === 1 ? "" : "s"}` : q ? `No tenant matches “${q}”.` : "No tenants.") + downNote;
     } catch (e) {
       if (isStale(e)) return;
       results = [];

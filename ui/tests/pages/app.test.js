@@ -1987,3 +1987,114 @@ describe("a support person's day, second pass: the ticket answered in one paste"
     );
   });
 });
+
+describe("fleet", () => {
+  /** Opens fleet "eu" from the profiles screen and waits for its tenants. */
+  async function openFleet(page) {
+    await page.click('[data-testid="fleet-item"][data-fleet="eu"]');
+    await page.click('[data-testid="fleet-open"]');
+    await page.locator('[data-testid="fleet-row"]').first().waitFor();
+  }
+
+  test("a fleet is listed beside the profiles and opens like one: every shard's tenants, each naming its shard", async () => {
+    const page = await start({ fleet: true });
+    await page.locator('[data-testid="fleet-item"]').waitFor();
+    await page.click('[data-testid="fleet-item"][data-fleet="eu"]');
+    assert.match(await page.locator('[data-testid="fleet-title"]').textContent(), /Fleet eu/);
+    await page.click('[data-testid="fleet-open"]');
+    await page.locator('[data-testid="fleet-row"]').first().waitFor();
+    // No shard is connected until a tenant is opened; the fleet is named in the top bar.
+    assert.equal(await calls(page, "session_connect").then((c) => c.length), 0);
+    assert.equal(await page.locator('[data-testid="session-fleet"]').textContent(), "Fleet eu");
+    assert.match(await page.locator('[data-testid="fleet-shards"]').textContent(), /2 of 3 shards answered/);
+    // The down shard is a badge with its reason, not a failure.
+    const badge = page.locator('[data-testid="fleet-unavailable"] [data-testid="shard-unavailable"][data-shard="down"]');
+    assert.match(await badge.textContent(), /down: unavailable/);
+    assert.match(await page.locator('[data-testid="fleet-unavailable"]').textContent(), /connection refused/);
+    await page.fill('[data-testid="fleet-search"]', "initech");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="fleet-row"]').length === 1);
+    assert.equal(await page.locator('[data-testid="fleet-row"]').getAttribute("data-shard"), "east");
+    await shot(page, "fleet-tenants");
+  });
+
+  test("opening a tenant connects its shard as its profile, and Ctrl+K switches to a tenant on another shard", async () => {
+    const page = await start({ fleet: true });
+    await openFleet(page);
+    await page.fill('[data-testid="fleet-search"]', "initech");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="fleet-row"]').length === 1);
+    await page.locator('[data-testid="fleet-row"][data-shard="east"]').dblclick();
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    assert.equal(await page.locator('[data-testid="session-profile"]').textContent(), "shard east");
+    const first = await calls(page, "session_connect");
+    assert.equal(first.length, 1);
+    assert.equal(first[0].args.profileId, "p-east");
+    assert.equal(first[0].args.fleet, "eu", "connected as the fleet's shard, within its budget");
+    // The search's row named the shard: no lookup was needed.
+    assert.equal((await calls(page, "fleet_locate")).length, 0);
+
+    // Ctrl+K searches every shard; the option names its shard.
+    await page.keyboard.press("Control+k");
+    await page.fill('[data-testid="switcher-input"]', "globex");
+    await page.waitForFunction(() => window.__MOCK__.callsOf("fleet_search").some((c) => c.args.search === "globex"));
+    await page.waitForFunction(() => /^1 tenant/.test(document.querySelector('[data-testid="switcher-status"]')?.textContent ?? ""));
+    const option = page.locator('[data-testid="switcher-option"][data-tenant-id="t-globex"][data-shard="demo"]');
+    await option.waitFor();
+    assert.equal(await option.locator('[data-testid="switcher-option-shard"]').textContent(), "demo");
+    assert.match(await page.locator('[data-testid="switcher-status"]').textContent(), /not answering: down/);
+    await shot(page, "fleet-switcher");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector('[data-testid="session-profile"]')?.textContent === "shard demo");
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    assert.match(await page.locator('[data-testid="nav-tenant-name"]').textContent(), /Globex/);
+    const searches = await calls(page, "fleet_search");
+    assert.ok(searches.some((c) => c.args.search === "globex"), "the switcher searched the fleet");
+    assert.equal((await calls(page, "tenants_search")).length, 0, "never one profile's search in a fleet");
+
+    // Back to Initech from the recent list: looked up first (it may have moved), then its shard connected again.
+    await page.keyboard.press("Control+k");
+    await page.fill('[data-testid="switcher-input"]', "initech");
+    await page.locator('[data-testid="switcher-option"][data-tenant-id="t-initech"]').first().waitFor();
+    await page.locator('[data-testid="switcher-option"][data-tenant-id="t-initech"]').first().click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="session-profile"]')?.textContent === "shard east");
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    const connects = await calls(page, "session_connect");
+    assert.deepEqual(connects.map((c) => c.args.profileId), ["p-east", "p-demo", "p-east"]);
+  });
+
+  test("the fleet's check is a table of shards, and a shard that did not answer earns no enforced", async () => {
+    const page = await start({ fleet: true });
+    await openFleet(page);
+    await page.click('[data-testid="nav-check"]');
+    await page.click('[data-testid="fleet-check-run"]');
+    const verdict = page.locator('[data-testid="fleet-verdict"]');
+    await verdict.waitFor();
+    assert.equal(await verdict.getAttribute("data-state"), "unknown");
+    assert.match(await verdict.textContent(), /down did not answer/);
+    const states = await page.locator('[data-testid="fleet-check-row"]').evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-shard"), r.getAttribute("data-state")]));
+    assert.deepEqual(states, [["demo", "enforced"], ["down", "unavailable"], ["east", "enforced"]]);
+    await shot(page, "fleet-check");
+  });
+
+  test("a shard that cannot be connected leaves the fleet open with no shard, and says why", async () => {
+    const page = await start({ fleet: true, failShard: "p-east" });
+    await openFleet(page);
+    await page.locator('[data-testid="fleet-row"][data-tenant-id="t-globex"]').dblclick();
+    await page.locator('[data-testid="tenant-stats"]').waitFor();
+    assert.equal(await page.locator('[data-testid="session-profile"]').textContent(), "shard demo");
+    // Initech's shard refuses: the shard open before was closed by the switch, so none is open now.
+    await page.click('[data-testid="nav-tenants"]');
+    await page.fill('[data-testid="fleet-search"]', "initech");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="fleet-row"]').length === 1);
+    await page.locator('[data-testid="fleet-row"][data-shard="east"]').dblclick();
+    await page.locator('[data-testid="fleet-open-error"]').waitFor();
+    assert.match(await page.locator('[data-testid="fleet-open-error"]').textContent(), /connection refused/);
+    assert.equal(await page.locator('[data-testid="session-profile"]').count(), 0, "no shard shown as open");
+    assert.equal(await page.locator('[data-testid="session-fleet"]').textContent(), "Fleet eu");
+    assert.equal(await page.locator('[data-testid="nav-tenant"]').count(), 0, "no tenant left open on a closed shard");
+    // Closing the fleet closes its shard and returns to the profiles.
+    await page.click('[data-testid="disconnect"]');
+    await page.locator('[data-testid="profile-item"]').first().waitFor();
+    assert.equal((await calls(page, "fleet_close")).length, 1);
+    assert.equal(await page.locator('[data-testid="session-fleet"]').count(), 0);
+  });
+});

@@ -14,7 +14,8 @@
 // until the password "the-right-one" is given), connectLogError (a failure that points to the log), sshProfile (a third
 // profile "bastion-prod" through SSH whose two host keys are unknown until pinned or accepted), pgService (a libpq
 // service "prod-ro" to import, with a .pgpass password), signingKeyLocked (audit_export refuses until options.unsigned),
-// consentTenants (slugs of tenants that require their own approval: every read refuses with consent_required until
+// fleet (a fleet "eu" of shards demo, down (refuses connections) and east (tenant initech); fleet_open, fleet_search,
+// fleet_locate and fleet_check answer for it; failShard: a shard profile id whose connect is refused), consentTenants (slugs of tenants that require their own approval: every read refuses with consent_required until
 // approved), consentWatch (false: access_watch answers false, as behind a transaction pooler, and no change is
 // announced), masked (columns this login may not read, e.g. ["users.email", "audit_logs.ip"]: their fields are null
 // and the pages name them), isolationClean (the check finds nothing open and the probe no foreign row), statuses ({ slug: status }: e.g. { acme: "suspended" }) }.
@@ -70,6 +71,12 @@
  * @property {Answers<import("../../ipc").SigningKeyInfo>} signing_key_show
  * @property {Answers<import("../../ipc").VerifyReport | null>} verify_file
  * @property {Answers<import("../../ipc").Destination | null>} export_destination
+ * @property {Answers<import("../../ipc").FleetView[]>} fleets_list
+ * @property {Answers<import("../../ipc").FleetOpened>} fleet_open
+ * @property {Answers<null>} fleet_close
+ * @property {Answers<import("../../ipc").FleetTenantPage>} fleet_search
+ * @property {Answers<import("../../ipc").Located>} fleet_locate
+ * @property {Answers<import("../../ipc").FleetCheck>} fleet_check
  */
 
 /** @param {Record<string, any>} config */
@@ -110,6 +117,14 @@ export function installMock(config) {
       ssh: "db-host", ssh_jump: ["ops@10.20.0.2"],
     });
   }
+  if (cfg.fleet) {
+    for (const [id, name] of [["p-east", "east"], ["p-down", "down"]]) {
+      profiles.push({
+        id, name, host: `${name}.db.internal`, port: 5432, database: "app", user: "console_reader", tls: "verify-full",
+        tenant_setting: "app.tenant_id", access_reason: "off", access_grant_minutes: 30, statement_timeout_ms: 10000, export_timeout_minutes: 60, password_stored: true,
+      });
+    }
+  }
   /** The page's route watch (session_route_watch's channel). */
   let routeChannel = null;
   const unknownKeys = (p, accepted) =>
@@ -133,9 +148,24 @@ export function installMock(config) {
     const n = String(i).padStart(2, "0");
     tenants.push({ id: `t-filler-${n}`, slug: `filler-${n}`, name: `Tenant ${n} (filler)`, plan: i % 3 ? "pro" : "free", status: "active" });
   }
+  // The fleet's second shard has a tenant of its own (the rest are on demo).
+  if (cfg.fleet) tenants.push({ id: "t-initech", slug: "initech", name: "Initech", plan: "pro", status: "active" });
   tenants.forEach((t, i) => {
     t.created_at = iso(base - (i + 1) * 37 * day);
   });
+  const shardOf = (/** @type {{ id: string }} */ t) => (t.id === "t-initech" ? "east" : "demo");
+  /** @type {import("../../ipc").Unavailable} */
+  const downShard = { shard: "down", kind: "connect_refused", message: "connection refused by down.db.internal:5432 (is PostgreSQL running there?)" };
+  /** The open fleet's name (fleet_open), or null. */
+  let fleetOpen = null;
+  const fleetView = () => ({
+    name: "eu", max_connections: 8, directory: null,
+    shards: [{ name: "demo", profile_id: "p-demo" }, { name: "down", profile_id: "p-down" }, { name: "east", profile_id: "p-east" }],
+  });
+  const needFleet = (/** @type {any} */ a) => {
+    if (!cfg.fleet || a.fleet !== "eu") throw err("invalid_input", `no fleet is named "${a.fleet}"`);
+    if (fleetOpen !== "eu") throw err("not_connected", `fleet "${a.fleet}" is not open; open it first`);
+  };
   const consentSlugs = new Set(cfg.consentTenants || []);
   tenants.forEach((t) => {
     t.consent_required = consentSlugs.has(t.slug);
@@ -390,7 +420,11 @@ export function installMock(config) {
       return { server: null, route: null, ok: true, target, server_version: "15.10", login: login(p.user, false), bypass_reasons: [], diagnosis: null };
     },
     session_connect: (a) => {
-      only("session_connect", a, ["profileId", "password", "allowBypass", "acceptHostKeys"]);
+      only("session_connect", a, ["profileId", "password", "allowBypass", "acceptHostKeys", "fleet"]);
+      if (a.fleet !== undefined) needFleet(a);
+      if (a.profileId === "p-down" || (cfg.failShard && a.profileId === cfg.failShard)) throw err("connect_refused", downShard.message);
+      // One open shard per fleet: connecting one closes the other.
+      if (a.fleet) for (const id of ["p-demo", "p-east"]) sessions.delete(id);
       need(a, ["profileId", "allowBypass"]);
       const p = profiles.find((x) => x.id === a.profileId);
       if (!p) throw err("unknown_profile", `no profile ${a.profileId}`);
@@ -613,6 +647,59 @@ export function installMock(config) {
       const t = tenantOf(a);
       gate(t);
       return page(access[t.id] || [], a.after, 100, 100);
+    },
+    fleets_list: () => (cfg.fleet ? [fleetView()] : []),
+    fleet_open: (a) => {
+      only("fleet_open", a, ["fleet"]);
+      if (!cfg.fleet || a.fleet !== "eu") throw err("invalid_input", `no fleet is named "${a.fleet}"`);
+      fleetOpen = "eu";
+      const up = (/** @type {string} */ shard) => ({ shard, answered: true, server_version: "15.10", role: "primary", latency_ms: 1.4, unavailable: null });
+      return { fleet: fleetView(), status: [up("demo"), { shard: "down", answered: false, server_version: null, role: null, latency_ms: null, unavailable: clone(downShard) }, up("east")] };
+    },
+    fleet_close: (a) => {
+      only("fleet_close", a, []);
+      fleetOpen = null;
+      for (const id of ["p-demo", "p-east"]) sessions.delete(id);
+      return null;
+    },
+    fleet_search: (a) => {
+      only("fleet_search", a, ["fleet", "search", "sort", "limit"]);
+      needFleet(a);
+      let list = tenants.slice();
+      if (a.search) {
+        const q = a.search.toLowerCase();
+        list = list.filter((t) => t.name.toLowerCase().includes(q) || t.slug.includes(q) || t.id === a.search);
+      }
+      list.sort((x, y) => x.name.localeCompare(y.name));
+      const limit = a.limit || 50;
+      const rows = list.slice(0, limit).map((t) => ({
+        id: t.id, slug: t.slug, name: t.name, plan: t.plan, status: t.status, created_at: t.created_at, consent_required: Boolean(t.consent_required), shard: shardOf(t),
+      }));
+      return { items: rows, more: list.length > limit, unavailable: [clone(downShard)] };
+    },
+    fleet_locate: (a) => {
+      only("fleet_locate", a, ["fleet", "key"]);
+      needFleet(a);
+      const t = findTenant(a.key);
+      if (!t) throw err("unknown_tenant", `tenant "${a.key}" is on none of the 2 shards that answered (demo, east); not asked or not answering: down (connect_refused)`);
+      return { shard: shardOf(t), tenant: { id: t.id, slug: t.slug, name: t.name }, unavailable: [clone(downShard)], not_asked: [] };
+    },
+    fleet_check: (a) => {
+      only("fleet_check", a, ["fleet", "probe"]);
+      needFleet(a);
+      /** @returns {import("../../ipc").Report} */
+      const report = () => ({
+        login: login("console_reader", false), findings: [], reach: [], evidence: [], tables_checked: ["public.audit_logs"],
+        probed_tenants: [], isolation_enforced: true,
+      });
+      return {
+        fleet: "eu", leaking: [], unavailable: ["down"], isolation_enforced: false,
+        shards: [
+          { shard: "demo", report: report(), unavailable: null },
+          { shard: "down", report: null, unavailable: clone(downShard) },
+          { shard: "east", report: report(), unavailable: null },
+        ],
+      };
     },
     isolation_check: (a) => {
       only("isolation_check", a, ["profileId", "probe", "tenant"]);
