@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::isolation::{CheckOptions, Report};
 use crate::profile::{atomic_write, config_dir, ConnectHow, Passwords, Profile, ProfileStore};
 use crate::scope::Tenant;
+use crate::sql::IdType;
 use crate::tenants::{TenantQuery, TenantRow};
 
 /// How long a shard's share of the budget is kept after its connections are closed: the time a backend takes
@@ -206,8 +207,9 @@ pub struct Shards {
     max_connections: u32,
     /// The connections held by open shards ([`Shards::hold`]), out of the budget until they are closed.
     held: Arc<AtomicU32>,
-    /// Tenant ids → the shard that answered for them in this process (see [`locate`]).
-    learned: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Tenant ids (uuids only) → the shard that answered for them in this process (see [`locate`]); `None`:
+    /// seen on two shards, never remembered again.
+    learned: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
 impl Shards {
@@ -368,7 +370,14 @@ impl Shards {
         if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
             return Ok(None);
         }
-        let db = profile.connect_shard(passwords, how, pool).await?;
+        let db = match profile.connect_shard(passwords, how, pool).await {
+            Ok(db) => db,
+            Err(e) => {
+                // A connection the failed connect opened may still be leaving the server.
+                tokio::time::sleep(CLOSE_GRACE).await;
+                return Err(e);
+            }
+        };
         let out = work(profile.door(db.clone())).await;
         db.close().await;
         // A closed connection's backend leaves the server a moment after the client hangs up (the driver
@@ -388,13 +397,14 @@ impl Shards {
             })
     }
 
-    /// Opens shard `name` for reading its tenants, as its profile (its door's rules, its records), with a pool
-    /// of [`HOLD_POOL`], holding [`HOLD_CONNECTIONS`] of the budget until the [`Held`] share is dropped: the
-    /// app's open shard. The rest of the budget is left to searches and lookups, so a budget of at least
-    /// `HOLD_CONNECTIONS + 1` is needed.
+    /// Opens `profile` (one of the shards, as the store has it now) for reading its tenants, as that profile
+    /// (its door's rules, its records), with a pool of [`HOLD_POOL`], holding [`HOLD_CONNECTIONS`] of the
+    /// budget until the [`Held`] share is dropped: the app's open shard. One shard of a fleet is held at a
+    /// time (a second is refused, never left waiting), and the rest of the budget must still fit one shard's
+    /// check: a budget of at least `HOLD_CONNECTIONS + CHECK_CONNECTIONS`.
     pub async fn hold(
         &self,
-        name: &str,
+        profile: &Profile,
         store: &ProfileStore,
         passwords: Passwords<'_>,
         how: &ConnectHow,
@@ -406,7 +416,24 @@ impl Shards {
                 HOLD_CONNECTIONS + CHECK_CONNECTIONS
             )));
         }
-        let profile = self.shard(name)?;
+        if !self.shards.iter().any(|p| p.id == profile.id) {
+            return Err(Error::InvalidInput(format!(
+                "profile {:?} is not one of the fleet's shards",
+                profile.name
+            )));
+        }
+        if self
+            .held
+            .compare_exchange(0, HOLD_CONNECTIONS, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(Error::InvalidInput(
+                "a shard of this fleet is open already: close it before opening another".into(),
+            ));
+        }
+        // Counted from here (a search asking for more than the rest is refused, not left waiting); given back
+        // if the connect fails.
+        let held = HeldCount(self.held.clone());
         let share = self
             .budget
             .clone()
@@ -418,36 +445,49 @@ impl Shards {
             ..how.clone()
         };
         let connected = profile.connect(store, passwords, &how).await?;
-        self.held.fetch_add(HOLD_CONNECTIONS, Ordering::SeqCst);
         Ok(Held {
             connected,
             share: HeldShare {
                 _permit: share,
-                held: self.held.clone(),
+                _held: held,
             },
         })
     }
 
     /// The shard that answered for tenant id `key` earlier in this process, if any.
     fn learned(&self, key: &str) -> Option<String> {
-        self.learned.lock().expect("not poisoned").get(key).cloned()
+        self.learned
+            .lock()
+            .expect("not poisoned")
+            .get(key)
+            .cloned()
+            .flatten()
     }
 
-    /// Remembers that tenant `id` answered on `shard`; an id seen on two shards is not remembered.
-    fn learn(&self, id: &str, shard: &str) {
+    /// Remembers that tenant `id` answered on `shard`. Only a uuid is remembered (integer or text ids are
+    /// each shard's own: `42` may be a tenant on every shard), and an id once seen on two shards never is.
+    fn learn(&self, id: &str, shard: &str, id_type: IdType) {
+        if id_type != IdType::Uuid {
+            return;
+        }
         let mut learned = self.learned.lock().expect("not poisoned");
         match learned.get(id) {
-            Some(s) if s != shard => {
-                learned.remove(id);
+            Some(Some(s)) if s != shard => {
+                learned.insert(id.to_owned(), None);
             }
+            Some(None) => {}
             _ => {
-                learned.insert(id.to_owned(), shard.to_owned());
+                learned.insert(id.to_owned(), Some(shard.to_owned()));
             }
         }
     }
 
+    /// Forgets where `id` was (moved or gone), unless it was seen on two shards (that stays known).
     fn forget(&self, id: &str) {
-        self.learned.lock().expect("not poisoned").remove(id);
+        let mut learned = self.learned.lock().expect("not poisoned");
+        if let Some(Some(_)) = learned.get(id) {
+            learned.remove(id);
+        }
     }
 }
 
@@ -468,12 +508,15 @@ pub struct Held {
 /// closed.
 pub struct HeldShare {
     _permit: tokio::sync::OwnedSemaphorePermit,
-    held: Arc<AtomicU32>,
+    _held: HeldCount,
 }
 
-impl Drop for HeldShare {
+/// The open shard's connections counted as held, until dropped.
+struct HeldCount(Arc<AtomicU32>);
+
+impl Drop for HeldCount {
     fn drop(&mut self) {
-        self.held.fetch_sub(HOLD_CONNECTIONS, Ordering::SeqCst);
+        self.0.fetch_sub(HOLD_CONNECTIONS, Ordering::SeqCst);
     }
 }
 
@@ -504,7 +547,8 @@ pub async fn search(
 ) -> FleetTenantPage {
     let answers = shards
         .each(passwords, how, (1, 1), |_, door| async move {
-            door.tenants(q).await
+            let page = door.tenants(q).await?;
+            Ok((page, door.db().schema().tenant_id_type))
         })
         .await;
     let mut items = Vec::new();
@@ -512,10 +556,10 @@ pub async fn search(
     let mut unavailable = Vec::new();
     for (shard, answer) in answers {
         match answer {
-            Ok(page) => {
+            Ok((page, id_type)) => {
                 more |= page.next_cursor.is_some();
                 for r in &page.items {
-                    shards.learn(r.tenant.id(), &shard);
+                    shards.learn(r.tenant.id(), &shard, id_type);
                 }
                 items.extend(page.items.into_iter().map(|row| FleetTenantRow {
                     row,
@@ -572,6 +616,33 @@ pub async fn locate(
     how: &ConnectHow,
     key: &str,
 ) -> Result<Located> {
+    locate_near(shards, passwords, how, key, None).await
+}
+
+/// [`locate`], asking shard `near` first when given (the shard the user last saw the tenant on: a recent
+/// tenant): a tenant with that id there settles it, whatever the ids' type (the user chose that shard's
+/// tenant). Not there: as [`locate`].
+pub async fn locate_near(
+    shards: &Shards,
+    passwords: Passwords<'_>,
+    how: &ConnectHow,
+    key: &str,
+    near: Option<&str>,
+) -> Result<Located> {
+    let key = key.trim();
+    if let Some(shard) = near {
+        let name = shards.shard(shard)?.name.clone();
+        if let Ok(Some(tenant)) = ask_one(shards, &name, passwords, how, key).await {
+            if tenant.id() == key {
+                return Ok(Located {
+                    shard: name,
+                    tenant,
+                    unavailable: Vec::new(),
+                    not_asked: Vec::new(),
+                });
+            }
+        }
+    }
     if let Some((profile, sql)) = &shards.directory {
         match ask_directory(shards, profile, sql, passwords, how, key).await {
             Ok(Some(named)) => return confirm_on(shards, &named, passwords, how, key).await,
@@ -591,7 +662,6 @@ pub async fn locate(
             }
         }
     }
-    let key = key.trim();
     if let Some(shard) = shards.learned(key) {
         match ask_one(shards, &shard, passwords, how, key).await {
             Ok(Some(tenant)) if tenant.id() == key => {
@@ -674,14 +744,16 @@ async fn confirm_on(
     how: &ConnectHow,
     key: &str,
 ) -> Result<Located> {
-    if shards.shard(shard).is_err() {
+    // The directory may name a shard by its profile's id: answers always say the profile's name.
+    let Ok(profile) = shards.shard(shard) else {
         return Err(Error::InvalidInput(format!(
             "the fleet's directory places tenant {key:?} on {shard:?}, which is not one of its shards"
         )));
-    }
-    match ask_one(shards, shard, passwords, how, key).await? {
+    };
+    let shard = profile.name.clone();
+    match ask_one(shards, &shard, passwords, how, key).await? {
         Some(tenant) => Ok(Located {
-            shard: shard.to_owned(),
+            shard: shard.clone(),
             tenant,
             unavailable: Vec::new(),
             not_asked: Vec::new(),
@@ -710,12 +782,14 @@ async fn fan_out(
             (1, 1),
             Some(settled),
             |_, door| async move {
+                let id_type = door.db().schema().tenant_id_type;
                 match door.locate(key).await {
                     Ok(t) => {
-                        if t.id() == key {
+                        // Only a uuid is one tenant's across shards (an integer id is each shard's own).
+                        if t.id() == key && id_type == IdType::Uuid {
                             settled.store(true, Ordering::SeqCst);
                         }
-                        Ok(Some(t))
+                        Ok(Some((t, id_type)))
                     }
                     Err(Error::UnknownTenant(_)) => Ok(None),
                     Err(e) => Err(e),
@@ -723,23 +797,27 @@ async fn fan_out(
             },
         )
         .await;
-    let mut found: Vec<(String, Tenant)> = Vec::new();
+    let mut found: Vec<(String, Tenant, IdType)> = Vec::new();
     let mut asked = Vec::new();
     let mut not_asked = Vec::new();
     let mut unavailable = Vec::new();
     for (shard, answer) in answers {
         match answer {
-            Ok(Some(Some(t))) => found.push((shard, t)),
+            Ok(Some(Some((t, id_type)))) => found.push((shard, t, id_type)),
             Ok(Some(None)) => asked.push(shard),
             // Not asked: another shard had settled it.
             Ok(None) => not_asked.push(shard),
             Err(e) => unavailable.push(Unavailable::of(&shard, &e)),
         }
     }
+    // A tenant whose id is the key wins over another shard's tenant whose slug is (as on one database).
+    if found.iter().any(|(_, t, _)| t.id() == key) {
+        found.retain(|(_, t, _)| t.id() == key);
+    }
     match found.len() {
         1 => {
-            let (shard, tenant) = found.remove(0);
-            shards.learn(tenant.id(), &shard);
+            let (shard, tenant, id_type) = found.remove(0);
+            shards.learn(tenant.id(), &shard, id_type);
             Ok(Located {
                 shard,
                 tenant,
@@ -760,7 +838,7 @@ async fn fan_out(
             found.len(),
             found
                 .iter()
-                .map(|(s, t)| format!("{s} (id {})", t.id()))
+                .map(|(s, t, _)| format!("{s} (id {})", t.id()))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),

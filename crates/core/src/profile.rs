@@ -533,12 +533,12 @@ impl Profile {
         let mut records_to = None;
         if let Some(primary) = self.record_target(store)? {
             let password = primary.password_for_connect(passwords).await?;
-            let recorder = crate::Db::connect(
-                &primary.connect_spec(password),
-                mapping,
-                primary.db_options(false),
-            )
-            .await?;
+            let mut options = primary.db_options(false);
+            if let Some(pool) = how.pool {
+                options.max_connections = pool.max(1);
+            }
+            let recorder =
+                crate::Db::connect(&primary.connect_spec(password), mapping, options).await?;
             door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
             records_to = Some(primary.name);
         }

@@ -600,6 +600,30 @@ async fn an_id_seen_on_a_shard_is_asked_there_first_and_a_moved_tenant_is_found_
         .unwrap();
     assert_eq!(moved.shard, "shard-1");
     assert_eq!(moved.unavailable.len(), 1, "every shard was asked again");
+
+    // A half-done move: the same id on shard-2 too. A search sees both; the id is then never taken from
+    // memory, and a lookup names both shards instead of opening one.
+    sqlx::query("INSERT INTO tenants (id, slug, name) VALUES ($1::uuid, 'shop-6-copy', 'Shop 6')")
+        .bind(&id)
+        .execute(&lab.shards[1].admin)
+        .await
+        .unwrap();
+    let page = fleet::search(&shards, lab.passwords(), &how(), &q).await;
+    assert_eq!(page.items.len(), 2, "{:?}", page.items);
+    let twice = fleet::locate(&shards, lab.passwords(), &how(), &id)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        twice.contains("shard-1") && twice.contains("shard-2"),
+        "{twice}"
+    );
+    // The shard the user last saw it on settles it (a recent tenant).
+    let near = fleet::locate_near(&shards, lab.passwords(), &how(), &id, Some("shard-2"))
+        .await
+        .unwrap();
+    assert_eq!(near.shard, "shard-2");
+    assert_eq!(near.tenant.slug(), Some("shop-6-copy"));
 }
 
 /// The app's open shard holds its connections within the fleet's budget: searching goes on with what is left,
@@ -615,9 +639,26 @@ async fn an_open_shard_holds_its_share_of_the_budget_and_searches_use_the_rest()
     let databases: Vec<String> = lab.shards.iter().map(|d| d.name.clone()).collect();
     let (stop, most) = watch_backends(databases);
     let held = shards
-        .hold("shard-3", &lab.store, lab.passwords(), &how())
+        .hold(
+            &lab.store.get("shard-3").unwrap(),
+            &lab.store,
+            lab.passwords(),
+            &how(),
+        )
         .await
         .unwrap();
+    // One open shard a fleet: a second is refused at once, not left waiting for the first's share.
+    let second = shards
+        .hold(
+            &lab.store.get("shard-1").unwrap(),
+            &lab.store,
+            lab.passwords(),
+            &how(),
+        )
+        .await
+        .err()
+        .expect("a second open shard is refused");
+    assert!(second.to_string().contains("open already"), "{second}");
     // The open shard reads (its pool's two connections busy at once).
     let door = &held.connected.door;
     let all = TenantQuery::default();
@@ -659,9 +700,80 @@ async fn an_open_shard_holds_its_share_of_the_budget_and_searches_use_the_rest()
     };
     let shards = Shards::open(&small, &lab.store, None).unwrap();
     let refused = shards
-        .hold("shard-1", &lab.store, lab.passwords(), &how())
+        .hold(
+            &lab.store.get("shard-1").unwrap(),
+            &lab.store,
+            lab.passwords(),
+            &how(),
+        )
         .await
         .err()
         .expect("a budget of 5 cannot hold a shard and check another");
     assert!(refused.to_string().contains("at least 6"), "{refused}");
+}
+
+/// An integer id is each shard's own (tenant 10 on every shard): a lookup by it is never settled by the first
+/// shard that has it nor taken from memory; it asks every shard and names both. The shard the user saw it on
+/// (a recent tenant) settles it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_integer_id_is_each_shards_own_a_lookup_by_it_asks_every_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("intco.toml");
+    std::fs::write(&mapping, include_str!("../fixtures/intco.toml")).unwrap();
+    let store = ProfileStore::at(dir.path().join("profiles.toml"));
+    let mut dbs = Vec::new();
+    for name in ["int-a", "int-b"] {
+        let db = TestDb::empty().await;
+        sqlx::raw_sql(include_str!("../fixtures/intco.sql"))
+            .execute(&db.admin)
+            .await
+            .unwrap();
+        let mut p = profile(name, admin_options().get_port(), &db.name);
+        p.mapping_file = Some(mapping.clone());
+        p.tenant_setting = "intco.org".into();
+        store.save(&p).unwrap();
+        dbs.push(db);
+    }
+    let typed: Vec<TypedPassword> = store
+        .list()
+        .unwrap()
+        .iter()
+        .map(|p| TypedPassword::for_profile(p, READER_PASSWORD.to_owned().into()))
+        .collect();
+    let passwords = Passwords {
+        typed: &typed,
+        keyring: None,
+    };
+    // One connection at a time: int-a answers first, and would stop int-b if an integer id settled it.
+    let f = Fleet {
+        name: "ints".into(),
+        profiles: vec!["int-a".into(), "int-b".into()],
+        max_connections: Some(1),
+        directory: None,
+    };
+    let shards = Shards::open(&f, &store, None).unwrap();
+    let q = TenantQuery {
+        search: Some("10".into()),
+        sort: TenantSort::Name,
+        limit: 10,
+        after: None,
+    };
+    let page = fleet::search(&shards, passwords, &how(), &q).await;
+    let seen: Vec<(&str, &str)> = page
+        .items
+        .iter()
+        .map(|r| (r.shard.as_str(), r.row.tenant.id()))
+        .collect();
+    assert_eq!(seen, [("int-a", "10"), ("int-b", "10")]);
+    for _ in 0..2 {
+        let err = fleet::locate(&shards, passwords, &how(), "10")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("int-a") && err.contains("int-b"), "{err}");
+    }
+    let near = fleet::locate_near(&shards, passwords, &how(), "10", Some("int-b"))
+        .await
+        .unwrap();
+    assert_eq!((near.shard.as_str(), near.tenant.id()), ("int-b", "10"));
 }
