@@ -1186,3 +1186,46 @@ async fn a_fleet_opens_is_searched_as_one_and_connects_one_shard_at_a_time() {
         "closing the fleet closes its open shard"
     );
 }
+
+/// The approvals watch is a LISTEN connection of its own: disconnecting the profile stops it, so no connection
+/// outlives the session (in a fleet it is part of the open shard's share of the budget).
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnecting_stops_the_approvals_watch_and_its_listen_connection() {
+    let db = TestDb::empty().await;
+    let app = app();
+    let id = app.save_profile(&db, "watched", "console_reader", json!({}));
+    app.invoke(
+        "session_connect",
+        json!({"profileId": id, "allowBypass": false}),
+    )
+    .unwrap();
+    let live = app
+        .invoke(
+            "access_watch",
+            json!({"profileId": id, "onChange": "__CHANNEL__:3"}),
+        )
+        .unwrap();
+    assert_eq!(live, true);
+    let listening = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'",
+        )
+        .bind(&db.name)
+        .fetch_one(&db.admin)
+        .await
+        .unwrap()
+    };
+    let until = |want: i64| async move {
+        for _ in 0..100 {
+            if listening().await == want {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    };
+    assert!(until(1).await, "the watch listens");
+    app.invoke("session_disconnect", json!({"profileId": id}))
+        .unwrap();
+    assert!(until(0).await, "the LISTEN connection outlived the session");
+}

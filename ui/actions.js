@@ -7,6 +7,7 @@
 import * as api from "./api.js";
 import { ErrorKind } from "./api.js";
 import { announce } from "./dom.js";
+import { confirmDialog } from "./dialog.js";
 import { askHostKeys, askPassword, askReason } from "./prompts.js";
 import { reusedReason, reuseMinutes } from "./reasons.js";
 
@@ -72,6 +73,8 @@ function watchRoute(profileId) {
 
 export class Actions {
   #store;
+  /** A fleet's shard is being switched (see openFleetTenant). */
+  #switching = false;
   /** @type {Map<string, ConsentWatch>} by profile id, for the session connected now */
   #consentWatches = new Map();
   /**
@@ -100,6 +103,11 @@ export class Actions {
         // A shard of the open fleet is connected as one (within the fleet's budget, one shard at a time).
         const fleet = this.#store.state.fleet;
         const shardOf = fleet && fleet.profiles.some((p) => p.id === profile.id) ? fleet.name : undefined;
+        // A profile that is not one of the open fleet's shards: the fleet (and its open shard) is closed first.
+        if (fleet && !shardOf) {
+          await api.fleetClose().catch(() => {});
+          this.#store.disconnected();
+        }
         const session = await api.sessionConnect(profile.id, { password, allowBypass: opts.allowBypass === true, fleet: shardOf });
         // The stored password worked (none was typed for this connection): it is not "refused" any more.
         if (password === undefined) this.#store.passwordRefused(profile.id, false);
@@ -204,6 +212,7 @@ export class Actions {
     const session = this.#store.state.session;
     if (session) {
       this.#consentWatches.delete(session.profile_id);
+      this.#store.disconnected();
       await api.sessionDisconnect(session.profile_id).catch(() => {});
     }
     const opened = await api.fleetOpen(name);
@@ -226,15 +235,43 @@ export class Actions {
   async openFleetTenant(tenant, opts = {}) {
     const fleet = this.#store.state.fleet;
     if (!fleet) return this.openTenant(tenant);
+    // One switch at a time: a second click while a shard connects does nothing.
+    if (this.#switching) return false;
+    this.#switching = true;
+    try {
+      return await this.#openOnShard(fleet, tenant, opts.found === true);
+    } finally {
+      this.#switching = false;
+    }
+  }
+
+  /**
+   * @param {import("./store.js").FleetState} fleet
+   * @param {import("./api.js").SeenTenant} tenant
+   * @param {boolean} found
+   */
+  async #openOnShard(fleet, tenant, found) {
     let t = tenant;
-    if (!opts.found || !t.shard) {
-      const located = await api.fleetLocate(fleet.name, t.id);
+    if (!found || !t.shard) {
+      // Asked first on the shard the user last saw it on (an integer id may be another tenant elsewhere).
+      const located = await api.fleetLocate(fleet.name, t.id, t.shard);
       t = { ...located.tenant, status: t.status, shard: located.shard };
     }
     const profile = fleet.profiles.find((p) => p.name === t.shard);
     if (!profile) throw new Error(`Shard ${t.shard} of fleet ${fleet.name} has no profile here.`);
     let session = this.#store.state.session;
     if (session?.profile_id !== profile.id) {
+      // Switching shards closes the one open now: an export running on it would stop without its file.
+      if (session && this.#store.exportsRunning > 0) {
+        const ok = await confirmDialog({
+          title: "Stop the running export?",
+          text: `An export is running on shard ${session.profile_name}. Opening ${t.name} on shard ${t.shard} closes that shard: the export stops and no file is written.`,
+          confirm: "Stop it and switch",
+          danger: true,
+          testid: "switch-shard-dialog",
+        });
+        if (!ok) return false;
+      }
       // Connecting a shard closes the one open before (the app's side): if this one fails, none is open.
       const before = session;
       try {

@@ -321,12 +321,14 @@ export const fleetClose = () => call("fleet_close");
 export const fleetSearch = (fleet, q = {}) => call("fleet_search", compact({ fleet, ...q }));
 
 /**
- * The shard of tenant `key` (an id or a slug) in the open fleet.
+ * The shard of tenant `key` (an id or a slug) in the open fleet; `near`: the shard to ask first (where the user
+ * last saw the tenant).
  * @param {string} fleet
  * @param {string} key
+ * @param {string} [near]
  * @returns {Promise<Located>}
  */
-export const fleetLocate = (fleet, key) => call("fleet_locate", { fleet, key });
+export const fleetLocate = (fleet, key, near) => call("fleet_locate", compact({ fleet, key, near }));
 
 /**
  * The isolation check on every shard of the open fleet.

@@ -37,7 +37,7 @@ export function pushRecent(list, tenant, max = RECENT_MAX) {
   /** @type {Tenant} */
   const entry = { id: tenant.id, slug: tenant.slug, name: tenant.name };
   if (tenant.shard) entry.shard = tenant.shard;
-  return [entry, ...list.filter((t) => t.id !== tenant.id)].slice(0, max);
+  return [entry, ...list.filter((t) => tenantKey(t) !== tenantKey(entry))].slice(0, max);
 }
 
 /**
@@ -60,7 +60,7 @@ export function loadRecent(storage, profileId) {
     /** @type {Tenant[]} */
     let out = [];
     for (const t of v) {
-      if (!isTenant(t) || out.some((o) => o.id === t.id)) continue;
+      if (!isTenant(t) || out.some((o) => tenantKey(o) === tenantKey(t))) continue;
       out.push(typeof t.shard === "string" && t.shard ? { id: t.id, slug: t.slug, name: t.name, shard: t.shard } : { id: t.id, slug: t.slug, name: t.name });
     }
     return out.slice(0, RECENT_MAX);
@@ -94,6 +94,15 @@ export function matchesTenant(t, query) {
 }
 
 /**
+ * A tenant's identity in a list: its id, and in a fleet its shard too (an integer id like 42 may be a tenant on
+ * every shard).
+ * @param {Tenant} t
+ */
+export function tenantKey(t) {
+  return t.shard ? `${t.shard}/${t.id}` : t.id;
+}
+
+/**
  * The quick switcher's list: the recent tenants that match first (most recent first), then the search
  * results that are not already listed, at most `max` in all.
  * @param {Tenant[]} recent
@@ -107,16 +116,18 @@ export function switcherItems(recent, results, query, max = 20) {
   const out = [];
   const seen = new Set();
   // A recent tenant that the search also found is shown as the server has it now (its status, a new name).
-  const fresh = new Map(results.map((t) => [t.id, t]));
+  const fresh = new Map(results.map((t) => [tenantKey(t), t]));
   for (const t of recent) {
-    if (matchesTenant(t, query) && !seen.has(t.id)) {
-      seen.add(t.id);
-      out.push({ tenant: fresh.get(t.id) ?? t, recent: true });
+    const key = tenantKey(t);
+    if (matchesTenant(t, query) && !seen.has(key)) {
+      seen.add(key);
+      out.push({ tenant: fresh.get(key) ?? t, recent: true });
     }
   }
   for (const t of results) {
-    if (!seen.has(t.id)) {
-      seen.add(t.id);
+    const key = tenantKey(t);
+    if (!seen.has(key)) {
+      seen.add(key);
       out.push({ tenant: t, recent: false });
     }
   }

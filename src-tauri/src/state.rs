@@ -40,6 +40,11 @@ pub struct AppState {
     fleet: Mutex<Option<Arc<OpenFleet>>>,
     /// The budget shares of fleet shards connected as sessions, by profile id (given back on disconnect).
     held: Mutex<HashMap<String, HeldShare>>,
+    /// Held while a fleet's shard is switched (one switch at a time).
+    pub fleet_switch: tokio::sync::Mutex<()>,
+    /// The approvals watches (`access_watch`) of each connected profile: stopped when it disconnects, so
+    /// their LISTEN connections go with it.
+    watches: Mutex<HashMap<String, Vec<tauri::async_runtime::JoinHandle<()>>>>,
     secrets: Result<Secrets, String>,
     conns: RwLock<HashMap<String, Arc<Door>>>,
     pub exports: Mutex<HashMap<String, CancelFlag>>,
@@ -66,6 +71,8 @@ impl AppState {
             store,
             fleet: Mutex::new(None),
             held: Mutex::new(HashMap::new()),
+            fleet_switch: tokio::sync::Mutex::new(()),
+            watches: Mutex::new(HashMap::new()),
             secrets: secrets.map_err(|e| {
                 tracing::warn!(error = %e, "keyring unavailable");
                 e.kind().to_owned()
@@ -216,13 +223,40 @@ impl AppState {
         self.conns.write().expect("not poisoned").remove(profile_id)
     }
 
-    /// Closes a connected profile's pool, then gives back its fleet share if it held one.
+    /// Closes a connected profile: its approvals watches stopped, its pool closed, then its fleet share given
+    /// back if it held one (after its connections have left the server).
     pub async fn close_door(&self, profile_id: &str) {
+        let watches = self
+            .watches
+            .lock()
+            .expect("not poisoned")
+            .remove(profile_id)
+            .unwrap_or_default();
+        for w in &watches {
+            w.abort();
+        }
+        for w in watches {
+            let _ = w.await;
+        }
         if let Some(door) = self.drop_door(profile_id) {
             door.db().close().await;
         }
         let share = self.held.lock().expect("not poisoned").remove(profile_id);
+        if share.is_some() {
+            // A closed connection's backend leaves the server a moment after the client hangs up.
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
         drop(share);
+    }
+
+    /// Keeps a profile's approvals watch, to stop it when the profile disconnects.
+    pub fn keep_watch(&self, profile_id: &str, task: tauri::async_runtime::JoinHandle<()>) {
+        self.watches
+            .lock()
+            .expect("not poisoned")
+            .entry(profile_id.to_owned())
+            .or_default()
+            .push(task);
     }
 
     /// Keeps a fleet shard's share of the budget while its session is connected.

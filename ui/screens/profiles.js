@@ -86,8 +86,13 @@ export function mount(root, ctx, opts = {}) {
   async function loadFleets() {
     try {
       fleets = await api.fleetsList();
-    } catch {
+    } catch (e) {
+      // A fleets.toml that cannot be read says so (with the file and the line), where the fleets would be.
+      if (!alive) return;
       fleets = [];
+      fleetHead.hidden = false;
+      replace(fleetList, h("li", { class: "empty", testid: "fleet-list-error" }, errorBox(e)));
+      return;
     }
     if (!alive) return;
     fleetHead.hidden = fleets.length === 0;

@@ -88,3 +88,24 @@ describe("the quick switcher's list", () => {
     assert.equal(item.tenant.status, "suspended");
   });
 });
+
+describe("recent tenants of a fleet", () => {
+  test("the same id on two shards is two tenants, each kept with its shard, also across a reload", () => {
+    const storage = memoryStorage();
+    let list = [];
+    list = pushRecent(list, { id: "42", slug: "north", name: "North", shard: "shard-a" });
+    list = pushRecent(list, { id: "42", slug: "south", name: "South", shard: "shard-b" });
+    assert.deepEqual(list.map((x) => `${x.shard}/${x.slug}`), ["shard-b/south", "shard-a/north"]);
+    list = pushRecent(list, { id: "42", slug: "north", name: "North", shard: "shard-a" });
+    assert.deepEqual(list.map((x) => `${x.shard}/${x.slug}`), ["shard-a/north", "shard-b/south"]);
+    saveRecent(storage, "fleet:eu", list);
+    assert.deepEqual(loadRecent(storage, "fleet:eu"), list);
+  });
+
+  test("the switcher does not take one shard's tenant for another shard's with the same id", () => {
+    const recent = [{ id: "42", slug: "north", name: "North", shard: "shard-a" }];
+    const results = [{ id: "42", slug: "south", name: "South", shard: "shard-b" }];
+    const items = switcherItems(recent, results, "");
+    assert.deepEqual(items.map((i) => [i.tenant.shard, i.tenant.slug, i.recent]), [["shard-a", "north", true], ["shard-b", "south", false]]);
+  });
+});

@@ -137,7 +137,7 @@ pub async fn access_watch(
         return Ok(false);
     };
     drop(door);
-    tauri::async_runtime::spawn(async move {
+    let task = tauri::async_runtime::spawn(async move {
         // A payload the console does not read still means "something changed": refresh (empty tenant id).
         while let Ok(change) = watch.next().await {
             let change = change.unwrap_or(ConsentChange {
@@ -148,6 +148,8 @@ pub async fn access_watch(
             }
         }
     });
+    // Stopped (its LISTEN connection closed) when the profile disconnects.
+    state.keep_watch(&profile_id, task);
     Ok(true)
 }
 

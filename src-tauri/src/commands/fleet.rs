@@ -74,6 +74,7 @@ pub fn fleets_list(state: State<'_, AppState>) -> CmdResult<Vec<FleetView>> {
 pub async fn fleet_open(state: State<'_, AppState>, fleet: String) -> CmdResult<FleetOpened> {
     let f = state.fleets.get(&fleet)?;
     let shards = fleet::Shards::open(&f, &state.store, None)?;
+    let fleet_view = view(&state, &f)?;
     close_held(&state).await;
     let typed = state.session_passwords();
     let passwords = Passwords {
@@ -82,7 +83,7 @@ pub async fn fleet_open(state: State<'_, AppState>, fleet: String) -> CmdResult<
     };
     let status = fleet::status(&shards, passwords, &ConnectHow::default()).await;
     let opened = FleetOpened {
-        fleet: view(&state, &f)?,
+        fleet: fleet_view,
         status,
     };
     state.set_fleet(Some(OpenFleet { fleet: f, shards }));
@@ -129,13 +130,15 @@ pub async fn fleet_search(
     Ok(fleet::search(&open.shards, passwords, &ConnectHow::default(), &q).await)
 }
 
-/// Finds the shard of tenant `key` (an id or a slug) in the open fleet: the directory's, the shard it answered
-/// on earlier in this session, or every shard's answer (a slug on two shards is refused with both named).
+/// Finds the shard of tenant `key` (an id or a slug) in the open fleet: on shard `near` first when given (where
+/// the user last saw it: a recent tenant), else the directory's, the shard a uuid answered on earlier in this
+/// session, or every shard's answer (a slug on two shards is refused with both named).
 #[tauri::command]
 pub async fn fleet_locate(
     state: State<'_, AppState>,
     fleet: String,
     key: String,
+    near: Option<String>,
 ) -> CmdResult<Located> {
     let open = state.fleet(&fleet)?;
     let typed = state.session_passwords();
@@ -143,7 +146,14 @@ pub async fn fleet_locate(
         typed: &typed,
         keyring: state.secrets().ok(),
     };
-    Ok(fleet::locate(&open.shards, passwords, &ConnectHow::default(), &key).await?)
+    Ok(fleet::locate_near(
+        &open.shards,
+        passwords,
+        &ConnectHow::default(),
+        &key,
+        near.as_deref(),
+    )
+    .await?)
 }
 
 /// The isolation check on every shard of the open fleet (with the probe when asked): one verdict per shard,

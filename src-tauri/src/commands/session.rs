@@ -101,6 +101,12 @@ pub async fn session_connect(
         Some(name) => Some(state.fleet(name)?),
         None => None,
     };
+    // Switching a fleet's shard is one step at a time (a double click must not hold two shards): the lock is
+    // held until the new shard's door and share are in place.
+    let _switching = match &open_fleet {
+        Some(_) => Some(state.fleet_switch.lock().await),
+        None => None,
+    };
     let connecting = async {
         match &open_fleet {
             Some(open) => {
@@ -108,10 +114,8 @@ pub async fn session_connect(
                 for held in state.held_profiles() {
                     state.close_door(&held).await;
                 }
-                let held = open
-                    .shards
-                    .hold(&p.name, &state.store, passwords, &how)
-                    .await?;
+                // The profile as it is now (not as when the fleet was opened), if it is one of the shards.
+                let held = open.shards.hold(&p, &state.store, passwords, &how).await?;
                 Ok((held.connected, Some(held.share)))
             }
             None => p

@@ -2050,7 +2050,9 @@ describe("fleet", () => {
     assert.ok(searches.some((c) => c.args.search === "globex"), "the switcher searched the fleet");
     assert.equal((await calls(page, "tenants_search")).length, 0, "never one profile's search in a fleet");
 
-    // Back to Initech from the recent list: looked up first (it may have moved), then its shard connected again.
+    // Back to Initech from the recent list, before the fleet's search answers: looked up first (it may have
+    // moved), asked first on the shard it was seen on, then that shard connected again.
+    await page.evaluate(() => window.__MOCK__.hold("fleet_search", undefined));
     await page.keyboard.press("Control+k");
     await page.fill('[data-testid="switcher-input"]', "initech");
     await page.locator('[data-testid="switcher-option"][data-tenant-id="t-initech"]').first().waitFor();
@@ -2059,6 +2061,10 @@ describe("fleet", () => {
     await page.locator('[data-testid="tenant-stats"]').waitFor();
     const connects = await calls(page, "session_connect");
     assert.deepEqual(connects.map((c) => c.args.profileId), ["p-east", "p-demo", "p-east"]);
+    // The recent tenant was asked first on the shard it was seen on (an integer id may be another tenant elsewhere).
+    const located = await calls(page, "fleet_locate");
+    assert.equal(located.length, 1);
+    assert.deepEqual(located[0].args, { fleet: "eu", key: "t-initech", near: "east" });
   });
 
   test("the fleet's check is a table of shards, and a shard that did not answer earns no enforced", async () => {
@@ -2096,5 +2102,12 @@ describe("fleet", () => {
     await page.locator('[data-testid="profile-item"]').first().waitFor();
     assert.equal((await calls(page, "fleet_close")).length, 1);
     assert.equal(await page.locator('[data-testid="session-fleet"]').count(), 0);
+  });
+
+  test("a fleets file that cannot be read says so where the fleets would be", async () => {
+    const page = await start({ fleetsBroken: true });
+    const e = page.locator('[data-testid="fleet-list-error"]');
+    await e.waitFor();
+    assert.match(await e.textContent(), /fleets\.toml is not a valid fleet file \(line 3/);
   });
 });

@@ -15,7 +15,7 @@
 // profile "bastion-prod" through SSH whose two host keys are unknown until pinned or accepted), pgService (a libpq
 // service "prod-ro" to import, with a .pgpass password), signingKeyLocked (audit_export refuses until options.unsigned),
 // fleet (a fleet "eu" of shards demo, down (refuses connections) and east (tenant initech); fleet_open, fleet_search,
-// fleet_locate and fleet_check answer for it; failShard: a shard profile id whose connect is refused), consentTenants (slugs of tenants that require their own approval: every read refuses with consent_required until
+// fleet_locate and fleet_check answer for it; failShard: a shard profile id whose connect is refused; fleetsBroken: fleets_list rejects as for an unreadable fleets.toml), consentTenants (slugs of tenants that require their own approval: every read refuses with consent_required until
 // approved), consentWatch (false: access_watch answers false, as behind a transaction pooler, and no change is
 // announced), masked (columns this login may not read, e.g. ["users.email", "audit_logs.ip"]: their fields are null
 // and the pages name them), isolationClean (the check finds nothing open and the probe no foreign row), statuses ({ slug: status }: e.g. { acme: "suspended" }) }.
@@ -648,7 +648,10 @@ export function installMock(config) {
       gate(t);
       return page(access[t.id] || [], a.after, 100, 100);
     },
-    fleets_list: () => (cfg.fleet ? [fleetView()] : []),
+    fleets_list: () => {
+      if (cfg.fleetsBroken) throw err("profile", "/home/me/.config/tenant-console/fleets.toml is not a valid fleet file (line 3: expected `=`); fix or move it");
+      return cfg.fleet ? [fleetView()] : [];
+    },
     fleet_open: (a) => {
       only("fleet_open", a, ["fleet"]);
       if (!cfg.fleet || a.fleet !== "eu") throw err("invalid_input", `no fleet is named "${a.fleet}"`);
@@ -678,7 +681,7 @@ export function installMock(config) {
       return { items: rows, more: list.length > limit, unavailable: [clone(downShard)] };
     },
     fleet_locate: (a) => {
-      only("fleet_locate", a, ["fleet", "key"]);
+      only("fleet_locate", a, ["fleet", "key", "near"]);
       needFleet(a);
       const t = findTenant(a.key);
       if (!t) throw err("unknown_tenant", `tenant "${a.key}" is on none of the 2 shards that answered (demo, east); not asked or not answering: down (connect_refused)`);
