@@ -362,9 +362,10 @@ impl Shards {
                 self.max_connections
             )));
         }
-        let _share = self
+        let share = self
             .budget
-            .acquire_many(share)
+            .clone()
+            .acquire_many_owned(share)
             .await
             .map_err(|_| Error::Cancelled)?;
         if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
@@ -374,16 +375,13 @@ impl Shards {
             Ok(db) => db,
             Err(e) => {
                 // A connection the failed connect opened may still be leaving the server.
-                tokio::time::sleep(CLOSE_GRACE).await;
+                give_back_later(share);
                 return Err(e);
             }
         };
         let out = work(profile.door(db.clone())).await;
         db.close().await;
-        // A closed connection's backend leaves the server a moment after the client hangs up (the driver
-        // does not wait for it): the share is given back after that moment, or the next shard's connection
-        // would overlap it (seen: the budget plus one, now and then).
-        tokio::time::sleep(CLOSE_GRACE).await;
+        give_back_later(share);
         out.map(Some)
     }
 
@@ -489,6 +487,17 @@ impl Shards {
             learned.remove(id);
         }
     }
+}
+
+/// Gives a turn's share back [`CLOSE_GRACE`] after its connections were closed: a closed connection's backend
+/// leaves the server a moment after the client hangs up (the driver does not wait for it), and the next shard's
+/// connection would overlap it (seen: the budget plus one, now and then). The answer does not wait for that
+/// moment; the next turn does.
+fn give_back_later(share: tokio::sync::OwnedSemaphorePermit) {
+    tokio::spawn(async move {
+        tokio::time::sleep(CLOSE_GRACE).await;
+        drop(share);
+    });
 }
 
 /// How many of a fleet's connections the app's open shard keeps: its session's pool of [`HOLD_POOL`] and the
