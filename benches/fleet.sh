@@ -8,11 +8,16 @@
 #     beside it `tenant --profile shard-100` (the same read when the shard is known);
 #   - `tenants --fleet --search shop-1` (every shard searched, rows merged);
 #   - `check --fleet --probe` on all 100;
+#   - the app (release build in a real window under Xvfb, with the keyring; measured inside the page through the
+#     app's own IPC, benches/fleet-app.mjs): the fleet opened, one search over every shard, then warm lookups (a
+#     tenant the search saw, asked of its shard alone) each followed by the whole switch (that shard connected
+#     as its profile, the tenant opened), beside lookups by slug (every shard asked);
 #   - the most backends console_reader had open on the fleet's databases at once during all of it (polled every
 #     5 ms), against the budget (--max-connections, default 8).
 #
 #   benches/fleet.sh
 #   TC_FLEET_SHARDS=20 TC_FLEET_BUDGET=4 benches/fleet.sh
+#   TC_FLEET_APP=0 benches/fleet.sh       # without the app (no release bundle, no window)
 #   TC_FLEET_DROP=1 benches/fleet.sh      # drop the tc_fleet_* databases at the end
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,6 +93,18 @@ v = json.load(open(sys.argv[1]))
 print("  shards:", len(v["shards"]), "leaking:", v["leaking"], "unavailable:", v["unavailable"], "enforced:", v["isolation_enforced"])
 EOF
 printf '  check --fleet --probe: %.2f s (exit %d)\n' "$(echo "$end - $start" | bc)" "$status"
+
+if [ "${TC_FLEET_APP:-1}" != 0 ]; then
+    say "the app: the fleet opened, warm lookups and switches across shards (release build, real window)"
+    apt_ensure webkit2gtk-driver xvfb xauth
+    export PATH="$HOME/.cargo/bin:$PATH"
+    command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
+    [ -d node_modules/selenium-webdriver ] || npm install --no-audit --no-fund --loglevel=error
+    if [ -n "${TC_FLEET_APP_BUILD:-}" ] || [ ! -x "$CARGO_TARGET_DIR/release/tenant-console" ]; then
+        npx tauri build --bundles deb >/dev/null
+    fi
+    scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1400x900x24" benches/fleet-app.sh "$TC" "$N" bench 2>/dev/null
+fi
 
 pkill -P "$watcher" 2>/dev/null || true
 kill "$watcher" 2>/dev/null || true
