@@ -31,13 +31,27 @@ if [ ! -x "$jsonschema_venv/bin/check-jsonschema" ]; then
 fi
 "$jsonschema_venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus session)"
-scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
-
-say "running the UI tests (type check, logic, pages in headless Chromium)"
+say "building the Rust tests"
+cargo test --workspace --locked --no-run
 npm install --no-audit --no-fund --loglevel=error  # follows package-lock.json; npm ci trips over this machine's npmrc
-npm run --silent typecheck
-npm run --silent test:ui
+
+# The Rust tests wait on the database most of the time, and the page tests on the browser: run side by side,
+# they take the time of the longer one instead of the sum. The UI tests' output follows the Rust tests'.
+say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus session), the UI tests beside them"
+ui_log=$(mktemp)
+trap 'rm -f "$ui_log"' EXIT
+( npm run --silent typecheck && npm run --silent test:ui ) >"$ui_log" 2>&1 &
+ui=$!
+rust_status=0
+scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast || rust_status=$?
+ui_status=0
+wait "$ui" || ui_status=$?
+say "the UI tests (type check, logic, pages in headless Chromium)"
+cat "$ui_log"
+if [ "$rust_status" -ne 0 ] || [ "$ui_status" -ne 0 ]; then
+  echo "tests failed: Rust exit $rust_status, UI exit $ui_status" >&2
+  exit 1
+fi
 
 say "running the end-to-end test of the real app under Xvfb"
 scripts/e2e.sh
