@@ -1,7 +1,11 @@
 # Shared helpers for scripts/test.sh and scripts/demo.sh. Sourced, not run.
 # Each step says what it does; each install happens only when something is missing.
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Every step says when it starts, in seconds since the first script of the run began (CI's log shows where the
+# time goes).
+TC_RUN_STARTED=${TC_RUN_STARTED:-$(date +%s)}
+export TC_RUN_STARTED
+say() { printf '\033[1m==> [%ss] %s\033[0m\n' "$(( $(date +%s) - TC_RUN_STARTED ))" "$*" >&2; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
 sudo_if_needed() {
