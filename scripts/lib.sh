@@ -103,6 +103,7 @@ drop_old_test_databases() {
     return 0
   fi
   say "dropping test databases left by earlier runs"
-  psql "$TC_TEST_DATABASE_URL" -qAt -c "select datname from pg_database where datname like 'tc\_test\_%'" \
-    | while read -r db; do psql "$TC_TEST_DATABASE_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null; done
+  # One session for all of them (a process a database took 150 ms each: 50 s for a run's 300).
+  psql "$TC_TEST_DATABASE_URL" -qAt -c "select format('drop database if exists %I with (force);', datname) from pg_database where datname like 'tc\_test\_%'" \
+    | psql "$TC_TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 >/dev/null
 }

@@ -13,7 +13,12 @@ apt_ensure $BUILD_PACKAGES gnome-keyring libsecret-tools dbus dbus-x11 dbus-bin 
 command -v npm >/dev/null || apt_ensure nodejs npm
 postgres_ensure
 
-drop_old_test_databases
+# Old test databases are dropped while the lints and the build use the cores (the drops wait on the disk).
+drop_log=$(mktemp)
+ui_log=$(mktemp)
+trap 'rm -f "$drop_log" "$ui_log"' EXIT
+drop_old_test_databases >"$drop_log" 2>&1 &
+dropping=$!
 
 say "checking formatting and lints"
 cargo fmt --all -- --check
@@ -33,13 +38,15 @@ fi
 
 say "building the Rust tests"
 cargo test --workspace --locked --no-run
+drop_status=0
+wait "$dropping" || drop_status=$?
+cat "$drop_log" >&2
+[ "$drop_status" -eq 0 ] || die "could not drop the old test databases (exit $drop_status)"
 npm install --no-audit --no-fund --loglevel=error  # follows package-lock.json; npm ci trips over this machine's npmrc
 
 # The Rust tests wait on the database most of the time, and the page tests on the browser: run side by side,
 # they take the time of the longer one instead of the sum. The UI tests' output follows the Rust tests'.
 say "running the Rust tests (real PostgreSQL, real keyring in a private D-Bus session), the UI tests beside them"
-ui_log=$(mktemp)
-trap 'rm -f "$ui_log"' EXIT
 ( npm run --silent typecheck && npm run --silent test:ui ) >"$ui_log" 2>&1 &
 ui=$!
 rust_status=0
