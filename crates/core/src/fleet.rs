@@ -33,7 +33,7 @@ use crate::tenants::{TenantQuery, TenantRow};
 
 /// How long a shard's share of the budget is kept after its connections are closed: the time a backend takes
 /// to leave the server after its client hung up (about a millisecond on an idle server; more on a busy one).
-const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(25);
+pub const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// How many server connections a fleet opens at once when neither the fleet nor the caller says.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
@@ -614,11 +614,11 @@ pub struct Located {
 }
 
 /// Finds the shard that holds the tenant `key` (an id or a slug). With a directory, the directory says. Else,
-/// for an id this process has seen answer on a shard (a search's row, an earlier lookup), that shard is asked
+/// for a uuid this process has seen answer on a shard (a search's row, an earlier lookup), that shard is asked
 /// first, and its answer settles it. Else every shard is asked, in parallel within the budget: a shard that has
-/// the tenant by its id settles the lookup and the shards whose turn has not come are not asked; a slug is
-/// asked of every shard (it may exist on two, and that is refused with both named). A shard that does not
-/// answer is named in the answer, and in "not found".
+/// the tenant by its uuid settles the lookup and the shards whose turn has not come are not asked; a slug, or an
+/// integer or text id, is asked of every shard (it may exist on two, and that is refused with both named). A
+/// shard that does not answer is named in the answer, and in "not found".
 pub async fn locate(
     shards: &Shards,
     passwords: Passwords<'_>,

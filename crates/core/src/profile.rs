@@ -515,28 +515,14 @@ impl Profile {
         passwords: Passwords<'_>,
         how: &ConnectHow,
     ) -> Result<Connected> {
-        let password = self.password_for_connect(passwords).await?;
-        let mut spec = self.connect_spec(password);
-        if let Some(route) = spec.ssh.as_mut() {
-            route.accept = how.accept_host_keys.clone();
-        }
-        let mapping = match &how.mapping {
-            Some(m) => m.clone(),
-            None => self.mapping()?,
-        };
-        let mut options = self.db_options(how.allow_bypass);
-        if let Some(pool) = how.pool {
-            options.max_connections = pool.max(1);
-        }
+        let (spec, mapping) = self.spec_and_mapping(passwords, how).await?;
+        let options = self.options_with(how.allow_bypass, how.pool);
         let db = crate::Db::connect(&spec, mapping.clone(), options).await?;
         let mut door = self.door(db);
         let mut records_to = None;
         if let Some(primary) = self.record_target(store)? {
             let password = primary.password_for_connect(passwords).await?;
-            let mut options = primary.db_options(false);
-            if let Some(pool) = how.pool {
-                options.max_connections = pool.max(1);
-            }
+            let options = primary.options_with(false, how.pool);
             let recorder =
                 crate::Db::connect(&primary.connect_spec(password), mapping, options).await?;
             door = door.records_on(recorder, &format!("profile {:?}", primary.name))?;
@@ -553,6 +539,18 @@ impl Profile {
         how: &ConnectHow,
         max_connections: u32,
     ) -> Result<crate::Db> {
+        let (spec, mapping) = self.spec_and_mapping(passwords, how).await?;
+        let options = self.options_with(how.allow_bypass, Some(max_connections));
+        crate::Db::connect_lean(&spec, mapping, options).await
+    }
+
+    /// What one connect of this profile needs: its spec (with the password for it and the SSH host keys
+    /// accepted for this connect) and its mapping (`how`'s, else the profile's).
+    async fn spec_and_mapping(
+        &self,
+        passwords: Passwords<'_>,
+        how: &ConnectHow,
+    ) -> Result<(ConnectSpec, Mapping)> {
         let password = self.password_for_connect(passwords).await?;
         let mut spec = self.connect_spec(password);
         if let Some(route) = spec.ssh.as_mut() {
@@ -562,11 +560,16 @@ impl Profile {
             Some(m) => m.clone(),
             None => self.mapping()?,
         };
-        let options = DbOptions {
-            max_connections,
-            ..self.db_options(how.allow_bypass)
-        };
-        crate::Db::connect_lean(&spec, mapping, options).await
+        Ok((spec, mapping))
+    }
+
+    /// The profile's options, with a pool of `pool` connections when given.
+    fn options_with(&self, allow_bypass: bool, pool: Option<u32>) -> DbOptions {
+        let mut options = self.db_options(allow_bypass);
+        if let Some(pool) = pool {
+            options.max_connections = pool.max(1);
+        }
+        options
     }
 
     /// Pins SSH host keys the user accepted (`hop` → fingerprint) into the stored profile, keeping its stored
