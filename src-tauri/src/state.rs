@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tenant_console_core::access::Door;
 use tenant_console_core::fleet::{Fleet, FleetStore, HeldShare, Shards};
-use tenant_console_core::profile::{data_dir, ProfileStore, TypedPassword};
+use tenant_console_core::profile::{data_dir, Passwords, ProfileStore, TypedPassword};
 use tenant_console_core::secret::{SecretError, Secrets};
 use tenant_console_core::Error;
 
@@ -211,6 +211,15 @@ impl AppState {
             .collect()
     }
 
+    /// The passwords a connect may use: `typed` (this session's, from [`AppState::session_passwords`]), else
+    /// the keyring's.
+    pub fn passwords<'a>(&'a self, typed: &'a [TypedPassword]) -> Passwords<'a> {
+        Passwords {
+            typed,
+            keyring: self.secrets().ok(),
+        }
+    }
+
     /// Forgets a profile's session-only password.
     pub fn forget_password(&self, profile_id: &str) {
         self.session_passwords
@@ -244,7 +253,7 @@ impl AppState {
         let share = self.held.lock().expect("not poisoned").remove(profile_id);
         if share.is_some() {
             // A closed connection's backend leaves the server a moment after the client hangs up.
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            tokio::time::sleep(tenant_console_core::fleet::CLOSE_GRACE).await;
         }
         drop(share);
     }

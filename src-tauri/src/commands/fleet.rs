@@ -6,7 +6,7 @@ use serde::Serialize;
 use tauri::State;
 use tenant_console_core::fleet::{self, FleetCheck, FleetTenantPage, Located, ShardStatus};
 use tenant_console_core::isolation::CheckOptions;
-use tenant_console_core::profile::{ConnectHow, Passwords};
+use tenant_console_core::profile::ConnectHow;
 use tenant_console_core::tenants::{TenantQuery, TenantSort};
 
 use crate::error::CmdResult;
@@ -77,10 +77,7 @@ pub async fn fleet_open(state: State<'_, AppState>, fleet: String) -> CmdResult<
     let fleet_view = view(&state, &f)?;
     close_held(&state).await;
     let typed = state.session_passwords();
-    let passwords = Passwords {
-        typed: &typed,
-        keyring: state.secrets().ok(),
-    };
+    let passwords = state.passwords(&typed);
     let status = fleet::status(&shards, passwords, &ConnectHow::default()).await;
     let opened = FleetOpened {
         fleet: fleet_view,
@@ -123,10 +120,7 @@ pub async fn fleet_search(
         after: None,
     };
     let typed = state.session_passwords();
-    let passwords = Passwords {
-        typed: &typed,
-        keyring: state.secrets().ok(),
-    };
+    let passwords = state.passwords(&typed);
     Ok(fleet::search(&open.shards, passwords, &ConnectHow::default(), &q).await)
 }
 
@@ -142,10 +136,7 @@ pub async fn fleet_locate(
 ) -> CmdResult<Located> {
     let open = state.fleet(&fleet)?;
     let typed = state.session_passwords();
-    let passwords = Passwords {
-        typed: &typed,
-        keyring: state.secrets().ok(),
-    };
+    let passwords = state.passwords(&typed);
     Ok(fleet::locate_near(
         &open.shards,
         passwords,
@@ -172,10 +163,7 @@ pub async fn fleet_check(
         accepted: Vec::new(),
     };
     let typed = state.session_passwords();
-    let passwords = Passwords {
-        typed: &typed,
-        keyring: state.secrets().ok(),
-    };
+    let passwords = state.passwords(&typed);
     Ok(fleet::check(
         &open.fleet,
         &open.shards,

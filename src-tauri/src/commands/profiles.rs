@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use tauri::State;
 use tenant_console_core::db::{self, ConnectionReport};
-use tenant_console_core::profile::{Passwords, Profile, TypedPassword};
+use tenant_console_core::profile::{Profile, TypedPassword};
 use tenant_console_core::reach::service::{self, PgPass};
 use tenant_console_core::secret::SecretError;
 
@@ -101,10 +101,7 @@ async fn test_password(
         return Ok(Some(SecretString::from(pw)));
     }
     let typed = state.session_passwords();
-    let passwords = Passwords {
-        typed: &typed,
-        keyring: state.secrets().ok(),
-    };
+    let passwords = state.passwords(&typed);
     match p.password_for_connect(passwords).await {
         Ok(pw) => Ok(pw),
         Err(tenant_console_core::Error::Keyring(SecretError::OtherServer(_)))

@@ -6,7 +6,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 use tenant_console_core::access::ReasonPolicy;
 use tenant_console_core::db::{LoginInfo, RouteInfo, RouteStatus};
-use tenant_console_core::profile::{ConnectHow, Passwords, TypedPassword};
+use tenant_console_core::profile::{ConnectHow, TypedPassword};
 use tenant_console_core::secret::SecretError;
 use tenant_console_core::Error;
 
@@ -87,10 +87,7 @@ pub async fn session_connect(
         );
     }
     let typed = state.session_passwords();
-    let passwords = Passwords {
-        typed: &typed,
-        keyring: state.secrets().ok(),
-    };
+    let passwords = state.passwords(&typed);
     let how = ConnectHow {
         allow_bypass,
         mapping: None,
@@ -111,9 +108,7 @@ pub async fn session_connect(
         match &open_fleet {
             Some(open) => {
                 // One open shard per fleet: the one held before is closed first (its share given back).
-                for held in state.held_profiles() {
-                    state.close_door(&held).await;
-                }
+                crate::commands::fleet::close_held(&state).await;
                 // The profile as it is now (not as when the fleet was opened), if it is one of the shards.
                 let held = open.shards.hold(&p, &state.store, passwords, &how).await?;
                 Ok((held.connected, Some(held.share)))

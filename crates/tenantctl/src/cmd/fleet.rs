@@ -194,17 +194,12 @@ impl Open {
 }
 
 /// The shard (profile) that holds the tenant `key`: every shard asked within the budget (a tenant found by its
-/// id settles it: the shards whose turn had not come are not asked).
+/// uuid settles it: the shards whose turn had not come are not asked).
 pub async fn shard_of(g: &Global, fleet_name: &str, key: &str) -> Result<String, Failure> {
     let (_, open) = Open::named(g, fleet_name)?;
     let found = fleet::locate(&open.shards, open.passwords(), &open.how, key).await?;
     for u in &found.unavailable {
-        eprintln!(
-            "tenantctl: shard {} did not answer ({}): {}",
-            safe(&u.shard),
-            u.kind,
-            safe(&u.message)
-        );
+        eprintln!("tenantctl: {}", did_not_answer(u));
     }
     Ok(found.shard)
 }
@@ -259,12 +254,7 @@ pub async fn tenants(g: &Global, fleet_name: &str, a: TenantsArgs) -> Result<(),
             outln!("(more tenants than --limit on some shard: narrow the search)");
         }
         for u in &page.unavailable {
-            outln!(
-                "shard {} did not answer ({}): {}",
-                safe(&u.shard),
-                u.kind,
-                safe(&u.message)
-            );
+            outln!("{}", did_not_answer(u));
         }
     }
     Ok(())
@@ -341,4 +331,14 @@ pub async fn check(g: &Global, fleet_name: &str, a: CheckArgs) -> Result<(), Fai
     );
     failure.result_printed = g.format() == Format::Json;
     Err(failure)
+}
+
+/// The line that says a shard did not answer, and why (made safe for a terminal).
+fn did_not_answer(u: &fleet::Unavailable) -> String {
+    format!(
+        "shard {} did not answer ({}): {}",
+        safe(&u.shard),
+        u.kind,
+        safe(&u.message)
+    )
 }
